@@ -1,0 +1,10 @@
+import type { Command } from 'commander';
+
+/**
+ * Each capability registers its subcommand from its own file in this folder.
+ * A registrar adds one subcommand (with its options and action) to the program.
+ */
+export type RegisterCommand = (program: Command) => void;
+
+/** The subcommands that exist, in the order `forage --help` lists them. */
+export const commands: RegisterCommand[] = [];

@@ -1,0 +1,43 @@
+import { readFileSync } from 'node:fs';
+import { Command } from 'commander';
+import { commands } from './commands/index.js';
+import { UsageError } from './errors.js';
+
+const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
+  version: string;
+};
+
+/** The version printed by `forage --version`. */
+export const version: string = pkg.version;
+
+/**
+ * Builds the `forage` program with every registered subcommand. Commander is told not to
+ * exit by itself: `main` decides the exit code and prints errors as one line.
+ */
+export function createProgram(): Command {
+  const program = new Command('forage')
+    .description('Concurrent data collection: a GitHub language census, blog scraping, executors')
+    .version(version, '-V, --version', 'print the version and exit')
+    .option('--debug', 'print stack traces for errors')
+    .showSuggestionAfterError(true)
+    .exitOverride()
+    .configureOutput({
+      outputError: (message, write) => {
+        write(`forage: ${message.trim().replace(/^error: /, 'error: ')} (see forage --help)\n`);
+      },
+    });
+  program.configureHelp({ sortSubcommands: false });
+  for (const register of commands) register(program);
+  // With no subcommand, show help rather than silently succeeding; a word that is not a
+  // subcommand is bad usage.
+  program.allowExcessArguments(true).action(() => {
+    const [word] = program.args;
+    if (word !== undefined) {
+      const known = program.commands.map((c) => c.name());
+      const list = known.length ? known.join(', ') : 'none yet';
+      throw new UsageError(`unknown command '${word}' (commands: ${list}; see forage --help)`);
+    }
+    program.outputHelp();
+  });
+  return program;
+}

@@ -1,0 +1,77 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { commands, main, UsageError } from 'forage';
+
+const bin = fileURLToPath(new URL('../dist/bin.js', import.meta.url));
+const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
+
+function forage(...args: string[]) {
+  const r = spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8' });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+test('--help lists usage and exits 0', () => {
+  const r = forage('--help');
+  assert.equal(r.code, 0);
+  assert.match(r.stdout, /Usage: forage/);
+  for (const c of ['--version', '--debug']) assert.ok(r.stdout.includes(c), c);
+});
+
+test('--version prints the package version', () => {
+  const r = forage('--version');
+  assert.equal(r.code, 0);
+  assert.equal(r.stdout.trim(), pkg.version);
+});
+
+test('an unknown subcommand exits 2 with one line on stderr', () => {
+  const r = forage('no-such-command');
+  assert.equal(r.code, 2);
+  const lines = r.stderr.trim().split('\n');
+  assert.equal(lines.length, 1, r.stderr);
+  assert.match(lines[0]!, /unknown command 'no-such-command'/);
+  assert.match(lines[0]!, /forage --help/);
+});
+
+test('an unknown option exits 2 with one line', () => {
+  const r = forage('--no-such-flag');
+  assert.equal(r.code, 2);
+  assert.equal(r.stderr.trim().split('\n').length, 1);
+  assert.match(r.stderr, /--no-such-flag/);
+});
+
+test('command failures exit 1 as one line; usage errors exit 2; --debug adds the stack', async (t) => {
+  commands.push((program) => {
+    program.command('explode').action(() => {
+      throw new Error('the widget broke\nsecond line');
+    });
+    program
+      .command('misuse')
+      .option('--size <n>')
+      .action(() => {
+        throw new UsageError('--size must be small|medium|large, got "huge"');
+      });
+  });
+  t.after(() => commands.pop());
+  const writes: string[] = [];
+  const original = process.stderr.write.bind(process.stderr);
+  process.stderr.write = ((chunk: string) => {
+    writes.push(String(chunk));
+    return true;
+  }) as typeof process.stderr.write;
+  try {
+    assert.equal(await main(['node', 'forage', 'explode']), 1);
+    assert.deepEqual(writes, ['forage: error: the widget broke second line\n']);
+    writes.length = 0;
+    assert.equal(await main(['node', 'forage', 'misuse', '--size', 'huge']), 2);
+    assert.equal(writes.length, 1);
+    writes.length = 0;
+    assert.equal(await main(['node', 'forage', '--debug', 'explode']), 1);
+    assert.equal(writes.length, 2);
+    assert.match(writes[1]!, /at .*test/);
+  } finally {
+    process.stderr.write = original;
+  }
+});

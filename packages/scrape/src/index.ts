@@ -1,0 +1,3 @@
+// Placeholder: this package is not implemented yet (see its issue). It exports nothing
+// rather than pretending to work.
+export {};
