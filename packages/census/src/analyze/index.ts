@@ -1,0 +1,27 @@
+export { type AnalyzeOptions, analyze, splitRanges } from './analyze.js';
+export { type LanguageColor, languageColor, NEUTRAL_COLOR } from './colors.js';
+export { compareSummaries } from './compare.js';
+export { AnalyzeError, type AnalyzeErrorCode } from './errors.js';
+export type { AnalyzeInput } from './input.js';
+export {
+  type InputFormat,
+  mergePartials,
+  type PartialAggregate,
+  type StatusCounts,
+} from './partial.js';
+export { aggregateRange, type RangeTask } from './range.js';
+export type { QuantileSketch } from './sketch.js';
+export { wilsonInterval } from './stats.js';
+export {
+  type Comparison,
+  type ComparisonRow,
+  type CooccurrenceMatrix,
+  type InputSummary,
+  type LanguageSummary,
+  type OverallSummary,
+  type PairSummary,
+  type StudyFigures,
+  type StudyRow,
+  SUMMARY_SCHEMA,
+  type Summary,
+} from './summary.js';

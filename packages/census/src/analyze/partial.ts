@@ -1,0 +1,219 @@
+import { addValue, createSketch, mergeSketch, type QuantileSketch } from './sketch.js';
+
+/** How a languages file is laid out: the census's `languages.jsonl` or the 2016 study's file. */
+export type InputFormat = 'census' | 'blog';
+
+/** Counts of records by what the collector could say about them. */
+export interface StatusCounts {
+  /** Records with at least one language. */
+  withLanguages: number;
+  /** Known to have no detectable language (census status `empty`, or `ok` with `{}`). */
+  empty: number;
+  /** `{}` in a blog-format file: empty or failed, the file cannot tell which. */
+  unknown: number;
+  notFound: number;
+  blocked: number;
+  failed: number;
+}
+
+/** Where a line could not be read, kept for the error report (a few examples only). */
+export interface MalformedSample {
+  /** Byte offset of the line's first byte in the file. */
+  offset: number;
+  reason: string;
+}
+
+/**
+ * The aggregate of a contiguous run of lines: everything the summary needs, mergeable in any
+ * order with {@link mergePartials}, and plain data so it crosses worker threads. Languages are
+ * numbered in the order this partial first met them; `names[i]` is language i.
+ */
+export interface PartialAggregate {
+  format: InputFormat;
+  /** Lines read as records (blank and malformed lines are not records). */
+  records: number;
+  status: StatusCounts;
+  malformed: number;
+  malformedSamples: MalformedSample[];
+  /** Reasons given for `blocked` and `error` records, counted (bounded; the rest go to "other"). */
+  reasons: Map<string, number>;
+  names: string[];
+  appearances: number[];
+  bytes: number[];
+  primary: number[];
+  /** Byte offset of the first line the language appeared on (the study's tie order). */
+  firstSeen: number[];
+  sketches: QuantileSketch[];
+  /** languagesPerRepo[k] = repositories with exactly k languages (k >= 1). */
+  languagesPerRepo: number[];
+  /** Key `a * PAIR_BASE + b` (a < b, language numbers) -> repositories with both. */
+  pairs: Map<number, number>;
+  /** True when the pair table hit {@link MAX_PAIRS} and stopped adding new pairs. */
+  pairsTruncated: boolean;
+  totalBytes: number;
+  idMin: number | null;
+  idMax: number | null;
+}
+
+export const PAIR_BASE = 2 ** 21;
+/** Pair table bound: far above the ~46,000 pairs 304 languages can form. */
+export const MAX_PAIRS = 2_000_000;
+const MAX_SAMPLES = 5;
+const MAX_REASONS = 20;
+
+export function createPartial(format: InputFormat): PartialAggregate {
+  return {
+    format,
+    records: 0,
+    status: { withLanguages: 0, empty: 0, unknown: 0, notFound: 0, blocked: 0, failed: 0 },
+    malformed: 0,
+    malformedSamples: [],
+    reasons: new Map(),
+    names: [],
+    appearances: [],
+    bytes: [],
+    primary: [],
+    firstSeen: [],
+    sketches: [],
+    languagesPerRepo: [],
+    pairs: new Map(),
+    pairsTruncated: false,
+    totalBytes: 0,
+    idMin: null,
+    idMax: null,
+  };
+}
+
+/** Adds a language to the partial's table and returns its number. */
+export function addLanguage(p: PartialAggregate, name: string): number {
+  const i = p.names.length;
+  p.names.push(name);
+  p.appearances.push(0);
+  p.bytes.push(0);
+  p.primary.push(0);
+  p.firstSeen.push(-1);
+  p.sketches.push(createSketch());
+  return i;
+}
+
+/**
+ * Records one repository's languages: `langs[0..k)` are language numbers (distinct), `sizes`
+ * their byte counts in the order the file gave them. The primary language is the one with the
+ * most bytes (GitHub's and GitHut's definition); on a tie, the first listed wins, which is the
+ * order GitHub's API returns.
+ */
+export function addRepository(
+  p: PartialAggregate,
+  langs: Int32Array,
+  sizes: Float64Array,
+  k: number,
+  offset: number,
+): void {
+  if (k === 0) {
+    if (p.format === 'blog') p.status.unknown++;
+    else p.status.empty++;
+    return;
+  }
+  p.status.withLanguages++;
+  p.languagesPerRepo[k] = (p.languagesPerRepo[k] ?? 0) + 1;
+  let best = 0;
+  for (let i = 0; i < k; i++) {
+    const l = langs[i] as number;
+    const v = sizes[i] as number;
+    if (v > (sizes[best] as number)) best = i;
+    p.appearances[l]!++;
+    p.bytes[l]! += v;
+    p.totalBytes += v;
+    if (p.firstSeen[l] === -1) p.firstSeen[l] = offset;
+    addValue(p.sketches[l] as QuantileSketch, v);
+  }
+  p.primary[langs[best] as number]!++;
+  if (k > 1) addPairs(p, langs, k);
+}
+
+function addPairs(p: PartialAggregate, langs: Int32Array, k: number): void {
+  const pairs = p.pairs;
+  for (let i = 0; i < k; i++) {
+    const x = langs[i] as number;
+    for (let j = i + 1; j < k; j++) {
+      const y = langs[j] as number;
+      const key = x < y ? x * PAIR_BASE + y : y * PAIR_BASE + x;
+      const n = pairs.get(key);
+      if (n !== undefined) pairs.set(key, n + 1);
+      else if (pairs.size < MAX_PAIRS && x < PAIR_BASE && y < PAIR_BASE) pairs.set(key, 1);
+      else p.pairsTruncated = true;
+    }
+  }
+}
+
+export function noteMalformed(p: PartialAggregate, offset: number, reason: string): void {
+  p.malformed++;
+  if (p.malformedSamples.length < MAX_SAMPLES) p.malformedSamples.push({ offset, reason });
+}
+
+export function noteReason(p: PartialAggregate, reason: string, n = 1): void {
+  const text = reason.length > 120 ? `${reason.slice(0, 117)}...` : reason;
+  const key = p.reasons.has(text) || p.reasons.size < MAX_REASONS ? text : 'other';
+  p.reasons.set(key, (p.reasons.get(key) ?? 0) + n);
+}
+
+export function noteId(p: PartialAggregate, id: unknown): void {
+  if (typeof id !== 'number' || !Number.isFinite(id)) return;
+  if (p.idMin === null || id < p.idMin) p.idMin = id;
+  if (p.idMax === null || id > p.idMax) p.idMax = id;
+}
+
+/** Merges partials (any order) into a new one; the inputs are not modified. */
+export function mergePartials(
+  format: InputFormat,
+  parts: readonly PartialAggregate[],
+): PartialAggregate {
+  const out = createPartial(format);
+  const index = new Map<string, number>();
+  for (const part of parts) {
+    out.records += part.records;
+    for (const key of Object.keys(out.status) as (keyof StatusCounts)[]) {
+      out.status[key] += part.status[key];
+    }
+    out.malformed += part.malformed;
+    for (const s of part.malformedSamples) {
+      if (out.malformedSamples.length < MAX_SAMPLES) out.malformedSamples.push(s);
+    }
+    for (const [reason, n] of part.reasons) noteReason(out, reason, n);
+    const remap = part.names.map((name) => {
+      let i = index.get(name);
+      if (i === undefined) {
+        i = addLanguage(out, name);
+        index.set(name, i);
+      }
+      return i;
+    });
+    for (let j = 0; j < part.names.length; j++) {
+      const i = remap[j] as number;
+      out.appearances[i]! += part.appearances[j] as number;
+      out.bytes[i]! += part.bytes[j] as number;
+      out.primary[i]! += part.primary[j] as number;
+      const seen = part.firstSeen[j] as number;
+      const cur = out.firstSeen[i] as number;
+      if (seen !== -1 && (cur === -1 || seen < cur)) out.firstSeen[i] = seen;
+      mergeSketch(out.sketches[i] as QuantileSketch, part.sketches[j] as QuantileSketch);
+    }
+    part.languagesPerRepo.forEach((n, k) => {
+      if (n) out.languagesPerRepo[k] = (out.languagesPerRepo[k] ?? 0) + n;
+    });
+    for (const [key, n] of part.pairs) {
+      const a = remap[Math.floor(key / PAIR_BASE)] as number;
+      const b = remap[key % PAIR_BASE] as number;
+      const k2 = a < b ? a * PAIR_BASE + b : b * PAIR_BASE + a;
+      const cur = out.pairs.get(k2);
+      if (cur !== undefined) out.pairs.set(k2, cur + n);
+      else if (out.pairs.size < MAX_PAIRS) out.pairs.set(k2, n);
+      else out.pairsTruncated = true;
+    }
+    out.pairsTruncated ||= part.pairsTruncated;
+    out.totalBytes += part.totalBytes;
+    if (part.idMin !== null) noteId(out, part.idMin);
+    if (part.idMax !== null) noteId(out, part.idMax);
+  }
+  return out;
+}

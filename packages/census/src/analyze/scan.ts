@@ -1,0 +1,178 @@
+import { addLanguage, type PartialAggregate } from './partial.js';
+
+/**
+ * Reads one languages object (`{"C":123,"Shell":45}`) straight from bytes, without building a
+ * JavaScript object or a string per key: a key's bytes are hashed and looked up in a table of
+ * the keys seen so far. Only a strict, common subset of JSON is accepted (string keys, plain
+ * non-negative integers of up to 15 digits, optional whitespace); anything else makes the scan
+ * return false and the caller falls back to `JSON.parse`, so unusual but valid lines are still
+ * read correctly.
+ */
+export class LanguageScanner {
+  /** Language numbers and byte counts of the last object scanned. */
+  langs = new Int32Array(64);
+  sizes = new Float64Array(64);
+  count = 0;
+
+  private slots = new Int32Array(1024);
+  private keyHash: number[] = [];
+  private keyBytes: Buffer[] = [];
+  private keyLang: number[] = [];
+  private byName = new Map<string, number>();
+
+  constructor(private readonly partial: PartialAggregate) {}
+
+  /** Resets the per-object state; then call {@link push} or {@link scan}. */
+  reset(): void {
+    this.count = 0;
+  }
+
+  /** Language number for a name, adding it to the partial when new. */
+  languageOf(name: string): number {
+    let i = this.byName.get(name);
+    if (i === undefined) {
+      i = addLanguage(this.partial, name);
+      this.byName.set(name, i);
+    }
+    return i;
+  }
+
+  /** Adds (language, bytes) to the current object; a repeated key keeps the last value, as JSON.parse does. */
+  push(lang: number, size: number): void {
+    for (let i = 0; i < this.count; i++) {
+      if (this.langs[i] === lang) {
+        this.sizes[i] = size;
+        return;
+      }
+    }
+    if (this.count === this.langs.length) {
+      const langs = new Int32Array(this.count * 2);
+      langs.set(this.langs);
+      this.langs = langs;
+      const sizes = new Float64Array(this.count * 2);
+      sizes.set(this.sizes);
+      this.sizes = sizes;
+    }
+    this.langs[this.count] = lang;
+    this.sizes[this.count] = size;
+    this.count++;
+  }
+
+  /** Scans `buf[start, end)`, which must hold exactly one object (and whitespace). */
+  scan(buf: Buffer, start: number, end: number): boolean {
+    this.reset();
+    let p = skipWs(buf, start, end);
+    if (buf[p] !== 0x7b) return false; // {
+    p = skipWs(buf, p + 1, end);
+    if (buf[p] === 0x7d) return skipWs(buf, p + 1, end) === end; // }
+    for (;;) {
+      if (buf[p] !== 0x22) return false; // "
+      const keyStart = p + 1;
+      let h = 0x811c9dc5;
+      let q = keyStart;
+      let escaped = false;
+      for (;;) {
+        if (q >= end) return false;
+        const c = buf[q] as number;
+        if (c === 0x22) break;
+        if (c === 0x5c) {
+          escaped = true;
+          h = Math.imul(h ^ c, 0x01000193);
+          q++;
+          if (q >= end) return false;
+        } else if (c < 0x20) return false;
+        h = Math.imul(h ^ (buf[q] as number), 0x01000193);
+        q++;
+      }
+      const keyEnd = q;
+      p = skipWs(buf, q + 1, end);
+      if (buf[p] !== 0x3a) return false; // :
+      p = skipWs(buf, p + 1, end);
+      let v = 0;
+      const digits = p;
+      while (p < end) {
+        const d = (buf[p] as number) - 0x30;
+        if (d < 0 || d > 9) break;
+        v = v * 10 + d;
+        p++;
+      }
+      // No digits, a leading zero, or so many that a double might round: let JSON.parse decide.
+      if (p === digits || p - digits > 15 || (buf[digits] === 0x30 && p - digits > 1)) return false;
+      const lang = this.intern(buf, keyStart, keyEnd, h >>> 0, escaped);
+      if (lang < 0) return false;
+      this.push(lang, v);
+      p = skipWs(buf, p, end);
+      const c = buf[p];
+      if (c === 0x2c) {
+        p = skipWs(buf, p + 1, end);
+        continue;
+      }
+      if (c === 0x7d) return skipWs(buf, p + 1, end) === end;
+      return false;
+    }
+  }
+
+  /** Finds (or adds) the language whose key bytes are `buf[s, e)`. */
+  private intern(buf: Buffer, s: number, e: number, h: number, escaped: boolean): number {
+    const mask = this.slots.length - 1;
+    const len = e - s;
+    for (let slot = h & mask; ; slot = (slot + 1) & mask) {
+      const entry = this.slots[slot] as number;
+      if (entry === 0) break;
+      const k = entry - 1;
+      if (this.keyHash[k] !== h) continue;
+      const bytes = this.keyBytes[k] as Buffer;
+      if (bytes.length === len && buf.compare(bytes, 0, len, s, e) === 0)
+        return this.keyLang[k] as number;
+    }
+    let name: string;
+    try {
+      name = escaped
+        ? (JSON.parse(buf.toString('utf8', s - 1, e + 1)) as string)
+        : buf.toString('utf8', s, e);
+    } catch {
+      return -1;
+    }
+    const lang = this.languageOf(name);
+    const k = this.keyHash.length;
+    this.keyHash.push(h);
+    this.keyBytes.push(Buffer.from(buf.subarray(s, e)));
+    this.keyLang.push(lang);
+    if ((k + 1) * 2 > this.slots.length) this.rehash();
+    else this.place(k);
+    return lang;
+  }
+
+  private place(k: number): void {
+    const mask = this.slots.length - 1;
+    let slot = (this.keyHash[k] as number) & mask;
+    while (this.slots[slot] !== 0) slot = (slot + 1) & mask;
+    this.slots[slot] = k + 1;
+  }
+
+  private rehash(): void {
+    this.slots = new Int32Array(this.slots.length * 2);
+    for (let k = 0; k < this.keyHash.length; k++) this.place(k);
+  }
+}
+
+function skipWs(buf: Buffer, p: number, end: number): number {
+  while (p < end) {
+    const c = buf[p];
+    if (c !== 0x20 && c !== 0x09 && c !== 0x0d && c !== 0x0a) break;
+    p++;
+  }
+  return p;
+}
+
+/**
+ * Converts a byte count from a parsed languages object the way the study's script did
+ * (`int(bytes_count)`): integers as they are, other finite non-negative numbers truncated,
+ * digit strings parsed. Anything else is not a byte count (returns null).
+ */
+export function byteCount(value: unknown): number | null {
+  if (typeof value === 'number')
+    return Number.isFinite(value) && value >= 0 ? Math.trunc(value) : null;
+  if (typeof value === 'string' && /^\s*\d+\s*$/.test(value)) return Number(value);
+  return null;
+}

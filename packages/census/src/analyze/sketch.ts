@@ -1,0 +1,134 @@
+/**
+ * A mergeable quantile sketch for "bytes per repository" with bounded memory.
+ *
+ * It keeps every value exactly until it holds {@link EXACT_LIMIT} of them, then folds them into
+ * logarithmic buckets (the DDSketch idea): each bucket covers values within a factor of
+ * gamma = (1 + alpha) / (1 - alpha), so any quantile it reports is within a relative error of
+ * {@link RELATIVE_ACCURACY} of a value of the right rank. Memory is then bounded by the number of
+ * distinct buckets (about 2,600 for 1 byte .. 100 GB), whatever the number of repositories.
+ *
+ * The sketch is plain data (arrays and a Map) so that it crosses worker threads by structured
+ * clone; the functions below operate on it.
+ */
+export interface QuantileSketch {
+  /** Number of values added. */
+  count: number;
+  /** Every value, while `count <= EXACT_LIMIT`; `null` once folded into buckets. */
+  exact: number[] | null;
+  /** Bucket index -> count, once the sketch is approximate. Zero bytes use index 0x7fffffff. */
+  buckets: Map<number, number> | null;
+  /** Smallest and largest value seen (always exact). */
+  min: number;
+  max: number;
+}
+
+/** Values kept exactly per sketch before switching to buckets. */
+export const EXACT_LIMIT = 32768;
+/** Relative error bound of a quantile once a sketch is approximate. */
+export const RELATIVE_ACCURACY = 0.005;
+
+const GAMMA = (1 + RELATIVE_ACCURACY) / (1 - RELATIVE_ACCURACY);
+const LN_GAMMA = Math.log(GAMMA);
+const ZERO_BUCKET = 0x7fffffff;
+
+export function createSketch(): QuantileSketch {
+  return { count: 0, exact: [], buckets: null, min: Number.POSITIVE_INFINITY, max: 0 };
+}
+
+function bucketOf(value: number): number {
+  return value <= 0 ? ZERO_BUCKET : Math.ceil(Math.log(value) / LN_GAMMA);
+}
+
+/** The representative value of a bucket: within RELATIVE_ACCURACY of every value in it. */
+function bucketValue(index: number): number {
+  return index === ZERO_BUCKET ? 0 : (2 * GAMMA ** index) / (GAMMA + 1);
+}
+
+function fold(sketch: QuantileSketch): Map<number, number> {
+  const buckets = new Map<number, number>();
+  for (const v of sketch.exact ?? []) {
+    const b = bucketOf(v);
+    buckets.set(b, (buckets.get(b) ?? 0) + 1);
+  }
+  sketch.exact = null;
+  sketch.buckets = buckets;
+  return buckets;
+}
+
+export function addValue(sketch: QuantileSketch, value: number): void {
+  sketch.count++;
+  if (value < sketch.min) sketch.min = value;
+  if (value > sketch.max) sketch.max = value;
+  if (sketch.exact !== null) {
+    sketch.exact.push(value);
+    if (sketch.exact.length > EXACT_LIMIT) fold(sketch);
+    return;
+  }
+  const buckets = sketch.buckets as Map<number, number>;
+  const b = bucketOf(value);
+  buckets.set(b, (buckets.get(b) ?? 0) + 1);
+}
+
+/** Adds everything in `from` to `into` (from is left unchanged). */
+export function mergeSketch(into: QuantileSketch, from: QuantileSketch): void {
+  if (from.count === 0) return;
+  into.count += from.count;
+  into.min = Math.min(into.min, from.min);
+  into.max = Math.max(into.max, from.max);
+  if (
+    into.exact !== null &&
+    from.exact !== null &&
+    into.exact.length + from.exact.length <= EXACT_LIMIT
+  ) {
+    for (const v of from.exact) into.exact.push(v);
+    return;
+  }
+  const buckets = into.buckets ?? fold(into);
+  if (from.exact !== null) {
+    for (const v of from.exact) {
+      const b = bucketOf(v);
+      buckets.set(b, (buckets.get(b) ?? 0) + 1);
+    }
+  } else {
+    for (const [b, n] of from.buckets as Map<number, number>)
+      buckets.set(b, (buckets.get(b) ?? 0) + n);
+  }
+}
+
+/** True when quantiles from this sketch are estimates rather than exact. */
+export function isApproximate(sketch: QuantileSketch): boolean {
+  return sketch.exact === null;
+}
+
+/**
+ * The q-quantile (0 <= q <= 1). Exact sketches interpolate linearly between the two nearest
+ * ranks (numpy's default, so a median of an even count is the mean of the middle two).
+ * Approximate sketches return the representative value of the bucket holding rank q*(n-1),
+ * clamped to the exact min and max. Returns null for an empty sketch.
+ */
+export function quantile(sketch: QuantileSketch, q: number): number | null {
+  if (sketch.count === 0) return null;
+  const rank = q * (sketch.count - 1);
+  if (sketch.exact !== null) {
+    const sorted = Float64Array.from(sketch.exact).sort();
+    const lo = Math.floor(rank);
+    const hi = Math.ceil(rank);
+    const a = sorted[lo] as number;
+    const b = sorted[hi] as number;
+    return a + (b - a) * (rank - lo);
+  }
+  const buckets = sketch.buckets as Map<number, number>;
+  // Zero sorts first; the rest by bucket index.
+  const keys = [...buckets.keys()].sort((x, y) =>
+    x === ZERO_BUCKET ? -1 : y === ZERO_BUCKET ? 1 : x - y,
+  );
+  const target = Math.floor(rank);
+  let seen = 0;
+  for (const k of keys) {
+    seen += buckets.get(k) as number;
+    // Byte counts are whole numbers, so the estimate is too.
+    if (seen > target)
+      return Math.round(Math.min(sketch.max, Math.max(sketch.min, bucketValue(k))));
+  }
+  return sketch.max;
+}

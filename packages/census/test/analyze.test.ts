@@ -1,0 +1,326 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import {
+  AnalyzeError,
+  aggregateRange,
+  analyze,
+  mergePartials,
+  type PartialAggregate,
+  wilsonInterval,
+} from '@forage/census';
+
+const STUDY_FILE = fileURLToPath(
+  new URL('../../../../shared/data/github-2016/lang_data.jsonl', import.meta.url),
+);
+const SMALL = fileURLToPath(new URL('./fixtures/analyze/census-small', import.meta.url));
+const PY_SCRIPT = fileURLToPath(
+  new URL('../../../bench/analyze/study_analysis.py', import.meta.url),
+);
+
+function tmp(t: { after: (fn: () => void) => void }): string {
+  const dir = mkdtempSync(join(tmpdir(), 'forage-analyze-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+/** The study's parse_data, transcribed naively: the reference the fast path must equal. */
+function referenceFigures(path: string, top: number) {
+  const bytes = new Map<string, number>();
+  const count = new Map<string, number>();
+  for (const line of readFileSync(path, 'utf8').split('\n')) {
+    if (!line) continue;
+    for (const [lang, size] of Object.entries(JSON.parse(line) as Record<string, number>)) {
+      bytes.set(lang, (bytes.get(lang) ?? 0) + Math.trunc(size));
+      count.set(lang, (count.get(lang) ?? 0) + 1);
+    }
+  }
+  // Array.prototype.sort is stable and Maps keep insertion order, as Python's sorted and dict do.
+  const sorted = (m: Map<string, number>) => [...m].sort((a, b) => b[1] - a[1]).slice(0, top);
+  const mean = new Map([...bytes].map(([l, b]) => [l, b / count.get(l)!] as const));
+  return {
+    totalSize: sorted(bytes).map(([l, b]) => [l, b / (1024 * 1024 * 1024)]),
+    reposAppearedIn: sorted(count).map(([l, c]) => [l, c]),
+    megabytesPerRepo: sorted(mean).map(([l, m]) => [l, m / (1024 * 1024)]),
+  };
+}
+
+function ourFigures(s: Awaited<ReturnType<typeof analyze>>) {
+  return {
+    totalSize: s.study.totalSize.map((r) => [r.language, r.gigabytes]),
+    reposAppearedIn: s.study.reposAppearedIn.map((r) => [r.language, r.repos]),
+    megabytesPerRepo: s.study.megabytesPerRepo.map((r) => [r.language, r.megabytes]),
+  };
+}
+
+test('the study file: our three top-10 tables equal its script, number for number', async (t) => {
+  const summary = await analyze(STUDY_FILE, { format: 'blog' });
+  const ours = ourFigures(summary);
+  assert.deepEqual(ours, referenceFigures(STUDY_FILE, 10));
+  // What the study published: C, C++, Java, JavaScript, HTML by size; HTML, JavaScript, CSS,
+  // Java, Shell, Python by presence.
+  assert.deepEqual(
+    ours.totalSize.slice(0, 5).map((r) => r[0]),
+    ['C', 'C++', 'Java', 'JavaScript', 'HTML'],
+  );
+  assert.deepEqual(
+    ours.reposAppearedIn.slice(0, 6).map((r) => r[0]),
+    ['HTML', 'JavaScript', 'CSS', 'Java', 'Shell', 'Python'],
+  );
+  // The dataset README's own counts.
+  assert.equal(summary.overall.records, 100_000);
+  assert.equal(summary.overall.emptyOrFailed, 26_267);
+  assert.equal(summary.overall.withLanguages, 100_000 - 26_267);
+  assert.equal(summary.overall.distinctLanguages, 304);
+  assert.equal(summary.overall.totalBytes, 208_820_880_965);
+
+  const python = spawnSync('python3', [PY_SCRIPT, STUDY_FILE, '10'], { encoding: 'utf8' });
+  if (python.error) {
+    t.diagnostic(
+      `python3 not available (${python.error.message}); compared with the transcription only`,
+    );
+    return;
+  }
+  assert.equal(python.status, 0, python.stderr);
+  assert.deepEqual(ours, JSON.parse(python.stdout), 'equal to the Python script, float for float');
+});
+
+test("the study file: honest figures beside the study's", async () => {
+  const s = await analyze(STUDY_FILE, { format: 'blog' });
+  const n = s.overall.withLanguages;
+  const js = s.languages.find((l) => l.name === 'JavaScript')!;
+  // Primary counts partition the repositories with languages.
+  assert.equal(
+    s.languages.reduce((sum, l) => sum + l.primary, 0),
+    n,
+  );
+  assert.equal(
+    s.languages.reduce((sum, l) => sum + l.repos, 0),
+    s.overall.languagesPerRepo.histogram.reduce((a, h) => a + h.languages * h.repos, 0),
+  );
+  assert.ok(js.primary < js.repos);
+  assert.ok(js.reposShareInterval[0] < js.reposShare && js.reposShare < js.reposShareInterval[1]);
+  // Means are dominated by big repositories: the median is far below the mean for C.
+  const c = s.languages.find((l) => l.name === 'C')!;
+  assert.ok(c.medianBytes < c.meanBytes / 10, `${c.medianBytes} vs ${c.meanBytes}`);
+  assert.ok(c.p90Bytes >= c.medianBytes);
+  assert.equal(c.quantilesApproximate, false);
+  // Renamed languages are mapped for colour and listed; the data keeps its own names.
+  assert.ok(s.renames.some((r) => r.from === 'VimL' && r.to === 'Vim script'));
+  assert.ok(s.renames.some((r) => r.from === 'Matlab' && r.to === 'MATLAB'));
+  assert.ok(s.languages.some((l) => l.name === 'VimL'));
+  // Pairs: HTML+JavaScript is the most common pair, and CSS goes with HTML far above chance.
+  assert.deepEqual(s.pairs[0]!.languages, ['HTML', 'JavaScript']);
+  const htmlCss = s.pairs.find((p) => p.languages.includes('HTML') && p.languages.includes('CSS'))!;
+  assert.ok(htmlCss.lift > 2, String(htmlCss.lift));
+  assert.equal(s.cooccurrence.languages[0], 'HTML');
+  assert.equal(s.cooccurrence.repos[0]![0], s.languages[0]!.repos);
+});
+
+function comparable(p: PartialAggregate) {
+  const byName = (arr: number[]) => Object.fromEntries(p.names.map((n, i) => [n, arr[i]]));
+  const pairs: Record<string, number> = {};
+  for (const [key, n] of p.pairs) {
+    const a = p.names[Math.floor(key / 2 ** 21)]!;
+    const b = p.names[key % 2 ** 21]!;
+    pairs[[a, b].sort().join('+')] = n;
+  }
+  return {
+    records: p.records,
+    status: p.status,
+    appearances: byName(p.appearances),
+    bytes: byName(p.bytes),
+    primary: byName(p.primary),
+    firstSeen: byName(p.firstSeen),
+    perRepo: [...p.languagesPerRepo],
+    pairs,
+    count: byName(p.sketches.map((s) => s.count)),
+  };
+}
+
+test('byte ranges that tile a file merge into the whole, wherever the cuts fall', async () => {
+  const size = statSync(STUDY_FILE).size;
+  const whole = await aggregateRange({ path: STUDY_FILE, format: 'blog', start: 0, end: size });
+  // Cuts mid-line, right after a newline, and tiny ranges with no line start at all.
+  const text = readFileSync(STUDY_FILE);
+  const afterNewline = text.indexOf(10, 1_000_000) + 1;
+  const cuts = [0, 1, 2, 777_777, afterNewline, afterNewline + 1, 2_000_000, size - 3, size];
+  const parts = [];
+  for (let i = 0; i + 1 < cuts.length; i++) {
+    parts.push(
+      await aggregateRange({
+        path: STUDY_FILE,
+        format: 'blog',
+        start: cuts[i]!,
+        end: cuts[i + 1]!,
+        chunkSize: 4096,
+      }),
+    );
+  }
+  assert.deepEqual(comparable(mergePartials('blog', parts.reverse())), comparable(whole));
+});
+
+test('analyze over several ranges equals one range', async () => {
+  const one = await analyze(STUDY_FILE, { parallelism: 1 });
+  const dir = mkdtempSync(join(tmpdir(), 'forage-analyze-'));
+  try {
+    // 12 copies: big enough to be split into ranges.
+    const big = join(dir, 'big.jsonl');
+    const data = readFileSync(STUDY_FILE);
+    writeFileSync(big, Buffer.concat(Array.from({ length: 3 }, () => data)));
+    const split = await analyze(big, { parallelism: 4 });
+    const single = await analyze(big, { parallelism: 1 });
+    assert.deepEqual(split.study, single.study);
+    assert.deepEqual(split.languages, single.languages);
+    assert.deepEqual(split.pairs, single.pairs);
+    assert.equal(split.overall.records, 3 * one.overall.records);
+    assert.deepEqual(
+      split.study.reposAppearedIn.map((r) => r.language),
+      one.study.reposAppearedIn.map((r) => r.language),
+    );
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a census directory: statuses told apart, forks counted, torn last line reported', async () => {
+  const s = await analyze(SMALL);
+  const o = s.overall;
+  assert.equal(s.input.format, 'census');
+  assert.equal(o.listed, 12);
+  assert.equal(o.forks, 2);
+  assert.equal(o.records, 10);
+  assert.equal(o.withLanguages, 6);
+  assert.equal(o.empty, 1);
+  assert.equal(o.emptyOrFailed, 0);
+  assert.equal(o.notFound, 1);
+  assert.equal(o.blocked, 1);
+  assert.equal(o.failed, 1);
+  assert.equal(o.malformed, 1);
+  assert.equal(o.pending, 2); // the torn line and one never fetched
+  assert.match(o.malformedSamples[0]!.reason, /not a JSON object/);
+  assert.deepEqual(o.idRange, { first: 101, last: 110 });
+  assert.deepEqual(o.reasons.map((r) => r.reason).sort(), [
+    'blocked: dmca',
+    'error: HTTP 502 after 6 attempts',
+  ]);
+  // The manifest is shown without its token field.
+  assert.equal(s.input.manifest?.via, 'graphql');
+  assert.equal(s.input.manifest && 'tokens' in s.input.manifest, false);
+  const py = s.languages.find((l) => l.name === 'Python')!;
+  assert.equal(py.repos, 3);
+  assert.equal(py.bytes, 7769 + 4000 + 500);
+  // A tie (Shell 500, Python 500) goes to the first listed, as GitHub orders them.
+  assert.equal(s.languages.find((l) => l.name === 'Shell')!.primary, 1);
+  assert.equal(py.primary, 1);
+  assert.equal(py.medianBytes, 4000);
+  assert.equal(py.quantilesApproximate, false);
+  const vim = s.languages.find((l) => l.name === 'VimL')!;
+  assert.equal(vim.linguist, 'Vim script');
+  assert.match(vim.color, /^#[0-9a-f]{6}$/);
+  assert.deepEqual(o.languagesPerRepo.histogram, [
+    { languages: 1, repos: 1 },
+    { languages: 2, repos: 4 },
+    { languages: 3, repos: 1 },
+  ]);
+  assert.equal(o.languagesPerRepo.median, 2);
+});
+
+test('blog lines: escapes, whitespace, CRLF, repeated keys, floats and strings read as JSON does', async (t) => {
+  const file = join(tmp(t), 'odd.jsonl');
+  writeFileSync(
+    file,
+    [
+      '{"C\\u002B\\u002B": 10, "Go":5}',
+      ' { "C++" : 7 , "Unknown Lang":1 }\r',
+      '{"Go":1,"Go":9}',
+      '{"Python":12.9,"Shell":"3"}',
+      '{}',
+      '',
+      '{"Rust":12345678901234567}',
+    ].join('\n'),
+  );
+  const s = await analyze(file);
+  const get = (name: string) => s.languages.find((l) => l.name === name)!;
+  assert.equal(get('C++').repos, 2);
+  assert.equal(get('C++').bytes, 17);
+  assert.equal(get('Go').bytes, 14);
+  assert.equal(get('Go').repos, 2);
+  assert.equal(get('Python').bytes, 12);
+  assert.equal(get('Shell').bytes, 3);
+  assert.equal(get('Rust').bytes, 12345678901234568);
+  assert.equal(get('Unknown Lang').linguist, null);
+  assert.equal(get('Unknown Lang').color, '#9e9e9e');
+  assert.equal(s.overall.records, 6);
+  assert.equal(s.overall.emptyOrFailed, 1);
+  assert.equal(s.overall.malformed, 0);
+});
+
+test('bad lines are counted with their offset, not fatal; a file of nothing but bad lines is', async (t) => {
+  const dir = tmp(t);
+  const file = join(dir, 'bad.jsonl');
+  writeFileSync(file, '{"C":1}\n{"C":-5}\n[1,2]\n{"C":1\n');
+  const s = await analyze(file);
+  assert.equal(s.overall.records, 1);
+  assert.equal(s.overall.malformed, 3);
+  assert.deepEqual(
+    s.overall.malformedSamples.map((m) => m.offset),
+    [8, 17, 23],
+  );
+  // A census languages.jsonl read as blog format: a clear error naming the fix.
+  await assert.rejects(
+    analyze(join(SMALL, 'languages.jsonl'), { format: 'blog' }),
+    (e: unknown) => {
+      assert.ok(e instanceof AnalyzeError);
+      assert.equal(e.code, 'ERR_ANALYZE_FORMAT');
+      assert.match(e.message, /languages\.jsonl.*--input-format census/);
+      return true;
+    },
+  );
+  await assert.rejects(analyze(join(dir, 'missing')), {
+    code: 'ERR_ANALYZE_INPUT',
+    message: /does not exist/,
+  });
+  await assert.rejects(analyze(dir), {
+    code: 'ERR_ANALYZE_INPUT',
+    message: /no languages\.jsonl.*forage census/,
+  });
+  await assert.rejects(analyze(SMALL, { format: 'blog' }), {
+    code: 'ERR_ANALYZE_INPUT',
+    message: /directory/,
+  });
+  await assert.rejects(analyze(file, { top: 0 }), { code: 'ERR_ANALYZE_OPTION', message: /top/ });
+});
+
+test('compare: rank and share changes, with a conservative test of a real change', async () => {
+  const s = await analyze(SMALL, { compare: STUDY_FILE, top: 3 });
+  const c = s.compare!;
+  assert.equal(c.base.format, 'blog');
+  assert.equal(c.base.withLanguages, 73_733);
+  const html = c.rows.find((r) => r.name === 'HTML')!;
+  assert.equal(html.baseRank, 1);
+  assert.ok(Math.abs(html.shareChange - (2 / 6 - 29_919 / 73_733)) < 1e-12);
+  // Six repositories cannot show that HTML's share changed.
+  assert.equal(html.distinct, false);
+  // Rows cover both top-3 lists.
+  for (const name of ['HTML', 'JavaScript', 'CSS', 'Python'])
+    assert.ok(
+      c.rows.some((r) => r.name === name),
+      name,
+    );
+});
+
+test('Wilson interval: known values and edge cases', () => {
+  const [lo0, hi0] = wilsonInterval(0, 10);
+  assert.equal(lo0, 0);
+  assert.ok(Math.abs(hi0 - 0.2775) < 1e-4, String(hi0));
+  const [lo, hi] = wilsonInterval(50, 100);
+  assert.ok(Math.abs(lo - 0.4038) < 1e-4 && Math.abs(hi - 0.5962) < 1e-4, `${lo} ${hi}`);
+  assert.deepEqual(wilsonInterval(0, 0), [0, 1]);
+  const [, hiAll] = wilsonInterval(10, 10);
+  assert.equal(hiAll, 1);
+});
