@@ -1,0 +1,291 @@
+/**
+ * `cache(options)`: `functools.cache` / `lru_cache` with a TTL, for sync and async functions.
+ * Promises are cached as soon as they are created, so concurrent calls for the same key share
+ * one in-flight call, and a promise that rejects is dropped so the next call tries again.
+ * Methods get one cache per instance (per class for static methods), held weakly.
+ */
+import { defaultKey } from './cache-key.js';
+import { InvalidOptionError } from './errors.js';
+import {
+  type AnyFunction,
+  controlOf,
+  type Decorator,
+  makeDecorator,
+  registerControl,
+  type WrapInfo,
+} from './wrap.js';
+
+/** Options of {@link cache}. */
+export interface CacheOptions {
+  /** Keep at most this many entries, evicting the least recently used (default: unbounded). */
+  maxSize?: number;
+  /** Entries expire this many ms after they were stored (default: never). */
+  ttlMs?: number;
+  /**
+   * Computes the key from the arguments (default: every argument, primitives by value and
+   * objects by identity). The result is compared with SameValueZero, like a Map key.
+   */
+  key?: (...args: any[]) => unknown;
+  /** Keep arguments of different types apart, e.g. `3` and `3n` (default false). */
+  typed?: boolean;
+  /** The clock for `ttlMs`, in ms (default `performance.now`). */
+  now?: () => number;
+}
+
+/** What {@link cacheInfo} reports, like Python's `CacheInfo`. */
+export interface CacheInfo {
+  hits: number;
+  misses: number;
+  /** The bound, or undefined for an unbounded cache. */
+  maxSize: number | undefined;
+  /** Entries currently stored (expired ones are counted until they are next looked up). */
+  currSize: number;
+}
+
+interface Live {
+  size: number;
+  generation: number;
+}
+
+interface Entry {
+  value: unknown;
+  expiresAt: number;
+}
+
+/** Counters summed over every store of one decorated method. */
+interface Totals {
+  hits: number;
+  misses: number;
+  size: number;
+  generation: number;
+}
+
+/** One cache: a Map in recency order (oldest first) and its counters. */
+class Store {
+  readonly map = new Map<unknown, Entry>();
+  hits = 0;
+  misses = 0;
+  /** Size and generation, shared with the FinalizationRegistry: it must not reach the receiver. */
+  readonly live: Live;
+
+  constructor(
+    readonly totals: Totals,
+    generation: number,
+  ) {
+    this.live = { size: 0, generation };
+  }
+
+  clear(adjustTotals: boolean): void {
+    if (adjustTotals) this.totals.size -= this.map.size;
+    this.map.clear();
+    this.live.size = 0;
+    this.hits = 0;
+    this.misses = 0;
+  }
+
+  delete(key: unknown): void {
+    if (this.map.delete(key)) {
+      this.totals.size--;
+      this.live.size--;
+    }
+  }
+
+  add(key: unknown, entry: Entry, maxSize: number): void {
+    this.map.set(key, entry);
+    this.totals.size++;
+    this.live.size++;
+    if (this.map.size > maxSize) this.delete(this.map.keys().next().value);
+  }
+}
+
+/** What `cacheInfo`/`cacheClear` reach through the wrapper. */
+interface CacheControl {
+  readonly maxSize: number | undefined;
+  readonly totals: Totals;
+  readonly method: boolean;
+  /** The store of a receiver, if it has one. */
+  peek(receiver: unknown): Store | undefined;
+}
+
+function checkOptions(options: CacheOptions): void {
+  if (typeof options !== 'object' || options === null) {
+    throw new InvalidOptionError('cache(options): options must be an object, e.g. cache({})');
+  }
+  const { maxSize, ttlMs, key, now } = options;
+  if (maxSize !== undefined && (!Number.isInteger(maxSize) || maxSize < 1)) {
+    throw new InvalidOptionError(
+      `cache(options): maxSize must be an integer >= 1 (or left out for no bound), got ${String(maxSize)}`,
+    );
+  }
+  if (ttlMs !== undefined && (typeof ttlMs !== 'number' || !(ttlMs > 0))) {
+    throw new InvalidOptionError(
+      `cache(options): ttlMs must be a number > 0 (or left out to never expire), got ${String(ttlMs)}`,
+    );
+  }
+  if (key !== undefined && typeof key !== 'function') {
+    throw new InvalidOptionError('cache(options): key must be a function (...args) => key');
+  }
+  if (now !== undefined && typeof now !== 'function') {
+    throw new InvalidOptionError('cache(options): now must be a function returning ms');
+  }
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return (
+    (typeof value === 'object' || typeof value === 'function') &&
+    value !== null &&
+    typeof (value as { then?: unknown }).then === 'function'
+  );
+}
+
+/** One store per receiver for methods; see `perReceiver` in wrap.ts for the plain version. */
+function storesFor(info: WrapInfo, totals: Totals) {
+  if (info.kind === 'function') {
+    const only = new Store(totals, 0);
+    return { get: () => only, peek: () => only };
+  }
+  const stores = new WeakMap<object, Store>();
+  const detached = new Store(totals, 0);
+  // When an instance is collected, its entries leave the totals too.
+  const registry = new FinalizationRegistry<Live>((live) => {
+    if (live.generation === totals.generation) totals.size -= live.size;
+  });
+  const peek = (receiver: unknown): Store | undefined => {
+    const store =
+      (typeof receiver === 'object' || typeof receiver === 'function') && receiver !== null
+        ? stores.get(receiver)
+        : detached;
+    // cacheClear(method) bumps the generation; stale stores are emptied lazily.
+    if (store !== undefined && store.live.generation !== totals.generation) {
+      store.clear(false);
+      store.live.generation = totals.generation;
+    }
+    return store;
+  };
+  const get = (receiver: unknown): Store => {
+    let store = peek(receiver);
+    if (store === undefined) {
+      store = new Store(totals, totals.generation);
+      stores.set(receiver as object, store);
+      registry.register(receiver as object, store.live);
+    }
+    return store;
+  };
+  return { get, peek };
+}
+
+/**
+ * Caches results by arguments. Without `maxSize` it is unbounded like `functools.cache`; with it,
+ * an LRU like `functools.lru_cache`. `ttlMs` expires entries. Concurrent calls with the same key
+ * share one in-flight promise; rejected promises and thrown errors are never cached. On methods
+ * each instance gets its own cache. Reach the cache with {@link cacheInfo} and {@link cacheClear}.
+ *
+ * @example
+ * const fib = cache()((n: number): number => (n < 2 ? n : fib(n - 1) + fib(n - 2)));
+ * class Repo { @cache({ maxSize: 100, ttlMs: 60_000 }) async languages(id: string) { ... } }
+ */
+export function cache(options: CacheOptions = {}): Decorator {
+  checkOptions(options);
+  const maxSize = options.maxSize ?? Number.POSITIVE_INFINITY;
+  const ttlMs = options.ttlMs;
+  const typed = options.typed ?? false;
+  const keyFn = options.key;
+  const now = options.now ?? (() => performance.now());
+  const lru = options.maxSize !== undefined;
+
+  return makeDecorator('@cache()', (fn, info) => {
+    const totals: Totals = { hits: 0, misses: 0, size: 0, generation: 0 };
+    const stores = storesFor(info, totals);
+
+    const cached = function (this: unknown, ...args: unknown[]): unknown {
+      const store = stores.get(this);
+      const key = keyFn === undefined ? defaultKey(args, typed) : keyFn(...args);
+      const map = store.map;
+      const entry = map.get(key);
+      if (entry !== undefined) {
+        if (ttlMs === undefined || entry.expiresAt > now()) {
+          store.hits++;
+          totals.hits++;
+          if (lru) {
+            map.delete(key);
+            map.set(key, entry);
+          }
+          return entry.value;
+        }
+        store.delete(key);
+      }
+      store.misses++;
+      totals.misses++;
+      const value = fn.apply(this, args);
+      const fresh: Entry = {
+        value,
+        expiresAt: ttlMs === undefined ? 0 : now() + ttlMs,
+      };
+      store.add(key, fresh, maxSize);
+      if (isThenable(value)) {
+        // A rejected promise must not be served again; drop it unless it was replaced meanwhile.
+        value.then(undefined, () => {
+          if (map.get(key) === fresh) store.delete(key);
+        });
+      }
+      return value;
+    };
+    const control: CacheControl = {
+      maxSize: options.maxSize,
+      totals,
+      method: info.kind === 'method',
+      peek: stores.peek,
+    };
+    registerControl(cached, 'cache', control);
+    return cached as AnyFunction;
+  }) as Decorator;
+}
+
+/**
+ * Hits, misses, bound and size of a cached function's cache. For a method, pass the instance
+ * (or the class, for a static method) to see its own cache; without one you get the totals
+ * over every instance.
+ *
+ * @example
+ * cacheInfo(fib); // { hits: 28, misses: 31, maxSize: undefined, currSize: 31 }
+ * cacheInfo(repo.languages, repo);
+ */
+export function cacheInfo(fn: AnyFunction, receiver?: object): CacheInfo {
+  const control = controlOf<CacheControl>(fn, 'cache', 'cacheInfo(fn)');
+  if (control.method && receiver === undefined) {
+    const { hits, misses, size } = control.totals;
+    return { hits, misses, maxSize: control.maxSize, currSize: size };
+  }
+  const store = control.peek(receiver);
+  return {
+    hits: store?.hits ?? 0,
+    misses: store?.misses ?? 0,
+    maxSize: control.maxSize,
+    currSize: store?.map.size ?? 0,
+  };
+}
+
+/**
+ * Empties a cached function's cache and resets its counters. For a method, pass the instance to
+ * clear only its cache; without one every instance's cache is cleared.
+ *
+ * @example
+ * cacheClear(fib);
+ * cacheClear(repo.languages, repo);
+ */
+export function cacheClear(fn: AnyFunction, receiver?: object): void {
+  const control = controlOf<CacheControl>(fn, 'cache', 'cacheClear(fn)');
+  const totals = control.totals;
+  if (control.method && receiver === undefined) {
+    totals.generation++;
+    totals.hits = 0;
+    totals.misses = 0;
+    totals.size = 0;
+    return;
+  }
+  const store = control.peek(receiver);
+  if (store === undefined) return;
+  totals.hits -= store.hits;
+  totals.misses -= store.misses;
+  store.clear(true);
+}

@@ -1,0 +1,248 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import v8 from 'node:v8';
+import { runInNewContext } from 'node:vm';
+import { cache, cacheClear, cacheInfo, unwrap } from '@forage/decorators';
+import { deferred, FakeClock, flush } from './helpers/fake-clock.ts';
+
+describe('cache on functions', () => {
+  test('fib(30) makes 31 misses, like functools.cache', () => {
+    const fib: (n: number) => number = cache()((n: number): number =>
+      n < 2 ? n : fib(n - 1) + fib(n - 2),
+    );
+    assert.equal(fib(30), 832_040);
+    assert.deepEqual(cacheInfo(fib), { hits: 28, misses: 31, maxSize: undefined, currSize: 31 });
+    cacheClear(fib);
+    assert.deepEqual(cacheInfo(fib), { hits: 0, misses: 0, maxSize: undefined, currSize: 0 });
+  });
+
+  test('keys on every argument: primitives by value, objects by identity', () => {
+    let calls = 0;
+    const f = cache()((...args: unknown[]) => {
+      calls++;
+      return args.length;
+    });
+    const obj = { a: 1 };
+    const calls1 = [
+      [1, 'a'],
+      [1, 'a'],
+      ['1', 'a'],
+      [1, 'b'],
+      [obj],
+      [obj],
+      [{ a: 1 }],
+      [],
+      [],
+      ['\u0000x'],
+      ['\u0000x'],
+      [undefined],
+      [null],
+      [1n],
+      [1],
+    ];
+    for (const args of calls1) f(...args);
+    // Distinct: [1,'a'], ['1','a'], [1,'b'], [obj], [{a:1}], [], ['\0x'], [undefined], [null], [1n]=[1]
+    assert.equal(calls, 10);
+    assert.equal(cacheInfo(f).hits, 5);
+  });
+
+  test('typed keeps 3 and 3n apart', () => {
+    let calls = 0;
+    const untyped = cache()((x: unknown) => ++calls && x);
+    untyped(3);
+    untyped(3n);
+    assert.equal(calls, 1);
+    const typed = cache({ typed: true })((x: unknown) => ++calls && x);
+    typed(3);
+    typed(3n);
+    typed('3');
+    assert.equal(calls, 4);
+  });
+
+  test('maxSize evicts the least recently used entry', () => {
+    const seen: number[] = [];
+    const square = cache({ maxSize: 2 })((n: number) => {
+      seen.push(n);
+      return n * n;
+    });
+    square(1);
+    square(2);
+    square(1); // 1 is now the most recent
+    square(3); // evicts 2
+    square(1);
+    square(2);
+    assert.deepEqual(seen, [1, 2, 3, 2]);
+    assert.deepEqual(cacheInfo(square), { hits: 2, misses: 4, maxSize: 2, currSize: 2 });
+  });
+
+  test('ttlMs expires entries on the injected clock', () => {
+    const clock = new FakeClock();
+    let calls = 0;
+    const get = cache({ ttlMs: 1_000, now: clock.now })((k: string) => `${k}${++calls}`);
+    assert.equal(get('a'), 'a1');
+    clock.advance(999);
+    assert.equal(get('a'), 'a1');
+    clock.advance(1);
+    assert.equal(get('a'), 'a2');
+    assert.equal(cacheInfo(get).currSize, 1);
+  });
+
+  test('a custom key function', () => {
+    let calls = 0;
+    const byId = cache({ key: (user: { id: number }) => user.id })(
+      (user: { id: number; name: string }) => `${user.name}#${++calls}`,
+    );
+    assert.equal(byId({ id: 1, name: 'a' }), 'a#1');
+    assert.equal(byId({ id: 1, name: 'changed' }), 'a#1');
+  });
+
+  test('thrown errors are not cached', () => {
+    let calls = 0;
+    const f = cache()((n: number) => {
+      calls++;
+      if (calls === 1) throw new Error('first');
+      return n;
+    });
+    assert.throws(() => f(1), /first/);
+    assert.equal(f(1), 1);
+    assert.equal(f(1), 1);
+    assert.equal(calls, 2);
+  });
+
+  test('concurrent async calls share one in-flight promise', async () => {
+    let calls = 0;
+    const gate = deferred<string>();
+    const load = cache()(async (url: string) => {
+      calls++;
+      return `${url}:${await gate.promise}`;
+    });
+    const a = load('u');
+    const b = load('u');
+    assert.equal(a, b, 'the same promise');
+    gate.resolve('body');
+    assert.deepEqual(await Promise.all([a, b]), ['u:body', 'u:body']);
+    assert.equal(await load('u'), 'u:body');
+    assert.equal(calls, 1);
+  });
+
+  test('rejected promises are dropped, so the next call tries again', async () => {
+    let calls = 0;
+    const load = cache()(async (url: string) => {
+      calls++;
+      if (calls === 1) throw new Error('503');
+      return url;
+    });
+    const first = load('u');
+    const second = load('u'); // shares the failing in-flight call
+    await assert.rejects(first, /503/);
+    await assert.rejects(second, /503/);
+    await flush();
+    assert.equal(await load('u'), 'u');
+    assert.equal(calls, 2);
+    assert.equal(cacheInfo(load).currSize, 1);
+  });
+
+  test('keeps name, length and the original; bad options are refused', () => {
+    function area(w: number, h: number) {
+      return w * h;
+    }
+    const cached = cache()(area);
+    assert.equal(cached.name, 'area');
+    assert.equal(cached.length, 2);
+    assert.equal(unwrap(cached), area);
+    assert.throws(() => cache({ maxSize: 0 }), {
+      code: 'ERR_DECORATOR_OPTION',
+      message: /maxSize must be an integer >= 1/,
+    });
+    assert.throws(() => cache({ ttlMs: -5 }), /ttlMs must be a number > 0/);
+    assert.throws(() => cacheInfo(area), {
+      code: 'ERR_DECORATOR_TARGET',
+      message: /is not wrapped by cache\(\)/,
+    });
+  });
+});
+
+describe('cache on methods', () => {
+  class Repo {
+    calls = 0;
+    constructor(readonly name: string) {}
+    @cache()
+    describe(suffix: string) {
+      this.calls++;
+      return `${this.name}${suffix}`;
+    }
+    static staticCalls = 0;
+    @cache({ maxSize: 10 })
+    static kind(n: number) {
+      Repo.staticCalls++;
+      return `kind${n}`;
+    }
+  }
+
+  test('each instance has its own cache; statics have one per class', () => {
+    const ann = new Repo('ann');
+    const bob = new Repo('bob');
+    assert.equal(ann.describe('!'), 'ann!');
+    assert.equal(bob.describe('!'), 'bob!', 'never served from another instance');
+    assert.equal(ann.describe('!'), 'ann!');
+    assert.equal(ann.calls, 1);
+    assert.equal(bob.calls, 1);
+    assert.deepEqual(cacheInfo(ann.describe, ann), {
+      hits: 1,
+      misses: 1,
+      maxSize: undefined,
+      currSize: 1,
+    });
+    assert.deepEqual(cacheInfo(Repo.prototype.describe), {
+      hits: 1,
+      misses: 2,
+      maxSize: undefined,
+      currSize: 2,
+    });
+    Repo.kind(1);
+    Repo.kind(1);
+    assert.equal(Repo.staticCalls, 1);
+    assert.equal(cacheInfo(Repo.kind, Repo).hits, 1);
+  });
+
+  test('cacheClear for one instance or for all of them', () => {
+    const ann = new Repo('ann');
+    const bob = new Repo('bob');
+    cacheClear(Repo.prototype.describe);
+    ann.describe('?');
+    bob.describe('?');
+    cacheClear(ann.describe, ann);
+    assert.equal(cacheInfo(ann.describe, ann).currSize, 0);
+    assert.equal(cacheInfo(bob.describe, bob).currSize, 1);
+    assert.equal(cacheInfo(Repo.prototype.describe).currSize, 1);
+    ann.describe('?');
+    assert.equal(ann.calls, 2);
+    cacheClear(Repo.prototype.describe);
+    assert.deepEqual(cacheInfo(Repo.prototype.describe), {
+      hits: 0,
+      misses: 0,
+      maxSize: undefined,
+      currSize: 0,
+    });
+    bob.describe('?');
+    assert.equal(bob.calls, 2, 'bob was cleared too');
+    assert.equal(cacheInfo(bob.describe, bob).currSize, 1);
+    assert.equal(cacheInfo(Repo.prototype.describe).currSize, 1);
+  });
+
+  test('an instance that is no longer referenced is collected with its cache', async () => {
+    v8.setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    let ref: WeakRef<Repo>;
+    (() => {
+      const tmp = new Repo('tmp');
+      tmp.describe('x');
+      ref = new WeakRef(tmp);
+    })();
+    for (let i = 0; i < 10 && ref!.deref(); i++) {
+      await flush(2);
+      gc();
+    }
+    assert.equal(ref!.deref(), undefined);
+  });
+});
