@@ -1,3 +1,37 @@
-// Placeholder: this package is not implemented yet (see its issue). It exports nothing
-// rather than pretending to work.
-export {};
+/**
+ * `@forage/futures`: Python's `concurrent.futures` for TypeScript.
+ * @packageDocumentation
+ */
+export { AsyncExecutor, type AsyncExecutorOptions } from './async-executor.js';
+export {
+  BrokenExecutor,
+  BrokenProcessPool,
+  BrokenThreadPool,
+  CancelledError,
+  ExecutorShutdownError,
+  FuturesError,
+  InvalidStateError,
+  RemoteTraceback,
+  TaskSerializationError,
+  TimeoutError,
+} from './errors.js';
+export {
+  Executor,
+  type IterablesOf,
+  type MapOptions,
+  type ShutdownOptions,
+  type TaskFunction,
+} from './executor.js';
+export { type DoneCallback, Future, type FutureState } from './future.js';
+export { type TaskModule, type TaskRef, taskModule } from './task-module.js';
+export {
+  ALL_COMPLETED,
+  type AsCompletedOptions,
+  asCompleted,
+  type DoneAndNotDone,
+  FIRST_COMPLETED,
+  FIRST_EXCEPTION,
+  type ReturnWhen,
+  type WaitOptions,
+  wait,
+} from './wait.js';

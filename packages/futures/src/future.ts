@@ -1,0 +1,301 @@
+/**
+ * `Future`: the eventual result of a task, with CPython's state machine
+ * (PENDING -> RUNNING -> FINISHED, or PENDING -> CANCELLED -> CANCELLED_AND_NOTIFIED).
+ */
+import { CancelledError, InvalidStateError, invalidArgType, TimeoutError } from './errors.js';
+
+/** The states a future moves through; `CANCELLED_AND_NOTIFIED` is set by the executor. */
+export type FutureState =
+  | 'PENDING'
+  | 'RUNNING'
+  | 'CANCELLED'
+  | 'CANCELLED_AND_NOTIFIED'
+  | 'FINISHED';
+
+/** A callback registered with {@link Future.addDoneCallback}. */
+export type DoneCallback<T> = (future: Future<T>) => void;
+
+/**
+ * Observes futures on behalf of `wait()` and `asCompleted()` (CPython's `_Waiter`). Executors
+ * never see it: the future calls it when it finishes or when the executor acknowledges a cancel.
+ * @internal
+ */
+export interface FutureWaiter {
+  addResult(future: Future<unknown>): void;
+  addException(future: Future<unknown>): void;
+  addCancelled(future: Future<unknown>): void;
+}
+
+const inspect = Symbol.for('nodejs.util.inspect.custom');
+
+function describeValue(value: unknown): string {
+  if (value === null) return 'null';
+  if (typeof value === 'object' || typeof value === 'function') {
+    const name = (value as { constructor?: { name?: string } }).constructor?.name;
+    return name || typeof value;
+  }
+  return typeof value;
+}
+
+/**
+ * The eventual result of a task submitted to an executor.
+ *
+ * A future is awaitable: `await future` gives the result or throws the task's error. It settles
+ * exactly once; `cancel()` only succeeds while the task has not started.
+ *
+ * @example
+ * ```ts
+ * const future = executor.submit((a: number, b: number) => a ** b, 2, 8);
+ * future.addDoneCallback((f) => console.log('done', f.done()));
+ * console.log(await future); // 256
+ * ```
+ */
+export class Future<T = unknown> implements PromiseLike<T> {
+  #state: FutureState = 'PENDING';
+  #result: T | undefined = undefined;
+  #exception: unknown = undefined;
+  #failed = false;
+  // Stored without T so that Future<T> stays covariant (a Future<number> is a Future<unknown>).
+  #callbacks: DoneCallback<any>[] | undefined = undefined;
+  #waiters: FutureWaiter[] | undefined = undefined;
+  // Created lazily: most futures in a large batch are awaited once, and an unobserved failed
+  // future must not become an unhandled rejection.
+  #promise: Promise<T> | undefined = undefined;
+  #resolve: ((value: any) => void) | undefined = undefined;
+  #reject: ((error: unknown) => void) | undefined = undefined;
+
+  /** The current state (CPython keeps it in `_state`). */
+  get state(): FutureState {
+    return this.#state;
+  }
+
+  /**
+   * Cancels the task if it has not started. Returns `true` if the future is now cancelled
+   * (including when it already was), `false` if it is running or finished.
+   */
+  cancel(): boolean {
+    const state = this.#state;
+    if (state === 'RUNNING' || state === 'FINISHED') return false;
+    if (state === 'CANCELLED' || state === 'CANCELLED_AND_NOTIFIED') return true;
+    this.#state = 'CANCELLED';
+    this.#reject?.(new CancelledError());
+    this.#invokeCallbacks();
+    return true;
+  }
+
+  /** `true` if the future was cancelled. */
+  cancelled(): boolean {
+    return this.#state === 'CANCELLED' || this.#state === 'CANCELLED_AND_NOTIFIED';
+  }
+
+  /** `true` while the task is running (it can no longer be cancelled). */
+  running(): boolean {
+    return this.#state === 'RUNNING';
+  }
+
+  /** `true` once the future finished or was cancelled. */
+  done(): boolean {
+    return this.#state !== 'PENDING' && this.#state !== 'RUNNING';
+  }
+
+  /**
+   * Waits for the task and returns its result.
+   * @param timeoutMs how long to wait; omit to wait forever. `0` only checks.
+   * @throws {@link CancelledError} if the future was cancelled, {@link TimeoutError} if it did not
+   *   finish in time, or the task's own error.
+   */
+  result(timeoutMs?: number): Promise<T> {
+    if (this.done()) return this.#settled();
+    if (timeoutMs !== undefined && checkTimeout(timeoutMs) <= 0) {
+      return Promise.reject(new TimeoutError(`the future did not finish within ${timeoutMs} ms`));
+    }
+    return withTimeout(this.#settled(), timeoutMs);
+  }
+
+  /**
+   * Waits for the task and returns the error it raised, or `undefined` if it succeeded.
+   * @throws {@link CancelledError} if the future was cancelled, {@link TimeoutError} on timeout.
+   */
+  exception(timeoutMs?: number): Promise<unknown> {
+    return this.result(timeoutMs).then(
+      () => undefined,
+      (error: unknown) => {
+        if (this.#failed) return error;
+        throw error;
+      },
+    );
+  }
+
+  /**
+   * Calls `fn(future)` when the future finishes or is cancelled, in registration order; at once
+   * if it is already done. An error thrown by `fn` is logged and ignored, as in CPython.
+   */
+  addDoneCallback(fn: DoneCallback<T>): void {
+    if (this.done()) {
+      runCallback(fn, this);
+      return;
+    }
+    if (this.#callbacks === undefined) this.#callbacks = [fn];
+    else this.#callbacks.push(fn);
+  }
+
+  /** Makes the future awaitable: `await future` gives the result. */
+  // biome-ignore lint/suspicious/noThenProperty: a Future is deliberately a thenable.
+  then<R1 = T, R2 = never>(
+    onfulfilled?: ((value: T) => R1 | PromiseLike<R1>) | null,
+    onrejected?: ((reason: unknown) => R2 | PromiseLike<R2>) | null,
+  ): Promise<R1 | R2> {
+    return this.#settled().then(onfulfilled, onrejected);
+  }
+
+  /**
+   * Executor-facing: marks the future RUNNING and returns `true`, or, if it was cancelled,
+   * acknowledges the cancel (waking `wait()` / `asCompleted()`) and returns `false`.
+   * @throws {@link InvalidStateError} if the future is running or finished.
+   */
+  setRunningOrNotifyCancel(): boolean {
+    if (this.#state === 'PENDING') {
+      this.#state = 'RUNNING';
+      return true;
+    }
+    if (this.#state === 'CANCELLED') {
+      this.#state = 'CANCELLED_AND_NOTIFIED';
+      if (this.#waiters) for (const waiter of this.#waiters) waiter.addCancelled(this);
+      return false;
+    }
+    throw new InvalidStateError(`Future in unexpected state: ${this.toString()}`);
+  }
+
+  /**
+   * Executor-facing: stores the task's result and wakes everything waiting.
+   * @throws {@link InvalidStateError} if the future is already done.
+   */
+  setResult(value: T): void {
+    this.#assertNotDone();
+    this.#result = value;
+    this.#state = 'FINISHED';
+    if (this.#waiters) for (const waiter of this.#waiters) waiter.addResult(this);
+    this.#resolve?.(value);
+    this.#invokeCallbacks();
+  }
+
+  /**
+   * Executor-facing: stores the task's error and wakes everything waiting.
+   * @throws {@link InvalidStateError} if the future is already done.
+   */
+  setException(error: unknown): void {
+    this.#assertNotDone();
+    this.#exception = error;
+    this.#failed = true;
+    this.#state = 'FINISHED';
+    if (this.#waiters) for (const waiter of this.#waiters) waiter.addException(this);
+    this.#reject?.(error);
+    this.#invokeCallbacks();
+  }
+
+  /** `true` if the future finished with an error (used by `wait(FIRST_EXCEPTION)`). @internal */
+  _failed(): boolean {
+    return this.#failed;
+  }
+
+  /** @internal */
+  _addWaiter(waiter: FutureWaiter): void {
+    if (this.#waiters === undefined) this.#waiters = [waiter];
+    else this.#waiters.push(waiter);
+  }
+
+  /** @internal */
+  _removeWaiter(waiter: FutureWaiter): void {
+    const waiters = this.#waiters;
+    if (waiters === undefined) return;
+    const index = waiters.indexOf(waiter);
+    if (index !== -1) waiters.splice(index, 1);
+  }
+
+  /** Renders like CPython's repr: `<Future state=finished returned number>`. */
+  toString(): string {
+    switch (this.#state) {
+      case 'FINISHED':
+        return this.#failed
+          ? `<Future state=finished raised ${describeValue(this.#exception)}>`
+          : `<Future state=finished returned ${describeValue(this.#result)}>`;
+      case 'CANCELLED_AND_NOTIFIED':
+        return '<Future state=cancelled>';
+      default:
+        return `<Future state=${this.#state.toLowerCase()}>`;
+    }
+  }
+
+  [inspect](): string {
+    return this.toString();
+  }
+
+  #assertNotDone(): void {
+    if (this.done()) throw new InvalidStateError(`${this.#state}: ${this.toString()}`);
+  }
+
+  #settled(): Promise<T> {
+    if (this.#promise !== undefined) return this.#promise;
+    switch (this.#state) {
+      case 'FINISHED':
+        this.#promise = this.#failed
+          ? Promise.reject(this.#exception)
+          : Promise.resolve(this.#result as T);
+        break;
+      case 'CANCELLED':
+      case 'CANCELLED_AND_NOTIFIED':
+        this.#promise = Promise.reject(new CancelledError());
+        break;
+      default:
+        this.#promise = new Promise<T>((resolve, reject) => {
+          this.#resolve = resolve;
+          this.#reject = reject;
+        });
+    }
+    return this.#promise;
+  }
+
+  #invokeCallbacks(): void {
+    const callbacks = this.#callbacks;
+    if (callbacks === undefined) return;
+    this.#callbacks = undefined;
+    for (const fn of callbacks) runCallback(fn, this);
+  }
+}
+
+function runCallback<T>(fn: DoneCallback<T>, future: Future<T>): void {
+  try {
+    fn(future);
+  } catch (error) {
+    console.error(`exception calling callback for ${future.toString()}`, error);
+  }
+}
+
+/** Validates a `timeoutMs` option and returns it. */
+export function checkTimeout(timeoutMs: number, name = 'timeoutMs'): number {
+  if (typeof timeoutMs !== 'number' || Number.isNaN(timeoutMs)) {
+    throw invalidArgType(`${name} must be a number of milliseconds, got ${String(timeoutMs)}`);
+  }
+  return timeoutMs;
+}
+
+/** Races `promise` against a timer; `undefined` waits forever. */
+export function withTimeout<T>(promise: Promise<T>, timeoutMs: number | undefined): Promise<T> {
+  if (timeoutMs === undefined || timeoutMs === Number.POSITIVE_INFINITY) return promise;
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(
+      () => reject(new TimeoutError(`the future did not finish within ${timeoutMs} ms`)),
+      Math.max(0, timeoutMs),
+    );
+    promise.then(
+      (value) => {
+        clearTimeout(timer);
+        resolve(value);
+      },
+      (error: unknown) => {
+        clearTimeout(timer);
+        reject(error);
+      },
+    );
+  });
+}

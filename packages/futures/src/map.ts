@@ -1,0 +1,280 @@
+/**
+ * The iterator behind `Executor.map()`: zips the inputs, submits tasks (one call or a chunk of
+ * calls each), and yields results in input order with CPython 3.14's rules for timeouts, errors
+ * and early exit.
+ */
+import { Deque } from './deque.js';
+import { TimeoutError } from './errors.js';
+import type { Future } from './future.js';
+
+/** What a chunk task returns: the results up to the first failure, and that failure. @internal */
+export interface ChunkOutcome {
+  values: unknown[];
+  failed: boolean;
+  error: unknown;
+}
+
+/** @internal */
+export interface MapPlan {
+  sources: (Iterable<unknown> | AsyncIterable<unknown>)[];
+  chunksize: number;
+  buffersize: number | undefined;
+  timeoutMs: number | undefined;
+  submitOne(args: unknown[]): Future<unknown>;
+  submitChunk: ((argsList: unknown[][]) => Future<ChunkOutcome>) | undefined;
+}
+
+/** A position in the output: a submitted task, or an error met while reading the input. */
+interface Slot {
+  future: Future<unknown> | undefined;
+  chunk: boolean;
+  error: unknown;
+}
+
+type ArgsIterator =
+  | { sync: true; it: Iterator<unknown[]> }
+  | { sync: false; it: AsyncIterator<unknown[]> };
+
+function zip(sources: (Iterable<unknown> | AsyncIterable<unknown>)[]): ArgsIterator {
+  const allSync = sources.every(
+    (s) => typeof (s as Iterable<unknown>)[Symbol.iterator] === 'function',
+  );
+  if (allSync) {
+    const its = sources.map((s) => (s as Iterable<unknown>)[Symbol.iterator]());
+    return {
+      sync: true,
+      it: {
+        next(): IteratorResult<unknown[]> {
+          if (its.length === 0) return { done: true, value: undefined };
+          const args: unknown[] = new Array(its.length);
+          for (let i = 0; i < its.length; i++) {
+            const r = (its[i] as Iterator<unknown>).next();
+            if (r.done) return { done: true, value: undefined };
+            args[i] = r.value;
+          }
+          return { done: false, value: args };
+        },
+      },
+    };
+  }
+  const its = sources.map((s) =>
+    typeof (s as AsyncIterable<unknown>)[Symbol.asyncIterator] === 'function'
+      ? (s as AsyncIterable<unknown>)[Symbol.asyncIterator]()
+      : (s as Iterable<unknown>)[Symbol.iterator](),
+  );
+  return {
+    sync: false,
+    it: {
+      async next(): Promise<IteratorResult<unknown[]>> {
+        const args: unknown[] = new Array(its.length);
+        for (let i = 0; i < its.length; i++) {
+          const r = await (its[i] as AsyncIterator<unknown>).next();
+          if (r.done) return { done: true, value: undefined };
+          args[i] = r.value;
+        }
+        return { done: false, value: args };
+      },
+    },
+  };
+}
+
+/** @internal */
+export class MapIterator<R> implements AsyncIterableIterator<R> {
+  readonly #plan: MapPlan;
+  readonly #input: ArgsIterator;
+  readonly #deadline: number | undefined;
+  readonly #slots = new Deque<Slot>();
+  #exhausted = false;
+  #closed = false;
+  #buffer: unknown[] | undefined = undefined;
+  #bufferIndex = 0;
+  #bufferError: { error: unknown } | undefined = undefined;
+  #wakeConsumer: (() => void) | undefined = undefined;
+  #wakeFeeder: (() => void) | undefined = undefined;
+  #chain: Promise<unknown> = Promise.resolve();
+
+  constructor(plan: MapPlan) {
+    this.#plan = plan;
+    this.#deadline = plan.timeoutMs === undefined ? undefined : performance.now() + plan.timeoutMs;
+    this.#input = zip(plan.sources);
+    if (this.#input.sync) this.#fillSync();
+    else void this.#feedAsync();
+  }
+
+  [Symbol.asyncIterator](): this {
+    return this;
+  }
+
+  next(): Promise<IteratorResult<R>> {
+    // Serialise overlapping next() calls so results keep their order.
+    const result = this.#chain.then(() => this.#next());
+    this.#chain = result.catch(() => undefined);
+    return result;
+  }
+
+  async return(): Promise<IteratorResult<R>> {
+    this.#close();
+    return { done: true, value: undefined };
+  }
+
+  async #next(): Promise<IteratorResult<R>> {
+    if (this.#buffer !== undefined) return this.#fromBuffer();
+    if (this.#closed) return { done: true, value: undefined };
+    let slot = this.#slots.shift();
+    while (slot === undefined) {
+      if (this.#exhausted) {
+        this.#closed = true;
+        return { done: true, value: undefined };
+      }
+      await new Promise<void>((resolve) => {
+        this.#wakeConsumer = resolve;
+      });
+      if (this.#closed) return { done: true, value: undefined };
+      slot = this.#slots.shift();
+    }
+    this.#refill();
+    try {
+      if (slot.future === undefined) throw slot.error;
+      const value = await this.#await(slot.future);
+      if (!slot.chunk) return { done: false, value: value as R };
+      const outcome = value as ChunkOutcome;
+      this.#buffer = outcome.values;
+      this.#bufferIndex = 0;
+      this.#bufferError = outcome.failed ? { error: outcome.error } : undefined;
+      return this.#fromBuffer();
+    } catch (error) {
+      this.#close();
+      throw error;
+    }
+  }
+
+  #fromBuffer(): Promise<IteratorResult<R>> | IteratorResult<R> {
+    const buffer = this.#buffer as unknown[];
+    if (this.#bufferIndex < buffer.length) {
+      const value = buffer[this.#bufferIndex] as R;
+      // Drop the reference: the iterator keeps nothing it already yielded.
+      buffer[this.#bufferIndex] = undefined;
+      this.#bufferIndex += 1;
+      if (this.#bufferIndex === buffer.length && this.#bufferError === undefined) {
+        this.#buffer = undefined;
+      }
+      return { done: false, value };
+    }
+    const failure = this.#bufferError;
+    this.#buffer = undefined;
+    this.#bufferError = undefined;
+    if (failure !== undefined) {
+      this.#close();
+      throw failure.error;
+    }
+    return this.#next();
+  }
+
+  #await(future: Future<unknown>): Promise<unknown> {
+    if (this.#deadline === undefined) return future.result();
+    const remaining = this.#deadline - performance.now();
+    return future.result(Math.max(0, remaining)).catch((error: unknown) => {
+      if (error instanceof TimeoutError) {
+        future.cancel();
+        throw new TimeoutError(`map() did not finish within ${this.#plan.timeoutMs} ms`);
+      }
+      throw error;
+    });
+  }
+
+  /** Cancels every task that has not started and stops reading the input. */
+  #close(): void {
+    if (this.#closed && this.#slots.length === 0) return;
+    this.#closed = true;
+    for (const slot of this.#slots.drain()) slot.future?.cancel();
+    this.#wakeFeeder?.();
+    this.#wakeConsumer?.();
+  }
+
+  #roomForMore(): boolean {
+    const { buffersize } = this.#plan;
+    return buffersize === undefined || this.#slots.length < buffersize;
+  }
+
+  #refill(): void {
+    if (this.#input.sync) this.#fillSync();
+    else this.#wakeFeeder?.();
+  }
+
+  #fillSync(): void {
+    const it = (this.#input as { it: Iterator<unknown[]> }).it;
+    const { chunksize } = this.#plan;
+    while (!this.#exhausted && !this.#closed && this.#roomForMore()) {
+      const group: unknown[][] = [];
+      try {
+        while (group.length < chunksize) {
+          const r = it.next();
+          if (r.done) {
+            this.#exhausted = true;
+            break;
+          }
+          group.push(r.value);
+        }
+      } catch (error) {
+        this.#exhausted = true;
+        this.#submit(group);
+        this.#slots.push({ future: undefined, chunk: false, error });
+        return;
+      }
+      this.#submit(group);
+    }
+  }
+
+  async #feedAsync(): Promise<void> {
+    const it = (this.#input as { it: AsyncIterator<unknown[]> }).it;
+    const { chunksize } = this.#plan;
+    while (!this.#exhausted && !this.#closed) {
+      if (!this.#roomForMore()) {
+        await new Promise<void>((resolve) => {
+          this.#wakeFeeder = resolve;
+        });
+        this.#wakeFeeder = undefined;
+        continue;
+      }
+      const group: unknown[][] = [];
+      try {
+        while (group.length < chunksize) {
+          const r = await it.next();
+          if (r.done) {
+            this.#exhausted = true;
+            break;
+          }
+          group.push(r.value);
+        }
+      } catch (error) {
+        this.#exhausted = true;
+        if (this.#closed) break;
+        this.#submit(group);
+        this.#slots.push({ future: undefined, chunk: false, error });
+        break;
+      }
+      if (this.#closed) break;
+      this.#submit(group);
+      this.#wakeConsumer?.();
+    }
+    this.#wakeConsumer?.();
+  }
+
+  #submit(group: unknown[][]): void {
+    if (group.length === 0) return;
+    const { submitChunk } = this.#plan;
+    try {
+      if (submitChunk !== undefined && group.length > 1) {
+        this.#slots.push({ future: submitChunk(group), chunk: true, error: undefined });
+      } else {
+        for (const args of group) {
+          this.#slots.push({ future: this.#plan.submitOne(args), chunk: false, error: undefined });
+        }
+      }
+    } catch (error) {
+      // The executor refused (shut down or broken): surface it at this position.
+      this.#exhausted = true;
+      this.#slots.push({ future: undefined, chunk: false, error });
+    }
+  }
+}

@@ -1,0 +1,297 @@
+// The behaviour every executor must share (CPython's executor.py, test_shutdown.py and the map
+// tests), run against AsyncExecutor, ThreadPoolExecutor and ProcessPoolExecutor. Functions given
+// to executors here are self-contained so that they can be shipped to workers by source.
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, test } from 'node:test';
+import {
+  CancelledError,
+  type Executor,
+  ExecutorShutdownError,
+  TimeoutError,
+  wait,
+} from '@forage/futures';
+
+export type MakeExecutor = (maxWorkers: number) => Executor;
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** A task that appends `tag` to a log file (visible from any thread or process), after `ms`. */
+async function logAfter(file: string, tag: string, ms: number): Promise<string> {
+  await new Promise((resolve) => setTimeout(resolve, ms));
+  const fs = process.getBuiltinModule('node:fs') as typeof import('node:fs');
+  fs.appendFileSync(file, `${tag}\n`);
+  return tag;
+}
+
+async function collect<T>(it: AsyncIterable<T>): Promise<T[]> {
+  const out: T[] = [];
+  for await (const v of it) out.push(v);
+  return out;
+}
+
+export function describeExecutorConformance(name: string, make: MakeExecutor): void {
+  describe(`${name}: executor conformance`, () => {
+    const dir = mkdtempSync(join(tmpdir(), 'forage-futures-'));
+    let fileCounter = 0;
+    const logFile = () => join(dir, `log-${fileCounter++}.txt`);
+    const readLog = (file: string) => {
+      try {
+        return readFileSync(file, 'utf8').split('\n').filter(Boolean);
+      } catch {
+        return [];
+      }
+    };
+    after(() => rmSync(dir, { recursive: true, force: true }));
+
+    test('submit runs sync and async functions with positional arguments', async () => {
+      await using ex = make(2);
+      assert.equal(await ex.submit((a: number, b: number) => a ** b, 2, 8), 256);
+      assert.equal(await ex.submit(async (s: string) => s.toUpperCase(), 'ok'), 'OK');
+      assert.deepEqual(await ex.submit((o: { a: number[] }) => o.a.length, { a: [1, 2, 3] }), 3);
+    });
+
+    test('submit without a function is a TypeError with a code', async () => {
+      await using ex = make(1);
+      assert.throws(
+        // @ts-expect-error deliberately wrong
+        () => ex.submit(42),
+        (e: unknown) => {
+          assert.ok(e instanceof TypeError);
+          assert.equal((e as { code?: string }).code, 'ERR_INVALID_ARG_TYPE');
+          return true;
+        },
+      );
+    });
+
+    test('a task error keeps its class, message and own properties', async () => {
+      await using ex = make(1);
+      const f = ex.submit(() => {
+        throw Object.assign(new RangeError('out of range'), { code: 'E_PROBE', detail: { n: 1 } });
+      });
+      await assert.rejects(f.result(), (e: unknown) => {
+        assert.ok(e instanceof RangeError);
+        assert.equal(e.message, 'out of range');
+        assert.equal((e as { code?: string }).code, 'E_PROBE');
+        assert.deepEqual((e as { detail?: unknown }).detail, { n: 1 });
+        return true;
+      });
+      assert.ok((await f.exception()) instanceof RangeError);
+    });
+
+    test('map keeps input order, zips iterables to the shortest, and chunksize changes nothing', async () => {
+      await using ex = make(2);
+      const xs = Array.from({ length: 50 }, (_, i) => i);
+      const expected = xs.map((x) => x * 10);
+      assert.deepEqual(
+        await collect(
+          ex.map(
+            (x: number, y: number) => x * y,
+            xs,
+            xs.map(() => 10),
+          ),
+        ),
+        expected,
+      );
+      assert.deepEqual(
+        await collect(ex.map((x: number) => x * 10, xs, { chunksize: 3 })),
+        expected,
+      );
+      assert.deepEqual(
+        await collect(ex.map((x: number, y: string) => `${x}${y}`, [1, 2, 3], ['a', 'b'])),
+        ['1a', '2b'],
+      );
+      assert.deepEqual(await collect(ex.map((x: number) => x, [])), []);
+    });
+
+    test('map accepts async iterables', async () => {
+      await using ex = make(2);
+      async function* numbers() {
+        for (let i = 0; i < 10; i++) {
+          await sleep(1);
+          yield i;
+        }
+      }
+      assert.deepEqual(
+        await collect(ex.map((x: number) => x + 1, numbers(), { chunksize: 4 })),
+        [1, 2, 3, 4, 5, 6, 7, 8, 9, 10],
+      );
+    });
+
+    test('a map error surfaces at its position after the earlier results, then the iteration ends', async () => {
+      for (const chunksize of [1, 4]) {
+        await using ex = make(2);
+        const seen: number[] = [];
+        const it = ex.map(
+          (x: number) => {
+            if (x === 5) throw new TypeError(`bad ${x}`);
+            return x;
+          },
+          [0, 1, 2, 3, 4, 5, 6, 7],
+          { chunksize },
+        );
+        await assert.rejects(
+          (async () => {
+            for await (const v of it) seen.push(v);
+          })(),
+          /bad 5/,
+        );
+        assert.deepEqual(seen, [0, 1, 2, 3, 4], `chunksize ${chunksize}`);
+        assert.deepEqual(await it.next(), { done: true, value: undefined });
+      }
+    });
+
+    test('map timeout counts from the call and cancels what has not started', async () => {
+      await using ex = make(1);
+      const file = logFile();
+      const it = ex.map(
+        logAfter,
+        [file, file, file, file],
+        ['a', 'b', 'c', 'd'],
+        [10, 600, 600, 600],
+        {
+          timeoutMs: 300,
+        },
+      );
+      assert.equal((await it.next()).value, 'a');
+      await assert.rejects(it.next(), TimeoutError);
+      await ex.shutdown({ wait: true });
+      assert.deepEqual(readLog(file), ['a', 'b']);
+    });
+
+    test('map reads a synchronous input eagerly, and abandoning the iterator cancels queued tasks', async () => {
+      await using ex = make(1);
+      const file = logFile();
+      let pulled = 0;
+      function* tags() {
+        for (const t of ['a', 'b', 'c', 'd', 'e', 'f']) {
+          pulled += 1;
+          yield t;
+        }
+      }
+      const it = ex.map((t: string, f: string) => logAfter(f, t, 30), tags(), Array(6).fill(file));
+      assert.equal(pulled, 6, 'the whole input is submitted at the call');
+      for await (const v of it) {
+        assert.equal(v, 'a');
+        break;
+      }
+      await ex.shutdown({ wait: true });
+      const ran = readLog(file);
+      assert.ok(ran.length < 6, `abandoned tasks must not run, ran ${ran.join(',')}`);
+      assert.equal(ran[0], 'a');
+    });
+
+    test('buffersize reads the input lazily and works with infinite inputs', async () => {
+      await using ex = make(2);
+      let pulled = 0;
+      function* naturals() {
+        for (let i = 0; ; i++) {
+          pulled += 1;
+          yield i;
+        }
+      }
+      const it = ex.map((x: number) => x * 2, naturals(), { buffersize: 2 });
+      assert.equal(pulled, 2);
+      const first: number[] = [];
+      for await (const v of it) {
+        first.push(v);
+        if (first.length === 5) break;
+      }
+      assert.deepEqual(first, [0, 2, 4, 6, 8]);
+      assert.ok(pulled <= 8, `pulled ${pulled}`);
+      for (const buffersize of [1, 2, 10, 20]) {
+        const xs = Array.from({ length: 10 }, (_, i) => i);
+        assert.deepEqual(
+          await collect(ex.map((x: number) => -x, xs, { buffersize })),
+          xs.map((x) => -x),
+        );
+      }
+      assert.throws(() => ex.map((x: number) => x, [1], { buffersize: 0 }), RangeError);
+      assert.throws(() => ex.map((x: number) => x, [1], { buffersize: 1.5 }), TypeError);
+      assert.throws(() => ex.map((x: number) => x, [1], { chunksize: 0 }), RangeError);
+    });
+
+    test('shutdown({ wait: true }) runs every queued task; later submit throws', async () => {
+      const ex = make(2);
+      const futures = Array.from({ length: 12 }, (_, i) =>
+        ex.submit(async (n: number) => {
+          await new Promise((r) => setTimeout(r, 5));
+          return n;
+        }, i),
+      );
+      await ex.shutdown({ wait: true });
+      assert.ok(futures.every((f) => f.done() && !f.cancelled()));
+      assert.deepEqual(
+        await Promise.all(futures),
+        Array.from({ length: 12 }, (_, i) => i),
+      );
+      assert.throws(
+        () => ex.submit(() => 1),
+        (e: unknown) => {
+          assert.ok(e instanceof ExecutorShutdownError);
+          assert.equal(e.code, 'ERR_EXECUTOR_SHUTDOWN');
+          assert.equal(e.message, 'cannot schedule new futures after shutdown');
+          return true;
+        },
+      );
+      assert.throws(() => ex.map((x: number) => x, [1]), ExecutorShutdownError);
+      await ex.shutdown();
+    });
+
+    test('shutdown({ cancelFutures: true }) cancels exactly the tasks that had not started', async () => {
+      const ex = make(2);
+      const file = logFile();
+      const futures = Array.from({ length: 20 }, (_, i) =>
+        ex.submit(logAfter, file, String(i), 40),
+      );
+      await sleep(10);
+      await ex.shutdown({ wait: true, cancelFutures: true });
+      const cancelled = futures.filter((f) => f.cancelled());
+      const completed = futures.filter((f) => !f.cancelled());
+      assert.ok(cancelled.length >= 10, `only ${cancelled.length} cancelled`);
+      for (const f of completed) await f;
+      for (const f of cancelled) await assert.rejects(f.result(), CancelledError);
+      assert.equal(readLog(file).length, completed.length);
+      const { done } = await wait(futures, { timeoutMs: 1000 });
+      assert.equal(done.size, 20, 'cancelled futures are acknowledged, so wait() sees them done');
+    });
+
+    test('shutdown({ wait: false }) returns at once and queued work still finishes', async () => {
+      const ex = make(1);
+      const futures = Array.from({ length: 4 }, (_, i) =>
+        ex.submit(async (n: number) => {
+          await new Promise((r) => setTimeout(r, 20));
+          return n;
+        }, i),
+      );
+      const start = performance.now();
+      await ex.shutdown({ wait: false });
+      assert.ok(performance.now() - start < 50);
+      assert.deepEqual(await Promise.all(futures), [0, 1, 2, 3]);
+    });
+
+    test('a cancelled queued task never runs and a later shutdown does not hang', async () => {
+      const ex = make(1);
+      const file = logFile();
+      const first = ex.submit(logAfter, file, 'first', 30);
+      const second = ex.submit(logAfter, file, 'second', 0);
+      assert.equal(second.cancel(), true);
+      await first;
+      await ex.shutdown({ wait: true });
+      assert.deepEqual(readLog(file), ['first']);
+      assert.equal(second.state, 'CANCELLED_AND_NOTIFIED');
+    });
+
+    test('await using shuts the executor down', async () => {
+      let kept: Executor | undefined;
+      {
+        await using ex = make(1);
+        kept = ex;
+        ex.submit(() => 1);
+      }
+      assert.throws(() => kept?.submit(() => 2), ExecutorShutdownError);
+    });
+  });
+}
