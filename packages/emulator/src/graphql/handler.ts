@@ -1,0 +1,163 @@
+/**
+ * `POST /graphql`: parse and validate through graphql-js (documents are cached by text), check
+ * GitHub's pagination and node limits, charge the cost, then execute. Errors are returned the
+ * way GitHub returns them: HTTP 200 with `errors[]` carrying a top-level `type`.
+ */
+import {
+  type DocumentNode,
+  execute,
+  type FragmentDefinitionNode,
+  type GraphQLError,
+  getOperationAST,
+  getVariableValues,
+  Kind,
+  parse,
+  validate,
+} from 'graphql';
+import type { Dataset } from '../dataset.js';
+import { type GitHubGraphQLError, queryCost } from './cost.js';
+import { type RateLimitView, rootValue } from './resolvers.js';
+import { emulatorSchema } from './schema.js';
+
+/** The outcome of charging a query's cost to the caller's GraphQL bucket. */
+export interface Charge {
+  ok: boolean;
+  view: RateLimitView;
+}
+
+/** What the HTTP layer needs back. */
+export interface GraphQLOutcome {
+  /** JSON body. */
+  body: string;
+  /** HTTP status (400 only for an unreadable body, as on GitHub). */
+  status: number;
+  /** Points charged (0 when the query never ran). */
+  cost: number;
+  /** True when the query was refused because the primary limit was spent. */
+  rateLimited: boolean;
+}
+
+type Parsed = { document: DocumentNode } | { errors: GitHubGraphQLError[] };
+
+const CACHE_SIZE = 500;
+const cache = new Map<string, Parsed>();
+
+function toGitHubError(error: GraphQLError): GitHubGraphQLError {
+  const out: GitHubGraphQLError = { message: error.message };
+  const type = error.extensions?.type;
+  if (typeof type === 'string') out.type = type;
+  if (error.path) out.path = [...error.path];
+  if (error.locations) out.locations = error.locations.map((l) => ({ ...l }));
+  return out;
+}
+
+function parseAndValidate(query: string): Parsed {
+  const hit = cache.get(query);
+  if (hit) return hit;
+  let parsed: Parsed;
+  try {
+    const document = parse(query);
+    const errors = validate(emulatorSchema(), document);
+    parsed = errors.length ? { errors: errors.map(toGitHubError) } : { document };
+  } catch (error) {
+    parsed = { errors: [toGitHubError(error as GraphQLError)] };
+  }
+  if (cache.size >= CACHE_SIZE) cache.delete(cache.keys().next().value!);
+  cache.set(query, parsed);
+  return parsed;
+}
+
+const errorsBody = (errors: GitHubGraphQLError[]) => JSON.stringify({ errors });
+
+/** Handles one GraphQL request body. */
+export async function runGraphQL(
+  dataset: Dataset,
+  bodyText: string,
+  charge: (cost: number, nodeCount: number, dryRun: boolean) => Charge,
+  rateLimitMessage: () => GitHubGraphQLError,
+  onLanguages: () => void,
+): Promise<GraphQLOutcome> {
+  let body: unknown;
+  try {
+    body = JSON.parse(bodyText);
+  } catch {
+    return {
+      status: 400,
+      cost: 0,
+      rateLimited: false,
+      body: JSON.stringify({
+        message: 'Problems parsing JSON',
+        documentation_url: 'https://docs.github.com/graphql',
+      }),
+    };
+  }
+  const request = body as { query?: unknown; variables?: unknown; operationName?: unknown };
+  if (body === null || typeof body !== 'object' || typeof request.query !== 'string') {
+    return {
+      status: 200,
+      cost: 0,
+      rateLimited: false,
+      body: errorsBody([{ message: 'A query attribute must be specified and must be a string.' }]),
+    };
+  }
+  const parsed = parseAndValidate(request.query);
+  if ('errors' in parsed) {
+    return { status: 200, cost: 0, rateLimited: false, body: errorsBody(parsed.errors) };
+  }
+  const operationName = typeof request.operationName === 'string' ? request.operationName : null;
+  const operation = getOperationAST(parsed.document, operationName);
+  if (operation?.operation !== 'query') {
+    return {
+      status: 200,
+      cost: 0,
+      rateLimited: false,
+      body: errorsBody([
+        {
+          message: operation
+            ? 'Only queries are supported by this emulator.'
+            : 'No operation given.',
+        },
+      ]),
+    };
+  }
+  const schema = emulatorSchema();
+  const coerced = getVariableValues(
+    schema,
+    operation.variableDefinitions ?? [],
+    (request.variables ?? {}) as Record<string, unknown>,
+  );
+  if (coerced.errors) {
+    return {
+      status: 200,
+      cost: 0,
+      rateLimited: false,
+      body: errorsBody(coerced.errors.map(toGitHubError)),
+    };
+  }
+  const fragments: Record<string, FragmentDefinitionNode> = {};
+  for (const d of parsed.document.definitions) {
+    if (d.kind === Kind.FRAGMENT_DEFINITION) fragments[d.name.value] = d;
+  }
+  const cost = queryCost(schema, operation, fragments, coerced.coerced);
+  if (!cost.ok) return { status: 200, cost: 0, rateLimited: false, body: errorsBody(cost.errors) };
+  const charged = charge(cost.cost, cost.nodeCount, cost.dryRun);
+  if (!charged.ok) {
+    return { status: 200, cost: 0, rateLimited: true, body: errorsBody([rateLimitMessage()]) };
+  }
+  const result = await execute({
+    schema,
+    document: parsed.document,
+    operationName,
+    variableValues: coerced.coerced,
+    rootValue: rootValue(dataset, () => charged.view, onLanguages),
+  });
+  const out: { data?: unknown; errors?: GitHubGraphQLError[] } = {};
+  if (result.errors?.length) out.errors = result.errors.map(toGitHubError);
+  out.data = result.data ?? null;
+  return {
+    status: 200,
+    cost: cost.dryRun ? 0 : cost.cost,
+    rateLimited: false,
+    body: JSON.stringify(out.errors ? { data: out.data, errors: out.errors } : { data: out.data }),
+  };
+}
