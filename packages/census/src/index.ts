@@ -1,6 +1,44 @@
-// Placeholder: this package is not implemented yet (see its issue). It exports nothing
-// rather than pretending to work.
-export {};
+// Collection (issue 6): list repositories, fetch their languages, journal, resume.
 
 // Analysis and report (issue 7).
 export * from './analyze/index.js';
+export {
+  type ApiKind,
+  type BudgetLimits,
+  githubLimits,
+  PrimaryBucket,
+  parseRateHeaders,
+  type RateHeaders,
+  SlidingWindow,
+  TokenBudget,
+} from './budget.js';
+export {
+  type BucketView,
+  type CensusEvent,
+  type CensusHooks,
+  type CensusProgress,
+  type CensusResult,
+  runCensus,
+  type TokenView,
+} from './census.js';
+export { ApiClient, type ApiResponse, defaultRetry, type RetryPolicy } from './client.js';
+export type { ForksMode, ShardDone } from './enumerate.js';
+export { CensusError, type CensusErrorCode, isCensusError } from './errors.js';
+export { type ExportFormat, type ExportResult, exportCensus } from './export.js';
+export { censusFiles } from './files.js';
+export type { CensusCounts } from './finalize.js';
+export { batchBody, batchQuery, maxBatch, parseBatch, parsePage } from './graphql.js';
+export { forEachLine, Journal, JournalTail, readLines } from './journal.js';
+export type { Via } from './languages.js';
+export { type LinkEntry, type NextLink, nextLink, parseLinkHeader } from './link.js';
+export { type CensusManifest, type CensusRun, censusVersion, readManifest } from './manifest.js';
+export { type CensusOptions, isLoopback, parseApiUrl, resolveOptions } from './options.js';
+export { makePlan, type ShardPlan, shardOf, shardRange } from './plan.js';
+export {
+  type LanguageRecord,
+  type LanguageStatus,
+  languageStatuses,
+  type RepoRecord,
+} from './records.js';
+export { BudgetScheduler, type Lease, type SchedulerWait } from './scheduler.js';
+export { redactToken, scrubTokens, tokensFrom } from './token.js';

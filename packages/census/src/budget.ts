@@ -1,0 +1,260 @@
+/**
+ * The rate-limit budget: what each token may still send, per resource, according to GitHub's
+ * documented limits and the `x-ratelimit-*` headers it has seen. This module is pure (time is
+ * passed in), so every rule is unit-tested without a server; `scheduler.ts` turns it into
+ * waiting.
+ *
+ * The rules (see ../shared/notes/github-api.md §3 and §4):
+ * - primary: per token and resource (`core`, `graphql`), `x-ratelimit-remaining` requests until
+ *   `x-ratelimit-reset`. A request is only sent when the remaining count, minus every request
+ *   already in flight, allows it. When the window has passed, one probe request learns the new
+ *   window before any other is sent.
+ * - secondary: at most `concurrency` (<= 100) requests in flight per token, and at most 900 REST
+ *   and 2,000 GraphQL points in any 60 s. A point is held from the moment a request is sent
+ *   until 60 s after its response arrived: the server saw the request somewhere in between, so
+ *   no 60 s window on the server can ever hold more than the limit, whatever the latency.
+ * - `retry-after`: nothing is sent on that token until it has passed.
+ */
+
+/** Which API a request goes to: REST (`core` resource) or GraphQL (`graphql` resource). */
+export type ApiKind = 'rest' | 'graphql';
+
+/** The limits the budget enforces. Defaults are GitHub's documented figures. */
+export interface BudgetLimits {
+  /** Requests in flight per token (GitHub: at most 100 concurrent). */
+  readonly concurrency: number;
+  /** Secondary limit for REST, points per window (GitHub: 900 per minute). */
+  readonly restPoints: number;
+  /** Secondary limit for GraphQL, points per window (GitHub: 2,000 per minute). */
+  readonly graphqlPoints: number;
+  /** The secondary window in milliseconds (GitHub: 60,000). */
+  readonly windowMs: number;
+  /** How long after `x-ratelimit-reset` the budget waits before probing the new window. */
+  readonly resetMarginMs: number;
+}
+
+/** GitHub's documented limits, with 64 requests in flight per token. */
+export const githubLimits: BudgetLimits = {
+  concurrency: 64,
+  restPoints: 900,
+  graphqlPoints: 2000,
+  windowMs: 60_000,
+  resetMarginMs: 1000,
+};
+
+/** The rate-limit headers of one response, parsed. */
+export interface RateHeaders {
+  readonly limit: number;
+  readonly remaining: number;
+  /** Window reset, UTC epoch seconds. */
+  readonly reset: number;
+  readonly resource?: string | undefined;
+}
+
+/** Parses `x-ratelimit-*` headers; undefined when any of limit/remaining/reset is missing. */
+export function parseRateHeaders(
+  get: (name: string) => string | undefined,
+): RateHeaders | undefined {
+  const limit = Number(get('x-ratelimit-limit'));
+  const remaining = Number(get('x-ratelimit-remaining'));
+  const reset = Number(get('x-ratelimit-reset'));
+  if (![limit, remaining, reset].every((n) => Number.isFinite(n) && n >= 0)) return undefined;
+  if (get('x-ratelimit-remaining') === undefined || get('x-ratelimit-reset') === undefined) {
+    return undefined;
+  }
+  return { limit, remaining, reset, resource: get('x-ratelimit-resource') };
+}
+
+/** The primary limit of one token for one resource. */
+export class PrimaryBucket {
+  /** Last known limit per window, once seen. */
+  limit: number | undefined;
+  /** Requests this bucket may still send in the current window; undefined when unknown. */
+  remaining: number | undefined;
+  /** The current window's reset, epoch milliseconds. */
+  resetMs: number | undefined;
+  /** Requests sent and not yet answered. */
+  inflight = 0;
+
+  constructor(private readonly marginMs: number) {}
+
+  /** Forgets the count once the window has certainly passed, so that the next send probes. */
+  refresh(now: number): void {
+    if (this.resetMs !== undefined && now >= this.resetMs + this.marginMs) {
+      this.remaining = undefined;
+    }
+  }
+
+  /** 0 when a request may go now; ms to wait; Infinity to wait for a response in flight. */
+  waitMs(now: number): number {
+    this.refresh(now);
+    if (this.remaining === undefined) return this.inflight === 0 ? 0 : Number.POSITIVE_INFINITY;
+    if (this.remaining >= 1) return 0;
+    if (this.resetMs === undefined) return Number.POSITIVE_INFINITY;
+    return Math.max(1, this.resetMs + this.marginMs - now);
+  }
+
+  start(): void {
+    this.inflight++;
+    if (this.remaining !== undefined) this.remaining--;
+  }
+
+  finish(): void {
+    this.inflight = Math.max(0, this.inflight - 1);
+  }
+
+  /**
+   * Takes in the headers of a response (call after {@link finish}). Every other request in
+   * flight is assumed to count against what the headers say remains: that can only make the
+   * budget more careful, never less.
+   */
+  observe(h: RateHeaders): void {
+    const resetMs = h.reset * 1000;
+    const known = h.remaining - this.inflight;
+    this.limit = h.limit;
+    if (this.resetMs === undefined || resetMs > this.resetMs) {
+      this.resetMs = resetMs;
+      this.remaining = known;
+    } else if (resetMs === this.resetMs) {
+      this.remaining = Math.min(this.remaining ?? Number.POSITIVE_INFINITY, known);
+    }
+    // An older window's headers (a slow response) say nothing about the current one.
+  }
+
+  /** Marks the window as spent until `resetMs` (a rate-limit response without usable headers). */
+  exhaust(resetMs: number): void {
+    this.remaining = 0;
+    this.resetMs = Math.max(this.resetMs ?? 0, resetMs);
+  }
+}
+
+/** The secondary points limit: a sliding window over when responses arrived. */
+export class SlidingWindow {
+  inflight = 0;
+  private readonly done: number[] = [];
+  private head = 0;
+
+  constructor(
+    readonly limit: number,
+    readonly windowMs: number,
+  ) {}
+
+  private prune(now: number): void {
+    while (this.head < this.done.length && this.done[this.head]! <= now - this.windowMs) {
+      this.head++;
+    }
+    if (this.head > 4096 && this.head * 2 > this.done.length) {
+      this.done.splice(0, this.head);
+      this.head = 0;
+    }
+  }
+
+  /** Points held now: requests in flight plus responses within the last window. */
+  used(now: number): number {
+    this.prune(now);
+    return this.inflight + this.done.length - this.head;
+  }
+
+  /** 0 when one more point fits; otherwise ms until the oldest point leaves (or Infinity). */
+  waitMs(now: number): number {
+    if (this.used(now) < this.limit) return 0;
+    const oldest = this.done[this.head];
+    return oldest === undefined ? Number.POSITIVE_INFINITY : oldest + this.windowMs - now;
+  }
+
+  start(): void {
+    this.inflight++;
+  }
+
+  finish(now: number): void {
+    this.inflight = Math.max(0, this.inflight - 1);
+    this.done.push(now);
+  }
+}
+
+/** Why a request cannot go yet, for progress displays. */
+export type WaitReason = 'none' | 'concurrency' | 'primary' | 'secondary' | 'retry-after';
+
+/** Everything one token may still do. */
+export class TokenBudget {
+  readonly core: PrimaryBucket;
+  readonly graphql: PrimaryBucket;
+  readonly restWindow: SlidingWindow;
+  readonly graphqlWindow: SlidingWindow;
+  inflight = 0;
+  /** Nothing is sent before this time (epoch ms), after a `retry-after`. */
+  blockedUntil = 0;
+
+  constructor(
+    /** Index of the token in the census's token list (the token itself is never kept here). */
+    readonly index: number,
+    readonly limits: BudgetLimits,
+  ) {
+    this.core = new PrimaryBucket(limits.resetMarginMs);
+    this.graphql = new PrimaryBucket(limits.resetMarginMs);
+    this.restWindow = new SlidingWindow(limits.restPoints, limits.windowMs);
+    this.graphqlWindow = new SlidingWindow(limits.graphqlPoints, limits.windowMs);
+  }
+
+  bucket(kind: ApiKind): PrimaryBucket {
+    return kind === 'rest' ? this.core : this.graphql;
+  }
+
+  window(kind: ApiKind): SlidingWindow {
+    return kind === 'rest' ? this.restWindow : this.graphqlWindow;
+  }
+
+  /**
+   * How long until a request of `kind` may be sent: 0 now, a number of ms, or Infinity when
+   * only a response in flight can change the answer. `primary: false` is for calls that GitHub
+   * does not count against the primary limit (`GET /rate_limit`).
+   */
+  wait(kind: ApiKind, now: number, primary = true): { ms: number; reason: WaitReason } {
+    if (this.blockedUntil > now) return { ms: this.blockedUntil - now, reason: 'retry-after' };
+    if (this.inflight >= this.limits.concurrency) {
+      return { ms: Number.POSITIVE_INFINITY, reason: 'concurrency' };
+    }
+    const p = primary ? this.bucket(kind).waitMs(now) : 0;
+    const s = this.window(kind).waitMs(now);
+    if (p === 0 && s === 0) return { ms: 0, reason: 'none' };
+    return p >= s ? { ms: p, reason: 'primary' } : { ms: s, reason: 'secondary' };
+  }
+
+  start(kind: ApiKind, primary = true): void {
+    this.inflight++;
+    if (primary) this.bucket(kind).start();
+    this.window(kind).start();
+  }
+
+  /** Records a response (or a failed attempt, without headers) at time `now`. */
+  finish(kind: ApiKind, now: number, outcome: Outcome, primary = true): void {
+    this.inflight = Math.max(0, this.inflight - 1);
+    this.window(kind).finish(now);
+    const bucket = primary ? this.bucket(kind) : undefined;
+    bucket?.finish();
+    if (outcome.headers) {
+      const target =
+        outcome.headers.resource === 'graphql'
+          ? this.graphql
+          : outcome.headers.resource === 'core'
+            ? this.core
+            : bucket;
+      target?.observe(outcome.headers);
+    }
+    if (outcome.retryAfterMs !== undefined) {
+      this.blockedUntil = Math.max(this.blockedUntil, now + outcome.retryAfterMs);
+    }
+    if (outcome.exhaustedUntilMs !== undefined) {
+      (bucket ?? this.bucket(kind)).exhaust(outcome.exhaustedUntilMs);
+    }
+  }
+}
+
+/** What a response taught the budget. */
+export interface Outcome {
+  readonly headers?: RateHeaders | undefined;
+  /** A `retry-after` (or a secondary-limit response): hold the whole token this long. */
+  readonly retryAfterMs?: number | undefined;
+  /** A primary-limit response: the resource is spent until this time (epoch ms). */
+  readonly exhaustedUntilMs?: number | undefined;
+}

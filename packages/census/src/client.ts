@@ -1,0 +1,338 @@
+import { Pool } from 'undici';
+import { type ApiKind, type Outcome, parseRateHeaders, type RateHeaders } from './budget.js';
+import { CensusError, messageOf } from './errors.js';
+import type { BudgetScheduler, Lease } from './scheduler.js';
+import { redactToken, scrubTokens } from './token.js';
+
+/** How failed requests are retried. */
+export interface RetryPolicy {
+  /** Attempts per request for 5xx, resets, stalls and truncated bodies (>= 1). */
+  readonly attempts: number;
+  /** First backoff in ms; it doubles per attempt, with full jitter. */
+  readonly baseMs: number;
+  /** Longest single backoff in ms. */
+  readonly maxMs: number;
+}
+
+/** Defaults: 6 attempts, 250 ms doubling to at most 20 s. */
+export const defaultRetry: RetryPolicy = { attempts: 6, baseMs: 250, maxMs: 20_000 };
+
+/** A parsed response the caller has to interpret (not a failure the client retried away). */
+export interface ApiResponse {
+  readonly status: number;
+  readonly url: URL;
+  readonly body: unknown;
+  header(name: string): string | undefined;
+}
+
+/** Counters the manifest reports. */
+export interface ClientStats {
+  /** Requests sent per endpoint label (`rest:/repositories`, `graphql`, ...). */
+  readonly requests: Record<string, number>;
+  /** Requests counted against each primary resource. */
+  readonly points: Record<'core' | 'graphql', number>;
+  retries: number;
+  rateLimited: number;
+}
+
+/** Options of {@link ApiClient}. */
+export interface ApiClientOptions {
+  readonly api: URL;
+  readonly tokens: readonly string[];
+  readonly scheduler: BudgetScheduler;
+  readonly retry?: RetryPolicy;
+  /** Headers and body timeout per request, ms (a stalled response is retried). */
+  readonly timeoutMs?: number;
+  readonly connections?: number;
+  readonly userAgent?: string;
+  readonly signal?: AbortSignal;
+}
+
+/** One request's description. */
+export interface ApiRequest {
+  readonly kind: ApiKind;
+  /** Label for the per-endpoint request counts. */
+  readonly endpoint: string;
+  readonly url: URL;
+  readonly method?: 'GET' | 'POST';
+  readonly body?: string;
+  /** False for calls GitHub does not count against the primary limit (`/rate_limit`). */
+  readonly primary?: boolean;
+  /** Send with this token (index into the token list) rather than any that has budget. */
+  readonly token?: number;
+}
+
+class Retryable extends Error {}
+
+/**
+ * The only thing in the census that talks to the network. It sends requests to one origin
+ * through one keep-alive undici Pool, takes a lease from the budget scheduler before every
+ * send, adds the token only for that origin, retries 5xx, resets, stalls and truncated bodies
+ * with exponential backoff and full jitter, waits out rate limits, and never puts a token in an
+ * error message.
+ */
+export class ApiClient {
+  readonly origin: string;
+  readonly stats: ClientStats = {
+    requests: {},
+    points: { core: 0, graphql: 0 },
+    retries: 0,
+    rateLimited: 0,
+  };
+  private readonly pool: Pool;
+  private readonly retry: RetryPolicy;
+  private readonly timeoutMs: number;
+  private readonly userAgent: string;
+
+  constructor(private readonly options: ApiClientOptions) {
+    this.origin = options.api.origin;
+    this.retry = options.retry ?? defaultRetry;
+    this.timeoutMs = options.timeoutMs ?? 30_000;
+    this.userAgent = options.userAgent ?? 'forage-census';
+    this.pool = new Pool(this.origin, {
+      connections: options.connections ?? 64,
+      pipelining: 1,
+      keepAliveTimeout: 30_000,
+      headersTimeout: this.timeoutMs,
+      bodyTimeout: this.timeoutMs,
+    });
+  }
+
+  /** A URL on the API, from a path relative to the configured base. */
+  url(path: string): URL {
+    const base = this.options.api.href.endsWith('/')
+      ? this.options.api.href
+      : `${this.options.api.href}/`;
+    return new URL(path.replace(/^\//, ''), base);
+  }
+
+  /**
+   * Sends a request, retrying what is worth retrying, and returns the first response that is
+   * not a failure or a rate limit. Throws {@link CensusError}: `ERR_CENSUS_TOKEN` on 401,
+   * `ERR_CENSUS_API` when retries run out, `ERR_CENSUS_ABORTED` on abort.
+   */
+  async send(request: ApiRequest): Promise<ApiResponse> {
+    if (request.url.origin !== this.origin) {
+      throw new CensusError(
+        'ERR_CENSUS_PROTOCOL',
+        `refused to send a request to ${request.url.origin}: only ${this.origin} gets the token`,
+      );
+    }
+    let failures = 0;
+    let limited = 0;
+    for (;;) {
+      const lease = await this.options.scheduler.acquire(
+        request.kind,
+        this.options.signal,
+        request.primary ?? true,
+        request.token,
+      );
+      let response: Awaited<ReturnType<ApiClient['once']>>;
+      try {
+        response = await this.once(request, lease);
+      } catch (error) {
+        lease.release({});
+        if (!(error instanceof Retryable)) throw this.scrub(error);
+        await this.failed(request, error.message, ++failures);
+        continue;
+      }
+      const limit = rateLimitOf(response, request.kind);
+      lease.release({ headers: response.rate, ...limit });
+      if (limit) {
+        this.stats.rateLimited++;
+        if (++limited > 100) {
+          throw new CensusError(
+            'ERR_CENSUS_API',
+            `${request.endpoint}: still rate limited after 100 waits (${this.origin})`,
+          );
+        }
+        continue;
+      }
+      if (response.status === 401) throw this.tokenError(lease.tokenIndex, response);
+      if (response.status >= 500) {
+        await this.failed(request, `HTTP ${response.status}`, ++failures);
+        continue;
+      }
+      return response;
+    }
+  }
+
+  /** Gives up after the last attempt, otherwise backs off before the next one. */
+  private async failed(request: ApiRequest, why: string, failures: number): Promise<void> {
+    if (failures >= this.retry.attempts) {
+      throw new CensusError(
+        'ERR_CENSUS_API',
+        `${request.endpoint}: ${scrubTokens(why, this.options.tokens)} after ${failures} attempts (${this.origin})`,
+      );
+    }
+    this.stats.retries++;
+    await sleep(this.backoff(failures), this.options.signal);
+  }
+
+  /** Closes the connection pool. */
+  async close(): Promise<void> {
+    await this.pool.close();
+  }
+
+  private async once(
+    request: ApiRequest,
+    lease: Lease,
+  ): Promise<ApiResponse & { rate: RateHeaders | undefined }> {
+    const headers: Record<string, string> = {
+      accept: 'application/vnd.github+json',
+      'user-agent': this.userAgent,
+      'x-github-api-version': '2022-11-28',
+    };
+    const token = this.options.tokens[lease.tokenIndex];
+    if (token) headers.authorization = `Bearer ${token}`;
+    if (request.body !== undefined) headers['content-type'] = 'application/json';
+    this.stats.requests[request.endpoint] = (this.stats.requests[request.endpoint] ?? 0) + 1;
+    if (request.primary !== false) {
+      this.stats.points[request.kind === 'rest' ? 'core' : 'graphql']++;
+    }
+    let status: number;
+    let raw: Record<string, string | string[] | undefined>;
+    let text: string;
+    try {
+      const res = await this.pool.request({
+        origin: this.origin,
+        path: request.url.pathname + request.url.search,
+        method: request.method ?? 'GET',
+        headers,
+        body: request.body,
+        signal: this.options.signal,
+      });
+      status = res.statusCode;
+      raw = res.headers;
+      text = await res.body.text();
+    } catch (error) {
+      if (this.options.signal?.aborted) {
+        throw new CensusError('ERR_CENSUS_ABORTED', 'the census was aborted');
+      }
+      throw new Retryable(networkMessage(error));
+    }
+    const header = (name: string): string | undefined => {
+      const v = raw[name];
+      return Array.isArray(v) ? v[0] : v;
+    };
+    let body: unknown = null;
+    if (text.length > 0 && (header('content-type') ?? '').includes('json')) {
+      try {
+        body = JSON.parse(text);
+      } catch {
+        // A 2xx that does not parse was cut off on the way: retry it.
+        if (status < 300) throw new Retryable(`truncated JSON body (${text.length} bytes)`);
+        body = null;
+      }
+    } else if (text.length > 0) {
+      body = text;
+    }
+    return { status, url: request.url, body, header, rate: parseRateHeaders(header) };
+  }
+
+  private backoff(failures: number): number {
+    const ceiling = Math.min(this.retry.maxMs, this.retry.baseMs * 2 ** (failures - 1));
+    return Math.round(ceiling / 2 + (Math.random() * ceiling) / 2);
+  }
+
+  private tokenError(index: number, response: ApiResponse): CensusError {
+    const token = this.options.tokens[index];
+    const who = token ? `token ${redactToken(token)}` : 'the API';
+    const message = messageField(response.body) ?? 'Bad credentials';
+    const fix = token
+      ? 'check the token, or remove it from --token / GITHUB_TOKEN'
+      : 'this endpoint needs a token: pass --token or set GITHUB_TOKEN';
+    return new CensusError('ERR_CENSUS_TOKEN', `${who} was rejected (401 ${message}): ${fix}`);
+  }
+
+  private scrub(error: unknown): unknown {
+    if (error instanceof CensusError) {
+      const clean = scrubTokens(error.message, this.options.tokens);
+      return clean === error.message ? error : new CensusError(error.code, clean);
+    }
+    return new CensusError('ERR_CENSUS_API', scrubTokens(messageOf(error), this.options.tokens));
+  }
+}
+
+/** The message field of an error body, if it has one. */
+export function messageField(body: unknown): string | undefined {
+  if (body && typeof body === 'object' && 'message' in body) {
+    const m = (body as { message: unknown }).message;
+    return typeof m === 'string' ? m : undefined;
+  }
+  return undefined;
+}
+
+/**
+ * Recognises a rate-limit answer, as GitHub documents them: a secondary limit (403/429 with
+ * "secondary rate limit" or a `retry-after`), a spent primary limit (403/429 with
+ * `x-ratelimit-remaining: 0`), or a GraphQL 200 whose errors say `RATE_LIMITED`/`RATE_LIMIT`.
+ */
+export function rateLimitOf(
+  response: ApiResponse & { rate: RateHeaders | undefined },
+  kind: ApiKind,
+): Outcome | undefined {
+  const retryAfter = Number(response.header('retry-after'));
+  const retryAfterMs =
+    Number.isFinite(retryAfter) && retryAfter >= 0 ? retryAfter * 1000 : undefined;
+  const message = messageField(response.body) ?? graphqlErrorText(response.body);
+  const secondary = /secondary rate limit/i.test(message ?? '');
+  const rateType = kind === 'graphql' && graphqlRateLimited(response.body);
+  const limitedStatus = response.status === 403 || response.status === 429;
+  if ((limitedStatus || kind === 'graphql') && secondary) {
+    return { retryAfterMs: retryAfterMs ?? 60_000 };
+  }
+  if (limitedStatus && retryAfterMs !== undefined) return { retryAfterMs };
+  const spent = response.header('x-ratelimit-remaining') === '0';
+  if ((limitedStatus && spent && !hasBlock(response.body)) || rateType) {
+    const resetMs = response.rate ? response.rate.reset * 1000 : Date.now() + 60_000;
+    return { exhaustedUntilMs: resetMs };
+  }
+  return undefined;
+}
+
+function hasBlock(body: unknown): boolean {
+  return !!body && typeof body === 'object' && 'block' in body;
+}
+
+function graphqlErrors(body: unknown): Array<{ type?: unknown; message?: unknown }> {
+  if (body && typeof body === 'object' && 'errors' in body) {
+    const errors = (body as { errors: unknown }).errors;
+    if (Array.isArray(errors)) return errors as Array<{ type?: unknown; message?: unknown }>;
+  }
+  return [];
+}
+
+function graphqlErrorText(body: unknown): string | undefined {
+  const messages = graphqlErrors(body)
+    .map((e) => e.message)
+    .filter((m): m is string => typeof m === 'string');
+  return messages.length ? messages.join('; ') : undefined;
+}
+
+function graphqlRateLimited(body: unknown): boolean {
+  return graphqlErrors(body).some((e) => e.type === 'RATE_LIMITED' || e.type === 'RATE_LIMIT');
+}
+
+function networkMessage(error: unknown): string {
+  const code = (error as { code?: unknown })?.code;
+  const text = messageOf(error);
+  return typeof code === 'string' ? `${code}: ${text}` : text;
+}
+
+/** Waits `ms`, or rejects with ERR_CENSUS_ABORTED when `signal` aborts first. */
+export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  if (signal?.aborted)
+    return Promise.reject(new CensusError('ERR_CENSUS_ABORTED', 'the census was aborted'));
+  return new Promise((resolve, reject) => {
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(new CensusError('ERR_CENSUS_ABORTED', 'the census was aborted'));
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}

@@ -1,0 +1,209 @@
+import type { ApiClient } from './client.js';
+import { CensusError } from './errors.js';
+import { forEachLine, type Journal } from './journal.js';
+import { nextLink } from './link.js';
+import { type ShardPlan, shardOf, shardRange } from './plan.js';
+import { type RepoRecord, repoFromListing } from './records.js';
+
+/** Which repositories to keep: all, none of the forks, or only forks. */
+export type ForksMode = 'include' | 'exclude' | 'only';
+
+/** A line of `shards.jsonl`: shard `k` is finished (and, maybe, the id space ends in it). */
+export interface ShardDone {
+  readonly k: number;
+  readonly count: number;
+  readonly endOfSpace?: boolean;
+}
+
+/** What the listing knows about its shards, rebuilt from the journals on resume. */
+export class ListingState {
+  readonly done = new Set<number>();
+  /** Highest id written per shard: where a resumed shard continues. */
+  readonly cursor = new Map<number, number>();
+  /** Repositories written per shard. */
+  readonly counts = new Map<number, number>();
+  /** No shard at or after this one has repositories. */
+  endShard = Number.POSITIVE_INFINITY;
+  listed = 0;
+
+  /** Rebuilds the state from `repos.jsonl` and `shards.jsonl`. */
+  static async load(plan: ShardPlan, reposPath: string, shardsPath: string): Promise<ListingState> {
+    const state = new ListingState();
+    await forEachLine(reposPath, (line) => {
+      const id = (JSON.parse(line) as { id: number }).id;
+      const k = shardOf(plan, id);
+      state.cursor.set(k, Math.max(state.cursor.get(k) ?? 0, id));
+      state.counts.set(k, (state.counts.get(k) ?? 0) + 1);
+      state.listed++;
+    });
+    await forEachLine(shardsPath, (line) => {
+      const d = JSON.parse(line) as ShardDone;
+      state.done.add(d.k);
+      if (d.endOfSpace) state.endShard = Math.min(state.endShard, d.k + 1);
+    });
+    return state;
+  }
+}
+
+/** Options of {@link enumerate}. */
+export interface EnumerateOptions {
+  readonly client: ApiClient;
+  readonly plan: ShardPlan;
+  readonly state: ListingState;
+  readonly repos: Journal;
+  readonly shardsJournal: Journal;
+  readonly forks: ForksMode;
+  /** Shards walked at once. */
+  readonly parallel: number;
+  readonly signal?: AbortSignal;
+  /** Called after each page is appended (for progress). */
+  readonly onPage?: (written: number) => void;
+}
+
+/**
+ * The listing stage: walks shards in parallel with `GET /repositories?since=`, following only
+ * `rel="next"` links on the API's origin, and appends each repository inside the shard's range
+ * to `repos.jsonl`. A shard is marked finished in `shards.jsonl` only after its repositories
+ * are on disk, so a resumed run continues every unfinished shard from its highest written id
+ * and neither loses nor repeats a repository.
+ */
+export async function enumerate(options: EnumerateOptions): Promise<void> {
+  const { plan, state } = options;
+  let next = 0;
+  let active = 0;
+  let firstError: unknown;
+
+  /** The next shard to walk, or undefined when there is nothing more to start. */
+  const take = (): number | undefined => {
+    for (;;) {
+      const k = next;
+      if (k >= state.endShard || shardRange(plan, k) === undefined) return undefined;
+      if (state.done.has(k)) {
+        next++;
+        continue;
+      }
+      const started = state.cursor.has(k);
+      if (!started && plan.repos !== null && state.listed >= plan.repos) return undefined;
+      // Beyond the expected shards (the density guess was low), extend one shard at a time.
+      if (
+        !started &&
+        plan.expected !== null &&
+        plan.repos !== null &&
+        k >= plan.expected &&
+        active > 0
+      ) {
+        return -1;
+      }
+      next++;
+      return k;
+    }
+  };
+
+  await new Promise<void>((resolve) => {
+    const launch = (): void => {
+      while (firstError === undefined && active < options.parallel) {
+        const k = take();
+        if (k === undefined || k === -1) break;
+        active++;
+        walk(options, k).then(
+          () => {
+            active--;
+            launch();
+          },
+          (error: unknown) => {
+            active--;
+            firstError ??= error;
+            launch();
+          },
+        );
+      }
+      if (active === 0) resolve();
+    };
+    launch();
+  });
+  if (firstError !== undefined) throw firstError;
+}
+
+/** Walks one shard to its end. */
+async function walk(options: EnumerateOptions, k: number): Promise<void> {
+  const { client, plan, state } = options;
+  const range = shardRange(plan, k)!;
+  let cursor = Math.max(range.start - 1, state.cursor.get(k) ?? 0);
+  let url = client.url(`repositories?since=${cursor}`);
+  let endOfSpace = false;
+  for (;;) {
+    const res = await client.send({ kind: 'rest', endpoint: 'rest:/repositories', url });
+    if (res.status !== 200 || !Array.isArray(res.body)) {
+      throw new CensusError(
+        'ERR_CENSUS_API',
+        `GET ${url.pathname}${url.search} answered HTTP ${res.status}, not a list of repositories`,
+      );
+    }
+    const items = res.body as unknown[];
+    let written = 0;
+    let reachedEnd = false;
+    let last = cursor;
+    for (const item of items) {
+      const repo = repoFromListing(item);
+      if (typeof repo === 'string') throw new CensusError('ERR_CENSUS_PROTOCOL', repo);
+      if (repo.id <= last) {
+        throw new CensusError(
+          'ERR_CENSUS_PROTOCOL',
+          `the listing went backwards (id ${repo.id} after ${last}) at ${url.pathname}${url.search}`,
+        );
+      }
+      last = repo.id;
+      if (repo.id >= range.end) {
+        reachedEnd = true;
+        break;
+      }
+      if (keep(repo, options.forks)) {
+        options.repos.append(repo);
+        written++;
+      }
+      state.cursor.set(k, repo.id);
+    }
+    state.counts.set(k, (state.counts.get(k) ?? 0) + written);
+    state.listed += written;
+    options.onPage?.(written);
+    if (items.length === 0) {
+      // Nothing above the cursor anywhere: the id space ends in this shard.
+      endOfSpace = true;
+      break;
+    }
+    if (reachedEnd || last >= range.end - 1) break;
+    const link = nextLink(res.header('link'), url, client.origin);
+    if (link.kind === 'foreign') {
+      throw new CensusError(
+        'ERR_CENSUS_PROTOCOL',
+        `refused a Link rel="next" to another origin (${new URL(link.href, url).origin}); the token only goes to ${client.origin}`,
+      );
+    }
+    if (link.kind === 'none') {
+      endOfSpace = true;
+      break;
+    }
+    const since = Number(link.url.searchParams.get('since'));
+    if (!Number.isSafeInteger(since) || since <= cursor) {
+      throw new CensusError(
+        'ERR_CENSUS_PROTOCOL',
+        `the Link rel="next" (${link.url.pathname}${link.url.search}) does not move past id ${cursor}`,
+      );
+    }
+    cursor = since;
+    url = link.url;
+  }
+  // The shard's repositories must be on disk before it is marked finished.
+  await options.repos.flush();
+  const done: ShardDone = endOfSpace
+    ? { k, count: state.counts.get(k) ?? 0, endOfSpace: true }
+    : { k, count: state.counts.get(k) ?? 0 };
+  options.shardsJournal.append(done);
+  await options.shardsJournal.flush();
+  state.done.add(k);
+  if (endOfSpace) state.endShard = Math.min(state.endShard, k + 1);
+}
+
+function keep(repo: RepoRecord, forks: ForksMode): boolean {
+  return forks === 'include' || (forks === 'only') === repo.fork;
+}

@@ -1,0 +1,90 @@
+import { join } from 'node:path';
+import { CensusError } from './errors.js';
+import { censusPaths, writeLinesAtomic } from './files.js';
+import { readLines } from './journal.js';
+import type { LanguageRecord, RepoRecord } from './records.js';
+
+/** Output formats of {@link exportCensus}. */
+export type ExportFormat = 'blog';
+
+/** What {@link exportCensus} wrote. */
+export interface ExportResult {
+  readonly files: readonly string[];
+  /** Repositories written. */
+  readonly repos: number;
+  /** Of those, how many had a status the study's format cannot express (written as `{}`). */
+  readonly inexpressible: number;
+}
+
+/**
+ * Writes a census in the 2016 study's format, for anyone with its scripts: `all_repos.jsonl`
+ * (`{"id": …, "name": …, "languages_url": …}` per line, as its Scrapy spider saved them) and
+ * `lang_data.jsonl` (one languages object per line, in the same order). Both are in listing
+ * order (ascending id). As in the study, a repository without languages (`not_found`,
+ * `blocked`, `error`) is written as `{}`: the format cannot say why, so the count is returned.
+ * Holds the listing in memory (about 100 bytes per repository) to sort it.
+ */
+export async function exportCensus(
+  dir: string,
+  options: { format: ExportFormat; outDir?: string },
+): Promise<ExportResult> {
+  if (options.format !== 'blog') {
+    throw new CensusError(
+      'ERR_CENSUS_OPTION',
+      `--format must be blog, got "${String(options.format)}"`,
+    );
+  }
+  const paths = censusPaths(dir);
+  const languages = new Map<number, string>();
+  let inexpressible = 0;
+  for await (const line of readLines(paths.languages)) {
+    const r = JSON.parse(line) as LanguageRecord;
+    languages.set(
+      r.id,
+      r.languages && (r.status === 'ok' || r.status === 'empty') ? JSON.stringify(r.languages) : '',
+    );
+  }
+  const repos: Array<{ id: number; name: string; url: string }> = [];
+  for await (const line of readLines(paths.repos)) {
+    const r = JSON.parse(line) as RepoRecord;
+    repos.push({
+      id: r.id,
+      name: r.full_name.slice(r.full_name.indexOf('/') + 1),
+      url: r.languages_url,
+    });
+  }
+  if (repos.length === 0) {
+    throw new CensusError(
+      'ERR_CENSUS_OUTPUT',
+      `${dir} holds no repos.jsonl lines: is it a census directory?`,
+    );
+  }
+  repos.sort((a, b) => a.id - b.id);
+  const out = options.outDir ?? dir;
+  const allRepos = join(out, 'all_repos.jsonl');
+  const langData = join(out, 'lang_data.jsonl');
+  await writeLinesAtomic(allRepos, async (write) => {
+    // Python's json.dumps spacing, as Scrapy's JSON lines exporter wrote it.
+    for (const r of repos) {
+      await write(
+        `{"id": ${r.id}, "name": ${JSON.stringify(r.name)}, "languages_url": ${JSON.stringify(r.url)}}`,
+      );
+    }
+  });
+  let missing = 0;
+  await writeLinesAtomic(langData, async (write) => {
+    for (const r of repos) {
+      const langs = languages.get(r.id);
+      if (langs === undefined) missing++;
+      if (!langs) inexpressible++;
+      await write(langs || '{}');
+    }
+  });
+  if (missing > 0) {
+    throw new CensusError(
+      'ERR_CENSUS_OUTPUT',
+      `${missing} repositories in ${dir} have no languages record: finish the census (run it again) before exporting`,
+    );
+  }
+  return { files: [allRepos, langData], repos: repos.length, inexpressible };
+}

@@ -1,0 +1,237 @@
+import { createReadStream } from 'node:fs';
+import { type FileHandle, open, stat } from 'node:fs/promises';
+import { StringDecoder } from 'node:string_decoder';
+import { CensusError, messageOf } from './errors.js';
+
+/**
+ * An append-only JSONL journal. Lines are buffered and written in batches, each followed by
+ * `fdatasync`, so after a crash the file holds every flushed batch and at most one torn last
+ * line, which {@link Journal.open} cuts off. Nothing is ever rewritten in place.
+ */
+export class Journal {
+  private buffer: string[] = [];
+  private bufferedBytes = 0;
+  private flushing: Promise<void> = Promise.resolve();
+  private failure: CensusError | undefined;
+  /** Bytes known to be on disk (after the last completed flush). */
+  flushedBytes: number;
+  /** Lines appended since open (flushed or not). */
+  appended = 0;
+
+  private constructor(
+    readonly path: string,
+    private readonly handle: FileHandle,
+    size: number,
+  ) {
+    this.flushedBytes = size;
+  }
+
+  /**
+   * Opens (creating if needed) the journal at `path` for appending, after repairing a torn last
+   * line: anything after the last newline, and a last line that is not valid JSON, are cut off.
+   * Returns the journal and how many bytes were cut.
+   */
+  static async open(path: string): Promise<{ journal: Journal; repairedBytes: number }> {
+    let repairedBytes = 0;
+    let handle: FileHandle;
+    try {
+      handle = await open(path, 'a+');
+      const size = (await handle.stat()).size;
+      const keep = await validLength(handle, size, path);
+      if (keep < size) {
+        await handle.truncate(keep);
+        await handle.datasync();
+        repairedBytes = size - keep;
+      }
+      return { journal: new Journal(path, handle, keep), repairedBytes };
+    } catch (error) {
+      throw writeError(path, error);
+    }
+  }
+
+  /** Adds one record (serialised as one line) to the next batch. */
+  append(record: unknown): void {
+    if (this.failure) throw this.failure;
+    const line = `${JSON.stringify(record)}\n`;
+    this.buffer.push(line);
+    this.bufferedBytes += line.length;
+    this.appended++;
+  }
+
+  /** Bytes waiting in memory for the next flush. */
+  get pendingBytes(): number {
+    return this.bufferedBytes;
+  }
+
+  /** Writes the buffered lines and syncs them to disk. Flushes run one after another. */
+  flush(): Promise<void> {
+    if (this.buffer.length === 0) return this.flushing;
+    const data = this.buffer.join('');
+    this.buffer = [];
+    this.bufferedBytes = 0;
+    this.flushing = this.flushing.then(async () => {
+      if (this.failure) throw this.failure;
+      try {
+        const bytes = Buffer.from(data);
+        let offset = 0;
+        while (offset < bytes.length) {
+          const { bytesWritten } = await this.handle.write(bytes, offset);
+          offset += bytesWritten;
+        }
+        await this.handle.datasync();
+        this.flushedBytes += bytes.length;
+      } catch (error) {
+        this.failure = writeError(this.path, error);
+        throw this.failure;
+      }
+    });
+    return this.flushing;
+  }
+
+  /** Flushes and closes the file. */
+  async close(): Promise<void> {
+    try {
+      await this.flush();
+    } finally {
+      await this.handle.close();
+    }
+  }
+}
+
+/** The length of the valid prefix: whole lines, the last of which parses as JSON. */
+async function validLength(handle: FileHandle, size: number, path: string): Promise<number> {
+  let end = size;
+  for (;;) {
+    if (end === 0) return 0;
+    const window = Math.min(end, 1 << 20);
+    const buf = Buffer.alloc(window);
+    await handle.read(buf, 0, window, end - window);
+    const lastNewline = buf.lastIndexOf(10);
+    if (lastNewline < 0) {
+      if (window === end) return 0;
+      throw new CensusError(
+        'ERR_CENSUS_OUTPUT',
+        `${path}: a journal line is longer than 1 MiB; the file is not a census journal`,
+      );
+    }
+    if (lastNewline < window - 1) {
+      end = end - window + lastNewline + 1; // cut a torn tail
+      continue;
+    }
+    // The file ends with a newline: check the last line parses.
+    const prev = buf.lastIndexOf(10, lastNewline - 1);
+    const line = buf.subarray(prev + 1, lastNewline).toString('utf8');
+    if (line.length === 0 || isJson(line)) return end;
+    end = end - window + prev + 1;
+  }
+}
+
+function isJson(line: string): boolean {
+  try {
+    JSON.parse(line);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function writeError(path: string, error: unknown): CensusError {
+  const code = (error as { code?: unknown })?.code;
+  const hint =
+    code === 'ENOSPC'
+      ? 'the disk is full: free some space and run the same command again to resume'
+      : code === 'EACCES' || code === 'EPERM'
+        ? 'no permission: choose another --out directory'
+        : 'check the --out directory and run the same command again to resume';
+  return new CensusError(
+    'ERR_CENSUS_WRITE',
+    `cannot write ${path} (${messageOf(error)}): ${hint}`,
+    {
+      cause: error,
+    },
+  );
+}
+
+/** The complete, non-empty lines of `path` (none if it does not exist), streamed. */
+export async function* readLines(path: string): AsyncGenerator<string> {
+  try {
+    await stat(path);
+  } catch {
+    return;
+  }
+  const decoder = new StringDecoder('utf8');
+  let rest = '';
+  for await (const chunk of createReadStream(path) as AsyncIterable<Buffer>) {
+    const text = rest + decoder.write(chunk);
+    const lines = text.split('\n');
+    rest = lines.pop() ?? '';
+    for (const line of lines) if (line.length > 0) yield line;
+  }
+}
+
+/**
+ * Calls `onLine` for every complete line of `path` (none if it does not exist), streaming.
+ * `end` stops at that byte offset (the flushed length of a journal being written).
+ */
+export async function forEachLine(
+  path: string,
+  onLine: (line: string) => void,
+  end?: number,
+): Promise<void> {
+  try {
+    await stat(path);
+  } catch {
+    return;
+  }
+  const stream = createReadStream(path, end === undefined ? {} : { end: end - 1 });
+  const decoder = new StringDecoder('utf8');
+  let rest = '';
+  for await (const chunk of stream as AsyncIterable<Buffer>) {
+    const text = rest + decoder.write(chunk);
+    let start = 0;
+    for (;;) {
+      const nl = text.indexOf('\n', start);
+      if (nl < 0) break;
+      if (nl > start) onLine(text.slice(start, nl));
+      start = nl + 1;
+    }
+    rest = text.slice(start);
+  }
+}
+
+/**
+ * Reads the complete lines a journal has flushed since the last call, without holding more
+ * than one chunk in memory: the languages stage follows `repos.jsonl` this way while the
+ * listing is still writing it.
+ */
+export class JournalTail {
+  private offset = 0;
+  private rest = '';
+  private readonly decoder = new StringDecoder('utf8');
+  private handle: FileHandle | undefined;
+
+  constructor(readonly path: string) {}
+
+  /** Up to about `maxBytes` of new complete lines, reading no further than `end`. */
+  async read(end: number, maxBytes = 1 << 20): Promise<string[]> {
+    if (this.offset >= end) return [];
+    this.handle ??= await open(this.path, 'r');
+    const length = Math.min(maxBytes, end - this.offset);
+    const buf = Buffer.alloc(length);
+    const { bytesRead } = await this.handle.read(buf, 0, length, this.offset);
+    this.offset += bytesRead;
+    const text = this.rest + this.decoder.write(buf.subarray(0, bytesRead));
+    const lastNl = text.lastIndexOf('\n');
+    this.rest = text.slice(lastNl + 1);
+    if (lastNl < 0) return [];
+    return text
+      .slice(0, lastNl)
+      .split('\n')
+      .filter((l) => l.length > 0);
+  }
+
+  async close(): Promise<void> {
+    await this.handle?.close();
+    this.handle = undefined;
+  }
+}

@@ -1,0 +1,262 @@
+import { type ApiClient, messageField } from './client.js';
+import { type CensusError, isCensusError, messageOf } from './errors.js';
+import { batchBody, maxBatch, pageBody, parseBatch, parsePage } from './graphql.js';
+import { forEachLine, type Journal, JournalTail } from './journal.js';
+import { failureRecord, type LanguageRecord, languagesRecord, type RepoRecord } from './records.js';
+
+/** How languages are fetched: GraphQL batches of 100, or one REST call per repository. */
+export type Via = 'graphql' | 'rest';
+
+/** Ids already in `languages.jsonl`, as a sorted array (8 bytes per id, searched in O(log n)). */
+export class DoneIds {
+  private constructor(private readonly ids: Float64Array) {}
+
+  static async load(path: string): Promise<DoneIds> {
+    let ids = new Float64Array(1024);
+    let n = 0;
+    await forEachLine(path, (line) => {
+      if (n === ids.length) {
+        const bigger = new Float64Array(ids.length * 2);
+        bigger.set(ids);
+        ids = bigger;
+      }
+      ids[n++] = (JSON.parse(line) as { id: number }).id;
+    });
+    return new DoneIds(ids.subarray(0, n).sort());
+  }
+
+  get size(): number {
+    return this.ids.length;
+  }
+
+  has(id: number): boolean {
+    let lo = 0;
+    let hi = this.ids.length - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >>> 1;
+      const v = this.ids[mid]!;
+      if (v === id) return true;
+      if (v < id) lo = mid + 1;
+      else hi = mid - 1;
+    }
+    return false;
+  }
+}
+
+/** Options of {@link collectLanguages}. */
+export interface LanguagesOptions {
+  readonly client: ApiClient;
+  readonly via: Via;
+  readonly reposPath: string;
+  /** The listing journal, followed as it grows. */
+  readonly repos: Journal;
+  readonly languages: Journal;
+  readonly done: DoneIds;
+  /** Batches (GraphQL) or repositories (REST) in flight at once. */
+  readonly parallel: number;
+  /** Resolves when the listing has finished writing `repos.jsonl`. */
+  readonly listingDone: () => boolean;
+  /** Waits until the listing flushes more lines, or finishes. */
+  readonly moreListed: () => Promise<void>;
+  readonly signal?: AbortSignal;
+  readonly onRecords?: (records: readonly LanguageRecord[]) => void;
+}
+
+/**
+ * The languages stage: follows `repos.jsonl` while the listing writes it, skips ids already in
+ * `languages.jsonl`, and fetches the rest in GraphQL batches of up to 100 (or one REST call
+ * each), appending one record per repository. Errors are recorded as `error`, never as `{}`;
+ * only a failure of the whole API (or an abort) stops the stage, leaving the journal consistent.
+ */
+export async function collectLanguages(options: LanguagesOptions): Promise<void> {
+  const size = options.via === 'graphql' ? maxBatch : 1;
+  const tail = new JournalTail(options.reposPath);
+  const running = new Set<Promise<void>>();
+  let failure: unknown;
+  let batch: RepoRecord[] = [];
+
+  const submit = async (repos: RepoRecord[]): Promise<void> => {
+    while (running.size >= options.parallel) await Promise.race(running);
+    if (failure !== undefined) throw failure;
+    const task = runBatch(options, repos).then(
+      (records) => {
+        for (const r of records) options.languages.append(r);
+        options.onRecords?.(records);
+      },
+      (error: unknown) => {
+        failure ??= error;
+      },
+    );
+    const tracked = task.finally(() => running.delete(tracked));
+    running.add(tracked);
+  };
+
+  try {
+    for (;;) {
+      if (failure !== undefined) throw failure;
+      const finished = options.listingDone();
+      const lines = await tail.read(options.repos.flushedBytes);
+      if (lines.length === 0) {
+        if (finished) break;
+        await options.moreListed();
+        continue;
+      }
+      for (const line of lines) {
+        const repo = JSON.parse(line) as RepoRecord;
+        if (options.done.has(repo.id)) continue;
+        batch.push(repo);
+        if (batch.length === size) {
+          await submit(batch);
+          batch = [];
+        }
+      }
+    }
+    if (batch.length > 0) await submit(batch);
+    await Promise.all(running);
+    if (failure !== undefined) throw failure;
+  } finally {
+    await Promise.allSettled(running);
+    await tail.close();
+  }
+}
+
+/** Fetches one batch and returns one record per repository, in order. */
+async function runBatch(options: LanguagesOptions, repos: RepoRecord[]): Promise<LanguageRecord[]> {
+  if (options.via === 'rest') return [await restLanguages(options.client, repos[0]!)];
+  return graphqlBatch(options.client, repos);
+}
+
+/** Whether an error means "this repository failed" rather than "the API is gone". */
+function perRepoFailure(error: unknown): error is CensusError {
+  return isCensusError(error, 'ERR_CENSUS_API') && /HTTP \d+|truncated/.test(error.message);
+}
+
+async function graphqlBatch(client: ApiClient, repos: RepoRecord[]): Promise<LanguageRecord[]> {
+  const url = client.url('graphql');
+  let lastWhy = '';
+  for (let attempt = 1; attempt <= 3; attempt++) {
+    let body: unknown;
+    try {
+      const res = await client.send({
+        kind: 'graphql',
+        endpoint: 'graphql',
+        url,
+        method: 'POST',
+        body: batchBody(repos),
+      });
+      if (res.status !== 200) {
+        lastWhy = `HTTP ${res.status}: ${messageField(res.body) ?? 'unexpected status'}`;
+        continue;
+      }
+      body = res.body;
+    } catch (error) {
+      if (!perRepoFailure(error)) throw error;
+      lastWhy = messageOf(error);
+      break;
+    }
+    const parsed = parseBatch(body, repos.length);
+    if (parsed.kind === 'failed') {
+      lastWhy = `GraphQL: ${parsed.why}`;
+      continue;
+    }
+    const records: LanguageRecord[] = [];
+    for (let i = 0; i < repos.length; i++) {
+      const repo = repos[i]!;
+      const node = parsed.nodes[i]!;
+      if (node.kind === 'not_found') records.push(failureRecord(repo, 'not_found'));
+      else if (node.kind === 'ask_rest') records.push(await restLanguages(client, repo));
+      else if (node.after === undefined) records.push(languagesRecord(repo, node.languages));
+      else records.push(await morePages(client, repo, node.languages, node.after));
+    }
+    return records;
+  }
+  return repos.map((repo) => failureRecord(repo, 'error', lastWhy));
+}
+
+/** Pages through the languages of a repository with more than 100 of them. */
+async function morePages(
+  client: ApiClient,
+  repo: RepoRecord,
+  languages: Record<string, number>,
+  after: string,
+): Promise<LanguageRecord> {
+  let cursor: string | undefined = after;
+  for (let pages = 0; cursor !== undefined; pages++) {
+    if (pages > 100) return failureRecord(repo, 'error', 'more than 10,000 languages');
+    let res: Awaited<ReturnType<ApiClient['send']>>;
+    try {
+      res = await client.send({
+        kind: 'graphql',
+        endpoint: 'graphql',
+        url: client.url('graphql'),
+        method: 'POST',
+        body: pageBody(repo.node_id, cursor),
+      });
+    } catch (error) {
+      if (!perRepoFailure(error)) throw error;
+      return failureRecord(repo, 'error', messageOf(error));
+    }
+    const page = res.status === 200 ? parsePage(res.body, languages) : undefined;
+    if (!page) return restLanguages(client, repo);
+    cursor = page.after;
+  }
+  return languagesRecord(repo, languages);
+}
+
+/** The REST `/languages` call for one repository, with exact statuses for every outcome. */
+export async function restLanguages(client: ApiClient, repo: RepoRecord): Promise<LanguageRecord> {
+  let url = languagesUrl(client, repo);
+  for (let hops = 0; hops <= 3; hops++) {
+    let res: Awaited<ReturnType<ApiClient['send']>>;
+    try {
+      res = await client.send({ kind: 'rest', endpoint: 'rest:/languages', url });
+    } catch (error) {
+      if (!perRepoFailure(error)) throw error;
+      return failureRecord(repo, 'error', messageOf(error));
+    }
+    const { status, body } = res;
+    if (status === 200 && body && typeof body === 'object' && !Array.isArray(body)) {
+      return languagesRecord(repo, body as Record<string, number>);
+    }
+    if (status === 404) return failureRecord(repo, 'not_found');
+    const block = blockReason(body);
+    if (status === 451) return failureRecord(repo, 'blocked', block ?? 'dmca');
+    if (status === 403 && block) return failureRecord(repo, 'blocked', block);
+    if (status === 301 || status === 302 || status === 307 || status === 308) {
+      const location = res.header('location');
+      if (!location) return failureRecord(repo, 'error', `HTTP ${status} without Location`);
+      const target = new URL(location, url);
+      if (target.origin !== client.origin) {
+        return failureRecord(
+          repo,
+          'error',
+          `redirect to another origin (${target.origin}) refused: the token only goes to ${client.origin}`,
+        );
+      }
+      url = target;
+      continue;
+    }
+    return failureRecord(repo, 'error', `HTTP ${status}: ${messageField(body) ?? 'unexpected'}`);
+  }
+  return failureRecord(repo, 'error', 'too many redirects');
+}
+
+/** The repository's languages URL on the API origin (never another host). */
+function languagesUrl(client: ApiClient, repo: RepoRecord): URL {
+  try {
+    const given = new URL(repo.languages_url);
+    if (given.origin === client.origin) return given;
+  } catch {
+    // fall through to the URL built from the name
+  }
+  return client.url(`repos/${repo.full_name}/languages`);
+}
+
+function blockReason(body: unknown): string | undefined {
+  if (body && typeof body === 'object' && 'block' in body) {
+    const block = (body as { block?: { reason?: unknown } }).block;
+    if (typeof block?.reason === 'string') return block.reason;
+    return messageField(body) ?? 'blocked';
+  }
+  return undefined;
+}

@@ -1,0 +1,70 @@
+import { readFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import type { ForksMode } from './enumerate.js';
+import type { CensusCounts } from './finalize.js';
+import type { Via } from './languages.js';
+
+/** The package version, recorded in every manifest. */
+export const censusVersion: string = (
+  JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
+    version: string;
+  }
+).version;
+
+/** One run (the first, or a resumption) of a census. */
+export interface CensusRun {
+  readonly startedAt: string;
+  finishedAt: string | null;
+  wallMs: number;
+  readonly resumed: boolean;
+  /** Why the run stopped early, when it did (one line, no token). */
+  error?: string;
+}
+
+/** `census.json`: what was measured, how, and what it cost (see the README). */
+export interface CensusManifest {
+  readonly format: 'forage-census/1';
+  readonly version: string;
+  complete: boolean;
+  readonly api: string;
+  via: Via;
+  readonly dataset: string | null;
+  readonly range: {
+    readonly since: number;
+    readonly until: number | null;
+    readonly repos: number | null;
+  };
+  readonly forks: ForksMode;
+  /** Redacted tokens (`ghp_…abcd`); an empty list means unauthenticated. */
+  tokens: string[];
+  readonly startedAt: string;
+  finishedAt: string | null;
+  /** Wall time over all runs, ms. */
+  wallMs: number;
+  counts: CensusCounts | null;
+  /** Requests sent per endpoint, over all runs. */
+  requests: Record<string, number>;
+  /** Requests counted against each primary limit, over all runs. */
+  points: { core: number; graphql: number };
+  /** Time spent waiting on rate limits, over all runs, ms. */
+  sleptMs: number;
+  retries: number;
+  runs: CensusRun[];
+}
+
+/** Reads `census.json` if there is one. */
+export async function readManifest(path: string): Promise<CensusManifest | undefined> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch {
+    return undefined;
+  }
+  const m = JSON.parse(text) as CensusManifest;
+  return m.format === 'forage-census/1' ? m : undefined;
+}
+
+/** Adds `b`'s per-key counts to `a`. */
+export function addCounts(a: Record<string, number>, b: Readonly<Record<string, number>>): void {
+  for (const [k, v] of Object.entries(b)) a[k] = (a[k] ?? 0) + v;
+}

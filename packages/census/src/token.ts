@@ -1,0 +1,38 @@
+/**
+ * Tokens: where they come from and how they may be shown. A token is only ever printed as
+ * {@link redactToken}'s `ghp_…abcd`, and {@link scrubTokens} removes any that slipped into a
+ * message before it leaves the library.
+ */
+
+/**
+ * Shows a token as its prefix (up to the first `_`, when it has one) and its last four
+ * characters, as GitHub's own settings page does: `ghp_…abcd`. Short tokens show as `…`.
+ */
+export function redactToken(token: string): string {
+  if (token.length < 12) return '…';
+  const underscore = token.indexOf('_');
+  const prefix = underscore > 0 && underscore <= 10 ? token.slice(0, underscore + 1) : '';
+  return `${prefix}…${token.slice(-4)}`;
+}
+
+/** Replaces every occurrence of any of `tokens` in `text` with its redacted form. */
+export function scrubTokens(text: string, tokens: readonly string[]): string {
+  let out = text;
+  for (const token of tokens) {
+    if (token.length > 0 && out.includes(token)) out = out.split(token).join(redactToken(token));
+  }
+  return out;
+}
+
+/**
+ * The tokens to use: the `--token` values if any were given, otherwise `GITHUB_TOKEN`, then
+ * `GH_TOKEN` (each may hold several, comma-separated). Blanks are dropped, duplicates removed.
+ */
+export function tokensFrom(
+  flags: readonly string[] | undefined,
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): string[] {
+  const raw = flags && flags.length > 0 ? flags : [env.GITHUB_TOKEN ?? env.GH_TOKEN ?? ''];
+  const all = raw.flatMap((value) => value.split(',')).map((t) => t.trim());
+  return [...new Set(all.filter((t) => t.length > 0))];
+}
