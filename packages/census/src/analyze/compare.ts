@@ -1,3 +1,4 @@
+import { wilsonInterval } from './stats.js';
 import type { Comparison, ComparisonRow, Summary } from './summary.js';
 
 /**
@@ -23,8 +24,9 @@ export function compareSummaries(current: Summary, base: Summary, top: number): 
     const br = baseRank.get(name) ?? null;
     const share = a?.reposShare ?? 0;
     const baseShare = b?.reposShare ?? 0;
-    const [lo, hi] = a?.reposShareInterval ?? [0, 0];
-    const [blo, bhi] = b?.reposShareInterval ?? [0, 0];
+    // A language absent from one side was seen in 0 of that side's repositories.
+    const [lo, hi] = a?.reposShareInterval ?? wilsonInterval(0, current.overall.withLanguages);
+    const [blo, bhi] = b?.reposShareInterval ?? wilsonInterval(0, base.overall.withLanguages);
     return {
       name,
       color: a?.color ?? b?.color ?? '#9e9e9e',
@@ -34,7 +36,7 @@ export function compareSummaries(current: Summary, base: Summary, top: number): 
       reposShare: share,
       baseReposShare: baseShare,
       shareChange: share - baseShare,
-      distinct: a !== undefined && b !== undefined ? lo > bhi || blo > hi : true,
+      distinct: lo > bhi || blo > hi,
       primaryShare: a?.primaryShare ?? 0,
       basePrimaryShare: b?.primaryShare ?? 0,
     };

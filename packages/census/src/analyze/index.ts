@@ -1,7 +1,9 @@
 export { type AnalyzeOptions, analyze, splitRanges } from './analyze.js';
+export { type ChartSpec, chartSpecs, renderPng, renderSvg } from './charts.js';
 export { type LanguageColor, languageColor, NEUTRAL_COLOR } from './colors.js';
 export { compareSummaries } from './compare.js';
 export { AnalyzeError, type AnalyzeErrorCode } from './errors.js';
+export { type RenderedChart, reportHtml } from './html.js';
 export type { AnalyzeInput } from './input.js';
 export {
   type InputFormat,
@@ -10,6 +12,13 @@ export {
   type StatusCounts,
 } from './partial.js';
 export { aggregateRange, type RangeTask } from './range.js';
+export {
+  type ReportFiles,
+  type ReportOptions,
+  type ReportResult,
+  report,
+  writeReport,
+} from './report.js';
 export type { QuantileSketch } from './sketch.js';
 export { wilsonInterval } from './stats.js';
 export {
@@ -25,3 +34,4 @@ export {
   SUMMARY_SCHEMA,
   type Summary,
 } from './summary.js';
+export { formatSummaryTable } from './table.js';

@@ -1,0 +1,90 @@
+import { mkdir, rename, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { type AnalyzeOptions, analyze } from './analyze.js';
+import { chartSpecs, renderPng, renderSvg } from './charts.js';
+import { AnalyzeError } from './errors.js';
+import { reportHtml } from './html.js';
+import type { AnalyzeInput } from './input.js';
+import type { Summary } from './summary.js';
+
+export interface ReportOptions extends AnalyzeOptions {
+  /** Where to write summary.json, report.html and charts/ (created if missing). */
+  outDir: string;
+  /** Also write charts/*.png (default true). */
+  png?: boolean;
+}
+
+/** The files a report wrote, as absolute paths. */
+export interface ReportFiles {
+  summary: string;
+  html: string;
+  /** charts/*.svg and charts/*.png */
+  charts: string[];
+}
+
+export interface ReportResult {
+  summary: Summary;
+  files: ReportFiles;
+}
+
+/**
+ * Analyses an input and writes the report: `summary.json`, a self-contained `report.html`,
+ * and each chart as `charts/NAME.svg` and `charts/NAME.png`. Files are written to a temporary
+ * name and renamed, so a reader never sees half a report.
+ *
+ * @example
+ * ```ts
+ * import { report } from '@forage/census';
+ * const { files } = await report('census-out', { outDir: 'census-out', compare: 'lang_data.jsonl' });
+ * console.log(`open ${files.html}`);
+ * ```
+ */
+export async function report(input: AnalyzeInput, options: ReportOptions): Promise<ReportResult> {
+  if (typeof options?.outDir !== 'string' || options.outDir === '') {
+    throw new AnalyzeError(
+      'ERR_ANALYZE_OPTION',
+      'report needs outDir: the directory to write report.html into',
+    );
+  }
+  const outDir = resolve(options.outDir);
+  const top = options.top ?? 10;
+  const summary = await analyze(input, options);
+  return writeReport(summary, outDir, top, options.png ?? true);
+}
+
+/** Writes the report files for a summary that was already computed. */
+export async function writeReport(
+  summary: Summary,
+  outDir: string,
+  top = 10,
+  png = true,
+): Promise<ReportResult> {
+  const chartsDir = join(outDir, 'charts');
+  await mkdir(chartsDir, { recursive: true });
+  const specs = chartSpecs(summary, top);
+  const charts = [];
+  const files: string[] = [];
+  for (const spec of specs) {
+    const svg = await renderSvg(spec.spec);
+    charts.push({ name: spec.name, title: spec.title, description: spec.description, svg });
+    const svgFile = join(chartsDir, `${spec.name}.svg`);
+    await writeAtomic(svgFile, svg);
+    files.push(svgFile);
+    if (png) {
+      const pngFile = join(chartsDir, `${spec.name}.png`);
+      await writeAtomic(pngFile, await renderPng(svg));
+      files.push(pngFile);
+    }
+  }
+  const summaryFile = join(outDir, 'summary.json');
+  await writeAtomic(summaryFile, `${JSON.stringify(summary, null, 2)}\n`);
+  const htmlFile = join(outDir, 'report.html');
+  await writeAtomic(htmlFile, reportHtml(summary, charts, top));
+  return { summary, files: { summary: summaryFile, html: htmlFile, charts: files } };
+}
+
+async function writeAtomic(file: string, data: string | Buffer): Promise<void> {
+  const tmp = `${file}.${process.pid}.tmp`;
+  await writeFile(tmp, data);
+  await rename(tmp, file);
+}

@@ -1,0 +1,130 @@
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { formatSummaryTable, report } from '@forage/census';
+import { HOSTILE, hostileCensus } from './fixtures/analyze/hostile.ts';
+
+const STUDY_FILE = fileURLToPath(
+  new URL('../../../../shared/data/github-2016/lang_data.jsonl', import.meta.url),
+);
+const SMALL = fileURLToPath(new URL('./fixtures/analyze/census-small', import.meta.url));
+
+const ALLOWED_TAGS = new Set(
+  'html head meta title style body header main section footer h1 h2 p ul li dl dt dd div figure figcaption a code strong span details summary table caption thead tbody tr th td svg g path rect text line circle symbol defs lineargradient stop clippath'.split(
+    ' ',
+  ),
+);
+
+/** Every tag in the page is one we write, with no event handler and no external URL. */
+function assertInert(html: string): void {
+  const tag = /<(\/?)([a-zA-Z][\w:-]*)([^>]*)>/g;
+  for (const m of html.matchAll(tag)) {
+    const name = m[2]!.toLowerCase();
+    assert.ok(ALLOWED_TAGS.has(name), `unexpected <${name}> in the page: ${m[0].slice(0, 80)}`);
+    // Attribute values are double-quoted and escaped, so what remains outside quotes is names.
+    const names = m[3]!.replace(/"[^"]*"/g, '').match(/[\w:-]+(?==)/g) ?? [];
+    for (const attr of names)
+      assert.ok(!/^on/i.test(attr), `event handler ${attr} in ${m[0].slice(0, 80)}`);
+    for (const url of m[3]!.matchAll(/(?:href|src)="([^"]*)"/g)) {
+      assert.match(
+        url[1]!,
+        /^(charts\/[\w-]+\.(svg|png)|summary\.json|#[\w-]+)$/,
+        `link ${url[1]}`,
+      );
+    }
+  }
+  assert.doesNotMatch(html, /<script/i);
+}
+
+test('report writes summary.json, a self-contained report.html and every chart as SVG and PNG', async (t) => {
+  const out = mkdtempSync(join(tmpdir(), 'forage-report-'));
+  t.after(() => rmSync(out, { recursive: true, force: true }));
+  const { summary, files } = await report(SMALL, { outDir: out, compare: STUDY_FILE });
+  assert.deepEqual(
+    JSON.parse(readFileSync(files.summary, 'utf8')),
+    JSON.parse(JSON.stringify(summary)),
+  );
+  const html = readFileSync(files.html, 'utf8');
+  assertInert(html);
+  // A restrictive CSP whose style hash matches the one style element.
+  const csp = /http-equiv="Content-Security-Policy" content="([^"]+)"/
+    .exec(html)?.[1]
+    ?.replace(/&#39;/g, "'");
+  assert.ok(csp, 'CSP meta');
+  assert.match(csp, /default-src 'none'/);
+  const style = /<style>([\s\S]*?)<\/style>/.exec(html)![1]!;
+  assert.ok(
+    csp.includes(`'sha256-${createHash('sha256').update(style).digest('base64')}'`),
+    'style hash',
+  );
+  assert.equal(html.match(/<style>/g)!.length, 1);
+  assert.doesNotMatch(html, / style="/);
+  // Each chart inline, next to a table, and on disk as SVG and PNG.
+  const names = [
+    'study-total-size',
+    'study-repos',
+    'study-mb-per-repo',
+    'primary-share',
+    'mean-vs-median',
+    'languages-per-repo',
+    'cooccurrence',
+    'compare',
+  ];
+  for (const name of names) {
+    assert.match(
+      html,
+      new RegExp(
+        `<div class="pair"><figure data-chart="${name}"><svg [^>]*>[\\s\\S]*?</figure><div class="scroll"><table>`,
+      ),
+      name,
+    );
+    assert.match(readFileSync(join(out, 'charts', `${name}.svg`), 'utf8'), /^<svg [\s\S]*<\/svg>$/);
+    const png = readFileSync(join(out, 'charts', `${name}.png`));
+    assert.deepEqual([...png.subarray(1, 4)], [0x50, 0x4e, 0x47], `${name}.png is a PNG`);
+    assert.ok(statSync(join(out, 'charts', `${name}.png`)).size > 2000);
+  }
+  assert.equal(files.charts.length, names.length * 2);
+  // The header says what was measured and what cannot be said.
+  assert.match(html, /What was measured/);
+  assert.match(html, /What these numbers cannot say/);
+  assert.match(html, /2026-11-25T18:00:00.000Z/);
+  assert.match(html, /Compared with/);
+  // The census's tie-broken primary and statuses appear.
+  assert.match(html, /<dt>blocked<\/dt><dd>1<\/dd>/);
+});
+
+test('hostile names, reasons and manifest fields are escaped everywhere: the page stays inert', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'forage-hostile-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  hostileCensus(dir);
+  const { summary, files } = await report(dir, { outDir: join(dir, 'out'), top: 20 });
+  const html = readFileSync(files.html, 'utf8');
+  assertInert(html);
+  for (const name of HOSTILE.slice(0, 5)) {
+    assert.ok(!html.includes(name), `raw ${name}`);
+  }
+  // The names are shown, escaped, not dropped.
+  assert.ok(html.includes('&lt;script&gt;alert(1)&lt;/script&gt;'));
+  assert.ok(html.includes('&quot;&gt;&lt;img src=x onerror=alert(2)&gt;'));
+  assert.ok(summary.languages.some((l) => l.name === '__proto__' && l.repos === 1));
+  assert.ok(summary.languages.some((l) => l.name === 'constructor' && l.color === '#9e9e9e'));
+  // Charts are escaped too (they are inlined into the page).
+  for (const file of files.charts.filter((f) => f.endsWith('.svg'))) {
+    const svg = readFileSync(file, 'utf8');
+    assert.doesNotMatch(svg, /<script|<img|<iframe|<style/i, file);
+  }
+  // Tokens from the manifest never reach any output.
+  for (const file of [
+    files.html,
+    files.summary,
+    ...files.charts.filter((f) => f.endsWith('.svg')),
+  ]) {
+    assert.ok(!readFileSync(file, 'utf8').includes('ghp_secret'), file);
+  }
+  // The terminal table cannot be driven by escape sequences in names.
+  assert.ok(!formatSummaryTable(summary, 20).includes('\u001b'));
+});
