@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { mkdir, readFile } from 'node:fs/promises';
 import type { TokenBudget } from './budget.js';
 import { ApiClient } from './client.js';
@@ -134,6 +135,8 @@ export async function runCensus(
   if (hooks.signal?.aborted) onAbort();
   hooks.signal?.addEventListener('abort', onAbort, { once: true });
   const signal = controller.signal;
+  // Every request in flight listens to the signal: hundreds of listeners are expected.
+  setMaxListeners(0, signal);
   const scheduler = new BudgetScheduler(Math.max(1, opts.tokens.length), opts.limits);
   const client = new ApiClient({
     api: opts.api,

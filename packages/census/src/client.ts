@@ -1,3 +1,9 @@
+import {
+  retry,
+  retryIfException,
+  stopAfterAttempt,
+  waitRandomExponential,
+} from '@forage/decorators';
 import { Pool } from 'undici';
 import { type ApiKind, type Outcome, parseRateHeaders, type RateHeaders } from './budget.js';
 import { CensusError, messageOf } from './errors.js';
@@ -62,7 +68,29 @@ export interface ApiRequest {
   readonly token?: number;
 }
 
-class Retryable extends Error {}
+/** A failure worth another attempt: 5xx, a reset, a stall, a truncated body. */
+class Retryable extends Error {
+  constructor(
+    message: string,
+    /** The HTTP status, when a response arrived (a truncated 200 included). */
+    readonly status?: number,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * Every attempt failed. `status` is the last HTTP status when the server answered (the API is
+ * up but this request keeps failing), undefined when it could not be reached at all.
+ */
+export class RetriesExhausted extends CensusError {
+  constructor(
+    message: string,
+    readonly status: number | undefined,
+  ) {
+    super('ERR_CENSUS_API', message);
+  }
+}
 
 /**
  * The only thing in the census that talks to the network. It sends requests to one origin
@@ -83,12 +111,24 @@ export class ApiClient {
   private readonly retry: RetryPolicy;
   private readonly timeoutMs: number;
   private readonly userAgent: string;
+  private readonly withRetries: (request: ApiRequest) => Promise<ApiResponse>;
 
   constructor(private readonly options: ApiClientOptions) {
     this.origin = options.api.origin;
     this.retry = options.retry ?? defaultRetry;
     this.timeoutMs = options.timeoutMs ?? 30_000;
     this.userAgent = options.userAgent ?? 'forage-census';
+    this.withRetries = retry({
+      stop: stopAfterAttempt(this.retry.attempts),
+      wait: waitRandomExponential({ multiplier: this.retry.baseMs, max: this.retry.maxMs }),
+      retryIf: retryIfException(Retryable),
+      beforeSleep: () => {
+        this.stats.retries++;
+      },
+      ...(options.signal ? { signal: options.signal } : {}),
+    })((request: ApiRequest) => this.attempt(request)) as (
+      request: ApiRequest,
+    ) => Promise<ApiResponse>;
     this.pool = new Pool(this.origin, {
       connections: options.connections ?? 64,
       pipelining: 1,
@@ -118,9 +158,35 @@ export class ApiClient {
         `refused to send a request to ${request.url.origin}: only ${this.origin} gets the token`,
       );
     }
-    let failures = 0;
-    let limited = 0;
-    for (;;) {
+    try {
+      return await this.withRetries(request);
+    } catch (error) {
+      if (error instanceof Retryable) {
+        throw new RetriesExhausted(
+          `${request.endpoint}: ${scrubTokens(error.message, this.options.tokens)} after ${this.retry.attempts} attempts (${this.origin})`,
+          error.status,
+        );
+      }
+      if (this.options.signal?.aborted) {
+        throw new CensusError('ERR_CENSUS_ABORTED', 'the census was aborted');
+      }
+      throw this.scrub(error);
+    }
+  }
+
+  /**
+   * One attempt, as `@forage/decorators`' `retry` sees it: waits for budget, sends, and waits
+   * out rate limits itself (those are not failures and do not use up attempts). Throws
+   * {@link Retryable} for what deserves another attempt.
+   */
+  private async attempt(request: ApiRequest): Promise<ApiResponse> {
+    for (let limited = 0; ; limited++) {
+      if (limited > 100) {
+        throw new CensusError(
+          'ERR_CENSUS_API',
+          `${request.endpoint}: still rate limited after 100 waits (${this.origin})`,
+        );
+      }
       const lease = await this.options.scheduler.acquire(
         request.kind,
         this.options.signal,
@@ -132,41 +198,18 @@ export class ApiClient {
         response = await this.once(request, lease);
       } catch (error) {
         lease.release({});
-        if (!(error instanceof Retryable)) throw this.scrub(error);
-        await this.failed(request, error.message, ++failures);
-        continue;
+        throw error;
       }
       const limit = rateLimitOf(response, request.kind);
       lease.release({ headers: response.rate, ...limit });
       if (limit) {
         this.stats.rateLimited++;
-        if (++limited > 100) {
-          throw new CensusError(
-            'ERR_CENSUS_API',
-            `${request.endpoint}: still rate limited after 100 waits (${this.origin})`,
-          );
-        }
         continue;
       }
       if (response.status === 401) throw this.tokenError(lease.tokenIndex, response);
-      if (response.status >= 500) {
-        await this.failed(request, `HTTP ${response.status}`, ++failures);
-        continue;
-      }
+      if (response.status >= 500) throw new Retryable(`HTTP ${response.status}`, response.status);
       return response;
     }
-  }
-
-  /** Gives up after the last attempt, otherwise backs off before the next one. */
-  private async failed(request: ApiRequest, why: string, failures: number): Promise<void> {
-    if (failures >= this.retry.attempts) {
-      throw new CensusError(
-        'ERR_CENSUS_API',
-        `${request.endpoint}: ${scrubTokens(why, this.options.tokens)} after ${failures} attempts (${this.origin})`,
-      );
-    }
-    this.stats.retries++;
-    await sleep(this.backoff(failures), this.options.signal);
   }
 
   /** Closes the connection pool. */
@@ -221,18 +264,13 @@ export class ApiClient {
         body = JSON.parse(text);
       } catch {
         // A 2xx that does not parse was cut off on the way: retry it.
-        if (status < 300) throw new Retryable(`truncated JSON body (${text.length} bytes)`);
+        if (status < 300) throw new Retryable(`truncated JSON body (${text.length} bytes)`, status);
         body = null;
       }
     } else if (text.length > 0) {
       body = text;
     }
     return { status, url: request.url, body, header, rate: parseRateHeaders(header) };
-  }
-
-  private backoff(failures: number): number {
-    const ceiling = Math.min(this.retry.maxMs, this.retry.baseMs * 2 ** (failures - 1));
-    return Math.round(ceiling / 2 + (Math.random() * ceiling) / 2);
   }
 
   private tokenError(index: number, response: ApiResponse): CensusError {

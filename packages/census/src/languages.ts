@@ -1,4 +1,4 @@
-import { type ApiClient, messageField } from './client.js';
+import { type ApiClient, messageField, RetriesExhausted } from './client.js';
 import { type CensusError, isCensusError, messageOf } from './errors.js';
 import { batchBody, maxBatch, pageBody, parseBatch, parsePage } from './graphql.js';
 import { forEachLine, type Journal, JournalTail } from './journal.js';
@@ -127,8 +127,8 @@ async function runBatch(options: LanguagesOptions, repos: RepoRecord[]): Promise
 }
 
 /** Whether an error means "this repository failed" rather than "the API is gone". */
-function perRepoFailure(error: unknown): error is CensusError {
-  return isCensusError(error, 'ERR_CENSUS_API') && /HTTP \d+|truncated/.test(error.message);
+function perRepoFailure(error: unknown): error is RetriesExhausted {
+  return error instanceof RetriesExhausted && error.status !== undefined;
 }
 
 async function graphqlBatch(client: ApiClient, repos: RepoRecord[]): Promise<LanguageRecord[]> {

@@ -1,0 +1,276 @@
+import { randomBytes } from 'node:crypto';
+import { resolve } from 'node:path';
+import {
+  type CensusEvent,
+  type CensusOptions,
+  type CensusProgress,
+  type CensusResult,
+  exportCensus,
+  isCensusError,
+  report,
+  runCensus,
+  tokensFrom,
+} from '@forage/census';
+import cliProgress from 'cli-progress';
+import { type Command, Option } from 'commander';
+import { UsageError } from '../errors.js';
+
+/** The options `forage census` accepts, as commander parses them. */
+interface CensusFlags {
+  emulator?: string | true;
+  api?: string;
+  token?: string[];
+  since?: string;
+  until?: string;
+  repos?: string;
+  via: string;
+  out: string;
+  shards?: string;
+  concurrency?: string;
+  forks: string;
+  quiet?: boolean;
+  json?: boolean;
+  report: boolean;
+}
+
+const defaultDataset = 'synthetic:100000';
+
+/** Registers `forage census` and `forage census export`. */
+export function registerCensus(program: Command): void {
+  const census = program
+    .command('census')
+    .description(
+      'collect a language census of GitHub repositories (resumable; run the same command again to continue)',
+    )
+    .addOption(
+      new Option(
+        '--emulator [dataset]',
+        `run against an in-process GitHub emulator (default dataset ${defaultDataset}, or blog:PATH)`,
+      ).conflicts('api'),
+    )
+    .option('--api <url>', 'the API to census (default https://api.github.com)')
+    .option(
+      '--token <token>',
+      'a token (repeat for several; default GITHUB_TOKEN or GH_TOKEN, comma-separated)',
+      (value: string, previous: string[] = []) => [...previous, value],
+    )
+    .option('--since <id>', 'list repositories with ids greater than this (default 0)')
+    .option('--until <id>', 'and less than this (default: to the end)')
+    .option('--repos <n>', 'at most this many repositories (the first N after --since)')
+    .addOption(
+      new Option('--via <api>', 'how to fetch languages')
+        .choices(['graphql', 'rest'])
+        .default('graphql'),
+    )
+    .option('--out <dir>', 'the census directory', 'census-out')
+    .option('--shards <n>', 'listing shards walked at once (default 16)')
+    .option('--concurrency <n>', 'requests in flight per token, 1..100 (default 64)')
+    .addOption(
+      new Option('--forks <mode>', 'which repositories to keep')
+        .choices(['include', 'exclude', 'only'])
+        .default('include'),
+    )
+    .option('--no-report', 'do not write the analysis report at the end')
+    .option('--quiet', 'print only the final summary')
+    .option('--json', 'print progress events as JSON lines on stdout')
+    .action(async (flags: CensusFlags) => {
+      await censusAction(flags);
+    });
+  census
+    .command('export <dir>')
+    .description(
+      "write a census in another format ('blog': the 2016 study's all_repos.jsonl and lang_data.jsonl)",
+    )
+    .addOption(
+      new Option('--format <format>', 'output format').choices(['blog']).makeOptionMandatory(),
+    )
+    .option('--out <dir>', 'where to write the files (default: the census directory)')
+    .action(async (dir: string, flags: { format: 'blog'; out?: string }) => {
+      const result = await exportCensus(dir, {
+        format: flags.format,
+        ...(flags.out ? { outDir: flags.out } : {}),
+      }).catch(rethrowUsage);
+      process.stdout.write(
+        `wrote ${result.files.join(' and ')}: ${result.repos} repositories` +
+          (result.inexpressible > 0
+            ? ` (${result.inexpressible} not_found/blocked/error written as {} as the study did)\n`
+            : '\n'),
+      );
+    });
+}
+
+/** Turns an option error from the library into exit code 2. */
+function rethrowUsage(error: unknown): never {
+  if (isCensusError(error, 'ERR_CENSUS_OPTION')) throw new UsageError(error.message);
+  throw error;
+}
+
+function integer(flag: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  if (!/^\d+$/.test(value.trim())) {
+    throw new UsageError(`${flag} must be a whole number, got "${value}"`);
+  }
+  return Number(value);
+}
+
+async function censusAction(flags: CensusFlags): Promise<void> {
+  const tokens = tokensFrom(flags.token);
+  const options: CensusOptions = {
+    api: flags.api ?? 'https://api.github.com',
+    tokens,
+    out: flags.out,
+    since: integer('--since', flags.since) ?? 0,
+    until: integer('--until', flags.until) ?? null,
+    repos: integer('--repos', flags.repos) ?? null,
+    via: flags.via as 'graphql' | 'rest',
+    forks: flags.forks as 'include' | 'exclude' | 'only',
+    ...(flags.shards !== undefined ? { shards: integer('--shards', flags.shards)! } : {}),
+    ...(flags.concurrency !== undefined
+      ? { concurrency: integer('--concurrency', flags.concurrency)! }
+      : {}),
+  };
+  const emulator = flags.emulator ? await startEmbedded(flags.emulator, tokens) : undefined;
+  const controller = new AbortController();
+  let interrupts = 0;
+  const onSigint = () => {
+    interrupts++;
+    if (interrupts > 1) process.exit(130);
+    process.stderr.write(
+      '\nforage census: stopping; the journals are kept, run the same command to resume\n',
+    );
+    controller.abort();
+  };
+  process.on('SIGINT', onSigint);
+  const view = progressView(flags);
+  let result: CensusResult;
+  try {
+    result = await runCensus(
+      emulator
+        ? { ...options, api: emulator.url, tokens: emulator.tokens, dataset: emulator.dataset }
+        : options,
+      { signal: controller.signal, onProgress: view.event },
+    ).catch(rethrowUsage);
+  } finally {
+    view.stop();
+    process.off('SIGINT', onSigint);
+    await emulator?.close();
+  }
+  const m = result.manifest;
+  const c = m.counts;
+  const out = resolve(result.dir);
+  const lines = [
+    `census ${m.complete ? 'complete' : 'incomplete'}: ${c?.listed ?? 0} repositories listed; ok ${c?.ok ?? 0}, empty ${c?.empty ?? 0}, not_found ${c?.not_found ?? 0}, blocked ${c?.blocked ?? 0}, error ${c?.error ?? 0}`,
+    `${Object.values(m.requests).reduce((a, b) => a + b, 0)} requests in ${(m.runs.at(-1)!.wallMs / 1000).toFixed(1)} s (slept ${(m.sleptMs / 1000).toFixed(1)} s on limits); files in ${out}`,
+  ];
+  if (flags.report && m.complete && (c?.listed ?? 0) > 0) {
+    const { files } = await report(result.dir, { outDir: result.dir });
+    lines.push(`report: ${files.html}`);
+  }
+  if (flags.json) process.stdout.write(`${JSON.stringify({ type: 'summary', lines })}\n`);
+  else process.stdout.write(`${lines.join('\n')}\n`);
+}
+
+/** Starts `@forage/github-emulator` in this process, with a throwaway token when none is given. */
+async function startEmbedded(
+  spec: string | true,
+  tokens: string[],
+): Promise<{ url: string; tokens: string[]; dataset: string; close(): Promise<void> }> {
+  const dataset = spec === true ? defaultDataset : spec;
+  const { startEmulator } = await import('@forage/github-emulator');
+  const emu = await startEmulator({ dataset }).catch((error: unknown) => {
+    throw new UsageError(
+      `--emulator ${dataset}: ${error instanceof Error ? error.message : String(error)}`,
+    );
+  });
+  const use = tokens.length > 0 ? tokens : [`forage_emulator_${randomBytes(12).toString('hex')}`];
+  return { url: emu.url, tokens: use, dataset, close: () => emu.close() };
+}
+
+/** Progress: bars on a terminal, a line every few seconds elsewhere, JSON lines with --json. */
+function progressView(flags: CensusFlags): { event: (e: CensusEvent) => void; stop: () => void } {
+  if (flags.json) {
+    return {
+      event: (e) => {
+        if (e.type !== 'done') process.stdout.write(`${JSON.stringify(e)}\n`);
+      },
+      stop: () => {},
+    };
+  }
+  const notice = (e: CensusEvent) => {
+    if (e.type === 'notice' && !flags.quiet) process.stderr.write(`forage census: ${e.message}\n`);
+  };
+  if (flags.quiet) return { event: notice, stop: () => {} };
+  if (!process.stderr.isTTY) {
+    let last = 0;
+    return {
+      event: (e) => {
+        notice(e);
+        if (e.type === 'progress' && e.elapsedMs - last >= 5000) {
+          last = e.elapsedMs;
+          process.stderr.write(`${plainLine(e)}\n`);
+        }
+      },
+      stop: () => {},
+    };
+  }
+  const bars = new cliProgress.MultiBar(
+    {
+      format: '{stage} |{bar}| {value}/{total} {rate}/s ETA {eta_formatted} {info}',
+      hideCursor: true,
+      clearOnComplete: false,
+      stream: process.stderr,
+      etaBuffer: 50,
+    },
+    cliProgress.Presets.shades_classic,
+  );
+  const listing = bars.create(1, 0, { stage: 'listing  ', rate: 0, info: '' });
+  const languages = bars.create(1, 0, { stage: 'languages', rate: 0, info: '' });
+  let previous: CensusProgress | undefined;
+  return {
+    event: (e) => {
+      if (e.type === 'notice') {
+        bars.log(`forage census: ${e.message}\n`);
+        return;
+      }
+      if (e.type !== 'progress') return;
+      const dt = previous ? (e.elapsedMs - previous.elapsedMs) / 1000 : 0;
+      const listRate = previous && dt > 0 ? Math.round((e.listed - previous.listed) / dt) : 0;
+      const langRate = previous && dt > 0 ? Math.round((e.languages - previous.languages) / dt) : 0;
+      previous = e;
+      const total = Math.max(e.target ?? e.listed, e.listed, 1);
+      listing.setTotal(e.stage === 'listing' ? total : Math.max(e.listed, 1));
+      listing.update(e.listed, { rate: listRate, info: waitText(e) });
+      languages.setTotal(Math.max(e.listed, 1));
+      languages.update(e.languages, { rate: langRate, info: budgetText(e) });
+    },
+    stop: () => bars.stop(),
+  };
+}
+
+function budgetText(e: CensusProgress): string {
+  return e.tokens
+    .map((t) => {
+      const part = (
+        name: string,
+        b: { remaining: number | undefined; limit: number | undefined },
+      ) => (b.limit === undefined ? '' : ` ${name} ${b.remaining ?? '?'}/${b.limit}`);
+      return `${t.token}${part('core', t.core)}${part('graphql', t.graphql)}`;
+    })
+    .join('; ');
+}
+
+function waitText(e: CensusProgress): string {
+  const now = Date.now();
+  return e.waits
+    .filter((w) => w.reason !== 'concurrency' && w.until !== undefined)
+    .map((w) => `${w.kind} waits ${Math.ceil((w.until! - now) / 1000)} s (${w.reason})`)
+    .join(', ');
+}
+
+function plainLine(e: CensusProgress): string {
+  const waits = waitText(e);
+  return (
+    `census: ${(e.elapsedMs / 1000).toFixed(0)} s, ${e.stage}: listed ${e.listed}${e.target ? `/${e.target}` : ''}, ` +
+    `languages ${e.languages}, ${e.requests} requests; ${budgetText(e)}${waits ? `; ${waits}` : ''}`
+  );
+}
