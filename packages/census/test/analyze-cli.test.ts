@@ -1,0 +1,68 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+
+const BIN = fileURLToPath(new URL('../../cli/dist/bin.js', import.meta.url));
+const STUDY_FILE = fileURLToPath(new URL('../../../../shared/data/github-2016/lang_data.jsonl', import.meta.url));
+const SMALL = fileURLToPath(new URL('./fixtures/analyze/census-small', import.meta.url));
+
+function forage(cwd: string, ...args: string[]) {
+  const env = { ...process.env, DISPLAY: '', WAYLAND_DISPLAY: '' };
+  const r = spawnSync(process.execPath, [BIN, ...args], { cwd, encoding: 'utf8', env, timeout: 120_000 });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+test('forage analyze --input-format blog FILE: table on stdout, report in ./NAME-report', (t) => {
+  const cwd = mkdtempSync(join(tmpdir(), 'forage-cli-'));
+  t.after(() => rmSync(cwd, { recursive: true, force: true }));
+  const r = forage(cwd, 'analyze', '--input-format', 'blog', STUDY_FILE, '--top', '3', '--open');
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /The study's figures \(top 3\)/);
+  assert.match(r.stdout, /^ *1 {2}C {2,}81\.14 {2}HTML {2,}29,919 {2}Smali {2,}64\.47$/m);
+  assert.doesNotMatch(r.stdout, /^ *4 /m);
+  const out = join(cwd, 'lang_data-report');
+  assert.match(r.stdout, new RegExp(`report: ${out.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}/report\\.html`));
+  // --open with no display prints where the report is instead.
+  assert.match(r.stdout, /no browser on this machine.*report\.html/);
+  for (const f of ['report.html', 'summary.json', 'charts/study-repos.svg', 'charts/study-repos.png']) {
+    assert.ok(existsSync(join(out, f)), f);
+  }
+});
+
+test('forage analyze DIR --json --compare: the summary on stdout, the report in the census directory by default', (t) => {
+  const cwd = mkdtempSync(join(tmpdir(), 'forage-cli-'));
+  t.after(() => rmSync(cwd, { recursive: true, force: true }));
+  const out = join(cwd, 'census');
+  cpSync(SMALL, out, { recursive: true });
+  const r = forage(cwd, 'analyze', out, '--json', '--compare', STUDY_FILE);
+  assert.equal(r.code, 0, r.stderr);
+  const summary = JSON.parse(r.stdout);
+  assert.equal(summary.input.format, 'census');
+  assert.equal(summary.compare.base.format, 'blog');
+  assert.deepEqual(summary, JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')));
+  // The torn line is reported on stderr, as one warning.
+  assert.match(r.stderr, /warning: 1 unreadable line/);
+});
+
+test('forage analyze: bad usage exits 2 with one line naming the fix', (t) => {
+  const cwd = mkdtempSync(join(tmpdir(), 'forage-cli-'));
+  t.after(() => rmSync(cwd, { recursive: true, force: true }));
+  const cases: [string[], RegExp][] = [
+    [['analyze', join(cwd, 'nothing-here')], /does not exist/],
+    [['analyze', cwd], /no languages\.jsonl.*forage census --out/],
+    [['analyze', STUDY_FILE, '--top', '0'], /--top must be/],
+    [['analyze', STUDY_FILE, '--input-format', 'csv'], /--input-format must be census or blog/],
+    [['analyze', join(SMALL, 'languages.jsonl'), '--input-format', 'blog', '--out', join(cwd, 'o')], /--input-format census/],
+  ];
+  for (const [args, message] of cases) {
+    const r = forage(cwd, ...args);
+    assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
+    const lines = r.stderr.trim().split('\n');
+    assert.equal(lines.length, 1, r.stderr);
+    assert.match(lines[0]!, message);
+  }
+});
