@@ -4,6 +4,16 @@
  * function on a plain function.
  */
 export { type CacheInfo, type CacheOptions, cache, cacheClear, cacheInfo } from './cache.js';
+export { cachedProperty, type GetterDecorator, invalidate } from './cached-property.js';
+export { type ConcurrencyOptions, concurrency } from './concurrency.js';
+export {
+  cancel,
+  type DebounceDecorator,
+  type DebounceOptions,
+  debounce,
+  flush,
+} from './debounce.js';
+export { type DeprecatedOptions, deprecated } from './deprecated.js';
 export {
   CancelledError,
   ConcurrencyLimitError,
@@ -12,6 +22,7 @@ export {
   InvalidOptionError,
   TimeoutError,
 } from './errors.js';
+export { once } from './once.js';
 export {
   RetryError,
   type RetryHook,
@@ -37,6 +48,11 @@ export type {
 } from './retry-state.js';
 export { type Sleep, sleep } from './signal.js';
 export { stopAfterAttempt, stopAfterDelay, stopAll, stopAny, stopBeforeDelay } from './stop.js';
+export { summarize } from './summarize.js';
+export { type ThrottleOptions, throttle } from './throttle.js';
+export { type TimedOptions, type Timings, timed, timings } from './timed.js';
+export { type TimeoutOptions, timeout } from './timeout.js';
+export { type TraceEvent, type TraceLogger, type TraceOptions, trace } from './trace.js';
 export {
   retryAfterOf,
   type WaitExponentialOptions,

@@ -1,0 +1,103 @@
+/**
+ * `cachedProperty()`: Python's `functools.cached_property` for getters. The getter runs once per
+ * instance; later reads return the stored value until {@link invalidate} forgets it.
+ */
+import { DecoratorTargetError } from './errors.js';
+
+/** The type of `cachedProperty()`: a getter decorator in both decorator modes. */
+export interface GetterDecorator {
+  /** Standard (TC39) getter decorator. */
+  <This, V>(
+    get: (this: This) => V,
+    context: ClassGetterDecoratorContext<This, V>,
+  ): (this: This) => V;
+  /** Legacy `experimentalDecorators` accessor decorator. */
+  <V>(target: object, key: string | symbol, descriptor: TypedPropertyDescriptor<V>): void;
+}
+
+type Values = WeakMap<object, { value: unknown }>;
+
+/** The per-instance values behind each decorated getter, found by the getter function. */
+const stores = new WeakMap<(...args: never[]) => unknown, Values>();
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return (
+    (typeof value === 'object' || typeof value === 'function') &&
+    value !== null &&
+    typeof (value as { then?: unknown }).then === 'function'
+  );
+}
+
+function cachingGetter(get: (this: unknown) => unknown): (this: unknown) => unknown {
+  const values: Values = new WeakMap();
+  const getter = function (this: unknown): unknown {
+    const self = this as object;
+    const stored = values.get(self);
+    if (stored !== undefined) return stored.value;
+    const value = get.call(self);
+    const slot = { value };
+    values.set(self, slot);
+    if (isThenable(value)) {
+      // A rejected promise is forgotten, so the next read tries again.
+      value.then(undefined, () => {
+        if (values.get(self) === slot) values.delete(self);
+      });
+    }
+    return value;
+  };
+  stores.set(getter, values);
+  return getter;
+}
+
+/**
+ * Caches a getter's value per instance: computed on first read, then stored (held weakly, so
+ * the instance can still be collected). Promises are stored too; a rejected one is forgotten.
+ * Call {@link invalidate} to recompute on the next read.
+ *
+ * @example
+ * class Report {
+ *   @cachedProperty()
+ *   get summary() { return summarise(this.rows); }
+ * }
+ */
+export function cachedProperty(): GetterDecorator {
+  return function decorate(...args: unknown[]): unknown {
+    const [value, context, descriptor] = args;
+    if (typeof context === 'object' && context !== null && 'kind' in context) {
+      const ctx = context as DecoratorContext;
+      if (ctx.kind !== 'getter') {
+        throw new DecoratorTargetError(
+          `@cachedProperty() decorates getters (get name() {...}), not the ${ctx.kind} '${String(ctx.name)}'`,
+        );
+      }
+      return cachingGetter(value as (this: unknown) => unknown);
+    }
+    const desc = descriptor as PropertyDescriptor | undefined;
+    if (desc === undefined || typeof desc.get !== 'function') {
+      throw new DecoratorTargetError(
+        `@cachedProperty() decorates getters (get name() {...}), not '${String(context)}'`,
+      );
+    }
+    desc.get = cachingGetter(desc.get);
+    return desc;
+  } as GetterDecorator;
+}
+
+/**
+ * Forgets the cached value of `obj[key]` (a `@cachedProperty()` getter), so the next read
+ * computes it again; like `del obj.attr` in Python. Returns whether a value was stored.
+ *
+ * @example invalidate(report, 'summary');
+ */
+export function invalidate<T extends object>(obj: T, key: keyof T & (string | symbol)): boolean {
+  for (let proto: object | null = obj; proto !== null; proto = Object.getPrototypeOf(proto)) {
+    const desc = Object.getOwnPropertyDescriptor(proto, key);
+    if (desc === undefined) continue;
+    const values = desc.get ? stores.get(desc.get) : undefined;
+    if (values === undefined) break;
+    return values.delete(obj);
+  }
+  throw new DecoratorTargetError(
+    `invalidate(obj, key): '${String(key)}' is not a @cachedProperty() getter of this object`,
+  );
+}

@@ -1,0 +1,60 @@
+/**
+ * `timeout(ms)`: reject with a `TimeoutError` when a call takes too long, and tell the callee to
+ * stop through its AbortSignal so the abandoned work does not run on in the background.
+ */
+import { InvalidOptionError, TimeoutError } from './errors.js';
+import { deliverSignal } from './signal.js';
+import { type AsyncDecorator, makeDecorator } from './wrap.js';
+
+/** Options of {@link timeout}. */
+export interface TimeoutOptions {
+  /**
+   * The position of the callee's `AbortSignal` parameter, filled in when the caller left it
+   * out. Without it, the signal still reaches the callee when the caller passes an AbortSignal
+   * (or an options object with `signal`): it is replaced by one that also aborts on timeout.
+   */
+  signalArg?: number;
+}
+
+/**
+ * Rejects with {@link TimeoutError} (code `ERR_TIMEOUT`) if the call has not settled within `ms`,
+ * and aborts the call's AbortSignal with that error. The result is always a promise, so on
+ * methods only async methods are accepted.
+ *
+ * @example
+ * class Api {
+ *   @timeout(5_000, { signalArg: 1 })
+ *   async get(url: string, signal?: AbortSignal) { return fetch(url, { signal }); }
+ * }
+ */
+export function timeout(ms: number, options: TimeoutOptions = {}): AsyncDecorator {
+  if (typeof ms !== 'number' || !(ms > 0) || ms === Number.POSITIVE_INFINITY) {
+    throw new InvalidOptionError(`timeout(ms): ms must be a finite number > 0, got ${String(ms)}`);
+  }
+  const { signalArg } = options;
+  if (signalArg !== undefined && (!Number.isInteger(signalArg) || signalArg < 0)) {
+    throw new InvalidOptionError(
+      `timeout(ms, { signalArg }): signalArg must be a parameter index >= 0, got ${String(signalArg)}`,
+    );
+  }
+  return makeDecorator('@timeout()', (fn, info) => {
+    return async function (this: unknown, ...args: unknown[]): Promise<unknown> {
+      const controller = new AbortController();
+      const callArgs = deliverSignal(args, controller.signal, signalArg);
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const expired = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => {
+          const error = new TimeoutError(info.name || 'function', ms);
+          controller.abort(error);
+          reject(error);
+        }, ms);
+      });
+      try {
+        const call = new Promise((resolve) => resolve(fn.apply(this, callArgs)));
+        return await Promise.race([call, expired]);
+      } finally {
+        clearTimeout(timer);
+      }
+    };
+  }) as AsyncDecorator;
+}

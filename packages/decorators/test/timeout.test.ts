@@ -1,0 +1,71 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { TimeoutError, timeout } from '@forage/decorators';
+import { flush } from './helpers/fake-clock.ts';
+
+describe('timeout', () => {
+  test('rejects with TimeoutError and aborts the signal it handed to the callee', async (t) => {
+    t.mock.timers.enable({ apis: ['setTimeout'] });
+    let seen: AbortSignal | undefined;
+    const get = timeout(1_000, { signalArg: 1 })(
+      (url: string, signal?: AbortSignal) =>
+        new Promise<string>((resolve, reject) => {
+          seen = signal;
+          signal?.addEventListener('abort', () => reject(signal.reason));
+          setTimeout(() => resolve(url), 5_000);
+        }),
+    );
+    const pending = get('u');
+    await flush();
+    assert.ok(seen instanceof AbortSignal, 'the callee received a signal');
+    t.mock.timers.tick(1_000);
+    await assert.rejects(pending, (e: unknown) => {
+      assert.ok(e instanceof TimeoutError);
+      assert.equal(e.code, 'ERR_TIMEOUT');
+      assert.equal(e.timeoutMs, 1_000);
+      assert.match(e.message, /did not settle within 1000 ms/);
+      return true;
+    });
+    assert.equal(seen?.aborted, true);
+    assert.ok(seen?.reason instanceof TimeoutError);
+  });
+
+  test("combines with the caller's own signal, in an options object too", async (t) => {
+    t.mock.timers.enable({ apis: ['setTimeout'] });
+    let inner: AbortSignal | undefined;
+    const get = timeout(1_000)(async (opts: { signal: AbortSignal; id: number }) => {
+      inner = opts.signal;
+      return opts.id;
+    });
+    const caller = new AbortController();
+    assert.equal(await get({ signal: caller.signal, id: 7 }), 7);
+    assert.notEqual(inner, caller.signal);
+    caller.abort();
+    assert.equal(inner?.aborted, true, 'the caller can still cancel');
+  });
+
+  test('a fast call resolves and leaves no timer behind; errors pass through', async (t) => {
+    t.mock.timers.enable({ apis: ['setTimeout'] });
+    const fast = timeout(50)(async (n: number) => n + 1);
+    assert.equal(await fast(1), 2);
+    const sync = timeout(50)((): number => {
+      throw new RangeError('bad');
+    });
+    await assert.rejects(sync(), RangeError);
+    t.mock.timers.tick(100); // no stray TimeoutError surfaces
+  });
+
+  test('on async methods; bad ms is refused', async (t) => {
+    t.mock.timers.enable({ apis: ['setTimeout'] });
+    class Slow {
+      @timeout(10)
+      async never(): Promise<void> {
+        await new Promise(() => {});
+      }
+    }
+    const pending = new Slow().never();
+    t.mock.timers.tick(10);
+    await assert.rejects(pending, TimeoutError);
+    assert.throws(() => timeout(0), { code: 'ERR_DECORATOR_OPTION' });
+  });
+});
