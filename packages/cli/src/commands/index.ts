@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { registerAnalyze } from './analyze.js';
 
 /**
  * Each capability registers its subcommand from its own file in this folder.
@@ -7,4 +8,4 @@ import type { Command } from 'commander';
 export type RegisterCommand = (program: Command) => void;
 
 /** The subcommands that exist, in the order `forage --help` lists them. */
-export const commands: RegisterCommand[] = [];
+export const commands: RegisterCommand[] = [registerAnalyze];
