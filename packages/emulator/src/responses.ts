@@ -13,7 +13,9 @@ const gzip = promisify(gzipCallback);
 export interface Reply {
   status: number;
   headers: string[];
-  body: string;
+  body: string | Buffer;
+  /** Called once the response is done with `body` (returns a pooled buffer). */
+  release?: () => void;
 }
 
 /** Rate-limit headers for a bucket. */
@@ -83,6 +85,7 @@ export async function encode(req: IncomingMessage, reply: Reply): Promise<Buffer
 
 /** Sends a reply (encoded already). */
 export function send(res: ServerResponse, reply: Reply, payload: Buffer | string): void {
+  if (reply.release) res.once('close', reply.release);
   if (res.destroyed) return;
   res.writeHead(reply.status, reply.headers);
   res.end(payload);
@@ -90,6 +93,7 @@ export function send(res: ServerResponse, reply: Reply, payload: Buffer | string
 
 /** Sends full headers, half the body, then kills the connection: a truncated JSON body. */
 export function sendTruncated(res: ServerResponse, reply: Reply, payload: Buffer | string): void {
+  if (reply.release) res.once('close', reply.release);
   if (res.destroyed) return;
   const bytes = typeof payload === 'string' ? Buffer.from(payload) : payload;
   res.writeHead(reply.status, reply.headers);

@@ -20,15 +20,27 @@ export function listingItem(api: string, repo: Repo): string {
   return `{"id":${repo.id},"node_id":"${legacyNodeId('Repository', repo.id)}","name":"${repo.listedName}","full_name":"${full}","private":false,"owner":{"login":"${login}","id":${repo.ownerId},"node_id":"${ownerNode}","avatar_url":"https://avatars.githubusercontent.com/u/${repo.ownerId}?v=4","gravatar_id":"","url":"${u}","html_url":"https://github.com/${login}","followers_url":"${u}/followers","following_url":"${u}/following{/other_user}","gists_url":"${u}/gists{/gist_id}","starred_url":"${u}/starred{/owner}{/repo}","subscriptions_url":"${u}/subscriptions","organizations_url":"${u}/orgs","repos_url":"${u}/repos","events_url":"${u}/events{/privacy}","received_events_url":"${u}/received_events","type":"${repo.ownerIsOrg ? 'Organization' : 'User'}","user_view_type":"public","site_admin":false},"html_url":"https://github.com/${full}","description":${description},"fork":${repo.fork},"url":"${r}","forks_url":"${r}/forks","keys_url":"${r}/keys{/key_id}","collaborators_url":"${r}/collaborators{/collaborator}","teams_url":"${r}/teams","hooks_url":"${r}/hooks","issue_events_url":"${r}/issues/events{/number}","events_url":"${r}/events","assignees_url":"${r}/assignees{/user}","branches_url":"${r}/branches{/branch}","tags_url":"${r}/tags","blobs_url":"${r}/git/blobs{/sha}","git_tags_url":"${r}/git/tags{/sha}","git_refs_url":"${r}/git/refs{/sha}","trees_url":"${r}/git/trees{/sha}","statuses_url":"${r}/statuses/{sha}","languages_url":"${r}/languages","stargazers_url":"${r}/stargazers","contributors_url":"${r}/contributors","subscribers_url":"${r}/subscribers","subscription_url":"${r}/subscription","commits_url":"${r}/commits{/sha}","git_commits_url":"${r}/git/commits{/sha}","comments_url":"${r}/comments{/number}","issue_comment_url":"${r}/issues/comments{/number}","contents_url":"${r}/contents/{+path}","compare_url":"${r}/compare/{base}...{head}","merges_url":"${r}/merges","archive_url":"${r}/{archive_format}{/ref}","downloads_url":"${r}/downloads","issues_url":"${r}/issues{/number}","pulls_url":"${r}/pulls{/number}","milestones_url":"${r}/milestones{/number}","notifications_url":"${r}/notifications{?since,all,participating}","labels_url":"${r}/labels{/name}","releases_url":"${r}/releases{/id}","deployments_url":"${r}/deployments"}`;
 }
 
-/** A whole listing page. */
-export function listingPage(api: string, repos: readonly Repo[]): string {
-  if (repos.length === 0) return '[]';
-  let out = '[';
+/**
+ * Writes a whole listing page as bytes into `target` when it fits (else into a new buffer) and
+ * returns the bytes written. Names are ASCII, so one char is one byte. Writing into a reused
+ * buffer keeps the hot path free of large allocations and the garbage they cause.
+ */
+export function listingPage(api: string, repos: readonly Repo[], target?: Buffer): Buffer {
+  if (repos.length === 0) return Buffer.from('[]');
+  const items = new Array<string>(repos.length);
+  let size = repos.length + 1;
   for (let i = 0; i < repos.length; i++) {
-    if (i > 0) out += ',';
-    out += listingItem(api, repos[i]!);
+    items[i] = listingItem(api, repos[i]!);
+    size += items[i]!.length;
   }
-  return `${out}]`;
+  const out = target && target.length >= size ? target : Buffer.allocUnsafe(size);
+  out[0] = 0x5b; // [
+  let off = 1;
+  for (let i = 0; i < items.length; i++) {
+    off += out.write(items[i]!, off, 'latin1');
+    out[off++] = i === items.length - 1 ? 0x5d : 0x2c; // ] or ,
+  }
+  return out.subarray(0, off);
 }
 
 /** The Link header of a listing page: `next` carries the last id on the page, `first` is a template. */

@@ -33,6 +33,9 @@ import { StatsRecorder } from './stats.js';
 /** GitHub's page size for `GET /repositories`. */
 const PAGE_SIZE = 100;
 const MAX_GRAPHQL_BODY = 1 << 20;
+/** Listing pages are written into pooled buffers (a page of 100 items is about 430 KB). */
+const PAGE_BUFFER = 1 << 20;
+const PAGE_POOL = 32;
 
 type Route =
   | { name: 'GET /repositories' }
@@ -96,6 +99,7 @@ export class EmulatorServer {
   private api = '';
   private requestCounter = 0;
   private readonly faultCumulative: number[];
+  private readonly pagePool: Buffer[] = [];
 
   constructor(
     private readonly options: ResolvedOptions,
@@ -394,7 +398,11 @@ export class EmulatorServer {
     this.stats.servedRepositories += repos.length;
     const headers = this.headers(ctx);
     headers.push('etag', etag, 'link', listingLink(this.api, repos.at(-1)?.id));
-    return { status: 200, headers, body: listingPage(this.api, repos) };
+    const buffer = this.pagePool.pop() ?? Buffer.allocUnsafe(PAGE_BUFFER);
+    const release = () => {
+      if (this.pagePool.length < PAGE_POOL) this.pagePool.push(buffer);
+    };
+    return { status: 200, headers, body: listingPage(this.api, repos, buffer), release };
   }
 
   private languages(ctx: Ctx, repo: Repo | undefined): Reply {
