@@ -78,7 +78,7 @@ test('report writes summary.json, a self-contained report.html and every chart a
     assert.match(
       html,
       new RegExp(
-        `<div class="pair"><figure data-chart="${name}"><svg [^>]*>[\\s\\S]*?</figure><div class="scroll"><table>`,
+        `<div class="pair[^"]*"><figure data-chart="${name}"><svg [^>]*>[\\s\\S]*?</figure><div class="scroll"><table>`,
       ),
       name,
     );

@@ -42,7 +42,10 @@ interface Bar {
 }
 
 /** Horizontal bars in the given order, each in its language's colour. */
-function bars(title: string, description: string, axis: string, format: string, rows: Bar[]) {
+function bars(title: string, description: string, axis: string, integer: boolean, rows: Bar[]) {
+  // Counts get whole-number ticks; sizes three significant digits whatever their magnitude.
+  const format = integer ? ',d' : ',.3~r';
+  const axisSpec = integer ? { format, tickMinStep: 1 } : { format: '~g' };
   // Colours are taken from the data as they are (the `value` scale), so two languages sharing
   // a Linguist colour stay distinct bars.
   return {
@@ -53,7 +56,7 @@ function bars(title: string, description: string, axis: string, format: string, 
         mark: { type: 'bar', stroke: '#444', strokeWidth: 0.5 },
         encoding: {
           y: { field: 'label', type: 'nominal', sort: { field: 'order' }, title: null },
-          x: { field: 'value', type: 'quantitative', title: axis, axis: { format } },
+          x: { field: 'value', type: 'quantitative', title: axis, axis: axisSpec },
           color: { field: 'color', type: 'nominal', scale: null },
         },
       },
@@ -82,7 +85,7 @@ export function chartSpecs(s: Summary, top: number): ChartSpec[] {
         'Total size in GB',
         'Sum of bytes per language',
         'GB',
-        ',.2f',
+        false,
         s.study.totalSize.map((r) => ({
           label: label(r.language),
           value: r.gigabytes,
@@ -98,7 +101,7 @@ export function chartSpecs(s: Summary, top: number): ChartSpec[] {
         'Repositories appeared in',
         'Count of repositories where the language appears',
         'repositories',
-        ',d',
+        true,
         s.study.reposAppearedIn.map((r) => ({
           label: label(r.language),
           value: r.repos,
@@ -114,7 +117,7 @@ export function chartSpecs(s: Summary, top: number): ChartSpec[] {
         'Megabytes per repository (mean)',
         'Sum of bytes divided by repositories, per language',
         'MB per repository',
-        ',.2f',
+        false,
         s.study.megabytesPerRepo.map((r) => ({
           label: label(r.language),
           value: r.megabytes,
@@ -269,7 +272,12 @@ function perRepoChart(s: Summary): ChartSpec {
           title: 'languages in the repository',
           axis: { labelAngle: 0 },
         },
-        y: { field: 'repos', type: 'quantitative', title: 'repositories', axis: { format: '~s' } },
+        y: {
+          field: 'repos',
+          type: 'quantitative',
+          title: 'repositories',
+          axis: { format: '~s', tickMinStep: 1 },
+        },
       },
     },
   };

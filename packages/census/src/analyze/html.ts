@@ -46,6 +46,9 @@ th{font-weight:600;background:var(--card)}
 td.n,th.n{text-align:right;white-space:nowrap}
 caption{text-align:left;font-weight:600;padding:4px 0}
 .sw{display:inline-block;vertical-align:-1px;margin-right:6px}
+.lang{white-space:nowrap}
+.pair.wide{grid-template-columns:minmax(0,1fr)}
+.pair.wide figure{max-width:640px}
 details{margin:12px 0}
 summary{cursor:pointer;font-weight:600}
 a{color:var(--accent)}
@@ -156,7 +159,7 @@ function swatch(color: string): string {
 
 function langCell(name: string, s: Summary): string {
   const l = s.languages.find((x) => x.name === name);
-  return `${swatch(l?.color ?? '#9e9e9e')}${esc(name)}`;
+  return `<span class="lang">${swatch(l?.color ?? '#9e9e9e')}${esc(name)}</span>`;
 }
 
 /** Prefixes ids inside one chart's SVG so that several inline SVGs cannot clash. */
@@ -322,7 +325,7 @@ function compareSection(s: Summary, fig: string): string {
   const change = (r: number | null) =>
     r === null ? 'new' : r > 0 ? `▲ ${r}` : r < 0 ? `▼ ${-r}` : '=';
   const rows = c.rows.map((r) => [
-    `${swatch(r.color)}${esc(r.name)}`,
+    `<span class="lang">${swatch(r.color)}${esc(r.name)}</span>`,
     esc(rank(r.baseRank)),
     esc(rank(r.rank)),
     esc(change(r.rankChange)),
@@ -334,7 +337,7 @@ function compareSection(s: Summary, fig: string): string {
   return `<section id="compare">
 <h2>Compared with ${esc(c.base.path)}</h2>
 <p>Ranks by repositories where the language appears; shares of repositories with languages (${esc(formatInt(s.overall.withLanguages))} here, ${esc(formatInt(c.base.withLanguages))} in the baseline). "Beyond noise" means the two 95% intervals do not overlap.</p>
-<div class="pair">${fig}${table(['language', 'rank before', 'rank now', 'change', 'share before', 'share now', 'change', 'beyond noise'], [false, true, true, true, true, true, true, false], rows)}</div>
+<div class="pair wide">${fig}${table(['language', 'rank before', 'rank now', 'change', 'share before', 'share now', 'change', 'beyond noise'], [false, true, true, true, true, true, true, false], rows)}</div>
 </section>`;
 }
 
@@ -372,7 +375,7 @@ function dataNotes(s: Summary): string {
   out.push(`<ul>${s.approximations.map((a) => `<li>${esc(a)}</li>`).join('')}</ul>`);
   if (s.renames.length) {
     out.push(
-      `<details><summary>${esc(s.renames.length)} names in the data that Linguist now spells differently (used only for colours; the data keeps its names)</summary>${table(
+      `<details><summary>${esc(s.renames.length)} name(s) in the data that Linguist now spells differently (used only for colours; the data keeps its names)</summary>${table(
         ['in the data', 'Linguist today'],
         [false, false],
         s.renames.map((r) => [esc(r.from), esc(r.to)]),
