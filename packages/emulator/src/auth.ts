@@ -10,7 +10,7 @@ import { Bucket, type Resource, SecondaryState } from './rate-limits.js';
 
 /** A client the emulator meters. */
 export interface Principal {
-  /** Safe to show: a login, `token-<hash>` or `ip:<address>`. */
+  /** Safe to show: a login, `token#N`, `token-<hash>` or `ip:<address>`. */
   readonly label: string;
   readonly authenticated: boolean;
   readonly userId: number;
@@ -34,10 +34,12 @@ function shortHash(token: string): string {
 export class Principals {
   private readonly byToken = new Map<string, Principal>();
   private readonly byAddress = new Map<string, Principal>();
-  private readonly known: Map<string, TokenOptions> | undefined;
+  private readonly known: Map<string, { entry: TokenOptions; index: number }> | undefined;
 
   constructor(private readonly options: ResolvedOptions) {
-    this.known = options.tokens && new Map(options.tokens.map((t) => [t.token, t]));
+    this.known =
+      options.tokens &&
+      new Map(options.tokens.map((entry, index) => [entry.token, { entry, index }]));
   }
 
   private create(
@@ -76,17 +78,19 @@ export class Principals {
     if (token === undefined) return { ok: false, reason: 'bad-credentials' };
     const existing = this.byToken.get(token);
     if (existing) return { ok: true, principal: existing };
-    let entry: TokenOptions | undefined;
+    let found: { entry: TokenOptions; index: number } | undefined;
     if (this.known) {
-      entry = this.known.get(token);
-      if (!entry) return { ok: false, reason: 'bad-credentials' };
+      found = this.known.get(token);
+      if (!found) return { ok: false, reason: 'bad-credentials' };
     }
-    const index = this.byToken.size + 1;
+    const entry = found?.entry;
     const hash = shortHash(token);
+    // Listed tokens are labelled by login or position (token#1); others by a short hash.
+    const label = entry?.login ?? (found ? `token#${found.index + 1}` : `token-${hash}`);
     const principal = this.create(
-      entry?.login ?? `token-${hash}`,
+      label,
       true,
-      entry?.userId ?? 1_000_000 + (Number.parseInt(hash.slice(0, 6), 16) % 9_000_000) + index,
+      entry?.userId ?? 1_000_000 + (Number.parseInt(hash.slice(0, 6), 16) % 9_000_000),
       address,
       entry?.rateLimit,
     );

@@ -1,7 +1,10 @@
 /** Counters the emulator keeps about what clients did; see {@link EmulatorStats}. */
 import type { FaultKind } from './options.js';
 
-/** Per-client counters (the label is a login, `token-<hash>` or `ip:<address>`, never a token). */
+/**
+ * Per-client counters. Clients are labelled by login, by position in `tokens` (`token#1`), by a
+ * short hash (`token-<hash>`) when any token is accepted, or `ip:<address>`; never by the token.
+ */
 export interface ClientStats {
   requests: number;
   /** Requests that arrived while the primary limit was exhausted (or too low for the cost). */
