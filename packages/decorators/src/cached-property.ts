@@ -4,6 +4,11 @@
  */
 import { DecoratorTargetError } from './errors.js';
 
+/** Rejects methods in legacy mode, where a getter's and a method's descriptors look alike. */
+type GetterOnly<V> = V extends (...args: any[]) => any
+  ? { '@cachedProperty() decorates getters, not methods': never }
+  : unknown;
+
 /** The type of `cachedProperty()`: a getter decorator in both decorator modes. */
 export interface GetterDecorator {
   /** Standard (TC39) getter decorator. */
@@ -12,7 +17,11 @@ export interface GetterDecorator {
     context: ClassGetterDecoratorContext<This, V>,
   ): (this: This) => V;
   /** Legacy `experimentalDecorators` accessor decorator. */
-  <V>(target: object, key: string | symbol, descriptor: TypedPropertyDescriptor<V>): void;
+  <V>(
+    target: object,
+    key: string | symbol,
+    descriptor: TypedPropertyDescriptor<V> & GetterOnly<V>,
+  ): void;
 }
 
 type Values = WeakMap<object, { value: unknown }>;

@@ -6,11 +6,19 @@
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { before, describe, test } from 'node:test';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { cacheInfo, retryStats, waitFixed } from '@forage/decorators';
+import {
+  cacheInfo,
+  flush,
+  invalidate,
+  retryStats,
+  TimeoutError,
+  timings,
+  waitFixed,
+} from '@forage/decorators';
 import { FakeClock } from './helpers/fake-clock.ts';
 
 type Fixtures = typeof import('./fixtures/classes.ts');
@@ -71,6 +79,14 @@ const variants: Record<string, () => Promise<Fixtures>> = {
 void compiledOnce('standard').catch(() => {});
 void compiledOnce('legacy').catch(() => {});
 
+for (const mode of ['standard', 'legacy'] as const) {
+  test(`fixtures/types.ts: every compile-time expectation holds with ${mode} decorators`, async () => {
+    // tsc fails on an unused @ts-expect-error, so a successful build proves each line errs.
+    await compiledOnce(mode);
+    assert.ok(existsSync(here(`./dist/${mode}/types.js`)));
+  });
+}
+
 for (const [variant, load] of Object.entries(variants)) {
   describe(variant, () => {
     let f: Fixtures;
@@ -120,6 +136,74 @@ for (const [variant, load] of Object.entries(variants)) {
       assert.equal(Calc.square(9), 81);
       assert.equal(Calc.square(9), 81);
       assert.equal(Calc.staticCalls, 1);
+    });
+
+    test('stacking: outermost first', () => {
+      const log: string[] = [];
+      const Stacked = f.makeStacked(log);
+      assert.equal(new Stacked().run(), 'done');
+      assert.deepEqual(log, ['outer>', 'inner>', 'body', '<inner', '<outer']);
+    });
+
+    test('once, trace, timed, deprecated and cachedProperty', () => {
+      const lines: string[] = [];
+      const warnings: string[] = [];
+      const Service = f.makeService({
+        log: (line) => void lines.push(line),
+        warn: (message) => void warnings.push(message),
+        now: () => 0,
+      });
+      const a = new Service([1, 2]);
+      const b = new Service([5]);
+      assert.equal(a.connect(), 'connection 1');
+      assert.equal(a.connect(), 'connection 1');
+      assert.equal(b.connect(), 'connection 1');
+      Service.setup();
+      Service.setup();
+      assert.equal(Service.setups, 1);
+      assert.equal(a.add(1, 2), 3);
+      assert.deepEqual(lines, ['call add(1, 2)', 'done add -> 3 in 0.0 ms']);
+      a.work();
+      b.work();
+      assert.equal(timings(a.work).count, 2);
+      for (let i = 0; i < 2; i++) a.plus(1, 1);
+      assert.deepEqual(warnings, ['plus() is deprecated: use add() instead']);
+      assert.equal(a.total, 3);
+      assert.equal(a.total, 3);
+      assert.equal(b.total, 5);
+      a.rows.push(10);
+      invalidate(a, 'total');
+      assert.equal(a.total, 13);
+      assert.equal(a.computed, 2);
+    });
+
+    test('timeout, throttle, debounce and concurrency', async (t) => {
+      t.mock.timers.enable({ apis: ['setTimeout', 'Date'] });
+      const Service = f.makeService({ log: () => {}, warn: () => {}, now: Date.now });
+      const s = new Service([]);
+      const waiting = s.wait();
+      t.mock.timers.tick(1_000);
+      await assert.rejects(waiting, TimeoutError);
+
+      const started: string[] = [];
+      const first = s.limited('a').then((id) => started.push(id));
+      const second = s.limited('b').then((id) => started.push(id));
+      await first;
+      assert.deepEqual(started, ['a']);
+      t.mock.timers.tick(1_000);
+      await second;
+      assert.deepEqual(started, ['a', 'b']);
+
+      s.save();
+      s.save();
+      t.mock.timers.tick(100);
+      s.save();
+      await flush(s.save, s);
+      assert.equal(s.saves, 2);
+
+      t.mock.timers.reset();
+      const peaks = await Promise.all([s.exclusive(), s.exclusive(), s.exclusive()]);
+      assert.deepEqual(peaks, [1, 1, 1]);
     });
   });
 }
