@@ -58,3 +58,19 @@ export function graphql(
     body: JSON.stringify({ query, variables }),
   });
 }
+
+/** The census batch query (also validated against GitHub's schema in faithfulness.test.ts). */
+export const batchQuery = `query($ids: [ID!]!) {
+  rateLimit { cost limit nodeCount remaining resetAt used }
+  nodes(ids: $ids) {
+    ... on Repository {
+      id databaseId name nameWithOwner owner { login } isFork
+      primaryLanguage { name color }
+      languages(first: 100, orderBy: { field: SIZE, direction: DESC }) {
+        totalCount totalSize
+        edges { size cursor node { id name color } }
+        pageInfo { hasNextPage endCursor }
+      }
+    }
+  }
+}`;

@@ -1,0 +1,173 @@
+import assert from 'node:assert/strict';
+import { request } from 'node:http';
+import { test } from 'node:test';
+import { gunzipSync } from 'node:zlib';
+import { type FaultKind, startEmulator } from '@forage/github-emulator';
+import { as, call } from './helpers.ts';
+
+/** Issues one request and reports how it ended: a status and body, or a transport error code. */
+function attempt(url: string, headers: Record<string, string>) {
+  return new Promise<{ status?: number; text?: string; error?: string }>((resolve) => {
+    const req = request(url, { headers, agent: false }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('error', (e: NodeJS.ErrnoException) =>
+        resolve({ status: res.statusCode, error: e.code ?? e.message }),
+      );
+      res.on('aborted', () => resolve({ status: res.statusCode, error: 'aborted' }));
+      res.on('end', () =>
+        resolve({ status: res.statusCode, text: Buffer.concat(chunks).toString() }),
+      );
+    });
+    req.on('error', (e: NodeJS.ErrnoException) => resolve({ error: e.code ?? e.message }));
+    req.setTimeout(10_000, () => req.destroy(new Error('client timeout')));
+    req.end();
+  });
+}
+
+test('faults: each kind at rate 1 behaves as described and is counted', async (t) => {
+  const expectations: Record<FaultKind, (r: Awaited<ReturnType<typeof attempt>>) => void> = {
+    http500: (r) => {
+      assert.equal(r.status, 500);
+      assert.deepEqual(JSON.parse(r.text!), { message: 'Server Error' });
+    },
+    http502: (r) => {
+      assert.equal(r.status, 502);
+      assert.match(JSON.parse(r.text!).message, /couldn't respond to your request in time/);
+    },
+    http503: (r) => assert.equal(r.status, 503),
+    reset: (r) => {
+      assert.equal(r.status, undefined);
+      assert.ok(['ECONNRESET', 'socket hang up'].includes(r.error!), r.error);
+    },
+    stall: (r) => {
+      assert.equal(r.status, undefined);
+      assert.ok(r.error, 'the stalled request ends in an error');
+    },
+    truncated: (r) => {
+      assert.equal(r.status, 200);
+      assert.ok(r.error ?? r.text, 'body cut short');
+      if (r.text !== undefined) assert.throws(() => JSON.parse(r.text!));
+    },
+  };
+  for (const kind of Object.keys(expectations) as FaultKind[]) {
+    const emu = await startEmulator({
+      dataset: 'synthetic:300',
+      tokens: ['f'],
+      faults: { [kind]: 1, stallMs: 200 },
+    });
+    t.after(() => emu.close());
+    const r = await attempt(`${emu.url}/repositories`, as('f'));
+    expectations[kind](r);
+    const stats = emu.stats();
+    assert.equal(stats.faults[kind], 1, kind);
+    // Only a truncated response was actually served, so only it spent the limit.
+    const used = (await call(`${emu.url}/_emulator/stats`)).json().served.repositories;
+    assert.equal(used, kind === 'truncated' ? 100 : 0, kind);
+  }
+});
+
+test('faults: a partial rate hits about that share of requests (seeded)', async (t) => {
+  const emu = await startEmulator({
+    dataset: 'synthetic:300',
+    tokens: ['f'],
+    faults: { http503: 0.2 },
+    seed: 7,
+  });
+  t.after(() => emu.close());
+  let failed = 0;
+  for (let i = 0; i < 200; i++) {
+    const r = await call(`${emu.url}/rate_limit`, { headers: as('f') });
+    if (r.status === 503) failed++;
+  }
+  assert.ok(failed > 15 && failed < 70, `${failed} of 200`);
+  assert.equal(emu.stats().faults.http503, failed);
+});
+
+test('stall: close() drops a stalled connection instead of waiting', async () => {
+  const emu = await startEmulator({
+    dataset: 'synthetic:10',
+    tokens: ['f'],
+    faults: { stall: 1, stallMs: 60_000 },
+  });
+  const pending = attempt(`${emu.url}/repositories`, as('f'));
+  await new Promise((r) => setTimeout(r, 100));
+  assert.equal(emu.stats().inFlight, 1);
+  await emu.close();
+  const r = await pending;
+  assert.ok(r.error);
+});
+
+test('latency: responses are delayed by at least mean - jitter', async (t) => {
+  const emu = await startEmulator({
+    dataset: 'synthetic:10',
+    tokens: ['l'],
+    latency: { meanMs: 80, jitterMs: 20 },
+  });
+  t.after(() => emu.close());
+  for (let i = 0; i < 3; i++) {
+    const start = performance.now();
+    await call(`${emu.url}/rate_limit`, { headers: as('l') });
+    assert.ok(performance.now() - start >= 59);
+  }
+});
+
+test('ETag: If-None-Match gives 304 with no body and no charge when authorized', async (t) => {
+  const emu = await startEmulator({ dataset: 'synthetic:300', tokens: ['e'] });
+  t.after(() => emu.close());
+  const first = await call(`${emu.url}/repositories?since=10`, { headers: as('e') });
+  const etag = String(first.headers.etag);
+  assert.match(etag, /^W\/"[0-9a-f]{32}"$/);
+  const again = await call(`${emu.url}/repositories?since=10`, {
+    headers: as('e', { 'if-none-match': etag }),
+  });
+  assert.equal(again.status, 304);
+  assert.equal(again.text, '');
+  assert.equal(again.headers.etag, etag);
+  assert.equal(again.headers['x-ratelimit-used'], first.headers['x-ratelimit-used']);
+  const other = await call(`${emu.url}/repositories?since=11`, {
+    headers: as('e', { 'if-none-match': etag }),
+  });
+  assert.equal(other.status, 200, 'a different page has a different ETag');
+  // Languages too.
+  const [item] = first.json();
+  const lang = await call(`${emu.url}/repositories/${item.id}/languages`, { headers: as('e') });
+  if (lang.status === 200) {
+    const cached = await call(`${emu.url}/repositories/${item.id}/languages`, {
+      headers: as('e', { 'if-none-match': String(lang.headers.etag) }),
+    });
+    assert.equal(cached.status, 304);
+  }
+  // Without authorization a 304 still counts.
+  const anon = { 'user-agent': 'x' };
+  const a1 = await call(`${emu.url}/repositories`, { headers: anon });
+  const a2 = await call(`${emu.url}/repositories`, {
+    headers: { ...anon, 'if-none-match': String(a1.headers.etag) },
+  });
+  assert.equal(a2.status, 304);
+  assert.equal(Number(a2.headers['x-ratelimit-used']), Number(a1.headers['x-ratelimit-used']) + 1);
+});
+
+test('gzip when asked, identical after decompression', async (t) => {
+  const emu = await startEmulator({ dataset: 'synthetic:300', tokens: ['z'] });
+  t.after(() => emu.close());
+  const plain = await call(`${emu.url}/repositories`, { headers: as('z') });
+  assert.equal(plain.headers['content-encoding'], undefined);
+  const zipped = await new Promise<{ headers: any; body: Buffer }>((resolve, reject) => {
+    request(
+      `${emu.url}/repositories`,
+      { headers: as('z', { 'accept-encoding': 'gzip, deflate' }) },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve({ headers: res.headers, body: Buffer.concat(chunks) }));
+      },
+    )
+      .on('error', reject)
+      .end();
+  });
+  assert.equal(zipped.headers['content-encoding'], 'gzip');
+  assert.match(zipped.headers.vary, /Accept-Encoding/);
+  assert.ok(zipped.body.length < plain.text.length / 5);
+  assert.equal(gunzipSync(zipped.body).toString(), plain.text);
+});
