@@ -23,7 +23,9 @@ export {
   type TaskFunction,
 } from './executor.js';
 export { type DoneCallback, Future, type FutureState } from './future.js';
+export type { PoolOptions } from './pool-executor.js';
 export { type TaskModule, type TaskRef, taskModule } from './task-module.js';
+export { ThreadPoolExecutor, type ThreadPoolExecutorOptions } from './thread-pool.js';
 export {
   ALL_COMPLETED,
   type AsCompletedOptions,

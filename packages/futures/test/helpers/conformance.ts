@@ -171,7 +171,7 @@ export function describeExecutorConformance(name: string, make: MakeExecutor): v
           yield t;
         }
       }
-      const it = ex.map((t: string, f: string) => logAfter(f, t, 30), tags(), Array(6).fill(file));
+      const it = ex.map(logAfter, Array(6).fill(file), tags(), Array(6).fill(30));
       assert.equal(pulled, 6, 'the whole input is submitted at the call');
       for await (const v of it) {
         assert.equal(v, 'a');

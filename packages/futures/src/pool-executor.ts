@@ -1,0 +1,581 @@
+/**
+ * What `ThreadPoolExecutor` and `ProcessPoolExecutor` share: the task queue, dispatch in
+ * batches, adaptive in-flight limits, recycling, the broken-pool rules and shutdown. The two
+ * subclasses only say how to start a worker and how to word their errors.
+ *
+ * Dispatch: tasks wait in a ring-buffer queue until a worker has room. Each worker may hold a
+ * number of tasks "in flight" that adapts to how long its tasks take: about 2 ms of work, so
+ * tiny tasks go in batches of hundreds (one message each way) while long tasks go one at a
+ * time and stay evenly spread. A task is marked RUNNING when it is sent, as in CPython's
+ * process pool; until then `cancel()` works.
+ */
+import { checkMaxWorkers, checkTaskFunction } from './async-executor.js';
+import { Deque } from './deque.js';
+import {
+  type BrokenExecutor,
+  ExecutorShutdownError,
+  invalidArgType,
+  invalidArgValue,
+  TaskSerializationError,
+} from './errors.js';
+import { Executor, type ShutdownOptions, type TaskFunction } from './executor.js';
+import { functionDef } from './function-registry.js';
+import { Future } from './future.js';
+import type { ChunkOutcome } from './map.js';
+import {
+  type FunctionDef,
+  type InitPayload,
+  MSG_EXIT,
+  MSG_INIT_FAILED,
+  MSG_READY,
+  MSG_RESULTS,
+  MSG_TASKS,
+  RESULT_CHUNK,
+  RESULT_ERROR,
+  RESULT_OK,
+  TASK_CALL,
+  TASK_CHUNK,
+} from './protocol.js';
+import { deserializeError, type SerializedError } from './serialize-error.js';
+
+/** Options shared by both pool executors. */
+export interface PoolOptions {
+  /** Most workers; they start lazily, one per task that finds no idle worker. */
+  maxWorkers?: number;
+  /**
+   * Called in every worker, before its first task, with `initArgs`: a self-contained function
+   * or a `taskModule()` reference. If it throws, the pool is broken.
+   */
+  initializer?: TaskFunction;
+  /** Arguments of `initializer`; they must be cloneable. */
+  initArgs?: unknown[];
+}
+
+/** A started worker, as the pool sees it. @internal */
+export interface WorkerHandle {
+  /** `thread 3` or `process 1234`, for messages. */
+  readonly label: string;
+  /** Sends a message; throws if part of it cannot be cloned. */
+  post(message: unknown[]): void;
+  /** Stops the worker now (SIGTERM / SIGKILL for processes). */
+  terminate(signal: 'SIGTERM' | 'SIGKILL'): void;
+  /** Whether the worker keeps the parent's event loop alive. */
+  ref(): void;
+  unref(): void;
+}
+
+/** What a worker reports to the pool. @internal */
+export interface WorkerEvents {
+  message(message: unknown[]): void;
+  error(error: unknown): void;
+  exit(code: number | null, signal: string | null): void;
+}
+
+interface WorkItem {
+  future: Future<unknown>;
+  def: FunctionDef;
+  args: unknown[];
+  mode: typeof TASK_CALL | typeof TASK_CHUNK;
+  worker: WorkerSlot | undefined;
+}
+
+class WorkerSlot {
+  handle!: WorkerHandle;
+  ready = false;
+  inFlight = 0;
+  /** Most tasks this worker may hold; adapts to task duration. */
+  limit = 1;
+  avgTaskMs = -1;
+  /** When the worker last became busy or last reported results. */
+  markAt = 0;
+  sent = 0;
+  /** We asked it to exit (recycling, shutdown, terminate): its exit is not a crash. */
+  exiting = false;
+  lastError: unknown = undefined;
+  readonly known = new Set<number>();
+  readonly tasks = new Set<number>();
+}
+
+// Target amount of queued work per worker, and bounds of the in-flight limit.
+const TARGET_BATCH_MS = 2;
+const MAX_IN_FLIGHT = 1024;
+
+function describeExit(code: number | null, signal: string | null): string {
+  return signal !== null ? `signal ${signal}` : `exit code ${code}`;
+}
+
+/** @internal */
+export abstract class PoolExecutor extends Executor {
+  readonly #maxWorkers: number;
+  readonly #maxTasksPerWorker: number | undefined;
+  readonly #init: InitPayload;
+  readonly #queue = new Deque<WorkItem>();
+  readonly #tasks = new Map<number, WorkItem>();
+  readonly #workers = new Set<WorkerSlot>();
+  #nextTaskId = 1;
+  #spawned = 0;
+  #pumpScheduled = false;
+  #shutdown = false;
+  #broken: BrokenExecutor | undefined = undefined;
+  #brokenReason: { message: string; cause: unknown } | undefined = undefined;
+  #closedWaiters: (() => void)[] = [];
+
+  protected constructor(
+    options: PoolOptions,
+    defaultWorkers: number,
+    maxTasksPerWorker: unknown,
+    maxTasksName: string,
+  ) {
+    super();
+    this.#maxWorkers = checkMaxWorkers(options.maxWorkers, defaultWorkers);
+    if (maxTasksPerWorker !== undefined) {
+      if (typeof maxTasksPerWorker !== 'number' || !Number.isInteger(maxTasksPerWorker)) {
+        throw invalidArgType(
+          `${maxTasksName} must be an integer, got ${String(maxTasksPerWorker)}`,
+        );
+      }
+      if (maxTasksPerWorker < 1)
+        throw invalidArgValue(`${maxTasksName} must be >= 1, got ${maxTasksPerWorker}`);
+    }
+    this.#maxTasksPerWorker = maxTasksPerWorker as number | undefined;
+    const { initializer, initArgs = [] } = options;
+    if (initializer !== undefined) checkTaskFunction(initializer, 'the initializer option');
+    if (!Array.isArray(initArgs)) throw invalidArgType('initArgs must be an array of arguments');
+    try {
+      this._checkCloneable(initArgs);
+    } catch (error) {
+      throw new TaskSerializationError(`initArgs cannot be sent to a worker: ${String(error)}`, {
+        cause: error,
+      });
+    }
+    this.#init = {
+      initializer: initializer === undefined ? null : functionDef(initializer),
+      initArgs,
+    };
+  }
+
+  /** The most workers this pool starts. */
+  get maxWorkers(): number {
+    return this.#maxWorkers;
+  }
+
+  /** How many workers are alive right now (they start lazily). */
+  get workerCount(): number {
+    return this.#workers.size;
+  }
+
+  /** Tasks waiting for a worker. */
+  get queueSize(): number {
+    return this.#queue.length;
+  }
+
+  /** `thread` or `process`, for messages. */
+  protected abstract readonly _workerKind: string;
+
+  /** Starts worker number `index` and wires its events. */
+  protected abstract _spawn(index: number, init: InitPayload, events: WorkerEvents): WorkerHandle;
+
+  /** A fresh broken-pool error of the right class. */
+  protected abstract _brokenError(message: string, cause: unknown): BrokenExecutor;
+
+  /** Throws if `value` cannot cross to a worker. */
+  protected abstract _checkCloneable(value: unknown): void;
+
+  submit<A extends unknown[], R>(fn: TaskFunction<A, R>, ...args: A): Future<Awaited<R>> {
+    checkTaskFunction(fn);
+    this._checkOpen();
+    return this.#enqueue(functionDef(fn), args, TASK_CALL) as Future<Awaited<R>>;
+  }
+
+  protected override _submitChunk(fn: TaskFunction, argsList: unknown[][]): Future<ChunkOutcome> {
+    this._checkOpen();
+    return this.#enqueue(functionDef(fn), argsList, TASK_CHUNK) as Future<ChunkOutcome>;
+  }
+
+  protected _checkOpen(): void {
+    if (this.#broken !== undefined) throw this.#newBrokenError();
+    if (this.#shutdown) throw new ExecutorShutdownError();
+  }
+
+  async shutdown(options: ShutdownOptions = {}): Promise<void> {
+    const { wait = true, cancelFutures = false } = options;
+    this.#shutdown = true;
+    if (cancelFutures) this.#cancelQueued();
+    this.#closeIfDone();
+    if (wait) await this.#allExited();
+  }
+
+  /**
+   * Stops every worker at once (SIGTERM for processes) and shuts the executor down: tasks not
+   * started are cancelled, running ones fail with a broken-pool error. A no-op before any
+   * worker started; harmless on a broken pool.
+   */
+  terminateWorkers(): Promise<void> {
+    return this.#forceStop('SIGTERM');
+  }
+
+  /** Like {@link terminateWorkers}, with SIGKILL for processes. */
+  killWorkers(): Promise<void> {
+    return this.#forceStop('SIGKILL');
+  }
+
+  #enqueue(def: FunctionDef, args: unknown[], mode: WorkItem['mode']): Future<unknown> {
+    const future = new Future<unknown>();
+    this.#queue.push({ future, def, args, mode, worker: undefined });
+    if (!this.#pumpScheduled) {
+      this.#pumpScheduled = true;
+      queueMicrotask(this.#pump);
+    }
+    return future;
+  }
+
+  readonly #pump = (): void => {
+    this.#pumpScheduled = false;
+    if (this.#broken !== undefined) return;
+    for (const slot of this.#workers) {
+      if (this.#queue.length === 0) break;
+      if (!slot.ready || slot.exiting) continue;
+      // Two batches per worker, so it starts on the second while the first's results travel.
+      const batchSize = Math.max(1, Math.ceil(slot.limit / 2));
+      let room = this.#room(slot);
+      while (room > 0 && this.#queue.length > 0) {
+        const sent = this.#sendBatch(slot, Math.min(room, batchSize));
+        if (sent === 0) break;
+        room -= sent;
+      }
+    }
+    this.#spawnIfNeeded();
+    this.#closeIfDone();
+  };
+
+  #room(slot: WorkerSlot): number {
+    let room = slot.limit - slot.inFlight;
+    if (this.#maxTasksPerWorker !== undefined)
+      room = Math.min(room, this.#maxTasksPerWorker - slot.sent);
+    return room;
+  }
+
+  #sendBatch(slot: WorkerSlot, max: number): number {
+    const batch: unknown[] = [];
+    const items: WorkItem[] = [];
+    let defs: FunctionDef[] | null = null;
+    while (items.length < max) {
+      const item = this.#queue.shift();
+      if (item === undefined) break;
+      // A cancelled task is acknowledged here and never sent (CPython does the same when a
+      // worker takes it from the queue).
+      if (!item.future.setRunningOrNotifyCancel()) continue;
+      if (!slot.known.has(item.def.id)) {
+        defs ??= [];
+        defs.push(item.def);
+        slot.known.add(item.def.id);
+      }
+      const taskId = this.#nextTaskId++;
+      batch.push(taskId, item.def.id, item.args, item.mode);
+      items.push(item);
+    }
+    if (items.length === 0) return 0;
+    try {
+      slot.handle.post([MSG_TASKS, defs, batch]);
+    } catch (error) {
+      if (defs !== null) for (const def of defs) slot.known.delete(def.id);
+      return this.#sendOneByOne(slot, batch, items, error);
+    }
+    this.#track(slot, batch, items);
+    return items.length;
+  }
+
+  #track(slot: WorkerSlot, batch: unknown[], items: WorkItem[]): void {
+    if (slot.inFlight === 0) {
+      slot.handle.ref();
+      slot.markAt = performance.now();
+    }
+    for (let i = 0; i < items.length; i++) {
+      const taskId = batch[i * 4] as number;
+      const item = items[i] as WorkItem;
+      item.worker = slot;
+      this.#tasks.set(taskId, item);
+      slot.tasks.add(taskId);
+    }
+    slot.inFlight += items.length;
+    slot.sent += items.length;
+  }
+
+  // Part of a batch could not be cloned: send each task alone, and fail the ones that cannot
+  // go with an error naming the argument.
+  #sendOneByOne(
+    slot: WorkerSlot,
+    batch: unknown[],
+    items: WorkItem[],
+    batchError: unknown,
+  ): number {
+    let sent = 0;
+    for (let i = 0; i < items.length; i++) {
+      const item = items[i] as WorkItem;
+      const one = batch.slice(i * 4, i * 4 + 4);
+      const defs = slot.known.has(item.def.id) ? null : [item.def];
+      try {
+        slot.handle.post([MSG_TASKS, defs, one]);
+      } catch (error) {
+        item.future.setException(this.#argumentError(item, error ?? batchError));
+        continue;
+      }
+      if (defs !== null) slot.known.add(item.def.id);
+      this.#track(slot, one, [item]);
+      sent += 1;
+    }
+    return sent;
+  }
+
+  #argumentError(item: WorkItem, error: unknown): TaskSerializationError {
+    const where = `a worker ${this._workerKind}`;
+    const argsLists = item.mode === TASK_CHUNK ? (item.args as unknown[][]) : [item.args];
+    for (const [n, args] of argsLists.entries()) {
+      for (const [i, arg] of args.entries()) {
+        try {
+          this._checkCloneable(arg);
+        } catch (cloneError) {
+          const position = item.mode === TASK_CHUNK ? ` of item ${n + 1} of the chunk` : '';
+          return new TaskSerializationError(
+            `argument ${i + 1}${position} of task ${item.def.name} cannot be sent to ${where}: ${cloneError instanceof Error ? cloneError.message : String(cloneError)}. Pass plain data (numbers, strings, arrays, objects, typed arrays, Map, Set) instead`,
+            { cause: cloneError },
+          );
+        }
+      }
+    }
+    return new TaskSerializationError(
+      `task ${item.def.name} cannot be sent to ${where}: ${String(error)}`,
+      {
+        cause: error,
+      },
+    );
+  }
+
+  #spawnIfNeeded(): void {
+    if (this.#broken !== undefined || this.#queue.length === 0) return;
+    let starting = 0;
+    for (const slot of this.#workers) if (!slot.ready && !slot.exiting) starting += 1;
+    // Each starting worker will take at least one queued task: start more only for the rest.
+    let needed = this.#queue.length - starting;
+    while (needed > 0 && this.#liveWorkers() < this.#maxWorkers) {
+      this.#startWorker();
+      needed -= 1;
+    }
+  }
+
+  #liveWorkers(): number {
+    let live = 0;
+    for (const slot of this.#workers) if (!slot.exiting) live += 1;
+    return live;
+  }
+
+  #startWorker(): void {
+    const slot = new WorkerSlot();
+    const index = this.#spawned++;
+    this.#workers.add(slot);
+    try {
+      slot.handle = this._spawn(index, this.#init, {
+        message: (message) => this.#onMessage(slot, message),
+        error: (error) => {
+          slot.lastError = error;
+        },
+        exit: (code, signal) => this.#onExit(slot, code, signal),
+      });
+    } catch (error) {
+      this.#workers.delete(slot);
+      this.#break(`could not start a worker ${this._workerKind}: ${String(error)}`, error);
+    }
+  }
+
+  #onMessage(slot: WorkerSlot, message: unknown[]): void {
+    switch (message[0]) {
+      case MSG_RESULTS:
+        this.#onResults(slot, message[1] as unknown[]);
+        break;
+      case MSG_READY:
+        slot.ready = true;
+        if (slot.inFlight === 0) slot.handle.unref();
+        this.#pump();
+        break;
+      case MSG_INIT_FAILED: {
+        const cause = deserializeError(message[1] as SerializedError);
+        const reason = cause instanceof Error ? cause.message : String(cause);
+        this.#break(`the initializer failed in worker ${slot.handle.label}: ${reason}`, cause);
+        break;
+      }
+    }
+  }
+
+  #onResults(slot: WorkerSlot, results: unknown[]): void {
+    for (let i = 0; i < results.length; i += 3) {
+      const taskId = results[i] as number;
+      const item = this.#tasks.get(taskId);
+      if (item === undefined) continue;
+      this.#tasks.delete(taskId);
+      slot.tasks.delete(taskId);
+      slot.inFlight -= 1;
+      this.#settle(item, results[i + 1] as number, results[i + 2]);
+    }
+    this.#adapt(slot, results.length / 3);
+    if (slot.inFlight === 0) {
+      if (this.#maxTasksPerWorker !== undefined && slot.sent >= this.#maxTasksPerWorker)
+        this.#retire(slot);
+      else slot.handle.unref();
+    }
+    if (!this.#pumpScheduled) {
+      this.#pumpScheduled = true;
+      queueMicrotask(this.#pump);
+    }
+  }
+
+  #settle(item: WorkItem, status: number, value: unknown): void {
+    const { future } = item;
+    if (status === RESULT_OK) {
+      future.setResult(value);
+    } else if (status === RESULT_ERROR) {
+      future.setException(deserializeError(value as SerializedError));
+    } else if (status === RESULT_CHUNK) {
+      const [values, failed, error] = value as [unknown[], number, SerializedError | null];
+      const outcome: ChunkOutcome = {
+        values,
+        failed: failed === 1,
+        error: error === null ? undefined : deserializeError(error),
+      };
+      future.setResult(outcome);
+    } else {
+      future.setException(
+        new TaskSerializationError(
+          `the result of task ${item.def.name} cannot be sent back from the worker ${this._workerKind}: ${String(value)}. Return plain data instead`,
+        ),
+      );
+    }
+  }
+
+  // The time a busy worker takes per result, measured between its result messages, covers
+  // both CPU time and time a task spends awaiting; so async tasks are not over-fetched either.
+  #adapt(slot: WorkerSlot, count: number): void {
+    const now = performance.now();
+    const perTaskMs = (now - slot.markAt) / Math.max(1, count);
+    slot.markAt = now;
+    slot.avgTaskMs = slot.avgTaskMs < 0 ? perTaskMs : 0.7 * slot.avgTaskMs + 0.3 * perTaskMs;
+    const limit = Math.ceil(TARGET_BATCH_MS / Math.max(slot.avgTaskMs, 1e-4));
+    slot.limit = Math.min(MAX_IN_FLIGHT, Math.max(1, limit));
+  }
+
+  #retire(slot: WorkerSlot): void {
+    slot.exiting = true;
+    // Keep the event loop alive until the exit is seen, so shutdown() can resolve.
+    slot.handle.ref();
+    try {
+      slot.handle.post([MSG_EXIT]);
+    } catch {
+      this.#stop(slot, 'SIGTERM');
+    }
+  }
+
+  #stop(slot: WorkerSlot, signal: 'SIGTERM' | 'SIGKILL'): void {
+    slot.exiting = true;
+    slot.handle.ref();
+    slot.handle.terminate(signal);
+  }
+
+  #onExit(slot: WorkerSlot, code: number | null, signal: string | null): void {
+    this.#workers.delete(slot);
+    if (slot.exiting || this.#broken !== undefined) {
+      if (this.#queue.length > 0) this.#pump();
+      this.#notifyClosed();
+      return;
+    }
+    const cause = slot.lastError;
+    const detail =
+      cause === undefined ? '' : ` (${cause instanceof Error ? cause.message : String(cause)})`;
+    this.#break(
+      `a worker ${this._workerKind} (${slot.handle.label}) exited unexpectedly with ${describeExit(code, signal)}${detail}`,
+      cause,
+    );
+  }
+
+  /** Marks the pool broken: every pending future fails, every worker is stopped. */
+  #break(reason: string, cause: unknown): void {
+    if (this.#broken !== undefined) return;
+    const pending = this.#tasks.size + this.#queue.length;
+    this.#brokenReason = {
+      message: `the pool is broken: ${reason}; ${pending} pending task(s) failed. Create a new executor`,
+      cause,
+    };
+    this.#broken = this.#newBrokenError();
+    const items = [...this.#tasks.values(), ...this.#queue.drain()];
+    this.#tasks.clear();
+    for (const item of items) {
+      if (item.future.cancelled()) item.future.setRunningOrNotifyCancel();
+      else if (!item.future.done()) {
+        if (item.future.state === 'PENDING') item.future.setRunningOrNotifyCancel();
+        item.future.setException(this.#newBrokenError());
+      }
+    }
+    for (const slot of this.#workers) this.#stop(slot, 'SIGKILL');
+    this.#notifyClosed();
+  }
+
+  #newBrokenError(): BrokenExecutor {
+    const reason = this.#brokenReason as { message: string; cause: unknown };
+    return this._brokenError(reason.message, reason.cause);
+  }
+
+  #cancelQueued(): void {
+    for (const item of this.#queue.drain()) {
+      item.future.cancel();
+      item.future.setRunningOrNotifyCancel();
+    }
+  }
+
+  #closeIfDone(): void {
+    if (!this.#shutdown || this.#queue.length > 0 || this.#tasks.size > 0) return;
+    for (const slot of this.#workers) {
+      if (slot.exiting) continue;
+      if (slot.ready) this.#retire(slot);
+      else this.#stop(slot, 'SIGTERM');
+    }
+    this.#notifyClosed();
+  }
+
+  #allExited(): Promise<void> {
+    if (this.#isClosed()) return Promise.resolve();
+    return new Promise((resolve) => this.#closedWaiters.push(resolve));
+  }
+
+  #isClosed(): boolean {
+    return this.#workers.size === 0 && this.#queue.length === 0 && this.#tasks.size === 0;
+  }
+
+  #notifyClosed(): void {
+    if (!this.#isClosed()) return;
+    const waiters = this.#closedWaiters;
+    this.#closedWaiters = [];
+    for (const resolve of waiters) resolve();
+  }
+
+  async #forceStop(signal: 'SIGTERM' | 'SIGKILL'): Promise<void> {
+    this.#shutdown = true;
+    this.#cancelQueued();
+    if (this.#broken === undefined) {
+      const running = [...this.#tasks.values()];
+      this.#tasks.clear();
+      const how = signal === 'SIGKILL' ? 'killWorkers()' : 'terminateWorkers()';
+      for (const item of running) {
+        item.future.setException(
+          this._brokenError(
+            `the worker ${this._workerKind} running this task was stopped by ${how}`,
+            undefined,
+          ),
+        );
+      }
+      for (const slot of this.#workers) {
+        slot.inFlight = 0;
+        slot.tasks.clear();
+        this.#stop(slot, signal);
+      }
+    }
+    await this.#allExited();
+  }
+}

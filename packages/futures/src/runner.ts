@@ -1,0 +1,302 @@
+/**
+ * Worker-side half of a pool, shared by worker threads (`worker.ts`) and child processes
+ * (`child.ts`): rebuilds shipped functions, runs batches of tasks and sends results back in
+ * batches. It never blocks the event loop between tasks, so timers and sockets that a task
+ * leaves behind keep running.
+ */
+import {
+  type FunctionDef,
+  type InitPayload,
+  MSG_INIT_FAILED,
+  MSG_READY,
+  MSG_RESULTS,
+  RESULT_CHUNK,
+  RESULT_ERROR,
+  RESULT_OK,
+  RESULT_UNSENDABLE,
+  TASK_CALL,
+} from './protocol.js';
+import { serializeError } from './serialize-error.js';
+import { loadTaskFunction } from './task-module.js';
+
+/** How the runner talks to its parent. `post` throws if a value cannot be cloned. */
+export interface Transport {
+  post(message: unknown[]): void;
+}
+
+interface Entry {
+  /** The function, once compiled or imported. */
+  fn: Function | undefined;
+  /** Why it could not be rebuilt; every task using it fails with this. */
+  error: unknown;
+  /** Pending import of a module export. */
+  loading: Promise<void> | undefined;
+  /** Shipped by source: a ReferenceError means it used a variable from its surroundings. */
+  bySource: boolean;
+  name: string;
+}
+
+// A batch that runs longer than this sends the results it has so far, so that a slow task at
+// the end of a batch does not hold back the fast ones before it.
+const FLUSH_AFTER_MS = 5;
+
+// esbuild (and so tsx) may wrap functions in `__name(fn, "name")` to keep their names; that
+// helper exists only in the file the function came from, so provide one here.
+const globals = globalThis as { __name?: unknown };
+globals.__name ??= (target: Function, value: string) =>
+  Object.defineProperty(target, 'name', { value, configurable: true });
+
+function compile(def: FunctionDef): Function {
+  const source = def.source as string;
+  try {
+    return new Function(`"use strict";\nreturn (${source}\n);`)() as Function;
+  } catch (error) {
+    if (!(error instanceof SyntaxError)) throw error;
+    // Method shorthand such as `double(x) { return 2 * x; }` is not an expression on its own.
+    const holder = new Function(`"use strict";\nreturn ({${source}\n});`)() as Record<
+      string,
+      Function
+    >;
+    const fn = Object.values(holder)[0];
+    if (typeof fn !== 'function') throw error;
+    return fn;
+  }
+}
+
+function explainFreeVariable(error: unknown, entry: Entry): unknown {
+  if (!entry.bySource || !(error instanceof ReferenceError)) return error;
+  const match = /^(\S+) is not defined$/.exec(error.message);
+  if (match === null) return error;
+  const identifier = match[1] as string;
+  const explained = new ReferenceError(
+    `${identifier} is not defined in the worker: the task function ${entry.name} was sent as source text, which cannot see variables or imports from where it was written. Pass ${identifier} as an argument, or export the function from a module and submit it through taskModule()`,
+  );
+  explained.stack = `${explained.name}: ${explained.message}\n${(error.stack ?? '').split('\n').slice(1).join('\n')}`;
+  return Object.assign(explained, { code: 'ERR_TASK_FREE_VARIABLE', identifier });
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return (
+    value !== null &&
+    (typeof value === 'object' || typeof value === 'function') &&
+    typeof (value as { then?: unknown }).then === 'function'
+  );
+}
+
+export class Runner {
+  readonly #transport: Transport;
+  readonly #entries: Entry[] = [];
+  #results: unknown[] = [];
+  #flushScheduled = false;
+  // Batches wait here while a task module they need is being imported, to keep their order.
+  #blocked: Promise<void> | undefined = undefined;
+
+  constructor(transport: Transport) {
+    this.#transport = transport;
+  }
+
+  /** Runs the initializer, then tells the parent whether tasks may come. */
+  async init(payload: InitPayload): Promise<boolean> {
+    try {
+      if (payload.initializer !== null) {
+        const entry = this.#define(payload.initializer);
+        if (entry.loading !== undefined) await entry.loading;
+        if (entry.fn === undefined) throw entry.error;
+        await entry.fn(...payload.initArgs);
+      }
+    } catch (error) {
+      this.#transport.post([MSG_INIT_FAILED, serializeError(error)]);
+      return false;
+    }
+    this.#transport.post([MSG_READY]);
+    return true;
+  }
+
+  /** Handles one `MSG_TASKS` message. */
+  runBatch(defs: FunctionDef[] | null, batch: unknown[]): void {
+    let loading: Promise<void>[] | undefined;
+    if (defs !== null) {
+      for (const def of defs) {
+        const entry = this.#define(def);
+        if (entry.loading === undefined) continue;
+        loading ??= [];
+        loading.push(entry.loading);
+      }
+    }
+    if (loading === undefined && this.#blocked === undefined) {
+      this.#execute(batch);
+      return;
+    }
+    const previous = this.#blocked ?? Promise.resolve();
+    const blocked = previous
+      .then(() => Promise.all(loading ?? []))
+      .then(() => {
+        if (this.#blocked === blocked) this.#blocked = undefined;
+        this.#execute(batch);
+      });
+    this.#blocked = blocked;
+  }
+
+  #define(def: FunctionDef): Entry {
+    const existing = this.#entries[def.id];
+    if (existing !== undefined) return existing;
+    const entry: Entry = {
+      fn: undefined,
+      error: undefined,
+      loading: undefined,
+      bySource: def.source !== undefined,
+      name: def.name,
+    };
+    this.#entries[def.id] = entry;
+    if (def.source !== undefined) {
+      try {
+        entry.fn = compile(def);
+      } catch (error) {
+        entry.error = new SyntaxError(
+          `could not rebuild the task function ${def.name} from its source text in the worker: ${String(error)}`,
+          { cause: error },
+        );
+      }
+    } else {
+      entry.loading = loadTaskFunction({
+        url: def.url as string,
+        exportName: def.exportName as string,
+      }).then(
+        (fn) => {
+          entry.fn = fn;
+          entry.loading = undefined;
+        },
+        (error: unknown) => {
+          entry.error = error;
+          entry.loading = undefined;
+        },
+      );
+    }
+    return entry;
+  }
+
+  #execute(batch: unknown[]): void {
+    let flushedAt = performance.now();
+    for (let i = 0; i < batch.length; i += 4) {
+      const taskId = batch[i] as number;
+      const entry = this.#entries[batch[i + 1] as number] as Entry;
+      const args = batch[i + 2] as unknown[];
+      if (batch[i + 3] === TASK_CALL) this.#call(taskId, entry, args);
+      else this.#chunk(taskId, entry, args as unknown[][]);
+      const now = performance.now();
+      if (now - flushedAt > FLUSH_AFTER_MS) {
+        flushedAt = now;
+        this.#flush();
+      }
+    }
+    this.#flush();
+  }
+
+  #call(taskId: number, entry: Entry, args: unknown[]): void {
+    const fn = entry.fn;
+    if (fn === undefined) {
+      this.#push(taskId, RESULT_ERROR, serializeError(entry.error));
+      return;
+    }
+    let value: unknown;
+    try {
+      value = fn(...args);
+    } catch (error) {
+      this.#push(taskId, RESULT_ERROR, serializeError(explainFreeVariable(error, entry)));
+      return;
+    }
+    if (!isThenable(value)) {
+      this.#push(taskId, RESULT_OK, value);
+      return;
+    }
+    value.then(
+      (resolved) => this.#pushLater(taskId, RESULT_OK, resolved),
+      (error: unknown) =>
+        this.#pushLater(taskId, RESULT_ERROR, serializeError(explainFreeVariable(error, entry))),
+    );
+  }
+
+  /** Runs `fn` over every argument list; the outcome stops at the first failure. */
+  #chunk(taskId: number, entry: Entry, argsList: unknown[][]): void {
+    const fn = entry.fn;
+    if (fn === undefined) {
+      this.#push(taskId, RESULT_CHUNK, [[], 1, serializeError(entry.error)]);
+      return;
+    }
+    const values: unknown[] = [];
+    let pending: Promise<unknown>[] | undefined;
+    for (const args of argsList) {
+      let value: unknown;
+      try {
+        value = fn(...args);
+      } catch (error) {
+        if (pending === undefined) {
+          this.#push(taskId, RESULT_CHUNK, [
+            values,
+            1,
+            serializeError(explainFreeVariable(error, entry)),
+          ]);
+          return;
+        }
+        pending.push(Promise.reject(error));
+        break;
+      }
+      if (isThenable(value)) pending ??= [];
+      if (pending !== undefined) pending.push(Promise.resolve(value));
+      else values.push(value);
+    }
+    if (pending === undefined) {
+      this.#push(taskId, RESULT_CHUNK, [values, 0, null]);
+      return;
+    }
+    void Promise.allSettled(pending).then((settled) => {
+      for (const outcome of settled) {
+        if (outcome.status === 'rejected') {
+          const error = serializeError(explainFreeVariable(outcome.reason, entry));
+          this.#pushLater(taskId, RESULT_CHUNK, [values, 1, error]);
+          return;
+        }
+        values.push(outcome.value);
+      }
+      this.#pushLater(taskId, RESULT_CHUNK, [values, 0, null]);
+    });
+  }
+
+  #push(taskId: number, status: number, value: unknown): void {
+    this.#results.push(taskId, status, value);
+  }
+
+  #pushLater(taskId: number, status: number, value: unknown): void {
+    this.#results.push(taskId, status, value);
+    if (this.#flushScheduled) return;
+    this.#flushScheduled = true;
+    queueMicrotask(() => {
+      this.#flushScheduled = false;
+      this.#flush();
+    });
+  }
+
+  #flush(): void {
+    const results = this.#results;
+    if (results.length === 0) return;
+    this.#results = [];
+    try {
+      this.#transport.post([MSG_RESULTS, results]);
+    } catch {
+      this.#flushOneByOne(results);
+    }
+  }
+
+  // Some result could not be cloned: send the results one at a time, replacing the ones that
+  // fail by a notice that the parent turns into a TaskSerializationError naming the task.
+  #flushOneByOne(results: unknown[]): void {
+    for (let i = 0; i < results.length; i += 3) {
+      try {
+        this.#transport.post([MSG_RESULTS, [results[i], results[i + 1], results[i + 2]]]);
+      } catch (error) {
+        const reason = error instanceof Error ? error.message : String(error);
+        this.#transport.post([MSG_RESULTS, [results[i], RESULT_UNSENDABLE, reason]]);
+      }
+    }
+  }
+}

@@ -1,0 +1,81 @@
+/**
+ * `ThreadPoolExecutor`: runs tasks on `worker_threads`. Use it for CPU-bound JavaScript; for
+ * I/O, `AsyncExecutor` is cheaper.
+ */
+import { type ResourceLimits, Worker } from 'node:worker_threads';
+import { defaultMaxWorkers } from './async-executor.js';
+import { BrokenThreadPool, invalidArgType } from './errors.js';
+import {
+  PoolExecutor,
+  type PoolOptions,
+  type WorkerEvents,
+  type WorkerHandle,
+} from './pool-executor.js';
+import type { InitPayload } from './protocol.js';
+
+/** Options of {@link ThreadPoolExecutor}. */
+export interface ThreadPoolExecutorOptions extends PoolOptions {
+  /** Worker names are `${namePrefix}_${i}`; default `ThreadPoolExecutor-${n}`. */
+  namePrefix?: string;
+  /** Replace a worker after it ran this many tasks (tasks leaking memory or state). */
+  maxTasksPerWorker?: number;
+  /** Heap limits of each worker; a worker that exceeds them breaks the pool. */
+  resourceLimits?: ResourceLimits;
+}
+
+const workerUrl = new URL('./worker.js', import.meta.url);
+let poolCounter = 0;
+
+/**
+ * An executor that runs tasks on up to `maxWorkers` worker threads (default
+ * `min(32, cpus + 4)`, as in Python; they start lazily). Functions are shipped by source once
+ * per worker, or imported from a module with {@link taskModule}.
+ *
+ * @example
+ * ```ts
+ * await using pool = new ThreadPoolExecutor({ maxWorkers: 2 });
+ * console.log(await pool.submit((n: number) => n * 2, 21)); // 42
+ * for await (const y of pool.map((x: number) => x * x, [1, 2, 3], { chunksize: 256 })) console.log(y);
+ * ```
+ */
+export class ThreadPoolExecutor extends PoolExecutor {
+  protected readonly _workerKind = 'thread';
+  readonly #namePrefix: string;
+  readonly #resourceLimits: ResourceLimits | undefined;
+
+  constructor(options: ThreadPoolExecutorOptions = {}) {
+    super(options, defaultMaxWorkers(4), options.maxTasksPerWorker, 'maxTasksPerWorker');
+    if (options.namePrefix !== undefined && typeof options.namePrefix !== 'string') {
+      throw invalidArgType(`namePrefix must be a string, got ${typeof options.namePrefix}`);
+    }
+    poolCounter += 1;
+    this.#namePrefix = options.namePrefix || `ThreadPoolExecutor-${poolCounter}`;
+    this.#resourceLimits = options.resourceLimits;
+  }
+
+  protected _spawn(index: number, init: InitPayload, events: WorkerEvents): WorkerHandle {
+    const worker = new Worker(workerUrl, {
+      workerData: init,
+      name: `${this.#namePrefix}_${index}`,
+      ...(this.#resourceLimits === undefined ? {} : { resourceLimits: this.#resourceLimits }),
+    });
+    worker.on('message', events.message);
+    worker.on('error', events.error);
+    worker.on('exit', (code) => events.exit(code, null));
+    return {
+      label: `thread ${worker.threadId}`,
+      post: (message) => worker.postMessage(message),
+      terminate: () => void worker.terminate(),
+      ref: () => worker.ref(),
+      unref: () => worker.unref(),
+    };
+  }
+
+  protected _brokenError(message: string, cause: unknown): BrokenThreadPool {
+    return new BrokenThreadPool(message, cause === undefined ? undefined : { cause });
+  }
+
+  protected _checkCloneable(value: unknown): void {
+    structuredClone(value);
+  }
+}

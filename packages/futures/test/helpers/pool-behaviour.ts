@@ -1,0 +1,340 @@
+// Behaviour both pool executors share beyond the generic executor conformance: shipping
+// functions, task modules, error fidelity, crashes, serialisation failures, initializers,
+// recycling and forced termination (CPython's test_process_pool, test_init, test_deadlock).
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import {
+  type BrokenExecutor,
+  CancelledError,
+  ExecutorShutdownError,
+  RemoteTraceback,
+  TaskSerializationError,
+  type ThreadPoolExecutor,
+  taskModule,
+} from '@forage/futures';
+
+type Pool = Pick<
+  ThreadPoolExecutor,
+  | 'submit'
+  | 'map'
+  | 'shutdown'
+  | 'terminateWorkers'
+  | 'killWorkers'
+  | 'workerCount'
+  | typeof Symbol.asyncDispose
+>;
+
+export interface PoolFactory {
+  name: string;
+  make(options?: {
+    maxWorkers?: number;
+    initializer?: (...args: never[]) => unknown;
+    initArgs?: unknown[];
+    maxTasks?: number;
+  }): Pool;
+  Broken: new (...args: never[]) => BrokenExecutor;
+  /** A self-contained task returning the id of the worker it runs in. */
+  workerId: () => number;
+}
+
+const primes = taskModule<typeof import('../fixtures/primes.ts')>(
+  new URL('../fixtures/primes.ts', import.meta.url),
+);
+const words = taskModule<typeof import('../fixtures/words.js')>(
+  new URL('../fixtures/words.js', import.meta.url),
+);
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+export function describePoolBehaviour(pool: PoolFactory): void {
+  const { name, make, Broken, workerId } = pool;
+
+  describe(`${name}: shipping functions`, () => {
+    test('a self-contained function runs in a worker, and its helpers may be nested inside it', async () => {
+      await using ex = make({ maxWorkers: 1 });
+      const f = (n: number) => {
+        const square = (x: number) => x * x;
+        return square(n) + 1;
+      };
+      assert.equal(await ex.submit(f, 6), 37);
+      assert.equal(await ex.submit(async (s: string) => `${s}!`, 'async'), 'async!');
+      const obj = {
+        triple(x: number) {
+          return 3 * x;
+        },
+      };
+      assert.equal(await ex.submit(obj.triple, 5), 15, 'method shorthand');
+      assert.notEqual(await ex.submit(workerId), process.pid === workerId() ? -1 : workerId());
+    });
+
+    test('a function using a variable from its surroundings fails naming the identifier', async () => {
+      await using ex = make({ maxWorkers: 1 });
+      const factor = 3;
+      const f = ex.submit((x: number) => x * factor, 2);
+      await assert.rejects(f.result(), (e: unknown) => {
+        assert.ok(e instanceof ReferenceError);
+        assert.equal((e as { code?: string }).code, 'ERR_TASK_FREE_VARIABLE');
+        assert.equal((e as { identifier?: string }).identifier, 'factor');
+        assert.match(e.message, /factor is not defined in the worker/);
+        assert.match(e.message, /Pass factor as an argument/);
+        assert.match(e.message, /taskModule\(\)/);
+        return true;
+      });
+    });
+
+    test('built-in and bound functions are refused with advice', async () => {
+      await using ex = make({ maxWorkers: 1 });
+      assert.throws(() => ex.submit(Math.max, 1, 2), /built-in or bound function.*Wrap it/);
+      const bound = ((x: number) => x).bind(null);
+      assert.throws(() => ex.submit(bound, 1), TypeError);
+    });
+
+    test('taskModule runs exports of a .ts and a .js module', async () => {
+      await using ex = make({ maxWorkers: 2 });
+      assert.equal(await ex.submit(primes.sumPrimes, 100), 1060);
+      assert.equal(await ex.submit(words.shout, 'hey'), 'HEY!');
+      assert.equal(await ex.submit(primes.slowDouble, 21, 5), 42);
+      const results: number[] = [];
+      for await (const n of ex.map(words.countWords, ['a b', 'c d e', ''], { chunksize: 2 }))
+        results.push(n);
+      assert.deepEqual(results, [2, 3, 0]);
+      await assert.rejects(ex.submit(primes.throwsTyped, 'typed').result(), (e: unknown) => {
+        assert.ok(e instanceof TypeError);
+        assert.equal((e as { code?: string }).code, 'E_FIXTURE');
+        return true;
+      });
+    });
+
+    test('a missing export or module fails the future with a clear error', async () => {
+      await using ex = make({ maxWorkers: 1 });
+      const bad = primes as unknown as Record<string, (...args: unknown[]) => unknown>;
+      await assert.rejects(
+        ex.submit(bad.noSuchExport as () => unknown).result(),
+        /has no exported function named noSuchExport/,
+      );
+      await assert.rejects(
+        ex.submit(bad.notAFunction as () => unknown).result(),
+        /no exported function named notAFunction/,
+      );
+      const missing = taskModule<{ f(): void }>(
+        new URL('../fixtures/does-not-exist.js', import.meta.url),
+      );
+      await assert.rejects(ex.submit(missing.f).result(), /cannot import task module/);
+      assert.equal(await ex.submit(primes.sumPrimes, 10), 17, 'the pool still works');
+    });
+  });
+
+  describe(`${name}: error fidelity`, () => {
+    test('custom errors keep name, message, code and own properties; the worker stack is the cause', async () => {
+      await using ex = make({ maxWorkers: 1 });
+      const f = ex.submit(() => {
+        class QuotaError extends Error {
+          override name = 'QuotaError';
+          retryAfter = 30;
+        }
+        throw Object.assign(new QuotaError('over quota'), { code: 'E_QUOTA' });
+      });
+      await assert.rejects(f.result(), (e: unknown) => {
+        assert.ok(e instanceof Error);
+        assert.equal(e.name, 'QuotaError');
+        assert.equal(e.message, 'over quota');
+        assert.equal((e as { code?: string }).code, 'E_QUOTA');
+        assert.equal((e as { retryAfter?: number }).retryAfter, 30);
+        assert.ok(e.cause instanceof RemoteTraceback);
+        assert.match((e.cause as Error).message, /QuotaError: over quota/);
+        return true;
+      });
+    });
+
+    test('thrown non-errors and error causes survive', async () => {
+      await using ex = make({ maxWorkers: 1 });
+      await assert.rejects(
+        ex
+          .submit(() => {
+            throw { reason: 'plain object' };
+          })
+          .result(),
+        (e: unknown) => {
+          assert.deepEqual(e, { reason: 'plain object' });
+          return true;
+        },
+      );
+      await assert.rejects(
+        ex
+          .submit(() => {
+            throw new Error('outer', { cause: new SyntaxError('inner') });
+          })
+          .result(),
+        (e: unknown) => {
+          const traceback = (e as Error).cause as Error;
+          assert.ok(traceback instanceof RemoteTraceback);
+          assert.ok(traceback.cause instanceof SyntaxError);
+          return true;
+        },
+      );
+    });
+  });
+
+  describe(`${name}: serialisation failures never hang`, () => {
+    test('an argument that cannot be cloned fails only its own future, naming the argument', async () => {
+      await using ex = make({ maxWorkers: 1 });
+      const good = ex.submit((a: number) => a + 1, 1);
+      const bad = ex.submit(
+        (_a: number, _b: unknown) => 1,
+        1,
+        () => 'a function',
+      );
+      const alsoGood = ex.submit((a: number) => a + 2, 1);
+      await assert.rejects(bad.result(), (e: unknown) => {
+        assert.ok(e instanceof TaskSerializationError);
+        assert.equal(e.code, 'ERR_TASK_SERIALIZATION');
+        assert.match(e.message, /argument 2 of task/);
+        return true;
+      });
+      assert.equal(await good, 2);
+      assert.equal(await alsoGood, 3);
+    });
+
+    test('a result that cannot be cloned fails its future with TaskSerializationError', async () => {
+      await using ex = make({ maxWorkers: 1 });
+      const bad = ex.submit(function makeFn() {
+        return () => 1;
+      });
+      const good = ex.submit(() => 'fine');
+      await assert.rejects(bad.result(), (e: unknown) => {
+        assert.ok(e instanceof TaskSerializationError);
+        assert.match(e.message, /the result of task makeFn cannot be sent back/);
+        return true;
+      });
+      assert.equal(await good, 'fine');
+    });
+  });
+
+  describe(`${name}: a dead worker breaks the pool`, () => {
+    test('a worker that exits fails the running and queued futures and later submits', async () => {
+      const ex = make({ maxWorkers: 1 });
+      const slow = ex.submit(async () => {
+        await new Promise((r) => setTimeout(r, 50));
+        process.exit(3);
+      });
+      const queued = [ex.submit((x: number) => x, 1), ex.submit((x: number) => x, 2)];
+      for (const f of [slow, ...queued]) {
+        await assert.rejects(f.result(), (e: unknown) => {
+          assert.ok(e instanceof Broken, String(e));
+          assert.match((e as Error).message, /exited unexpectedly with exit code 3/);
+          return true;
+        });
+      }
+      const errors = await Promise.all([slow, ...queued].map((f) => f.exception()));
+      assert.equal(new Set(errors).size, 3, 'each future gets its own error object');
+      assert.throws(() => ex.submit(() => 1), Broken);
+      await ex.shutdown();
+      await ex.terminateWorkers();
+    });
+
+    test('an error thrown outside any task breaks the pool', async () => {
+      const ex = make({ maxWorkers: 1 });
+      await ex.submit(() => {
+        setTimeout(() => {
+          throw new Error('escaped the task');
+        }, 10);
+      });
+      const later = ex.submit(async () => {
+        await new Promise((r) => setTimeout(r, 2000));
+        return 'never';
+      });
+      await assert.rejects(later.result(), (e: unknown) => {
+        assert.ok(e instanceof Broken);
+        assert.match((e as Error).message, /exited unexpectedly/);
+        return true;
+      });
+      await ex.shutdown();
+    });
+
+    test('a failing initializer breaks the pool', async () => {
+      const ex = make({
+        maxWorkers: 2,
+        initializer: (flag: string) => {
+          throw new Error(`init failed: ${flag}`);
+        },
+        initArgs: ['x'],
+      });
+      const f = ex.submit(() => 1);
+      await assert.rejects(f.result(), (e: unknown) => {
+        assert.ok(e instanceof Broken);
+        assert.match((e as Error).message, /initializer failed.*init failed: x/);
+        return true;
+      });
+      assert.throws(() => ex.submit(() => 1), Broken);
+      await ex.shutdown();
+    });
+  });
+
+  describe(`${name}: workers`, () => {
+    test('the initializer runs in every worker before its first task', async () => {
+      await using ex = make({ maxWorkers: 2, initializer: primes.remember, initArgs: ['ready'] });
+      const seen = await Promise.all(Array.from({ length: 6 }, () => ex.submit(primes.recalled)));
+      assert.deepEqual(seen, Array(6).fill('ready'));
+    });
+
+    test('workers start lazily and are reused', async () => {
+      await using ex = make({ maxWorkers: 4 });
+      for (let i = 0; i < 3; i++) await ex.submit((x: number) => x, i);
+      assert.equal(ex.workerCount, 1);
+    });
+
+    test('a backlog starts exactly maxWorkers workers', async () => {
+      await using ex = make({ maxWorkers: 2 });
+      const futures = Array.from({ length: 30 }, () =>
+        ex.submit(async () => {
+          await new Promise((r) => setTimeout(r, 5));
+        }),
+      );
+      await Promise.all(futures);
+      assert.equal(ex.workerCount, 2);
+    });
+
+    test('maxTasks recycles a worker after that many tasks, even with a backlog', async () => {
+      await using ex = make({ maxWorkers: 1, maxTasks: 3 });
+      const ids: number[] = [];
+      for (let i = 0; i < 4; i++) ids.push(await ex.submit(workerId));
+      assert.equal(new Set(ids.slice(0, 3)).size, 1);
+      assert.notEqual(ids[3], ids[0]);
+      const many = await Promise.all(Array.from({ length: 20 }, () => ex.submit(workerId)));
+      assert.ok(new Set(many).size >= 7, 'no worker ran more than 3 tasks');
+    });
+
+    test('idle workers keep running timers that a task left behind', async () => {
+      await using ex = make({ maxWorkers: 1 });
+      await ex.submit(() => {
+        const g = globalThis as { later?: string };
+        setTimeout(() => {
+          g.later = 'timer ran';
+        }, 20);
+      });
+      await sleep(100);
+      assert.equal(await ex.submit(() => (globalThis as { later?: string }).later), 'timer ran');
+    });
+
+    test('terminateWorkers() stops running tasks, cancels queued ones and shuts down', async () => {
+      for (const stop of ['terminateWorkers', 'killWorkers'] as const) {
+        const ex = make({ maxWorkers: 1 });
+        const running = ex.submit(async () => {
+          await new Promise((r) => setTimeout(r, 5000));
+          return 'finished';
+        });
+        const queued = ex.submit(() => 'queued');
+        // Wait until the task was handed to the worker (workers start slowly on a busy machine).
+        while (!running.running()) await sleep(5);
+        await sleep(20);
+        await ex[stop]();
+        await assert.rejects(running.result(), Broken);
+        await assert.rejects(queued.result(), CancelledError);
+        assert.throws(() => ex.submit(() => 1), ExecutorShutdownError);
+      }
+      const fresh = make({ maxWorkers: 1 });
+      await fresh.terminateWorkers();
+      assert.throws(() => fresh.submit(() => 1), ExecutorShutdownError);
+    });
+  });
+}

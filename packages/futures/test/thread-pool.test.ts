@@ -1,0 +1,59 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { BrokenThreadPool, ThreadPoolExecutor } from '@forage/futures';
+import { describeExecutorConformance } from './helpers/conformance.ts';
+import { describePoolBehaviour } from './helpers/pool-behaviour.ts';
+
+describeExecutorConformance(
+  'ThreadPoolExecutor',
+  (maxWorkers) => new ThreadPoolExecutor({ maxWorkers }),
+);
+
+describePoolBehaviour({
+  name: 'ThreadPoolExecutor',
+  make: ({ maxTasks, ...options } = {}) =>
+    new ThreadPoolExecutor({
+      ...options,
+      ...(maxTasks === undefined ? {} : { maxTasksPerWorker: maxTasks }),
+    }),
+  Broken: BrokenThreadPool,
+  workerId: () =>
+    (process.getBuiltinModule('node:worker_threads') as typeof import('node:worker_threads'))
+      .threadId,
+});
+
+describe('ThreadPoolExecutor', () => {
+  test('a worker that runs out of memory breaks the pool, naming the cause', async () => {
+    const ex = new ThreadPoolExecutor({
+      maxWorkers: 1,
+      resourceLimits: { maxOldGenerationSizeMb: 16, maxYoungGenerationSizeMb: 4 },
+    });
+    const f = ex.submit(() => {
+      const hog: number[][] = [];
+      for (;;) hog.push(new Array(100_000).fill(1));
+    });
+    await assert.rejects(f.result(), (e: unknown) => {
+      assert.ok(e instanceof BrokenThreadPool);
+      assert.equal(e.code, 'ERR_THREAD_POOL_BROKEN');
+      assert.match(e.message, /memory/i);
+      return true;
+    });
+    await ex.shutdown();
+  });
+
+  test('options are validated', () => {
+    assert.throws(
+      () => new ThreadPoolExecutor({ maxWorkers: 0 }),
+      /maxWorkers must be greater than 0/,
+    );
+    assert.throws(
+      () => new ThreadPoolExecutor({ maxTasksPerWorker: 0 }),
+      /maxTasksPerWorker must be >= 1/,
+    );
+    assert.throws(
+      () => new ThreadPoolExecutor({ initArgs: [() => 1] }),
+      /initArgs cannot be sent to a worker/,
+    );
+    assert.equal(new ThreadPoolExecutor().maxWorkers >= 5, true);
+  });
+});
