@@ -1,0 +1,55 @@
+import { TextDecoder } from 'node:util';
+
+/**
+ * Decoding response bytes to text the way browsers do: BOM first, then the `Content-Type`
+ * charset, then a `<meta charset>` in the first bytes, else UTF-8. Bytes that are not valid in
+ * the declared UTF-8 (a common lie) are decoded as windows-1252, so the text stays readable.
+ */
+
+const META_CHARSET =
+  /<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9._:-]+)|<meta[^>]+content\s*=\s*["'][^"']*charset=([A-Za-z0-9._:-]+)/i;
+const XML_ENCODING = /^<\?xml[^>]+encoding\s*=\s*["']([A-Za-z0-9._:-]+)/i;
+
+/** The charset named in a `Content-Type` header value, lower-cased, or `null`. */
+export function charsetFromContentType(contentType: string | null | undefined): string | null {
+  const m = /charset\s*=\s*"?([^";,\s]+)/i.exec(contentType ?? '');
+  return m ? m[1]!.toLowerCase() : null;
+}
+
+function sniff(bytes: Uint8Array): string | null {
+  if (bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf) return 'utf-8';
+  if (bytes[0] === 0xfe && bytes[1] === 0xff) return 'utf-16be';
+  if (bytes[0] === 0xff && bytes[1] === 0xfe) return 'utf-16le';
+  const head = Buffer.from(bytes.buffer, bytes.byteOffset, Math.min(bytes.length, 2048)).toString(
+    'latin1',
+  );
+  const m = META_CHARSET.exec(head) ?? XML_ENCODING.exec(head);
+  return m ? (m[1] ?? m[2] ?? '').toLowerCase() : null;
+}
+
+function decoder(label: string, fatal: boolean): TextDecoder | null {
+  try {
+    return new TextDecoder(label, { fatal });
+  } catch {
+    return null; // an encoding name TextDecoder does not know
+  }
+}
+
+/** Decodes a response body; `contentType` is the header value (may be null). */
+export function decodeBody(bytes: Uint8Array, contentType: string | null | undefined): string {
+  const bom = sniff(bytes.subarray(0, 3));
+  const label =
+    (bom?.startsWith('utf') ? bom : null) ??
+    charsetFromContentType(contentType) ??
+    sniff(bytes) ??
+    'utf-8';
+  const named = decoder(label, true);
+  if (named) {
+    try {
+      return named.decode(bytes);
+    } catch {
+      // Declared charset does not fit the bytes: fall through to a forgiving guess.
+    }
+  }
+  return (decoder('windows-1252', false) as TextDecoder).decode(bytes);
+}

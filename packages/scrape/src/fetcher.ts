@@ -1,0 +1,261 @@
+import { readFileSync } from 'node:fs';
+import { Agent, type Dispatcher, request, errors as undiciErrors } from 'undici';
+import { decodeBody } from './charset.js';
+import { ScrapeError } from './errors.js';
+
+const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
+  version: string;
+};
+
+/** The User-Agent every request sends unless told otherwise; robots.txt rules for `Forage` apply. */
+export const DEFAULT_USER_AGENT = `Forage/${pkg.version} (+https://www.npmjs.com/package/@forage/scrape; polite blog scraper)`;
+
+/** A fetched response: the body is decoded to text using the declared or sniffed charset. */
+export interface FetchedPage {
+  /** The URL asked for. */
+  url: string;
+  /** The URL that answered, after redirects. */
+  finalUrl: string;
+  status: number;
+  /** The `Content-Type` header, or `''`. */
+  contentType: string;
+  /** The body, decoded. */
+  text: string;
+  /** Size of the body in bytes. */
+  bytes: number;
+}
+
+/** Options for {@link Fetcher}. */
+export interface FetcherOptions {
+  userAgent?: string;
+  /** Whole-request timeout (headers and body), milliseconds. Default 30,000. */
+  timeoutMs?: number;
+  /** Largest body accepted, bytes. Default 10 MiB. */
+  maxBytes?: number;
+  /** Redirects followed before giving up. Default 10. */
+  maxRedirects?: number;
+  /** Connections kept per origin. Default 8. */
+  connections?: number;
+  /** Called for every redirect target: return a reason to refuse it (off-site, robots), or null. */
+  checkRedirect?: (
+    url: URL,
+  ) => { code: 'ERR_SCRAPE_OFF_SITE' | 'ERR_SCRAPE_ROBOTS'; reason: string } | null;
+  /** An undici dispatcher to use instead of the fetcher's own keep-alive agent. */
+  dispatcher?: Dispatcher;
+}
+
+/** Options for one {@link Fetcher.fetch} call. */
+export interface FetchOptions {
+  /** Return false for content types the caller cannot use; the body is then not downloaded. */
+  accept?: (contentType: string) => boolean;
+  /** Extra request headers. */
+  headers?: Record<string, string>;
+  /** Timeout for this request, overriding the fetcher's. */
+  timeoutMs?: number;
+  /** Aborts the request (the crawl was stopped). */
+  signal?: AbortSignal;
+}
+
+const REDIRECTS = new Set([301, 302, 303, 307, 308]);
+
+/** Drops a response body we will not read (closing the stream errors it; nobody needs that error). */
+function discard(res: Dispatcher.ResponseData): void {
+  res.body.on('error', () => undefined);
+  res.body.destroy();
+}
+
+/** Parses `Retry-After` (seconds or an HTTP date) to milliseconds from now. */
+export function parseRetryAfter(
+  value: string | string[] | undefined,
+  now = Date.now(),
+): number | undefined {
+  const v = Array.isArray(value) ? value[0] : value;
+  if (!v) return undefined;
+  if (/^\s*\d+\s*$/.test(v)) return Number(v) * 1000;
+  const when = Date.parse(v);
+  return Number.isNaN(when) ? undefined : Math.max(0, when - now);
+}
+
+/** Only http: and https: URLs are ever requested. */
+export function assertHttpUrl(input: string | URL, base?: string): URL {
+  let url: URL;
+  try {
+    url = new URL(String(input), base);
+  } catch {
+    throw new ScrapeError(
+      'ERR_SCRAPE_BAD_URL',
+      `"${String(input)}" is not a URL; give a full address such as https://example.com/blog/`,
+      { url: String(input) },
+    );
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new ScrapeError(
+      'ERR_SCRAPE_BAD_URL',
+      `${url.protocol} URLs are not fetched (${url.href}); only http: and https: are`,
+      { url: url.href },
+    );
+  }
+  return url;
+}
+
+/**
+ * HTTP GET over a keep-alive undici agent with the limits a polite, robust crawler needs:
+ * a whole-request timeout, a body size limit, at most N redirects (each one checked by the
+ * caller for robots and site), http(s) only, and text decoded with the right charset.
+ * Retries and per-host scheduling live outside (see `retry.ts` and `host-pool.ts`).
+ */
+export class Fetcher {
+  readonly userAgent: string;
+  readonly timeoutMs: number;
+  readonly maxBytes: number;
+  readonly maxRedirects: number;
+  readonly #dispatcher: Dispatcher;
+  readonly #ownsDispatcher: boolean;
+  readonly #checkRedirect: FetcherOptions['checkRedirect'];
+
+  constructor(options: FetcherOptions = {}) {
+    this.userAgent = options.userAgent ?? DEFAULT_USER_AGENT;
+    this.timeoutMs = options.timeoutMs ?? 30_000;
+    this.maxBytes = options.maxBytes ?? 10 * 1024 * 1024;
+    this.maxRedirects = options.maxRedirects ?? 10;
+    this.#checkRedirect = options.checkRedirect;
+    this.#ownsDispatcher = options.dispatcher === undefined;
+    this.#dispatcher =
+      options.dispatcher ??
+      new Agent({ connections: options.connections ?? 8, keepAliveTimeout: 4_000, pipelining: 1 });
+  }
+
+  /** GETs `url`, following redirects; throws {@link ScrapeError} for anything but a 2xx page. */
+  async fetch(url: string, options: FetchOptions = {}): Promise<FetchedPage> {
+    const timeoutMs = options.timeoutMs ?? this.timeoutMs;
+    const timeout = AbortSignal.timeout(timeoutMs);
+    const signal = options.signal ? AbortSignal.any([options.signal, timeout]) : timeout;
+    let current = assertHttpUrl(url);
+    for (let hop = 0; ; hop++) {
+      const res = await this.#send(current, options, timeoutMs, signal);
+      if (REDIRECTS.has(res.statusCode) && res.headers.location) {
+        await res.body.dump().catch(() => undefined);
+        if (hop >= this.maxRedirects) {
+          throw new ScrapeError(
+            'ERR_SCRAPE_REDIRECTS',
+            `more than ${this.maxRedirects} redirects starting at ${url}`,
+            { url },
+          );
+        }
+        const next = assertHttpUrl(String(res.headers.location), current.href);
+        const refusal = this.#checkRedirect?.(next);
+        if (refusal)
+          throw new ScrapeError(
+            refusal.code,
+            `${url} redirects to ${next.href}: ${refusal.reason}`,
+            { url },
+          );
+        current = next;
+        continue;
+      }
+      const contentType = String(res.headers['content-type'] ?? '');
+      if (res.statusCode < 200 || res.statusCode > 299) {
+        await res.body.dump().catch(() => undefined);
+        throw new ScrapeError('ERR_SCRAPE_HTTP', `HTTP ${res.statusCode} for ${current.href}`, {
+          url,
+          status: res.statusCode,
+          retryAfterMs: parseRetryAfter(res.headers['retry-after']),
+        });
+      }
+      if (options.accept && !options.accept(contentType)) {
+        discard(res);
+        throw new ScrapeError(
+          'ERR_SCRAPE_NOT_HTML',
+          `${current.href} is ${contentType || 'of no stated type'}, not a page`,
+          { url },
+        );
+      }
+      const body = await this.#readBody(res, current.href, signal, timeoutMs);
+      return {
+        url,
+        finalUrl: current.href,
+        status: res.statusCode,
+        contentType,
+        text: decodeBody(body, contentType),
+        bytes: body.length,
+      };
+    }
+  }
+
+  async #send(url: URL, options: FetchOptions, timeoutMs: number, signal: AbortSignal) {
+    try {
+      return await request(url, {
+        method: 'GET',
+        dispatcher: this.#dispatcher,
+        headers: {
+          'user-agent': this.userAgent,
+          accept: 'text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8',
+          ...options.headers,
+        },
+        headersTimeout: timeoutMs,
+        bodyTimeout: timeoutMs,
+        signal,
+      });
+    } catch (error) {
+      throw this.#networkError(error, url.href, timeoutMs);
+    }
+  }
+
+  async #readBody(
+    res: Dispatcher.ResponseData,
+    url: string,
+    signal: AbortSignal,
+    timeoutMs: number,
+  ): Promise<Buffer> {
+    const declared = Number(res.headers['content-length'] ?? Number.NaN);
+    if (declared > this.maxBytes) {
+      discard(res);
+      throw new ScrapeError(
+        'ERR_SCRAPE_TOO_LARGE',
+        `${url} is ${declared} bytes, over the ${this.maxBytes}-byte limit (raise maxBytes)`,
+        { url },
+      );
+    }
+    const chunks: Buffer[] = [];
+    let size = 0;
+    try {
+      for await (const chunk of res.body) {
+        size += (chunk as Buffer).length;
+        if (size > this.maxBytes) {
+          discard(res);
+          throw new ScrapeError(
+            'ERR_SCRAPE_TOO_LARGE',
+            `${url} is over the ${this.maxBytes}-byte limit (raise maxBytes)`,
+            { url },
+          );
+        }
+        chunks.push(chunk as Buffer);
+      }
+    } catch (error) {
+      if (error instanceof ScrapeError) throw error;
+      throw this.#networkError(signal.aborted ? signal.reason : error, url, timeoutMs);
+    }
+    return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size);
+  }
+
+  #networkError(error: unknown, url: string, timeoutMs: number): ScrapeError {
+    const name = (error as { name?: string })?.name;
+    if (
+      name === 'TimeoutError' ||
+      error instanceof undiciErrors.HeadersTimeoutError ||
+      error instanceof undiciErrors.BodyTimeoutError
+    ) {
+      return new ScrapeError('ERR_SCRAPE_TIMEOUT', `${url} did not answer within ${timeoutMs} ms`, {
+        url,
+        cause: error,
+      });
+    }
+    const message = (error as Error)?.message ?? String(error);
+    return new ScrapeError('ERR_SCRAPE_NETWORK', `${url}: ${message}`, { url, cause: error });
+  }
+
+  /** Closes the keep-alive connections (only those of the fetcher's own agent). */
+  async close(): Promise<void> {
+    if (this.#ownsDispatcher) await this.#dispatcher.close();
+  }
+}

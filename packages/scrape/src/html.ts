@@ -1,0 +1,75 @@
+import { type CheerioAPI, load } from 'cheerio/slim';
+
+export type { CheerioAPI };
+
+/**
+ * Parses HTML with cheerio on htmlparser2 (about 1.4x faster than the parse5 default and
+ * forgiving of broken markup).
+ */
+export function parseHtml(html: string): CheerioAPI {
+  return load(html);
+}
+
+/** Resolves `href` against `base`, dropping the fragment; `null` for junk or non-http(s) links. */
+export function resolveHref(href: string | undefined, base: string): string | null {
+  if (!href) return null;
+  const trimmed = href.trim();
+  if (!trimmed || trimmed.startsWith('#') || /^(?:javascript|mailto|tel|data):/i.test(trimmed))
+    return null;
+  try {
+    const url = new URL(trimmed, base);
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') return null;
+    url.hash = '';
+    return url.href;
+  } catch {
+    return null;
+  }
+}
+
+/** The `<base href>` of a document if it has one, else `url`. */
+export function documentBase($: CheerioAPI, url: string): string {
+  const href = $('base[href]').first().attr('href');
+  return (href && resolveHref(href, url)) || url;
+}
+
+/** A JSON-LD object, loosely typed. */
+export type JsonLd = Record<string, unknown>;
+
+const ARTICLE_TYPES =
+  /^(?:Article|BlogPosting|NewsArticle|TechArticle|Posting|SocialMediaPosting|Report|ScholarlyArticle)$/;
+
+/** The first JSON-LD Article/BlogPosting object on the page (looking inside `@graph` and arrays). */
+export function jsonLdArticle($: CheerioAPI): JsonLd | null {
+  for (const el of $('script[type="application/ld+json"]').toArray()) {
+    let data: unknown;
+    try {
+      data = JSON.parse($(el).text());
+    } catch {
+      continue; // broken JSON-LD is common; other sources remain
+    }
+    const stack: unknown[] = [data];
+    while (stack.length) {
+      const item = stack.shift();
+      if (Array.isArray(item)) stack.push(...item);
+      else if (item && typeof item === 'object') {
+        const obj = item as JsonLd;
+        const type = obj['@type'];
+        const types = Array.isArray(type) ? type : [type];
+        if (types.some((t) => typeof t === 'string' && ARTICLE_TYPES.test(t))) return obj;
+        if (obj['@graph']) stack.push(obj['@graph']);
+      }
+    }
+  }
+  return null;
+}
+
+/** Names from a JSON-LD `author` value: a string, a Person, or a list of them. */
+export function jsonLdNames(value: unknown): string[] {
+  if (typeof value === 'string') return [value];
+  if (Array.isArray(value)) return value.flatMap(jsonLdNames);
+  if (value && typeof value === 'object') {
+    const name = (value as JsonLd).name;
+    return typeof name === 'string' ? [name] : [];
+  }
+  return [];
+}

@@ -1,0 +1,149 @@
+import {
+  closeSync,
+  existsSync,
+  fsyncSync,
+  openSync,
+  readFileSync,
+  truncateSync,
+  writeSync,
+} from 'node:fs';
+import { ScrapeError } from './errors.js';
+import type { Post, Preview } from './types.js';
+
+/** The role of a queued URL: an index page, a post linked from one, or a post only a feed or sitemap listed. */
+export type PageRole = 'index' | 'post' | 'late';
+
+/** One line of the journal. */
+export type JournalRecord =
+  | { k: 'start'; url: string; v: 1 }
+  | { k: 'queue'; url: string; role: PageRole; preview?: Preview; speculative?: boolean }
+  | { k: 'done'; url: string }
+  | { k: 'post'; post: Post }
+  | { k: 'end' };
+
+/** What a journal says about an earlier run, for resuming it. */
+export interface JournalState {
+  startUrl: string;
+  /** Every URL queued, with its role and preview, in order. */
+  queued: Map<string, { role: PageRole; preview?: Preview; speculative?: boolean }>;
+  /** URLs finished (fetched and processed, or failed for good). */
+  done: Set<string>;
+  /** Posts already yielded, by canonical URL. */
+  posts: Map<string, Post>;
+  /** Whether the run reached its end. */
+  complete: boolean;
+}
+
+/**
+ * Reads a journal, dropping a torn last line (a crash mid-write) by truncating the file to the
+ * last complete line, so new records append cleanly.
+ */
+export function readJournal(path: string): JournalState | null {
+  if (!existsSync(path)) return null;
+  const text = readFileSync(path, 'utf8');
+  const end = text.lastIndexOf('\n') + 1;
+  if (end < text.length) truncateSync(path, Buffer.byteLength(text.slice(0, end)));
+  const state: JournalState = {
+    startUrl: '',
+    queued: new Map(),
+    done: new Set(),
+    posts: new Map(),
+    complete: false,
+  };
+  let lineNo = 0;
+  for (const line of text.slice(0, end).split('\n')) {
+    lineNo++;
+    if (!line) continue;
+    let rec: JournalRecord;
+    try {
+      rec = JSON.parse(line) as JournalRecord;
+    } catch {
+      throw new ScrapeError(
+        'ERR_SCRAPE_JOURNAL',
+        `journal ${path} line ${lineNo} is not JSON; it was not written by forage scrape (delete it to start over)`,
+      );
+    }
+    switch (rec.k) {
+      case 'start':
+        state.startUrl = rec.url;
+        break;
+      case 'queue': {
+        const entry: { role: PageRole; preview?: Preview; speculative?: boolean } = {
+          role: rec.role,
+        };
+        if (rec.preview) entry.preview = rec.preview;
+        if (rec.speculative) entry.speculative = true;
+        state.queued.set(rec.url, entry);
+        break;
+      }
+      case 'done':
+        state.done.add(rec.url);
+        break;
+      case 'post':
+        state.posts.set(rec.post.url, rec.post);
+        break;
+      case 'end':
+        state.complete = true;
+        break;
+    }
+  }
+  if (!state.startUrl) {
+    throw new ScrapeError(
+      'ERR_SCRAPE_JOURNAL',
+      `journal ${path} has no start record; delete it to start over`,
+    );
+  }
+  return state;
+}
+
+/**
+ * Appends journal records in batches: records written in one tick go out in one `write`, so a
+ * crawl of 5,000 pages costs a few thousand small appends, not one file per request. A crash
+ * loses at most the last tick's records, which only means re-fetching those pages.
+ */
+export class JournalWriter {
+  readonly path: string;
+  #fd: number | null;
+  #buffer: string[] = [];
+  #scheduled = false;
+
+  constructor(path: string) {
+    this.path = path;
+    try {
+      this.#fd = openSync(path, 'a');
+    } catch (error) {
+      throw new ScrapeError(
+        'ERR_SCRAPE_JOURNAL',
+        `cannot open journal ${path}: ${(error as Error).message}`,
+        { cause: error },
+      );
+    }
+  }
+
+  write(record: JournalRecord): void {
+    this.#buffer.push(JSON.stringify(record));
+    if (!this.#scheduled) {
+      this.#scheduled = true;
+      setImmediate(() => this.flush());
+    }
+  }
+
+  /** Writes out everything buffered. */
+  flush(): void {
+    this.#scheduled = false;
+    if (this.#fd === null || this.#buffer.length === 0) return;
+    const chunk = `${this.#buffer.join('\n')}\n`;
+    this.#buffer = [];
+    writeSync(this.#fd, chunk);
+  }
+
+  /** Flushes, syncs to disk and closes. */
+  close(): void {
+    this.flush();
+    if (this.#fd !== null) {
+      fsyncSync(this.#fd);
+      closeSync(this.#fd);
+      this.#fd = null;
+    }
+  }
+}

@@ -1,0 +1,624 @@
+import type { Dispatcher } from 'undici';
+import { Channel } from './channel.js';
+import { ScrapeError } from './errors.js';
+import { type FeedEntry, looksLikeFeed, parseFeed, parseSitemap } from './feeds.js';
+import { assertHttpUrl, type FetchedPage, Fetcher } from './fetcher.js';
+import { HostPool } from './host-pool.js';
+import { documentBase, parseHtml, resolveHref } from './html.js';
+import { readIndexEntries, TRIED_DESCRIPTION } from './index-page.js';
+import { type JournalState, JournalWriter, type PageRole, readJournal } from './journal.js';
+import { type Pagination, readPagination } from './pagination.js';
+import { extractPost } from './post-page.js';
+import { DEFAULT_RETRY, isSlowDown, type RetryPolicy, retryDelay } from './retry.js';
+import { Robots } from './robots.js';
+import { type Selectors, validateSelectors } from './selectors.js';
+import { Site, urlShape } from './site.js';
+import type { Post, Preview, ScrapeStats } from './types.js';
+
+/** Options for {@link scrapeBlog}. All are optional. */
+export interface ScrapeOptions {
+  /** Most index and post pages to fetch in this run. Default: no limit. */
+  maxPages?: number;
+  /** Requests in flight per host. Default 8. */
+  concurrency?: number;
+  /** Minimum milliseconds between request starts per host. Default 0 (robots.txt `Crawl-delay` raises it). */
+  delayMs?: number;
+  /** Timeout of each request, headers and body, in milliseconds. Default 30,000. */
+  timeoutMs?: number;
+  /** Largest response accepted, bytes. Default 10 MiB. */
+  maxBytes?: number;
+  /** Redirects followed per request. Default 10 (the most allowed). */
+  maxRedirects?: number;
+  /** Honour robots.txt. Default true. */
+  robots?: boolean;
+  /** User-Agent header. Default names Forage and its version. */
+  userAgent?: string;
+  /** CSS selectors that override detection. */
+  selectors?: Selectors;
+  /** Hosts besides the start URL's (and its `www.` twin) that may be fetched. */
+  allowHosts?: string[];
+  /** Path of an append-only journal; when it exists, the scrape resumes from it. */
+  journal?: string;
+  /** Read the RSS/Atom feed and sitemap to find posts and fetch index pages in parallel. Default true. */
+  useFeeds?: boolean;
+  /** Retry policy for 429/503 (with `Retry-After`), other 5xx and network errors. */
+  retry?: Partial<RetryPolicy>;
+  /** Stops the scrape: the iteration ends after the posts already extracted, and the journal is kept. */
+  signal?: AbortSignal;
+  /** Undici dispatcher to send requests through (tests, proxies). */
+  dispatcher?: Dispatcher;
+}
+
+/** A running scrape: iterate it for posts; `stats` is kept current and final once iteration ends. */
+export interface ScrapeRun extends AsyncIterable<Post> {
+  readonly stats: ScrapeStats & {
+    /** True when every page was visited: not stopped, not cut by `maxPages`. */
+    complete: boolean;
+    /** How posts were found on index pages ("Hugo beautifulhugo", "selectors", ...). */
+    strategy: string | null;
+  };
+}
+
+const PRIORITY: Record<PageRole, number> = { index: 10, post: 0, late: 0 };
+const acceptPage = (type: string) => type === '' || /html|xml/i.test(type);
+
+interface QueueInfo {
+  role: PageRole;
+  preview?: Preview | undefined;
+  speculative?: boolean | undefined;
+}
+
+/**
+ * Scrapes every post of a blog. Give it the blog's front page (or any index page); it finds the
+ * post list, follows pagination (in parallel when the page count or a feed/sitemap tells how
+ * many pages there are), fetches each post and yields it as soon as it is extracted.
+ *
+ * ```ts
+ * const run = scrapeBlog('https://example.com/', { concurrency: 8 });
+ * for await (const post of run) console.log(post.date, post.title);
+ * console.log(run.stats);
+ * ```
+ *
+ * Bad options throw a {@link ScrapeError} at once; a site where no posts are found makes the
+ * iteration throw `ERR_SCRAPE_NOTHING_FOUND` naming what was tried.
+ */
+export function scrapeBlog(url: string, options: ScrapeOptions = {}): ScrapeRun {
+  const crawl = new Crawl(url, options);
+  return {
+    stats: crawl.stats,
+    [Symbol.asyncIterator]() {
+      crawl.begin();
+      return {
+        next: () => crawl.channel.next(),
+        return: async () => {
+          crawl.stop(true);
+          await crawl.finished;
+          return { value: undefined, done: true };
+        },
+      };
+    },
+  };
+}
+
+function positiveInt(name: string, value: number | undefined, min: number): number | undefined {
+  if (value === undefined) return undefined;
+  if (!Number.isInteger(value) || value < min) {
+    throw new ScrapeError(
+      'ERR_SCRAPE_BAD_OPTION',
+      `${name} must be a whole number >= ${min}, got ${value}`,
+    );
+  }
+  return value;
+}
+
+class Crawl {
+  readonly start: URL;
+  readonly options: ScrapeOptions;
+  readonly selectors: Selectors;
+  readonly site: Site;
+  readonly fetcher: Fetcher;
+  readonly pool: HostPool;
+  readonly retry: RetryPolicy;
+  readonly channel = new Channel<Post>(64);
+  readonly stats: ScrapeRun['stats'] = {
+    pages: 0,
+    indexPages: 0,
+    posts: 0,
+    errors: 0,
+    skipped: {},
+    retries: 0,
+    resumed: 0,
+    elapsedMs: 0,
+    errorSamples: [],
+    complete: false,
+    strategy: null,
+  };
+  finished: Promise<void> = Promise.resolve();
+
+  readonly #queued = new Map<string, QueueInfo>();
+  readonly #done = new Set<string>();
+  readonly #posts = new Set<string>();
+  readonly #robots = new Map<string, Promise<Robots>>();
+  readonly #robotsReady = new Map<string, Robots>();
+  readonly #feed = new Map<string, FeedEntry>();
+  readonly #sitemapUrls = new Set<string>();
+  readonly #shapes = new Set<string>();
+  #journal: JournalWriter | null = null;
+  readonly #abort = new AbortController();
+  #budget: number;
+  #cut = false;
+  #stopped = false;
+  #started = false;
+  #outstanding = 0;
+  #idle: (() => void)[] = [];
+  #perPage = 0;
+  #pagination: Pagination | null = null;
+  #fannedOut = false;
+  #startError: string | null = null;
+  #postLinks = 0;
+  #t0 = 0;
+
+  constructor(url: string, options: ScrapeOptions) {
+    this.start = assertHttpUrl(url);
+    this.start.hash = '';
+    this.options = options;
+    this.#budget = positiveInt('maxPages', options.maxPages, 1) ?? Number.POSITIVE_INFINITY;
+    const concurrency = positiveInt('concurrency', options.concurrency, 1) ?? 8;
+    const delayMs = positiveInt('delayMs', options.delayMs, 0) ?? 0;
+    positiveInt('timeoutMs', options.timeoutMs, 1);
+    const maxRedirects = positiveInt('maxRedirects', options.maxRedirects, 0) ?? 10;
+    if (maxRedirects > 10)
+      throw new ScrapeError(
+        'ERR_SCRAPE_BAD_OPTION',
+        `maxRedirects must be at most 10, got ${maxRedirects}`,
+      );
+    this.selectors = options.selectors
+      ? validateSelectors(options.selectors, 'options.selectors')
+      : {};
+    this.site = new Site(this.start, options.allowHosts);
+    this.retry = { ...DEFAULT_RETRY, ...options.retry };
+    this.pool = new HostPool({ concurrency, delayMs });
+    this.fetcher = new Fetcher({
+      userAgent: options.userAgent,
+      timeoutMs: options.timeoutMs,
+      maxBytes: options.maxBytes,
+      maxRedirects,
+      connections: concurrency,
+      dispatcher: options.dispatcher,
+      checkRedirect: (target) => {
+        if (!this.site.has(target))
+          return { code: 'ERR_SCRAPE_OFF_SITE', reason: 'another site (allow it with allowHosts)' };
+        const robots = this.#robotsReady.get(target.origin);
+        if (robots && !robots.allows(target))
+          return { code: 'ERR_SCRAPE_ROBOTS', reason: 'disallowed by robots.txt' };
+        return null;
+      },
+    });
+  }
+
+  begin(): void {
+    if (this.#started) return;
+    this.#started = true;
+    this.#t0 = performance.now();
+    this.options.signal?.addEventListener('abort', () => this.stop(false), { once: true });
+    this.finished = this.#run().then(
+      () => this.channel.close(),
+      (error) => this.channel.close(error),
+    );
+  }
+
+  /**
+   * Stops fetching. With `dropOutput` (the consumer left the loop) nothing more is delivered;
+   * otherwise posts already extracted are still delivered and the iteration then ends.
+   */
+  stop(dropOutput: boolean): void {
+    this.#stopped = true;
+    this.#abort.abort();
+    if (dropOutput) this.channel.close();
+  }
+
+  async #run(): Promise<void> {
+    try {
+      const resumed = this.options.journal ? this.#resume(this.options.journal) : null;
+      if (resumed?.complete) {
+        this.stats.complete = true;
+        return;
+      }
+      if (this.options.signal?.aborted) return;
+      await this.#robotsFor(this.start.origin);
+      if (this.options.useFeeds !== false) this.#track(this.#discoverSitemaps());
+      if (resumed) {
+        for (const [url, info] of resumed.queued)
+          if (!resumed.done.has(url)) this.#schedule(url, info);
+      } else {
+        this.#enqueue(this.start.href, 'index');
+      }
+      await this.#whenIdle();
+      // Posts that a feed or sitemap lists but no index page linked to.
+      for (const url of this.#latePosts()) this.#enqueue(url, 'late', this.#feedPreview(url));
+      await this.#whenIdle();
+      this.stats.complete = !this.#stopped && !this.#cut;
+      if (this.stats.complete) this.#journal?.write({ k: 'end' });
+      this.#checkSomethingFound();
+    } finally {
+      this.stats.elapsedMs = Math.round(performance.now() - this.#t0);
+      this.#journal?.close();
+      await this.fetcher.close();
+    }
+  }
+
+  #resume(path: string): JournalState | null {
+    const state = readJournal(path);
+    if (state && state.startUrl !== this.start.href) {
+      throw new ScrapeError(
+        'ERR_SCRAPE_JOURNAL',
+        `journal ${path} belongs to a scrape of ${state.startUrl}, not ${this.start.href}; use another output file or delete the journal`,
+      );
+    }
+    this.#journal = new JournalWriter(path);
+    if (!state) {
+      this.#journal.write({ k: 'start', url: this.start.href, v: 1 });
+      return null;
+    }
+    for (const [url, info] of state.queued) {
+      this.#queued.set(url, info);
+      if (info.role === 'post') this.#shapes.add(urlShape(url));
+    }
+    for (const url of state.done) this.#done.add(url);
+    for (const key of state.posts.keys()) this.#posts.add(key);
+    this.stats.resumed = state.posts.size;
+    this.#fannedOut = true; // index pages found last time are already in the queue
+    return state;
+  }
+
+  #checkSomethingFound(): void {
+    if (this.#posts.size > 0 || this.#stopped) return;
+    if (this.#startError) {
+      throw new ScrapeError(
+        'ERR_SCRAPE_NOTHING_FOUND',
+        `no posts: the start page ${this.start.href} could not be read (${this.#startError})`,
+        { url: this.start.href },
+      );
+    }
+    if (this.#postLinks > 0) {
+      const first = this.stats.errorSamples[0];
+      throw new ScrapeError(
+        'ERR_SCRAPE_NOTHING_FOUND',
+        `found ${this.#postLinks} post links on ${this.start.href} but no post page could be read${first ? ` (first failure: ${first.url}: ${first.reason})` : ''}`,
+        { url: this.start.href },
+      );
+    }
+    throw new ScrapeError(
+      'ERR_SCRAPE_NOTHING_FOUND',
+      `no posts found on ${this.start.href}. Tried: ${TRIED_DESCRIPTION}; and ${this.options.useFeeds === false ? 'no feed or sitemap (turned off)' : 'no RSS/Atom feed or sitemap.xml listing posts'}. Give CSS selectors (--selectors FILE, e.g. {"index": {"post": "div.story", "link": "a"}}) to say where posts are.`,
+      { url: this.start.href },
+    );
+  }
+
+  // ---- the frontier ----------------------------------------------------------------------
+
+  #enqueue(url: string, role: PageRole, preview?: Preview, speculative?: boolean): void {
+    if (this.#queued.has(url)) return;
+    if (!this.site.has(url)) {
+      this.#skip('off-site');
+      return;
+    }
+    const info: QueueInfo = { role, preview, speculative };
+    this.#queued.set(url, info);
+    if (role === 'post') this.#postLinks++;
+    const rec: {
+      k: 'queue';
+      url: string;
+      role: PageRole;
+      preview?: Preview;
+      speculative?: boolean;
+    } = { k: 'queue', url, role };
+    if (preview) rec.preview = preview;
+    if (speculative) rec.speculative = true;
+    this.#journal?.write(rec);
+    this.#schedule(url, info);
+  }
+
+  #schedule(url: string, info: QueueInfo): void {
+    if (this.#stopped) return;
+    if (this.#budget <= 0) {
+      this.#cut = true;
+      this.#skip('max-pages');
+      return;
+    }
+    this.#budget--;
+    this.#track(this.#process(url, info));
+  }
+
+  #track(task: Promise<void>): void {
+    this.#outstanding++;
+    task
+      .catch((error) => this.#fail('(internal)', error))
+      .finally(() => {
+        if (--this.#outstanding === 0) for (const resolve of this.#idle.splice(0)) resolve();
+      });
+  }
+
+  #whenIdle(): Promise<void> {
+    return this.#outstanding === 0
+      ? Promise.resolve()
+      : new Promise((resolve) => this.#idle.push(resolve));
+  }
+
+  #skip(reason: string): void {
+    this.stats.skipped[reason] = (this.stats.skipped[reason] ?? 0) + 1;
+  }
+
+  #fail(url: string, error: unknown): void {
+    this.stats.errors++;
+    if (this.stats.errorSamples.length < 10) {
+      this.stats.errorSamples.push({ url, reason: (error as Error)?.message ?? String(error) });
+    }
+  }
+
+  #markDone(url: string): void {
+    this.#done.add(url);
+    this.#journal?.write({ k: 'done', url });
+  }
+
+  // ---- fetching --------------------------------------------------------------------------
+
+  async #fetch(
+    url: string,
+    priority: number,
+    accept: (type: string) => boolean = acceptPage,
+  ): Promise<FetchedPage> {
+    const host = new URL(url).host;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await this.pool.run(
+          host,
+          () => this.fetcher.fetch(url, { accept, signal: this.#abort.signal }),
+          priority,
+        );
+      } catch (error) {
+        const wait = this.#stopped ? null : retryDelay(error, attempt, this.retry);
+        if (wait === null) throw error;
+        this.stats.retries++;
+        if (isSlowDown(error)) this.pool.pause(host, wait);
+        else await new Promise((r) => setTimeout(r, wait));
+      }
+    }
+  }
+
+  #robotsFor(origin: string): Promise<Robots> {
+    if (this.options.robots === false) return Promise.resolve(Robots.allowAll());
+    let p = this.#robots.get(origin);
+    if (!p) {
+      p = this.#loadRobots(origin).then((r) => {
+        this.#robotsReady.set(origin, r);
+        const delay = r.crawlDelayMs;
+        if (delay !== undefined && delay > this.pool.delayMs)
+          this.pool.delayMs = Math.min(delay, 60_000);
+        return r;
+      });
+      this.#robots.set(origin, p);
+    }
+    return p;
+  }
+
+  async #loadRobots(origin: string): Promise<Robots> {
+    try {
+      const page = await this.#fetch(`${origin}/robots.txt`, 20, () => true);
+      this.stats.pages++;
+      return Robots.parse(page.text, 'forage');
+    } catch (error) {
+      if (error instanceof ScrapeError && error.status !== undefined && error.status >= 500) {
+        this.#fail(
+          `${origin}/robots.txt`,
+          new Error(
+            `robots.txt answered ${error.status}; RFC 9309 says to treat the whole site as disallowed (pass --no-robots / robots: false to override)`,
+          ),
+        );
+        return Robots.disallowAll();
+      }
+      return Robots.allowAll(); // missing (4xx) or unreachable: the page fetches will say why
+    }
+  }
+
+  // ---- pages -----------------------------------------------------------------------------
+
+  async #process(url: string, info: QueueInfo): Promise<void> {
+    const robots = await this.#robotsFor(new URL(url).origin);
+    if (this.#stopped) return;
+    if (!robots.allows(url)) {
+      this.#skip('robots');
+      this.#markDone(url);
+      return;
+    }
+    let page: FetchedPage;
+    try {
+      page = await this.#fetch(url, PRIORITY[info.role]);
+    } catch (error) {
+      if (this.#stopped) return;
+      this.#fetchFailed(url, info, error);
+      this.#markDone(url);
+      return;
+    }
+    if (this.#stopped) return;
+    this.stats.pages++;
+    try {
+      if (info.role === 'index') this.#indexPage(page);
+      else await this.#postPage(page, info);
+    } catch (error) {
+      this.#fail(url, error);
+    }
+    if (!this.#stopped) this.#markDone(url);
+  }
+
+  #fetchFailed(url: string, info: QueueInfo, error: unknown): void {
+    const code = error instanceof ScrapeError ? error.code : undefined;
+    if (info.speculative && error instanceof ScrapeError && error.status === 404)
+      this.#skip('past-last-page');
+    else if (code === 'ERR_SCRAPE_NOT_HTML') this.#skip('not-html');
+    else if (code === 'ERR_SCRAPE_OFF_SITE') this.#skip('off-site');
+    else if (code === 'ERR_SCRAPE_ROBOTS') this.#skip('robots');
+    else this.#fail(url, error);
+    if (url === this.start.href) this.#startError = (error as Error).message;
+  }
+
+  #indexPage(page: FetchedPage): void {
+    const isStart = page.url === this.start.href;
+    if (looksLikeFeed(page.text)) {
+      for (const entry of parseFeed(page.text, page.finalUrl)) this.#addFeedEntry(entry, true);
+      return;
+    }
+    this.stats.indexPages++;
+    const $ = parseHtml(page.text);
+    const base = documentBase($, page.finalUrl);
+    const { entries, strategy } = readIndexEntries($, base, this.selectors.index);
+    if (isStart) {
+      this.stats.strategy = strategy;
+      this.#perPage = entries.length;
+      for (const e of entries) if (this.site.has(e.url)) this.#shapes.add(urlShape(e.url));
+      if (this.options.useFeeds !== false) {
+        const feed = $('link[rel~="alternate"][type*="rss"], link[rel~="alternate"][type*="atom"]')
+          .first()
+          .attr('href');
+        const feedUrl = resolveHref(feed, base);
+        if (feedUrl && this.site.has(feedUrl)) this.#track(this.#discoverFeed(feedUrl));
+      }
+    }
+    for (const e of entries) this.#enqueue(e.url, 'post', e.preview);
+    const pagination = readPagination($, page.url, base, this.selectors.index?.next);
+    if (pagination.next) this.#enqueue(pagination.next, 'index');
+    if (isStart) this.#pagination = pagination;
+    else if (pagination.last && this.#pagination && !this.#pagination.last)
+      this.#pagination.last = pagination.last;
+    this.#fanOut();
+  }
+
+  async #postPage(page: FetchedPage, info: QueueInfo): Promise<void> {
+    if (looksLikeFeed(page.text)) {
+      this.#skip('not-html');
+      return;
+    }
+    const $ = parseHtml(page.text);
+    const feed = this.#feedPreview(page.url);
+    const preview = feed || info.preview ? { ...feed, ...info.preview } : undefined;
+    const post = extractPost($, page.finalUrl, {
+      preview,
+      selectors: this.selectors.post,
+      sameSite: (u) => this.site.has(u),
+    });
+    if (!post?.text) {
+      this.#skip('empty');
+      return;
+    }
+    if (info.role === 'late' && !post.date) {
+      this.#skip('not-a-post');
+      return;
+    }
+    if (this.#stopped) return;
+    if (this.#posts.has(post.url)) {
+      this.#skip('duplicate');
+      return;
+    }
+    this.#posts.add(post.url);
+    this.stats.posts++;
+    this.#journal?.write({ k: 'post', post });
+    await this.channel.push(post);
+  }
+
+  // ---- feeds, sitemaps and fan-out ----------------------------------------------------------
+
+  /** Fetches index pages 2..N in parallel once the page count is known or can be estimated. */
+  #fanOut(): void {
+    const p = this.#pagination;
+    if (this.#fannedOut || !p?.pageUrl) return;
+    let last = p.last;
+    let speculative = false;
+    if (!last) {
+      const expected = this.#expectedPosts();
+      if (!expected || !this.#perPage) return;
+      last = Math.ceil(expected / this.#perPage);
+      speculative = true;
+    }
+    this.#fannedOut = true;
+    for (let n = p.current + 2; n <= Math.min(last, p.current + 100_000); n++) {
+      this.#enqueue(p.pageUrl(n), 'index', undefined, speculative);
+    }
+  }
+
+  #expectedPosts(): number {
+    if (!this.#shapes.size) return this.#feed.size;
+    let n = 0;
+    for (const url of this.#sitemapUrls) if (this.#shapes.has(urlShape(url))) n++;
+    return Math.max(n, this.#feed.size);
+  }
+
+  #latePosts(): string[] {
+    const out: string[] = [];
+    for (const url of this.#feed.keys()) if (!this.#queued.has(url)) out.push(url);
+    if (this.#shapes.size) {
+      for (const url of this.#sitemapUrls) {
+        if (!this.#queued.has(url) && !this.#feed.has(url) && this.#shapes.has(urlShape(url)))
+          out.push(url);
+      }
+    }
+    return out.filter((u) => this.site.has(u));
+  }
+
+  #feedPreview(url: string): Preview | undefined {
+    const e = this.#feed.get(url);
+    if (!e) return undefined;
+    const p: Preview = {};
+    if (e.title) p.title = e.title;
+    if (e.summary) p.summary = e.summary;
+    if (e.date) p.date = e.date;
+    return p;
+  }
+
+  #addFeedEntry(entry: FeedEntry, enqueue: boolean): void {
+    if (!this.site.has(entry.url)) return;
+    this.#feed.set(entry.url, entry);
+    if (enqueue) this.#enqueue(entry.url, 'post', this.#feedPreview(entry.url));
+  }
+
+  async #discoverFeed(url: string): Promise<void> {
+    const robots = await this.#robotsFor(new URL(url).origin);
+    if (!robots.allows(url)) return;
+    try {
+      const page = await this.#fetch(url, 5);
+      this.stats.pages++;
+      if (!looksLikeFeed(page.text)) return;
+      for (const entry of parseFeed(page.text, page.finalUrl)) this.#addFeedEntry(entry, false);
+      this.#fanOut();
+    } catch {
+      this.#skip('feed-unavailable');
+    }
+  }
+
+  async #discoverSitemaps(): Promise<void> {
+    const robots = await this.#robotsFor(this.start.origin);
+    const listed = robots.sitemaps.filter((u) => this.site.has(u));
+    let pending = listed.length ? listed : [`${this.start.origin}/sitemap.xml`];
+    for (let round = 0; round < 3 && pending.length; round++) {
+      const next: string[] = [];
+      await Promise.all(
+        pending.slice(0, 50).map(async (url) => {
+          if (!robots.allows(url)) return;
+          try {
+            const page = await this.#fetch(url, 5);
+            this.stats.pages++;
+            const found = parseSitemap(page.text, page.finalUrl);
+            for (const u of found.urls) if (this.site.has(u)) this.#sitemapUrls.add(u);
+            // In a sitemap index, post sitemaps (Ghost, WordPress, Yoast name them so) come first.
+            const children = found.sitemaps.filter((u) => this.site.has(u));
+            const posts = children.filter((u) => /post/i.test(u));
+            next.push(...(posts.length ? posts : children));
+          } catch {
+            this.#skip('sitemap-unavailable');
+          }
+        }),
+      );
+      pending = next;
+    }
+    this.#fanOut();
+  }
+}

@@ -1,0 +1,42 @@
+/**
+ * What "the site" is: the host the scrape started on (with or without `www.`, over http or
+ * https) plus any hosts the caller allows. Everything else is off-site and never fetched.
+ */
+export class Site {
+  readonly #keys: Set<string>;
+
+  constructor(start: URL, allowHosts: readonly string[] = []) {
+    this.#keys = new Set([hostKey(start.hostname, start.port)]);
+    for (const h of allowHosts) {
+      const [name, port = ''] = h.toLowerCase().split(':');
+      this.#keys.add(hostKey(name!, port));
+    }
+  }
+
+  /** Whether `url` belongs to the site. */
+  has(url: string | URL): boolean {
+    let u: URL;
+    try {
+      u = typeof url === 'string' ? new URL(url) : url;
+    } catch {
+      return false;
+    }
+    if (u.protocol !== 'http:' && u.protocol !== 'https:') return false;
+    return this.#keys.has(hostKey(u.hostname, u.port)) || this.#keys.has(hostKey(u.hostname, '*'));
+  }
+}
+
+function hostKey(hostname: string, port: string): string {
+  return `${hostname.toLowerCase().replace(/^www\./, '')}:${port}`;
+}
+
+/**
+ * The "shape" of a post URL: its directory with digit-only segments generalised, and its depth.
+ * `/post/hello/` and `/post/other/` share a shape; `/tags/go/` does not. Used to tell which
+ * sitemap entries are posts.
+ */
+export function urlShape(url: string): string {
+  const segments = new URL(url).pathname.split('/').filter(Boolean);
+  const dir = segments.slice(0, -1).map((s) => (/^\d+$/.test(s) ? '#' : s));
+  return `${dir.join('/')}|${segments.length}`;
+}

@@ -1,0 +1,182 @@
+import type { AnyNode, Element } from 'domhandler';
+
+/**
+ * Returns a copy of `s` that shares no memory with the string it was cut from. V8 keeps
+ * substrings (and concatenations of them) as views into the parent string, so a title sliced
+ * out of a page would pin the whole page; a round trip through bytes makes a flat, fresh string.
+ */
+export function detach(s: string): string;
+export function detach(s: string | null): string | null;
+export function detach(s: string | null): string | null {
+  if (s === null) return null;
+  // V8 copies short substrings anyway (SlicedString::kMinLength is 13).
+  if (s.length < 13) return s.length === 0 ? '' : `${s}`.normalize();
+  return Buffer.from(s, 'utf8').toString('utf8');
+}
+
+/** Collapses runs of whitespace (including no-break spaces) to one space and trims. */
+export function squash(s: string): string {
+  return s.replace(/\s+/g, ' ').trim();
+}
+
+/** Words in a text: runs of non-space characters. */
+export function countWords(text: string): number {
+  let n = 0;
+  let inWord = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    const space = c === 32 || (c >= 9 && c <= 13) || c === 160 || c === 0x2028 || c === 0x2029;
+    if (!space && !inWord) n++;
+    inWord = !space;
+  }
+  return n;
+}
+
+/** Elements whose text is never part of an article's text. */
+const SKIPPED = new Set([
+  'script',
+  'style',
+  'noscript',
+  'template',
+  'svg',
+  'iframe',
+  'object',
+  'canvas',
+  'nav',
+  'header',
+  'footer',
+  'aside',
+  'form',
+  'button',
+  'select',
+  'textarea',
+  'head',
+  'title',
+  'meta',
+  'link',
+]);
+
+/** Elements that start a new block of text. */
+const BLOCKS = new Set([
+  'address',
+  'article',
+  'blockquote',
+  'dd',
+  'details',
+  'div',
+  'dl',
+  'dt',
+  'figcaption',
+  'figure',
+  'h1',
+  'h2',
+  'h3',
+  'h4',
+  'h5',
+  'h6',
+  'hr',
+  'li',
+  'main',
+  'ol',
+  'p',
+  'pre',
+  'section',
+  'summary',
+  'table',
+  'tbody',
+  'td',
+  'th',
+  'thead',
+  'tr',
+  'ul',
+  'body',
+  'html',
+  'center',
+]);
+
+/** A class or id that marks page furniture rather than content (share bars, comments, ...). */
+const FURNITURE =
+  /(?:^|[\s_-])(?:share|sharing|social|comments?|related|newsletter|subscribe|sidebar|breadcrumbs?|pagination|pager|post-nav|nav-links|author-bio|blog-tags|post-tags|tags-links|tag-links|cat-links|entry-meta|post-meta|entry-footer|byline|sr-only|screen-reader-text|visually-hidden|jp-relatedposts|sharedaddy|disqus)(?:$|[\s_-])/i;
+
+/** Options for {@link blockText}. */
+export interface BlockTextOptions {
+  /** Also drop elements whose class or id looks like page furniture (share bars, comments). */
+  dropFurniture?: boolean;
+  /** Leave out elements for which this returns true (with their text). */
+  skip?: (el: Element) => boolean;
+}
+
+/**
+ * The readable text of `nodes`: one block per paragraph, heading, list item, ... separated by a
+ * blank line, whitespace collapsed inside each block (kept inside `<pre>`), and the text of
+ * navigation, headers, footers, scripts and forms left out.
+ */
+export function blockText(nodes: readonly AnyNode[], options: BlockTextOptions = {}): string {
+  const blocks: string[] = [];
+  let line = '';
+  const flush = () => {
+    const t = line
+      .split('\n')
+      .map((l) => squash(l))
+      .filter(Boolean)
+      .join('\n');
+    if (t) blocks.push(t);
+    line = '';
+  };
+  const walk = (node: AnyNode, pre: boolean): void => {
+    if (node.type === 'text') {
+      const data = (node as unknown as { data: string }).data;
+      line += pre ? data.replace(/\n/g, '\uE000') : data.replace(/\n/g, ' ');
+      return;
+    }
+    if (node.type !== 'tag' && node.type !== 'root') return;
+    if (node.type === 'root') {
+      for (const child of (node as unknown as { children: AnyNode[] }).children) walk(child, pre);
+      return;
+    }
+    const el = node as Element;
+    const name = el.name.toLowerCase();
+    if (SKIPPED.has(name)) return;
+    if (el.attribs.hidden !== undefined || el.attribs['aria-hidden'] === 'true') return;
+    if (options.dropFurniture && FURNITURE.test(`${el.attribs.class ?? ''} ${el.attribs.id ?? ''}`))
+      return;
+    if (options.skip?.(el)) return;
+    if (name === 'br') {
+      line += '\n';
+      return;
+    }
+    const block = BLOCKS.has(name);
+    if (block) flush();
+    const inPre = pre || name === 'pre';
+    for (const child of el.children) walk(child, inPre);
+    if (block) {
+      if (name === 'pre') {
+        const kept = line.replace(/\uE000/g, '\n').replace(/^\n+|\s+$/g, '');
+        if (kept) blocks.push(kept);
+        line = '';
+      } else flush();
+    }
+  };
+  for (const node of nodes) walk(node, false);
+  flush();
+  return blocks.join('\n\n').replace(/\uE000/g, '\n');
+}
+
+/** The text of `nodes` on one line, whitespace collapsed (for titles, names, summaries). */
+export function inlineText(nodes: readonly AnyNode[]): string {
+  let out = '';
+  const walk = (node: AnyNode): void => {
+    if (node.type === 'text') out += (node as unknown as { data: string }).data;
+    else if (node.type === 'tag' || node.type === 'root') {
+      const el = node as Element;
+      if (node.type === 'tag' && SKIPPED_INLINE.has(el.name.toLowerCase())) return;
+      if (node.type === 'tag' && el.name.toLowerCase() === 'br') out += ' ';
+      for (const child of el.children) walk(child);
+      if (node.type === 'tag' && BLOCKS.has(el.name.toLowerCase())) out += ' ';
+    }
+  };
+  for (const node of nodes) walk(node);
+  return squash(out);
+}
+
+const SKIPPED_INLINE = new Set(['script', 'style', 'noscript', 'template', 'svg']);
