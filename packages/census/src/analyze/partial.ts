@@ -1,4 +1,4 @@
-import { addValue, createSketch, mergeSketch, type QuantileSketch } from './sketch.js';
+import { createSketch, mergeSketch, type QuantileSketch } from './sketch.js';
 
 /** How a languages file is laid out: the census's `languages.jsonl` or the 2016 study's file. */
 export type InputFormat = 'census' | 'blog';
@@ -96,56 +96,6 @@ export function addLanguage(p: PartialAggregate, name: string): number {
   return i;
 }
 
-/**
- * Records one repository's languages: `langs[0..k)` are language numbers (distinct), `sizes`
- * their byte counts in the order the file gave them. The primary language is the one with the
- * most bytes (GitHub's and GitHut's definition); on a tie, the first listed wins, which is the
- * order GitHub's API returns.
- */
-export function addRepository(
-  p: PartialAggregate,
-  langs: Int32Array,
-  sizes: Float64Array,
-  k: number,
-  offset: number,
-): void {
-  if (k === 0) {
-    if (p.format === 'blog') p.status.unknown++;
-    else p.status.empty++;
-    return;
-  }
-  p.status.withLanguages++;
-  p.languagesPerRepo[k] = (p.languagesPerRepo[k] ?? 0) + 1;
-  let best = 0;
-  for (let i = 0; i < k; i++) {
-    const l = langs[i] as number;
-    const v = sizes[i] as number;
-    if (v > (sizes[best] as number)) best = i;
-    p.appearances[l]!++;
-    p.bytes[l]! += v;
-    p.totalBytes += v;
-    if (p.firstSeen[l] === -1) p.firstSeen[l] = offset;
-    addValue(p.sketches[l] as QuantileSketch, v);
-  }
-  p.primary[langs[best] as number]!++;
-  if (k > 1) addPairs(p, langs, k);
-}
-
-function addPairs(p: PartialAggregate, langs: Int32Array, k: number): void {
-  const pairs = p.pairs;
-  for (let i = 0; i < k; i++) {
-    const x = langs[i] as number;
-    for (let j = i + 1; j < k; j++) {
-      const y = langs[j] as number;
-      const key = x < y ? x * PAIR_BASE + y : y * PAIR_BASE + x;
-      const n = pairs.get(key);
-      if (n !== undefined) pairs.set(key, n + 1);
-      else if (pairs.size < MAX_PAIRS && x < PAIR_BASE && y < PAIR_BASE) pairs.set(key, 1);
-      else p.pairsTruncated = true;
-    }
-  }
-}
-
 export function noteMalformed(p: PartialAggregate, offset: number, reason: string): void {
   p.malformed++;
   if (p.malformedSamples.length < MAX_SAMPLES) p.malformedSamples.push({ offset, reason });
@@ -215,5 +165,6 @@ export function mergePartials(
     if (part.idMin !== null) noteId(out, part.idMin);
     if (part.idMax !== null) noteId(out, part.idMax);
   }
+  out.languagesPerRepo = Array.from(out.languagesPerRepo, (n) => n ?? 0);
   return out;
 }

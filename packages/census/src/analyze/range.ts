@@ -1,7 +1,6 @@
 import { open } from 'node:fs/promises';
+import { Collector } from './collector.js';
 import {
-  addRepository,
-  createPartial,
   type InputFormat,
   noteId,
   noteMalformed,
@@ -30,16 +29,16 @@ const NEWLINE = 0x0a;
  * Memory is one read buffer plus the aggregate, whatever the range's size.
  */
 export async function aggregateRange(task: RangeTask): Promise<PartialAggregate> {
-  const partial = createPartial(task.format);
-  const scanner = new LanguageScanner(partial);
+  const collector = new Collector(task.format);
+  const scanner = new LanguageScanner(collector);
   const onLine =
     task.format === 'blog'
       ? (buf: Buffer, s: number, e: number, offset: number) =>
-          blogLine(partial, scanner, buf, s, e, offset)
+          blogLine(collector, scanner, buf, s, e, offset)
       : (buf: Buffer, s: number, e: number, offset: number) =>
-          censusLine(partial, scanner, buf, s, e, offset);
+          censusLine(collector, scanner, buf, s, e, offset);
   await forEachLine(task, onLine);
-  return partial;
+  return collector.toPartial();
 }
 
 /** Receives one line as `buf[start, end)` (no newline); `offset` is its position in the file. */
@@ -101,7 +100,7 @@ function isBlank(buf: Buffer, s: number, e: number): boolean {
 }
 
 function blogLine(
-  p: PartialAggregate,
+  c: Collector,
   scanner: LanguageScanner,
   buf: Buffer,
   s: number,
@@ -109,6 +108,7 @@ function blogLine(
   offset: number,
 ): void {
   if (isBlank(buf, s, e)) return;
+  const p = c.partial;
   if (!scanner.scan(buf, s, e)) {
     let value: unknown;
     try {
@@ -122,8 +122,7 @@ function blogLine(
       return;
     }
   }
-  p.records++;
-  addRepository(p, scanner.langs, scanner.sizes, scanner.count, offset);
+  c.addRepository(scanner.langs, scanner.sizes, scanner.count, offset);
 }
 
 /** Loads a parsed languages object into the scanner; false if it is not one. */
@@ -139,7 +138,7 @@ function readLanguages(scanner: LanguageScanner, value: unknown): boolean {
 }
 
 function censusLine(
-  p: PartialAggregate,
+  c: Collector,
   scanner: LanguageScanner,
   buf: Buffer,
   s: number,
@@ -147,6 +146,7 @@ function censusLine(
   offset: number,
 ): void {
   if (isBlank(buf, s, e)) return;
+  const p = c.partial;
   let rec: Record<string, unknown>;
   try {
     const value: unknown = JSON.parse(buf.toString('utf8', s, e));
@@ -175,9 +175,8 @@ function censusLine(
         noteMalformed(p, offset, 'status "empty" but "languages" lists languages');
         return;
       }
-      p.records++;
       noteId(p, rec.id);
-      addRepository(p, scanner.langs, scanner.sizes, scanner.count, offset);
+      c.addRepository(scanner.langs, scanner.sizes, scanner.count, offset);
       return;
     }
     case 'not_found':

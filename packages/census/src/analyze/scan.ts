@@ -1,4 +1,4 @@
-import { addLanguage, type PartialAggregate } from './partial.js';
+import type { Collector } from './collector.js';
 
 /**
  * Reads one languages object (`{"C":123,"Shell":45}`) straight from bytes, without building a
@@ -16,11 +16,15 @@ export class LanguageScanner {
 
   private slots = new Int32Array(1024);
   private keyHash: number[] = [];
-  private keyBytes: Buffer[] = [];
+  /** Key k's raw bytes are arena[keyStart[k], keyStart[k] + keyLength[k]). */
+  private keyStart: number[] = [];
+  private keyLength: number[] = [];
+  private arena = new Uint8Array(4096);
+  private arenaUsed = 0;
   private keyLang: number[] = [];
   private byName = new Map<string, number>();
 
-  constructor(private readonly partial: PartialAggregate) {}
+  constructor(private readonly collector: Collector) {}
 
   /** Resets the per-object state; then call {@link push} or {@link scan}. */
   reset(): void {
@@ -31,7 +35,7 @@ export class LanguageScanner {
   languageOf(name: string): number {
     let i = this.byName.get(name);
     if (i === undefined) {
-      i = addLanguage(this.partial, name);
+      i = this.collector.addLanguage(name);
       this.byName.set(name, i);
     }
     return i;
@@ -121,9 +125,9 @@ export class LanguageScanner {
       if (entry === 0) break;
       const k = entry - 1;
       if (this.keyHash[k] !== h) continue;
-      const bytes = this.keyBytes[k] as Buffer;
-      if (bytes.length === len && buf.compare(bytes, 0, len, s, e) === 0)
+      if (this.keyLength[k] === len && this.sameBytes(buf, s, this.keyStart[k] as number, len)) {
         return this.keyLang[k] as number;
+      }
     }
     let name: string;
     try {
@@ -136,11 +140,31 @@ export class LanguageScanner {
     const lang = this.languageOf(name);
     const k = this.keyHash.length;
     this.keyHash.push(h);
-    this.keyBytes.push(Buffer.from(buf.subarray(s, e)));
+    this.keyStart.push(this.store(buf, s, len));
+    this.keyLength.push(len);
     this.keyLang.push(lang);
     if ((k + 1) * 2 > this.slots.length) this.rehash();
     else this.place(k);
     return lang;
+  }
+
+  /** Keys are short, so a plain loop beats Buffer.compare's per-call cost. */
+  private sameBytes(buf: Buffer, s: number, at: number, len: number): boolean {
+    const arena = this.arena;
+    for (let i = 0; i < len; i++) if (buf[s + i] !== arena[at + i]) return false;
+    return true;
+  }
+
+  private store(buf: Buffer, s: number, len: number): number {
+    if (this.arenaUsed + len > this.arena.length) {
+      const bigger = new Uint8Array(Math.max(this.arena.length * 2, this.arenaUsed + len));
+      bigger.set(this.arena.subarray(0, this.arenaUsed));
+      this.arena = bigger;
+    }
+    const at = this.arenaUsed;
+    this.arena.set(buf.subarray(s, s + len), at);
+    this.arenaUsed += len;
+    return at;
   }
 
   private place(k: number): void {

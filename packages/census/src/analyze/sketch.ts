@@ -29,13 +29,13 @@ export const RELATIVE_ACCURACY = 0.005;
 
 const GAMMA = (1 + RELATIVE_ACCURACY) / (1 - RELATIVE_ACCURACY);
 const LN_GAMMA = Math.log(GAMMA);
-const ZERO_BUCKET = 0x7fffffff;
+export const ZERO_BUCKET = 0x7fffffff;
 
 export function createSketch(): QuantileSketch {
   return { count: 0, exact: [], buckets: null, min: Number.POSITIVE_INFINITY, max: 0 };
 }
 
-function bucketOf(value: number): number {
+export function bucketOf(value: number): number {
   return value <= 0 ? ZERO_BUCKET : Math.ceil(Math.log(value) / LN_GAMMA);
 }
 
