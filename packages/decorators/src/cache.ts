@@ -4,8 +4,10 @@
  * one in-flight call, and a promise that rejects is dropped so the next call tries again.
  * Methods get one cache per instance (per class for static methods), held weakly.
  */
+
 import { defaultKey } from './cache-key.js';
 import { InvalidOptionError } from './errors.js';
+import { isThenable } from './thenable.js';
 import {
   type AnyFunction,
   controlOf,
@@ -48,8 +50,12 @@ interface Live {
 }
 
 interface Entry {
-  value: unknown;
-  expiresAt: number;
+  readonly key: unknown;
+  readonly value: unknown;
+  readonly expiresAt: number;
+  /** Neighbours in recency order, for O(1) LRU moves without re-hashing the key. */
+  older: Entry | undefined;
+  newer: Entry | undefined;
 }
 
 /** Counters summed over every store of one decorated method. */
@@ -60,11 +66,13 @@ interface Totals {
   generation: number;
 }
 
-/** One cache: a Map in recency order (oldest first) and its counters. */
+/** One cache: a Map from key to entry, the entries in a recency list, and the counters. */
 class Store {
   readonly map = new Map<unknown, Entry>();
   hits = 0;
   misses = 0;
+  oldest: Entry | undefined;
+  newest: Entry | undefined;
   /** Size and generation, shared with the FinalizationRegistry: it must not reach the receiver. */
   readonly live: Live;
 
@@ -78,23 +86,52 @@ class Store {
   clear(adjustTotals: boolean): void {
     if (adjustTotals) this.totals.size -= this.map.size;
     this.map.clear();
+    this.oldest = undefined;
+    this.newest = undefined;
     this.live.size = 0;
     this.hits = 0;
     this.misses = 0;
   }
 
-  delete(key: unknown): void {
-    if (this.map.delete(key)) {
-      this.totals.size--;
-      this.live.size--;
-    }
+  #unlink(entry: Entry): void {
+    if (entry.older) entry.older.newer = entry.newer;
+    else this.oldest = entry.newer;
+    if (entry.newer) entry.newer.older = entry.older;
+    else this.newest = entry.older;
+    entry.older = undefined;
+    entry.newer = undefined;
   }
 
-  add(key: unknown, entry: Entry, maxSize: number): void {
-    this.map.set(key, entry);
+  #append(entry: Entry): void {
+    entry.older = this.newest;
+    if (this.newest) this.newest.newer = entry;
+    else this.oldest = entry;
+    this.newest = entry;
+  }
+
+  /** Marks `entry` as the most recently used. */
+  touch(entry: Entry): void {
+    if (entry === this.newest) return;
+    this.#unlink(entry);
+    this.#append(entry);
+  }
+
+  delete(entry: Entry): void {
+    if (this.map.get(entry.key) !== entry) return;
+    this.map.delete(entry.key);
+    this.#unlink(entry);
+    this.totals.size--;
+    this.live.size--;
+  }
+
+  add(entry: Entry, maxSize: number): void {
+    const previous = this.map.get(entry.key);
+    if (previous !== undefined) this.delete(previous);
+    this.map.set(entry.key, entry);
+    this.#append(entry);
     this.totals.size++;
     this.live.size++;
-    if (this.map.size > maxSize) this.delete(this.map.keys().next().value);
+    if (this.map.size > maxSize && this.oldest !== undefined) this.delete(this.oldest);
   }
 }
 
@@ -128,14 +165,6 @@ function checkOptions(options: CacheOptions): void {
   if (now !== undefined && typeof now !== 'function') {
     throw new InvalidOptionError('cache(options): now must be a function returning ms');
   }
-}
-
-function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return (
-    (typeof value === 'object' || typeof value === 'function') &&
-    value !== null &&
-    typeof (value as { then?: unknown }).then === 'function'
-  );
 }
 
 /** One store per receiver for methods; see `perReceiver` in wrap.ts for the plain version. */
@@ -200,33 +229,30 @@ export function cache(options: CacheOptions = {}): Decorator {
     const cached = function (this: unknown, ...args: unknown[]): unknown {
       const store = stores.get(this);
       const key = keyFn === undefined ? defaultKey(args, typed) : keyFn(...args);
-      const map = store.map;
-      const entry = map.get(key);
+      const entry = store.map.get(key);
       if (entry !== undefined) {
         if (ttlMs === undefined || entry.expiresAt > now()) {
           store.hits++;
           totals.hits++;
-          if (lru) {
-            map.delete(key);
-            map.set(key, entry);
-          }
+          if (lru) store.touch(entry);
           return entry.value;
         }
-        store.delete(key);
+        store.delete(entry);
       }
       store.misses++;
       totals.misses++;
       const value = fn.apply(this, args);
       const fresh: Entry = {
+        key,
         value,
         expiresAt: ttlMs === undefined ? 0 : now() + ttlMs,
+        older: undefined,
+        newer: undefined,
       };
-      store.add(key, fresh, maxSize);
+      store.add(fresh, maxSize);
       if (isThenable(value)) {
         // A rejected promise must not be served again; drop it unless it was replaced meanwhile.
-        value.then(undefined, () => {
-          if (map.get(key) === fresh) store.delete(key);
-        });
+        value.then(undefined, () => store.delete(fresh));
       }
       return value;
     };

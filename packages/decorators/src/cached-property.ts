@@ -2,7 +2,9 @@
  * `cachedProperty()`: Python's `functools.cached_property` for getters. The getter runs once per
  * instance; later reads return the stored value until {@link invalidate} forgets it.
  */
+
 import { DecoratorTargetError } from './errors.js';
+import { isThenable } from './thenable.js';
 
 /** Rejects methods in legacy mode, where a getter's and a method's descriptors look alike. */
 type GetterOnly<V> = V extends (...args: any[]) => any
@@ -28,14 +30,6 @@ type Values = WeakMap<object, { value: unknown }>;
 
 /** The per-instance values behind each decorated getter, found by the getter function. */
 const stores = new WeakMap<(...args: never[]) => unknown, Values>();
-
-function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return (
-    (typeof value === 'object' || typeof value === 'function') &&
-    value !== null &&
-    typeof (value as { then?: unknown }).then === 'function'
-  );
-}
 
 function cachingGetter(get: (this: unknown) => unknown): (this: unknown) => unknown {
   const values: Values = new WeakMap();

@@ -10,6 +10,19 @@ type ErrorClass = abstract new (...args: any[]) => unknown;
 /** An error class, or a predicate over the thrown value. */
 export type ErrorMatcher = ErrorClass | ((error: unknown) => boolean);
 
+/** Predicates that never retry a returned value, so a success is always final. */
+const EXCEPTIONS_ONLY = new WeakSet<RetryPredicate>();
+
+/** True when `predicate` is known to retry only errors (built from retryIfException). */
+export function exceptionsOnly(predicate: RetryPredicate): boolean {
+  return EXCEPTIONS_ONLY.has(predicate);
+}
+
+function markExceptionsOnly(predicate: RetryPredicate): RetryPredicate {
+  EXCEPTIONS_ONLY.add(predicate);
+  return predicate;
+}
+
 function isErrorClass(matcher: ErrorMatcher): matcher is ErrorClass {
   return (
     typeof matcher === 'function' &&
@@ -36,11 +49,11 @@ export function retryIfException(...matchers: ErrorMatcher[]): RetryPredicate {
       ? (error: unknown) => error instanceof matcher
       : (matcher as (error: unknown) => boolean),
   );
-  return (state) => {
+  return markExceptionsOnly((state) => {
     const outcome = state.outcome;
     if (outcome === undefined || outcome.ok) return false;
     return tests.length === 0 || tests.some((test) => test(outcome.error));
-  };
+  });
 }
 
 /**
@@ -65,7 +78,8 @@ export function retryIfResult<T = unknown>(predicate: (value: T) => boolean): Re
  * @example retryIfAny(retryIfException(), retryIfResult((v) => v === null))
  */
 export function retryIfAny(...predicates: RetryPredicate[]): RetryPredicate {
-  return (state) => predicates.some((predicate) => predicate(state));
+  const any: RetryPredicate = (state) => predicates.some((predicate) => predicate(state));
+  return predicates.every(exceptionsOnly) ? markExceptionsOnly(any) : any;
 }
 
 /**
@@ -74,5 +88,7 @@ export function retryIfAny(...predicates: RetryPredicate[]): RetryPredicate {
  * @example retryIfAll(retryIfException(HttpError), retryIfException((e) => isTransient(e)))
  */
 export function retryIfAll(...predicates: RetryPredicate[]): RetryPredicate {
-  return (state) => predicates.length > 0 && predicates.every((predicate) => predicate(state));
+  const all: RetryPredicate = (state) =>
+    predicates.length > 0 && predicates.every((predicate) => predicate(state));
+  return predicates.length > 0 && predicates.some(exceptionsOnly) ? markExceptionsOnly(all) : all;
 }

@@ -3,8 +3,9 @@
  * the outcome deserves another try; if so a wait strategy picks the sleep, a stop strategy may
  * give up, and the hooks see everything through one {@link RetryState}.
  */
+
 import { DecoratorsError, InvalidOptionError } from './errors.js';
-import { retryIfAny, retryIfException } from './retry-if.js';
+import { exceptionsOnly, retryIfAny, retryIfException } from './retry-if.js';
 import type {
   Attempt,
   Outcome,
@@ -13,8 +14,9 @@ import type {
   StopStrategy,
   WaitStrategy,
 } from './retry-state.js';
-import { anySignal, sleep as defaultSleep, findSignal, type Sleep } from './signal.js';
+import { sleep as defaultSleep, findSignal, type Sleep } from './signal.js';
 import { stopAfterAttempt } from './stop.js';
+import { isThenable } from './thenable.js';
 import { waitRandomExponential } from './wait.js';
 import {
   type AnyFunction,
@@ -197,16 +199,22 @@ async function attemptOnce(fn: AnyFunction, self: unknown, args: unknown[]): Pro
   }
 }
 
-async function run(
-  c: Config,
-  stats: RetryStats,
-  fn: AnyFunction,
-  self: unknown,
-  args: unknown[],
-  name: string,
-): Promise<unknown> {
-  const signal = anySignal(c.signal, findSignal(args));
-  const startedAt = c.now();
+/** One retried call: who to call, with what, and what is known so far. */
+interface Call {
+  fn: AnyFunction;
+  self: unknown;
+  args: unknown[];
+  name: string;
+  signal: AbortSignal | undefined;
+  startedAt: number;
+}
+
+/**
+ * The retry loop. `first` is the outcome of a first attempt already made by the wrapper's fast
+ * path (which skips building any state while calls succeed).
+ */
+async function run(c: Config, stats: RetryStats, call: Call, first?: Outcome): Promise<unknown> {
+  const { fn, self, args, name, signal, startedAt } = call;
   const state: MutableState = {
     name,
     args,
@@ -219,14 +227,20 @@ async function run(
     attempts: [],
   };
   for (;;) {
-    signal?.throwIfAborted();
     state.attempt++;
     state.nextDelayMs = undefined;
-    stats.attempts++;
-    if (state.attempt > 1) stats.retries++;
-    if (c.before) await c.before(state);
-    const attemptStart = state.attempt === 1 ? startedAt : c.now();
-    const outcome = await attemptOnce(fn, self, args);
+    let outcome: Outcome;
+    let attemptStart = startedAt;
+    if (state.attempt === 1 && first !== undefined) {
+      outcome = first;
+    } else {
+      signal?.throwIfAborted();
+      stats.attempts++;
+      if (state.attempt > 1) stats.retries++;
+      if (c.before) await c.before(state);
+      if (state.attempt > 1) attemptStart = c.now();
+      outcome = await attemptOnce(fn, self, args);
+    }
     const attemptEnd = c.now();
     state.outcome = outcome;
     state.elapsedMs = attemptEnd - startedAt;
@@ -256,6 +270,13 @@ async function run(
   }
 }
 
+/** The signal that cancels a call: the options' one, the call's own one, or both. */
+function signalFor(configured: AbortSignal | undefined, args: unknown[]): AbortSignal | undefined {
+  const own = args.length === 0 ? undefined : findSignal(args);
+  if (own === undefined) return configured;
+  return configured === undefined ? own : AbortSignal.any([configured, own]);
+}
+
 /**
  * Retries a failing call, tenacity style. Every option is optional: by default it makes at most
  * 3 attempts, retries on any thrown error, sleeps with exponential backoff and full jitter, and
@@ -271,6 +292,10 @@ async function run(
  */
 export function retry(options: RetryOptions = {}): AsyncDecorator {
   const config = configure(options);
+  // Without hooks around attempts, and when results are never retried, a successful first
+  // attempt can return at once.
+  const fastFirstAttempt =
+    config.before === undefined && config.after === undefined && exceptionsOnly(config.retryIf);
   return makeDecorator('@retry()', (fn, info) => {
     const stats: RetryStats = {
       calls: 0,
@@ -280,16 +305,41 @@ export function retry(options: RetryOptions = {}): AsyncDecorator {
       failures: 0,
       idleMs: 0,
     };
-    const wrapper = async function (this: unknown, ...args: unknown[]): Promise<unknown> {
-      stats.calls++;
+    const settle = async (call: Call, first: Outcome | undefined): Promise<unknown> => {
       try {
-        const value = await run(config, stats, fn, this, args, info.name);
+        const value = await run(config, stats, call, first);
         stats.successes++;
         return value;
       } catch (error) {
         stats.failures++;
         throw error;
       }
+    };
+    const succeeded = (value: unknown) => {
+      stats.successes++;
+      return value;
+    };
+    const wrapper = function (this: unknown, ...args: unknown[]): Promise<unknown> {
+      stats.calls++;
+      const signal = signalFor(config.signal, args);
+      if (signal?.aborted) {
+        stats.failures++;
+        return Promise.reject(signal.reason);
+      }
+      const call: Call = { fn, self: this, args, name: info.name, signal, startedAt: config.now() };
+      if (!fastFirstAttempt) return settle(call, undefined);
+      // The common case, kept cheap: a first attempt that succeeds needs no retry state at all.
+      stats.attempts++;
+      let result: unknown;
+      try {
+        result = fn.apply(this, args);
+      } catch (error) {
+        return settle(call, { ok: false, error });
+      }
+      if (!isThenable(result)) return Promise.resolve(succeeded(result));
+      return Promise.resolve(result).then(succeeded, (error: unknown) =>
+        settle(call, { ok: false, error }),
+      );
     };
     registerControl(wrapper, 'retry', stats);
     return wrapper;

@@ -50,13 +50,6 @@ export function findSignal(args: readonly unknown[]): AbortSignal | undefined {
   return undefined;
 }
 
-/** One signal that aborts when any of the given ones does (undefined ones are skipped). */
-export function anySignal(...signals: (AbortSignal | undefined)[]): AbortSignal | undefined {
-  const present = signals.filter((s): s is AbortSignal => s !== undefined);
-  if (present.length <= 1) return present[0];
-  return AbortSignal.any(present);
-}
-
 /**
  * Returns `args` with `signal` delivered to the callee: it replaces (combined with the caller's)
  * the AbortSignal argument or the `signal` of an options argument, or fills position `index`

@@ -2,7 +2,9 @@
  * `timed()`: record how long each call takes (until its promise settles, for async functions),
  * and report count, mean, percentiles and maximum through `timings(fn)`.
  */
+
 import { InvalidOptionError } from './errors.js';
+import { isThenable } from './thenable.js';
 import {
   type AnyFunction,
   controlOf,
@@ -66,14 +68,6 @@ class Recorder {
       max: this.max,
     };
   }
-}
-
-function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return (
-    (typeof value === 'object' || typeof value === 'function') &&
-    value !== null &&
-    typeof (value as { then?: unknown }).then === 'function'
-  );
 }
 
 /**

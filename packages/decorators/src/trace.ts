@@ -3,8 +3,10 @@
  * (summarised and redacted), then its result or error and how long it took; for a promise,
  * when it settles.
  */
+
 import { InvalidOptionError } from './errors.js';
 import { summarize } from './summarize.js';
+import { isThenable } from './thenable.js';
 import { type AnyFunction, type Decorator, makeDecorator } from './wrap.js';
 
 /** One traced moment: a call starting, returning or throwing. */
@@ -40,14 +42,6 @@ export interface TraceOptions {
   summarize?: (value: unknown) => string;
   /** The clock, in ms (default `performance.now`). */
   now?: () => number;
-}
-
-function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return (
-    (typeof value === 'object' || typeof value === 'function') &&
-    value !== null &&
-    typeof (value as { then?: unknown }).then === 'function'
-  );
 }
 
 /**
