@@ -7,10 +7,14 @@
  * [-- --rounds 15 --calls 200000]
  */
 import { cache, retry, stopAfterAttempt } from '@forage/decorators';
-import { ExponentialBackoff, handleAll, retry as cockatielRetry } from 'cockatiel';
-import moize from 'moize';
+import { retry as cockatielRetry, ExponentialBackoff, handleAll } from 'cockatiel';
+import moizeModule from 'moize';
 import pMemoize from 'p-memoize';
 import { makeRetriable } from 'p-retry';
+
+// moize is CommonJS whose types declare `export default`; under NodeNext that is `.default`,
+// which moize also sets at run time.
+const moize = moizeModule.default;
 
 function option(name: string, fallback: number): number {
   const i = process.argv.indexOf(`--${name}`);
@@ -32,7 +36,9 @@ type Case = { name: string; run: (calls: number) => number | Promise<number> };
 function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   const mid = sorted.length >> 1;
-  return sorted.length % 2 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+  return sorted.length % 2
+    ? (sorted[mid] as number)
+    : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
 }
 
 /** Runs every case once per round, in rotating order, and returns the median ns per call. */
@@ -56,15 +62,22 @@ function report(title: string, results: Map<string, number>, ours: string, basel
   const forage = results.get(ours) as number;
   const base = results.get(baseline) as number;
   console.log(`\n${title}`);
-  console.log(`${'case'.padEnd(40)} ${'ns/call'.padStart(9)} ${'overhead'.padStart(9)} ${'peer/forage'.padStart(12)}`);
+  console.log(
+    `${'case'.padEnd(40)} ${'ns/call'.padStart(9)} ${'overhead'.padStart(9)} ${'peer/forage'.padStart(12)}`,
+  );
   for (const [name, ns] of results) {
     const overhead = name === baseline ? '' : (ns - base).toFixed(1);
-    const ratio = name === baseline || name.startsWith('forage') ? '' : `${(ns / forage).toFixed(2)}x`;
-    console.log(`${name.padEnd(40)} ${ns.toFixed(1).padStart(9)} ${overhead.padStart(9)} ${ratio.padStart(12)}`);
+    const ratio =
+      name === baseline || name.startsWith('forage') ? '' : `${(ns / forage).toFixed(2)}x`;
+    console.log(
+      `${name.padEnd(40)} ${ns.toFixed(1).padStart(9)} ${overhead.padStart(9)} ${ratio.padStart(12)}`,
+    );
   }
   const peers = [...results].filter(([name]) => !name.startsWith('forage') && name !== baseline);
   const fastest = peers.reduce((a, b) => (b[1] < a[1] ? b : a));
-  console.log(`fastest peer: ${fastest[0]}; forage is ${(fastest[1] / forage).toFixed(2)}x its speed`);
+  console.log(
+    `fastest peer: ${fastest[0]}; forage is ${(fastest[1] / forage).toFixed(2)}x its speed`,
+  );
 }
 
 // --- cache hit, sync -------------------------------------------------------------------------
@@ -90,7 +103,12 @@ const syncResults = await measure([
   { name: 'forage cache({ maxSize: 64 }) LRU', run: syncLoop(forageLru) },
   { name: 'moize({ maxSize: 64 })', run: syncLoop(moizeSync) },
 ]);
-report(`cache hit, sync, 1 numeric argument, ${KEYS} keys`, syncResults, 'forage cache()', 'direct call (baseline)');
+report(
+  `cache hit, sync, 1 numeric argument, ${KEYS} keys`,
+  syncResults,
+  'forage cache()',
+  'direct call (baseline)',
+);
 
 // --- cache hit, async ------------------------------------------------------------------------
 const fetchSquare = async (n: number) => n * n;
@@ -115,7 +133,12 @@ const asyncResults = await measure([
   { name: 'p-memoize', run: asyncLoop(pMemoized) },
   { name: 'moize({ isPromise: true })', run: asyncLoop(moizeAsync) },
 ]);
-report(`cache hit, async, 1 numeric argument, ${KEYS} keys`, asyncResults, 'forage cache()', 'direct await (baseline)');
+report(
+  `cache hit, async, 1 numeric argument, ${KEYS} keys`,
+  asyncResults,
+  'forage cache()',
+  'direct await (baseline)',
+);
 
 // --- retry, success path ---------------------------------------------------------------------
 const work = async (n: number) => n + 1;
@@ -129,5 +152,10 @@ const retryResults = await measure([
   { name: 'p-retry makeRetriable', run: asyncLoop(pRetried) },
   { name: 'cockatiel retry policy', run: asyncLoop(cockatielRetried) },
 ]);
-report('retry, success on the first attempt', retryResults, 'forage retry()', 'direct await (baseline)');
+report(
+  'retry, success on the first attempt',
+  retryResults,
+  'forage retry()',
+  'direct await (baseline)',
+);
 console.log(`\n${ROUNDS} rounds x ${CALLS} calls per case; Node ${process.version}`);
