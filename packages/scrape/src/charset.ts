@@ -35,6 +35,20 @@ function decoder(label: string, fatal: boolean): TextDecoder | null {
   }
 }
 
+/** windows-1252's characters for bytes 0x80-0x9F (the rest is Latin-1); undefined bytes stay as is. */
+const CP1252_HIGH =
+  '\u20ac\u0081\u201a\u0192\u201e\u2026\u2020\u2021\u02c6\u2030\u0160\u2039\u0152\u008d\u017d\u008f' +
+  '\u0090\u2018\u2019\u201c\u201d\u2022\u2013\u2014\u02dc\u2122\u0161\u203a\u0153\u009d\u017e\u0178';
+
+/**
+ * windows-1252 decoding done by hand: Node 20's ICU-backed TextDecoder maps 0x80-0x9F to C1
+ * controls (as ISO-8859-1 does) instead of to "–", "’", "€" and friends.
+ */
+function decodeCp1252(bytes: Uint8Array): string {
+  const latin1 = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString('latin1');
+  return latin1.replace(/[\u0080-\u009f]/g, (c) => CP1252_HIGH[c.charCodeAt(0) - 0x80]!);
+}
+
 /** Decodes a response body; `contentType` is the header value (may be null). */
 export function decodeBody(bytes: Uint8Array, contentType: string | null | undefined): string {
   const bom = sniff(bytes.subarray(0, 3));
@@ -44,6 +58,8 @@ export function decodeBody(bytes: Uint8Array, contentType: string | null | undef
     sniff(bytes) ??
     'utf-8';
   const named = decoder(label, true);
+  // WHATWG maps latin1, iso-8859-1, ascii and friends to windows-1252.
+  if (named?.encoding === 'windows-1252') return decodeCp1252(bytes);
   if (named) {
     try {
       return named.decode(bytes);
@@ -51,5 +67,5 @@ export function decodeBody(bytes: Uint8Array, contentType: string | null | undef
       // Declared charset does not fit the bytes: fall through to a forgiving guess.
     }
   }
-  return (decoder('windows-1252', false) as TextDecoder).decode(bytes);
+  return decodeCp1252(bytes);
 }

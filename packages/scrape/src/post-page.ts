@@ -114,8 +114,7 @@ function insideChrome(el: Element): boolean {
       if (
         role === 'banner' ||
         role === 'contentinfo' ||
-        /site-(?:header|footer)|masthead|^header$/.test(e.attribs.class ?? '') ||
-        (e.parent?.type === 'tag' && (e.parent as Element).name === 'body')
+        /site-(?:header|footer)|masthead|^header$/.test(e.attribs.class ?? '')
       )
         return true;
     }

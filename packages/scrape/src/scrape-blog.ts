@@ -428,6 +428,9 @@ class Crawl {
     if (this.#stopped) return;
     if (!robots.allows(url)) {
       this.#skip('robots');
+      if (url === this.start.href)
+        this.#startError =
+          'robots.txt does not allow it; pass --no-robots (robots: false) to ignore robots.txt';
       this.#markDone(url);
       return;
     }

@@ -1,0 +1,92 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { DEFAULT_USER_AGENT } from '@forage/scrape';
+import { ENGINES } from './fixtures/engines/index.js';
+import { assertSamePosts, overlapped, scrapeAll, serveSite } from './fixtures/harness.js';
+
+// Every engine's markup, in three shapes: Read More links on some posts with a feed and a
+// sitemap; no Read More at all (whole posts on the index) with neither; Read More on every
+// post but the theme's link turned off. Every field of every post must match the truth.
+const VARIANTS = [
+  {
+    name: 'mixed Read More, feed + sitemap',
+    posts: { count: 23, rich: true, readMore: 'alternate' as const },
+    ctx: { perPage: 5 },
+  },
+  {
+    name: 'no Read More, no feed, no sitemap',
+    posts: { count: 9, seed: 7, readMore: 'none' as const },
+    ctx: { perPage: 4, feed: false, sitemap: false },
+  },
+  {
+    name: 'truncated posts without Read More links',
+    posts: { count: 12, seed: 3, readMore: 'all' as const, rich: true },
+    ctx: { perPage: 6, readMore: false, sitemap: false },
+  },
+];
+
+for (const engine of ENGINES) {
+  for (const variant of VARIANTS) {
+    test(`${engine.name}: ${variant.name}: every post, every field`, async (t) => {
+      const { server, site } = await serveSite(engine, variant.posts, variant.ctx);
+      t.after(() => server.close());
+      const { posts, run } = await scrapeAll(`${server.base}/`);
+      assertSamePosts(posts, site.truth, `${engine.name} / ${variant.name}`);
+      assert.equal(run.stats.errors, 0, JSON.stringify(run.stats.errorSamples));
+      assert.equal(run.stats.posts, site.truth.length);
+      assert.equal(run.stats.complete, true);
+      assert.ok(run.stats.indexPages >= Math.ceil(site.truth.length / site.ctx.perPage));
+      // Polite: our User-Agent on every request, each page fetched once.
+      assert.ok(server.log.every((r) => r.ua === DEFAULT_USER_AGENT));
+      const paths = server.log.map((r) => r.path);
+      assert.equal(
+        new Set(paths).size,
+        paths.length,
+        `some page was fetched twice: ${paths.join(' ')}`,
+      );
+    });
+  }
+}
+
+test('index pages are fetched in parallel when a "Last" link gives the page count (Hugo pagination)', async (t) => {
+  const ananke = ENGINES.find((e) => e.name === 'Hugo Ananke')!;
+  const { server, site } = await serveSite(
+    ananke,
+    { count: 40 },
+    { perPage: 4, feed: false, sitemap: false },
+    { latencyMs: 25 },
+  );
+  t.after(() => server.close());
+  const { posts } = await scrapeAll(`${server.base}/`);
+  assert.equal(posts.length, site.truth.length);
+  assert.ok(overlapped(server, /^\/page\/\d+\/$/), 'index pages 2..10 should overlap');
+});
+
+test('index pages are fetched in parallel when the sitemap says how many posts there are', async (t) => {
+  const bh = ENGINES.find((e) => e.name === 'Hugo beautifulhugo')!;
+  const { server, site } = await serveSite(
+    bh,
+    { count: 40 },
+    { perPage: 4, feed: false },
+    { latencyMs: 25 },
+  );
+  t.after(() => server.close());
+  const { posts, run } = await scrapeAll(`${server.base}/`);
+  assertSamePosts(posts, site.truth, 'beautifulhugo + sitemap');
+  assert.ok(overlapped(server, /^\/page\/\d+\/$/), 'index pages should overlap');
+  assert.equal(run.stats.skipped['past-last-page'] ?? 0, 0, 'the estimate was exact');
+});
+
+test('with only "Older Posts" links, index pages are walked one after another', async (t) => {
+  const bh = ENGINES.find((e) => e.name === 'Hugo beautifulhugo')!;
+  const { server, site } = await serveSite(
+    bh,
+    { count: 20 },
+    { perPage: 4, feed: false, sitemap: false },
+    { latencyMs: 10 },
+  );
+  t.after(() => server.close());
+  const { posts } = await scrapeAll(`${server.base}/`);
+  assert.equal(posts.length, site.truth.length);
+  assert.equal(overlapped(server, /^\/page\/\d+\/$/), false);
+});
