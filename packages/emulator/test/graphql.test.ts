@@ -213,9 +213,11 @@ test('bad requests: unreadable JSON is 400, invalid queries are 200 with errors 
   const broken = await call(`${emu.url}/graphql`, { method: 'POST', headers: as('g'), body: '{' });
   assert.equal(broken.status, 400);
   assert.equal(broken.json().message, 'Problems parsing JSON');
-  const unknownField = (await graphql(emu.url, 'g', '{ rateLimit { nope } }')).json();
+  const unknownField = (
+    await graphql(emu.url, 'g', '{ rateLimit { nope } }', undefined, false)
+  ).json();
   assert.equal(unknownField.data, undefined);
   assert.match(unknownField.errors[0].message, /nope/);
-  const syntax = (await graphql(emu.url, 'g', '{ rateLimit { ')).json();
+  const syntax = (await graphql(emu.url, 'g', '{ rateLimit { ', undefined, false)).json();
   assert.match(syntax.errors[0].message, /Syntax Error/);
 });
