@@ -239,7 +239,7 @@ test('@octokit/plugin-throttling waits out an exhausted limit and succeeds', asy
   const ids: number[] = [];
   for (let i = 0; i < 5; i++) {
     const { data } = await octokit.request('GET /repositories', { since: i * 100 });
-    ids.push(data[0]!.id);
+    ids.push(Number(data[0]!.id));
   }
   assert.equal(ids.length, 5);
   assert.equal(waits.length, 1, 'the limit was hit once, then respected');

@@ -99,13 +99,18 @@ export const as = (token: string, extra: Record<string, string> = {}) => ({
   ...extra,
 });
 
-/** POSTs a GraphQL query. */
+/**
+ * POSTs a GraphQL query. Every query is first validated against GitHub's schema subset, unless
+ * it is deliberately broken (`githubValid: false`).
+ */
 export function graphql(
   url: string,
   token: string,
   query: string,
   variables?: unknown,
+  githubValid = true,
 ): Promise<Got> {
+  if (githubValid) assertValidForGitHub(query);
   return call(`${url}/graphql`, {
     method: 'POST',
     headers: { ...as(token), 'content-type': 'application/json' },
@@ -182,7 +187,7 @@ export async function pipelinedGet(
     new Promise<void>((resolve, reject) => {
       const socket = connect(Number(port), hostname);
       const queue: number[] = [];
-      let buffer = Buffer.alloc(0);
+      let buffer: Buffer = Buffer.alloc(0);
       const fill = () => {
         let text = '';
         while (queue.length < depth && next < paths.length) {
