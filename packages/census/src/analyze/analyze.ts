@@ -96,7 +96,10 @@ async function analyzeOne(
   });
 }
 
-/** Cuts a file into about `2 * parallelism` ranges (so a slow range does not hold up the rest). */
+/**
+ * Cuts a file into at most `parallelism` ranges of at least 4 MiB: one per worker, so that
+ * only that many partial aggregates exist at once (memory stays flat as files grow).
+ */
 export function splitRanges(
   path: string,
   format: InputFormat,
@@ -106,7 +109,7 @@ export function splitRanges(
   const pieces =
     parallelism <= 1 || size < MIN_RANGE_BYTES
       ? 1
-      : Math.min(parallelism * 2, Math.ceil(size / MIN_RANGE_BYTES));
+      : Math.min(parallelism, Math.ceil(size / MIN_RANGE_BYTES));
   const step = Math.ceil(size / pieces);
   const tasks: RangeTask[] = [];
   for (let start = 0; start < size || tasks.length === 0; start += step) {

@@ -160,8 +160,8 @@ export class Collector {
       const x = langs[i] as number;
       for (let j = i + 1; j < k; j++) {
         const y = langs[j] as number;
-        const a = x < y ? x : y;
-        const b = x < y ? y : x;
+        const a = Math.min(x, y);
+        const b = Math.max(x, y);
         if (b < cap) this.pairs[a * cap + b]!++;
         else this.addSparsePair(a, b);
       }
@@ -211,7 +211,7 @@ export class Collector {
     if (!buckets)
       return {
         ...base,
-        exact: Array.from((this.exact[l] as Float64Array).subarray(0, count)),
+        exact: (this.exact[l] as Float64Array).slice(0, count),
         buckets: null,
       };
     const map = new Map<number, number>();

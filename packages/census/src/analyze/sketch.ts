@@ -13,8 +13,8 @@
 export interface QuantileSketch {
   /** Number of values added. */
   count: number;
-  /** Every value, while `count <= EXACT_LIMIT`; `null` once folded into buckets. */
-  exact: number[] | null;
+  /** Every value (in no particular order), while `count <= EXACT_LIMIT`; `null` once folded. */
+  exact: Float64Array | null;
   /** Bucket index -> count, once the sketch is approximate. Zero bytes use index 0x7fffffff. */
   buckets: Map<number, number> | null;
   /** Smallest and largest value seen (always exact). */
@@ -23,7 +23,7 @@ export interface QuantileSketch {
 }
 
 /** Values kept exactly per sketch before switching to buckets. */
-export const EXACT_LIMIT = 32768;
+export const EXACT_LIMIT = 8192;
 /** Relative error bound of a quantile once a sketch is approximate. */
 export const RELATIVE_ACCURACY = 0.005;
 
@@ -32,7 +32,13 @@ const LN_GAMMA = Math.log(GAMMA);
 export const ZERO_BUCKET = 0x7fffffff;
 
 export function createSketch(): QuantileSketch {
-  return { count: 0, exact: [], buckets: null, min: Number.POSITIVE_INFINITY, max: 0 };
+  return {
+    count: 0,
+    exact: new Float64Array(0),
+    buckets: null,
+    min: Number.POSITIVE_INFINITY,
+    max: 0,
+  };
 }
 
 export function bucketOf(value: number): number {
@@ -55,20 +61,6 @@ function fold(sketch: QuantileSketch): Map<number, number> {
   return buckets;
 }
 
-export function addValue(sketch: QuantileSketch, value: number): void {
-  sketch.count++;
-  if (value < sketch.min) sketch.min = value;
-  if (value > sketch.max) sketch.max = value;
-  if (sketch.exact !== null) {
-    sketch.exact.push(value);
-    if (sketch.exact.length > EXACT_LIMIT) fold(sketch);
-    return;
-  }
-  const buckets = sketch.buckets as Map<number, number>;
-  const b = bucketOf(value);
-  buckets.set(b, (buckets.get(b) ?? 0) + 1);
-}
-
 /** Adds everything in `from` to `into` (from is left unchanged). */
 export function mergeSketch(into: QuantileSketch, from: QuantileSketch): void {
   if (from.count === 0) return;
@@ -80,7 +72,10 @@ export function mergeSketch(into: QuantileSketch, from: QuantileSketch): void {
     from.exact !== null &&
     into.exact.length + from.exact.length <= EXACT_LIMIT
   ) {
-    for (const v of from.exact) into.exact.push(v);
+    const both = new Float64Array(into.exact.length + from.exact.length);
+    both.set(into.exact);
+    both.set(from.exact, into.exact.length);
+    into.exact = both;
     return;
   }
   const buckets = into.buckets ?? fold(into);
@@ -110,7 +105,7 @@ export function quantile(sketch: QuantileSketch, q: number): number | null {
   if (sketch.count === 0) return null;
   const rank = q * (sketch.count - 1);
   if (sketch.exact !== null) {
-    const sorted = Float64Array.from(sketch.exact).sort();
+    const sorted = sketch.exact.slice().sort();
     const lo = Math.floor(rank);
     const hi = Math.ceil(rank);
     const a = sorted[lo] as number;
