@@ -19,11 +19,22 @@ function emit(message: string, callSite: string): void {
   });
 }
 
-/** The caller of `wrapper`, as a stack line like `at main (file.js:3:7)`. */
+/**
+ * Where this package's own frames (other wrappers stacked on top) come from: its compiled
+ * `dist/`, or `src/` when source maps translate the frames back.
+ */
+const OWN = ['dist/', 'src/'].flatMap((dir) => {
+  const url = new URL(`../${dir}`, import.meta.url);
+  return [url.href, url.pathname];
+});
+
+/** The first caller of `wrapper` outside this package, as a stack line `at main (file.js:3:7)`. */
 function callSiteOf(wrapper: AnyFunction): string {
   const holder: { stack?: string } = {};
   Error.captureStackTrace(holder, wrapper);
-  return holder.stack?.split('\n')[1]?.trim() ?? '';
+  const frames = holder.stack?.split('\n').slice(1) ?? [];
+  const outside = frames.find((frame) => !OWN.some((dir) => frame.includes(dir)));
+  return outside?.trim() ?? '';
 }
 
 /**

@@ -205,6 +205,31 @@ describe('cache on methods', () => {
     assert.equal(cacheInfo(Repo.kind, Repo).hits, 1);
   });
 
+  test('#private methods get a cache per instance too', () => {
+    class Secret {
+      calls = 0;
+      @cache()
+      #derive(n: number): number {
+        this.calls++;
+        return n + 1;
+      }
+      derive(n: number) {
+        return this.#derive(n);
+      }
+      info() {
+        return cacheInfo(this.#derive, this);
+      }
+    }
+    const a = new Secret();
+    const b = new Secret();
+    a.derive(1);
+    a.derive(1);
+    b.derive(1);
+    assert.equal(a.calls, 1);
+    assert.equal(b.calls, 1);
+    assert.deepEqual(a.info(), { hits: 1, misses: 1, maxSize: undefined, currSize: 1 });
+  });
+
   test('cacheClear for one instance or for all of them', () => {
     const ann = new Repo('ann');
     const bob = new Repo('bob');

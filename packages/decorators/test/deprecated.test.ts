@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { deprecated } from '@forage/decorators';
+import { deprecated, trace } from '@forage/decorators';
 
 describe('deprecated', () => {
   test('warns once per call site, and still calls through', () => {
@@ -16,6 +16,17 @@ describe('deprecated', () => {
     assert.equal(warnings[0]?.[0], 'sum() is deprecated: use add() instead');
     assert.match(warnings[0]?.[1] ?? '', /deprecated\.test\.ts/);
     assert.notEqual(warnings[0]?.[1], warnings[1]?.[1]);
+  });
+
+  test('call sites are found through other decorators stacked on top', () => {
+    const sites: string[] = [];
+    const old = trace({ log: () => {} })(
+      deprecated('gone', { warn: (_m, site) => void sites.push(site) })(() => 1),
+    );
+    old();
+    old();
+    assert.equal(sites.length, 2);
+    for (const site of sites) assert.match(site, /deprecated\.test\.ts/);
   });
 
   test('on a method, with the default DeprecationWarning', async (t) => {
