@@ -1,5 +1,5 @@
 import { type ApiClient, messageField, RetriesExhausted } from './client.js';
-import { type CensusError, isCensusError, messageOf } from './errors.js';
+import { messageOf } from './errors.js';
 import { batchBody, maxBatch, pageBody, parseBatch, parsePage } from './graphql.js';
 import { forEachLine, type Journal, JournalTail } from './journal.js';
 import { failureRecord, type LanguageRecord, languagesRecord, type RepoRecord } from './records.js';

@@ -5,13 +5,13 @@
  */
 
 /**
- * Shows a token as its prefix (up to the first `_`, when it has one) and its last four
+ * Shows a token as its GitHub prefix (`ghp_`, `github_pat_`, ...) and its last four
  * characters, as GitHub's own settings page does: `ghp_…abcd`. Short tokens show as `…`.
  */
 export function redactToken(token: string): string {
   if (token.length < 12) return '…';
-  const underscore = token.indexOf('_');
-  const prefix = underscore > 0 && underscore <= 10 ? token.slice(0, underscore + 1) : '';
+  // GitHub's token prefixes (ghp_, gho_, ghu_, ghs_, ghr_, github_pat_) say what kind it is.
+  const prefix = /^(github_pat_|gh[a-z]_)/.exec(token)?.[1] ?? '';
   return `${prefix}…${token.slice(-4)}`;
 }
 
