@@ -54,6 +54,8 @@ export interface FetchOptions {
   timeoutMs?: number;
   /** Aborts the request (the crawl was stopped). */
   signal?: AbortSignal;
+  /** Throw `ERR_SCRAPE_HTTP` for non-2xx answers (default). With false, they are returned. */
+  throwOnStatus?: boolean;
 }
 
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);
@@ -154,7 +156,7 @@ export class Fetcher {
         continue;
       }
       const contentType = String(res.headers['content-type'] ?? '');
-      if (res.statusCode < 200 || res.statusCode > 299) {
+      if ((res.statusCode < 200 || res.statusCode > 299) && options.throwOnStatus !== false) {
         await res.body.dump().catch(() => undefined);
         throw new ScrapeError('ERR_SCRAPE_HTTP', `HTTP ${res.statusCode} for ${current.href}`, {
           url,

@@ -6,6 +6,7 @@
  * - {@link writeJsonl}, {@link csvLine}, {@link htmlIndex}: output helpers the CLI uses.
  */
 
+export { hasBrowser, type Opener, openInBrowser } from './browser.js';
 export { isoFromMachine, isoFromText } from './dates.js';
 export { ScrapeError, type ScrapeErrorCode } from './errors.js';
 export { type FeedEntry, parseFeed, parseSitemap } from './feeds.js';
@@ -19,11 +20,25 @@ export {
 export { HostPool, type HostPoolOptions } from './host-pool.js';
 export { type IndexEntry, readIndexEntries } from './index-page.js';
 export { type JournalState, readJournal } from './journal.js';
+export {
+  CSV_COLUMNS,
+  csvHeader,
+  csvLine,
+  escapeHtml,
+  existingOutputUrls,
+  htmlIndex,
+  type IndexItem,
+  jsonlLine,
+  type OutputFormat,
+  OutputWriter,
+} from './output.js';
 export { type Pagination, readPagination } from './pagination.js';
 export { type ExtractOptions, extractPost } from './post-page.js';
+export { type GetOptions, get, type Response } from './requests.js';
 export { DEFAULT_RETRY, type RetryPolicy } from './retry.js';
 export { Robots } from './robots.js';
 export { type ScrapeOptions, type ScrapeRun, scrapeBlog } from './scrape-blog.js';
 export { loadSelectors, type Selectors, validateSelectors } from './selectors.js';
+export { type AttrFilter, type FindOptions, type GetTextOptions, Soup, soup, Tag } from './soup.js';
 export { countWords } from './text.js';
 export type { Post, Preview, ScrapeStats } from './types.js';

@@ -1,0 +1,227 @@
+import { existsSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import {
+  csvHeader,
+  csvLine,
+  existingOutputUrls,
+  htmlIndex,
+  type IndexItem,
+  loadSelectors,
+  type Opener,
+  type OutputFormat,
+  OutputWriter,
+  openInBrowser,
+  type Post,
+  readJournal,
+  ScrapeError,
+  type ScrapeRun,
+  type Selectors,
+  scrapeBlog,
+} from '@forage/scrape';
+import type { Command } from 'commander';
+import { UsageError } from '../errors.js';
+import type { RegisterCommand } from './index.js';
+
+interface ScrapeFlags {
+  out?: string;
+  format?: string;
+  maxPages?: string;
+  concurrency: string;
+  delayMs: string;
+  selectors?: string;
+  robots: boolean;
+  open?: boolean;
+}
+
+/** What `forage scrape` talks to; tests replace the opener so that no browser is launched. */
+export interface ScrapeDeps {
+  opener: Opener;
+  stdout: NodeJS.WritableStream;
+  stderr: NodeJS.WritableStream;
+  /** Stops the scrape (Ctrl-C); by default SIGINT and SIGTERM. */
+  signal?: AbortSignal;
+}
+
+/** Builds the `forage scrape` registrar with the given dependencies. */
+export function scrapeCommand(deps: Partial<ScrapeDeps> = {}): RegisterCommand {
+  return (program: Command) => {
+    program
+      .command('scrape')
+      .description(
+        'scrape every post of a blog (index pages, pagination, posts) to JSON Lines or CSV',
+      )
+      .argument('<url>', "the blog's front page (or any index page)")
+      .option(
+        '--out <file>',
+        'write posts here (default: stdout); a journal next to it makes the scrape resumable',
+      )
+      .option('--format <format>', 'jsonl or csv (default: from --out, else jsonl)')
+      .option('--max-pages <n>', 'fetch at most N index and post pages')
+      .option('--concurrency <n>', 'requests in flight per host', '8')
+      .option('--delay-ms <n>', 'minimum milliseconds between requests to one host', '0')
+      .option('--selectors <file>', 'JSON file of CSS selectors for sites that are not recognised')
+      .option('--no-robots', 'ignore robots.txt (it is honoured by default)')
+      .option(
+        '--open',
+        'write an HTML index of the posts and open it in the browser (prints its path where there is none)',
+      )
+      .action(async (url: string, flags: ScrapeFlags) => {
+        await runScrape(url, flags, {
+          opener: deps.opener ?? openInBrowser,
+          stdout: deps.stdout ?? process.stdout,
+          stderr: deps.stderr ?? process.stderr,
+          ...(deps.signal ? { signal: deps.signal } : {}),
+        });
+      });
+  };
+}
+
+/** `forage scrape URL`: the registrar used by the `forage` program. */
+export const registerScrape: RegisterCommand = scrapeCommand();
+
+function wholeNumber(flag: string, value: string | undefined, min: number): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(n) || n < min) {
+    throw new UsageError(`${flag} must be a whole number >= ${min}, got "${value}"`);
+  }
+  return n;
+}
+
+function outputFormat(flags: ScrapeFlags): OutputFormat {
+  const format = flags.format ?? (flags.out?.toLowerCase().endsWith('.csv') ? 'csv' : 'jsonl');
+  if (format !== 'jsonl' && format !== 'csv')
+    throw new UsageError(`--format must be jsonl or csv, got "${format}"`);
+  return format;
+}
+
+async function runScrape(url: string, flags: ScrapeFlags, deps: ScrapeDeps): Promise<void> {
+  const format = outputFormat(flags);
+  const maxPages = wholeNumber('--max-pages', flags.maxPages, 1);
+  const concurrency = wholeNumber('--concurrency', flags.concurrency, 1)!;
+  const delayMs = wholeNumber('--delay-ms', flags.delayMs, 0)!;
+  let selectors: Selectors | undefined;
+  if (flags.selectors) {
+    try {
+      selectors = await loadSelectors(flags.selectors);
+    } catch (error) {
+      throw new UsageError(`--selectors: ${(error as Error).message}`);
+    }
+  }
+  const out = flags.out ? resolve(flags.out) : undefined;
+  const journal = out ? `${out}.journal` : undefined;
+  if (out && existsSync(out) && !existsSync(journal!)) {
+    throw new UsageError(
+      `${flags.out} already exists and has no journal (${journal}), so it is not a scrape to resume; choose another --out or delete it`,
+    );
+  }
+
+  // Posts already in the journal but missing from the output (a crash between the two
+  // writes) are written first; posts already in the output are never written twice.
+  const seen = out ? existingOutputUrls(out, format) : new Set<string>();
+  const writer = out ? new OutputWriter(out, format) : null;
+  const index: IndexItem[] = [];
+  const emit = (post: Post) => {
+    if (seen.has(post.url)) return;
+    seen.add(post.url);
+    if (writer) writer.write(post);
+    else deps.stdout.write(format === 'csv' ? csvLine(post) : `${JSON.stringify(post)}\n`);
+    if (flags.open)
+      index.push({
+        url: post.url,
+        title: post.title,
+        date: post.date,
+        author: post.author,
+        summary: post.summary,
+      });
+  };
+  const previous = journal ? readJournalSafely(journal) : null;
+  if (previous) {
+    for (const post of previous.posts.values()) emit(post);
+    deps.stderr.write(
+      `forage scrape: resuming from ${journal} (${previous.posts.size} posts already scraped)\n`,
+    );
+  } else if (!writer && format === 'csv') {
+    deps.stdout.write(csvHeader());
+  }
+
+  const controller = new AbortController();
+  const onSignal = () => controller.abort();
+  if (deps.signal) deps.signal.addEventListener('abort', onSignal, { once: true });
+  else {
+    process.once('SIGINT', onSignal);
+    process.once('SIGTERM', onSignal);
+  }
+  let run: ScrapeRun;
+  try {
+    run = scrapeBlog(url, {
+      concurrency,
+      delayMs,
+      robots: flags.robots,
+      signal: controller.signal,
+      ...(maxPages !== undefined ? { maxPages } : {}),
+      ...(selectors ? { selectors } : {}),
+      ...(journal ? { journal } : {}),
+    });
+  } catch (error) {
+    writer?.close();
+    if (
+      error instanceof ScrapeError &&
+      (error.code === 'ERR_SCRAPE_BAD_URL' || error.code === 'ERR_SCRAPE_BAD_OPTION')
+    ) {
+      throw new UsageError(error.message);
+    }
+    throw error;
+  }
+  try {
+    for await (const post of run) emit(post);
+  } finally {
+    writer?.close();
+    process.removeListener('SIGINT', onSignal);
+    process.removeListener('SIGTERM', onSignal);
+  }
+  deps.stderr.write(summaryLine(run, controller.signal.aborted, out));
+  if (flags.open) await openIndex(url, out, index, deps);
+}
+
+function readJournalSafely(path: string) {
+  try {
+    return readJournal(path);
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+}
+
+function summaryLine(run: ScrapeRun, interrupted: boolean, out: string | undefined): string {
+  const s = run.stats;
+  const skipped = Object.entries(s.skipped)
+    .map(([why, n]) => `${why} ${n}`)
+    .join(', ');
+  const lines = [
+    `forage scrape: ${s.posts} posts${s.resumed ? ` (+${s.resumed} from before)` : ''} from ${s.pages} pages (${s.indexPages} index) in ${(s.elapsedMs / 1000).toFixed(1)} s; ${s.errors} errors; ${s.retries} retries; skipped ${skipped || 'none'}${out ? `; wrote ${out}` : ''}`,
+  ];
+  for (const e of s.errorSamples.slice(0, 5)) lines.push(`  error: ${e.url}: ${e.reason}`);
+  if (interrupted || !s.complete) {
+    lines.push(
+      out
+        ? `  not finished${interrupted ? ' (interrupted)' : ' (--max-pages)'}: run the same command again to continue`
+        : '  not finished: use --out FILE to make a scrape resumable',
+    );
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+async function openIndex(
+  url: string,
+  out: string | undefined,
+  items: IndexItem[],
+  deps: ScrapeDeps,
+): Promise<void> {
+  const file = out ? `${out}.html` : join(tmpdir(), `forage-scrape-${Date.now()}.html`);
+  writeFileSync(file, htmlIndex(items, { source: url }));
+  const opened = await deps.opener(file).catch(() => false);
+  deps.stderr.write(
+    opened ? `opened ${file}\n` : `no browser available; the index is at ${file}\n`,
+  );
+}

@@ -1,0 +1,85 @@
+import { ScrapeError } from './errors.js';
+import { type FetchedPage, Fetcher } from './fetcher.js';
+
+/** Options for {@link get}. Unlike Python's requests, a timeout is required. */
+export interface GetOptions {
+  /** Give up after this many milliseconds (headers and body). Required: requests' default is to wait forever. */
+  timeoutMs: number;
+  /** Extra request headers. */
+  headers?: Record<string, string>;
+  /** Largest body accepted, bytes. Default 10 MiB. */
+  maxBytes?: number;
+}
+
+/** What {@link get} returns: the parts of `requests.Response` a scraping script uses. */
+export interface Response {
+  /** `status_code` */
+  status: number;
+  /** True for 2xx. */
+  ok: boolean;
+  /** The URL that answered, after redirects. */
+  url: string;
+  /** The `Content-Type` header. */
+  contentType: string;
+  /** The body decoded with the charset from the headers or a `<meta>` tag. */
+  text: string;
+  /** The body parsed as JSON. */
+  json<T = unknown>(): T;
+  /** Throws `ERR_SCRAPE_HTTP` unless the status is 2xx (requests' `raise_for_status`). */
+  raiseForStatus(): void;
+}
+
+let shared: Fetcher | undefined;
+
+/**
+ * `requests.get` for people porting Python scripts: follows up to 10 redirects, decodes the
+ * body, never throws for 4xx/5xx (call `raiseForStatus()`), and insists on a timeout.
+ *
+ * ```ts
+ * const res = await get('https://example.com/', { timeoutMs: 10_000 });
+ * res.raiseForStatus();
+ * const page = soup(res.text);
+ * ```
+ */
+export async function get(url: string, options: GetOptions): Promise<Response> {
+  const timeoutMs = options?.timeoutMs;
+  if (!Number.isInteger(timeoutMs) || timeoutMs <= 0) {
+    throw new ScrapeError(
+      'ERR_SCRAPE_BAD_OPTION',
+      `get(${JSON.stringify(url)}) needs { timeoutMs } (a whole number of milliseconds > 0, e.g. { timeoutMs: 10_000 }); without one a stuck server would hang the script forever`,
+    );
+  }
+  shared ??= new Fetcher();
+  const page = await shared.fetch(url, {
+    timeoutMs,
+    throwOnStatus: false,
+    ...(options.headers ? { headers: options.headers } : {}),
+  });
+  if (options.maxBytes !== undefined && page.bytes > options.maxBytes) {
+    throw new ScrapeError(
+      'ERR_SCRAPE_TOO_LARGE',
+      `${url} is ${page.bytes} bytes, over maxBytes ${options.maxBytes}`,
+      { url },
+    );
+  }
+  return toResponse(page);
+}
+
+function toResponse(page: FetchedPage): Response {
+  const ok = page.status >= 200 && page.status <= 299;
+  return {
+    status: page.status,
+    ok,
+    url: page.finalUrl,
+    contentType: page.contentType,
+    text: page.text,
+    json: <T>() => JSON.parse(page.text) as T,
+    raiseForStatus() {
+      if (!ok)
+        throw new ScrapeError('ERR_SCRAPE_HTTP', `HTTP ${page.status} for ${page.finalUrl}`, {
+          url: page.url,
+          status: page.status,
+        });
+    },
+  };
+}

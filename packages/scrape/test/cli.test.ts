@@ -1,0 +1,204 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
+import { test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import type { Post } from '@forage/scrape';
+import { Command } from 'commander';
+import { beautifulhugo, wordpress } from './fixtures/engines/index.js';
+import { assertSamePosts, serveSite } from './fixtures/harness.js';
+
+const bin = fileURLToPath(new URL('../../cli/dist/bin.js', import.meta.url));
+
+/** Runs the real `forage` binary (asynchronously, so the in-process fixture server can answer). */
+function forage(
+  ...args: string[]
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [bin, ...args], {
+      env: { ...process.env, BROWSER: 'none' },
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+function tempDir(t: { after: (fn: () => void) => void }): string {
+  const dir = mkdtempSync(join(tmpdir(), 'forage-scrape-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+const readJsonl = (file: string): Post[] =>
+  readFileSync(file, 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as Post);
+
+test('forage scrape URL --out FILE.jsonl writes every post and a summary', async (t) => {
+  const { server, site } = await serveSite(wordpress, { count: 17, rich: true });
+  t.after(() => server.close());
+  const out = join(tempDir(t), 'posts.jsonl');
+  const r = await forage('scrape', `${server.base}/`, '--out', out, '--concurrency', '4');
+  assert.equal(r.code, 0, r.stderr);
+  assertSamePosts(readJsonl(out), site.truth, 'cli jsonl');
+  assert.match(
+    r.stderr,
+    /^forage scrape: 17 posts from \d+ pages \(4 index\) in [\d.]+ s; 0 errors; 0 retries; skipped none; wrote /,
+  );
+  assert.equal(r.stdout, '');
+});
+
+test('without --out, posts stream to stdout; --format csv writes RFC 4180 CSV', async (t) => {
+  const { server, site } = await serveSite(beautifulhugo, { count: 7, rich: true });
+  t.after(() => server.close());
+  const r = await forage('scrape', `${server.base}/`);
+  assert.equal(r.code, 0, r.stderr);
+  assertSamePosts(
+    r.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Post),
+    site.truth,
+    'stdout',
+  );
+
+  const csv = join(tempDir(t), 'posts.csv');
+  const c = await forage('scrape', `${server.base}/`, '--out', csv);
+  assert.equal(c.code, 0, c.stderr);
+  const text = readFileSync(csv, 'utf8');
+  assert.ok(text.startsWith('url,title,date,author,tags,summary,text,word_count\r\n'));
+  const { existingOutputUrls } = await import('@forage/scrape');
+  assert.deepEqual([...existingOutputUrls(csv, 'csv')].sort(), site.truth.map((p) => p.url).sort());
+  // A title with quotes and a comma-free text with newlines are quoted, quotes doubled.
+  assert.ok(text.includes('"<script> tags & ""quotes"""'));
+});
+
+test('an interrupted scrape resumes from its journal: nothing fetched twice, no post written twice', async (t) => {
+  const { server, site } = await serveSite(
+    beautifulhugo,
+    { count: 22 },
+    { perPage: 5, feed: false, sitemap: false },
+  );
+  t.after(() => server.close());
+  const out = join(tempDir(t), 'posts.jsonl');
+  const first = await forage(
+    'scrape',
+    `${server.base}/`,
+    '--out',
+    out,
+    '--max-pages',
+    '9',
+    '--concurrency',
+    '2',
+  );
+  assert.equal(first.code, 0, first.stderr);
+  assert.match(
+    first.stderr,
+    /not finished \(--max-pages\): run the same command again to continue/,
+  );
+  const partial = readJsonl(out);
+  assert.ok(partial.length > 0 && partial.length < 22);
+
+  // Simulate a crash mid-write: the last post lost from the output, half a line left behind.
+  const lines = readFileSync(out, 'utf8').trimEnd().split('\n');
+  writeFileSync(out, `${lines.slice(0, -1).join('\n')}\n{"url":"http://torn`);
+
+  const before = server.log.length;
+  const second = await forage('scrape', `${server.base}/`, '--out', out);
+  assert.equal(second.code, 0, second.stderr);
+  assert.match(
+    second.stderr,
+    /resuming from .*posts\.jsonl\.journal \(\d+ posts already scraped\)/,
+  );
+  assertSamePosts(readJsonl(out), site.truth, 'resumed');
+  const pages = server.log.filter((r) => r.path !== '/robots.txt' && r.path !== '/sitemap.xml');
+  const paths = pages.map((r) => r.path);
+  assert.equal(new Set(paths).size, paths.length, 'a page was fetched by both runs');
+  assert.ok(server.log.length > before);
+
+  const third = await forage('scrape', `${server.base}/`, '--out', out);
+  assert.equal(third.code, 0);
+  assert.match(third.stderr, /0 posts \(\+22 from before\)/);
+  assert.equal(readJsonl(out).length, 22);
+});
+
+test('bad usage exits 2 with one line naming the flag; a site with no posts exits 1', async (t) => {
+  const { server } = await serveSite(beautifulhugo, { count: 2 });
+  t.after(() => server.close());
+  const dir = tempDir(t);
+  const cases: [string[], RegExp][] = [
+    [['--format', 'xml'], /--format must be jsonl or csv, got "xml"/],
+    [['--concurrency', '0'], /--concurrency must be a whole number >= 1, got "0"/],
+    [['--delay-ms', 'soon'], /--delay-ms must be a whole number >= 0, got "soon"/],
+    [['--max-pages', '-3'], /--max-pages must be a whole number >= 1/],
+    [
+      ['--selectors', join(dir, 'nope.json')],
+      /--selectors: cannot read selectors file .*nope\.json/,
+    ],
+  ];
+  for (const [flags, message] of cases) {
+    const r = await forage('scrape', `${server.base}/`, ...flags);
+    assert.equal(r.code, 2, `${flags.join(' ')}: ${r.stderr}`);
+    assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+    assert.match(r.stderr, message);
+  }
+  writeFileSync(join(dir, 'bad.json'), '{"index": {"post": "div["}}');
+  const bad = await forage('scrape', `${server.base}/`, '--selectors', join(dir, 'bad.json'));
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /"index\.post" is not valid CSS/);
+  const url = await forage('scrape', 'ftp://example.com/');
+  assert.equal(url.code, 2);
+  assert.match(url.stderr, /only http: and https: are/);
+  writeFileSync(join(dir, 'taken.jsonl'), 'precious data\n');
+  const taken = await forage('scrape', `${server.base}/`, '--out', join(dir, 'taken.jsonl'));
+  assert.equal(taken.code, 2);
+  assert.match(taken.stderr, /already exists and has no journal/);
+  assert.equal(readFileSync(join(dir, 'taken.jsonl'), 'utf8'), 'precious data\n');
+
+  server.files.set('/empty/', { body: '<html><body><p>No posts here.</p></body></html>' });
+  const none = await forage('scrape', `${server.base}/empty/`);
+  assert.equal(none.code, 1);
+  assert.equal(none.stderr.trim().split('\n').length, 1, none.stderr);
+  assert.match(none.stderr, /no posts found .* Tried: /);
+});
+
+test('--open writes an escaped HTML index and hands it to the opener (never a real browser)', async (t) => {
+  const { server, site } = await serveSite(beautifulhugo, { count: 8 });
+  t.after(() => server.close());
+  const { scrapeCommand } = await import('../../cli/dist/commands/scrape.js');
+  const out = join(tempDir(t), 'posts.jsonl');
+  const opened: string[] = [];
+  const stderr = new PassThrough();
+  let log = '';
+  stderr.on('data', (d) => (log += d));
+  const program = new Command().exitOverride();
+  scrapeCommand({
+    opener: async (file: string) => (opened.push(file), true),
+    stdout: new PassThrough(),
+    stderr,
+  })(program);
+  await program.parseAsync(['node', 'forage', 'scrape', `${server.base}/`, '--out', out, '--open']);
+  assert.deepEqual(opened, [`${out}.html`]);
+  assert.match(log, /opened .*posts\.jsonl\.html/);
+  const html = readFileSync(`${out}.html`, 'utf8');
+  assert.match(html, /<h1>8 posts from http:\/\/127\.0\.0\.1:\d+\/<\/h1>/);
+  assert.ok(html.includes('&lt;script&gt; tags &amp; &quot;quotes&quot;'));
+  assert.ok(!html.includes('<script> tags'));
+  for (const p of site.truth) assert.ok(html.includes(`href="${p.url}"`));
+
+  // No browser: the path is printed instead.
+  const headless = new Command().exitOverride();
+  let said = '';
+  const err2 = new PassThrough();
+  err2.on('data', (d) => (said += d));
+  scrapeCommand({ opener: async () => false, stdout: new PassThrough(), stderr: err2 })(headless);
+  await headless.parseAsync(['node', 'forage', 'scrape', `${server.base}/`, '--open']);
+  assert.match(said, /no browser available; the index is at .*forage-scrape-\d+\.html/);
+});
