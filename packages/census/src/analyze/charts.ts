@@ -412,10 +412,13 @@ export async function renderSvg(spec: Record<string, unknown>): Promise<string> 
   }
 }
 
-/** Renders an SVG to PNG at twice its size with resvg, using DejaVu Sans for text. */
+/**
+ * Renders an SVG to PNG at twice its size with resvg, using DejaVu Sans for text. Runs on
+ * libuv's thread pool, so several charts render in parallel off the main thread.
+ */
 export async function renderPng(svg: string): Promise<Buffer> {
-  const { Resvg } = await import('@resvg/resvg-js');
-  const resvg = new Resvg(svg, {
+  const { renderAsync } = await import('@resvg/resvg-js');
+  const image = await renderAsync(svg, {
     fitTo: { mode: 'zoom', value: 2 },
     font: {
       loadSystemFonts: true,
@@ -423,5 +426,5 @@ export async function renderPng(svg: string): Promise<Buffer> {
       sansSerifFamily: 'DejaVu Sans',
     },
   });
-  return resvg.render().asPng();
+  return image.asPng();
 }

@@ -64,7 +64,9 @@ export async function writeReport(
   const specs = chartSpecs(summary, top);
   const charts = [];
   const files: string[] = [];
+  const pngs: Promise<void>[] = [];
   for (const spec of specs) {
+    // Vega renders on this thread, one chart at a time; the PNGs render in the background.
     const svg = await renderSvg(spec.spec);
     charts.push({ name: spec.name, title: spec.title, description: spec.description, svg });
     const svgFile = join(chartsDir, `${spec.name}.svg`);
@@ -72,10 +74,11 @@ export async function writeReport(
     files.push(svgFile);
     if (png) {
       const pngFile = join(chartsDir, `${spec.name}.png`);
-      await writeAtomic(pngFile, await renderPng(svg));
       files.push(pngFile);
+      pngs.push(renderPng(svg).then((data) => writeAtomic(pngFile, data)));
     }
   }
+  await Promise.all(pngs);
   const summaryFile = join(outDir, 'summary.json');
   await writeAtomic(summaryFile, `${JSON.stringify(summary, null, 2)}\n`);
   const htmlFile = join(outDir, 'report.html');

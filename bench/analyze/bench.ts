@@ -1,0 +1,137 @@
+// Benchmark: forage's census aggregation against DuckDB and the 2016 study's Python script,
+// on the study's file repeated 30 times (3,000,000 lines, about 100 MB), plus the time from a
+// 100,000-line input to a finished report. Each contender runs in its own process (so peak
+// RSS is its own), several times; medians and ratios are printed.
+//
+//   npm run --workspace bench analyze            (after npm run build)
+//   BENCH_RUNS=5 BENCH_COPIES=30 npm run --workspace bench analyze
+import { spawnSync } from 'node:child_process';
+import {
+  createReadStream,
+  createWriteStream,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  rmSync,
+  statSync,
+} from 'node:fs';
+import { availableParallelism, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { fileURLToPath } from 'node:url';
+
+const here = fileURLToPath(new URL('.', import.meta.url));
+const root = join(here, '..', '..');
+const STUDY = join(root, '..', 'shared', 'data', 'github-2016', 'lang_data.jsonl');
+const COPIES = Number(process.env.BENCH_COPIES ?? 30);
+const RUNS = Number(process.env.BENCH_RUNS ?? 3);
+const out = join(here, 'out');
+const big = join(out, `lang_data_x${COPIES}.jsonl`);
+
+interface Run {
+  ms: number;
+  maxRssMb: number;
+  top?: { totalSize: [string, number][]; reposAppearedIn: [string, number][] };
+}
+
+async function ensureInput(): Promise<void> {
+  const want = statSync(STUDY).size * COPIES;
+  if (existsSync(big) && statSync(big).size === want) return;
+  mkdirSync(out, { recursive: true });
+  const sink = createWriteStream(big);
+  for (let i = 0; i < COPIES; i++)
+    await pipeline(createReadStream(STUDY), sink, { end: i === COPIES - 1 });
+}
+
+function child(cmd: string, args: string[]): Run {
+  const r = spawnSync(cmd, args, {
+    cwd: here,
+    encoding: 'utf8',
+    maxBuffer: 1 << 24,
+    timeout: 600_000,
+  });
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed: ${r.stderr || r.error}`);
+  return JSON.parse(r.stdout.trim().split('\n').at(-1) as string) as Run;
+}
+
+const node = (script: string, ...args: string[]) =>
+  child(process.execPath, [join(here, script), ...args]);
+
+const PY = `
+import json, resource, sys, time
+sys.path.insert(0, ${JSON.stringify(here)})
+import study_analysis
+start = time.perf_counter()
+figs = study_analysis.figures(sys.argv[1], 10)
+ms = (time.perf_counter() - start) * 1000
+print(json.dumps({"ms": ms, "maxRssMb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+`;
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)] as number;
+}
+
+function measure(
+  name: string,
+  run: () => Run,
+): { name: string; ms: number; rss: number; runs: Run[] } {
+  const runs: Run[] = [];
+  for (let i = 0; i < RUNS; i++) runs.push(run());
+  const ms = median(runs.map((r) => r.ms));
+  const rss = Math.max(...runs.map((r) => r.maxRssMb));
+  console.log(
+    `  ${name.padEnd(34)} ${ms.toFixed(0).padStart(7)} ms (runs: ${runs.map((r) => r.ms.toFixed(0)).join(', ')})  peak RSS ${rss.toFixed(0)} MB`,
+  );
+  return { name, ms, rss, runs };
+}
+
+await ensureInput();
+const cores = availableParallelism();
+console.log(
+  `analyze benchmark: ${big} (${(statSync(big).size / 1e6).toFixed(1)} MB, ${COPIES * 100_000} lines), ${RUNS} runs each, ${cores} cores, Node ${process.version}`,
+);
+const forage = measure(`forage analyze (${cores} threads)`, () =>
+  node('child-forage.mjs', big, String(cores)),
+);
+const forage1 = measure('forage analyze (1 thread)', () => node('child-forage.mjs', big, '1'));
+const duck = measure('DuckDB read_json_objects', () => node('child-duckdb.mjs', big));
+const python = spawnSync('python3', ['--version']).status === 0;
+const py = python
+  ? measure('study script (Python, json)', () => child('python3', ['-c', PY, big]))
+  : null;
+
+// The same answers: top 10 by bytes and by repositories agree.
+const a = forage.runs[0]!.top!;
+const b = duck.runs[0]!.top!;
+if (JSON.stringify(a) !== JSON.stringify(b))
+  throw new Error(`forage and DuckDB disagree:\n${JSON.stringify(a)}\n${JSON.stringify(b)}`);
+
+// 100,000 repositories, from input to a finished report (summary, HTML, 7 charts as SVG + PNG),
+// as a user runs it: the CLI in a fresh process, module loading included.
+const bin = join(root, 'packages', 'cli', 'dist', 'bin.js');
+const reportRuns: number[] = [];
+for (let i = 0; i < RUNS; i++) {
+  const dir = mkdtempSync(join(tmpdir(), 'forage-bench-report-'));
+  const start = performance.now();
+  const r = spawnSync(
+    process.execPath,
+    [bin, 'analyze', '--input-format', 'blog', STUDY, '--out', dir],
+    { encoding: 'utf8' },
+  );
+  reportRuns.push(performance.now() - start);
+  rmSync(dir, { recursive: true, force: true });
+  if (r.status !== 0) throw new Error(`forage analyze failed: ${r.stderr}`);
+}
+const reportMs = median(reportRuns);
+
+console.log('\nratios (higher = forage faster):');
+console.log(`  DuckDB / forage:          ${(duck.ms / forage.ms).toFixed(2)}x   (target >= 2x)`);
+if (py)
+  console.log(`  Python script / forage:   ${(py.ms / forage.ms).toFixed(2)}x   (target >= 5x)`);
+console.log(`  1 thread / ${cores} threads:       ${(forage1.ms / forage.ms).toFixed(2)}x`);
+console.log(`  forage peak RSS:          ${forage.rss.toFixed(0)} MB   (target < 150 MB)`);
+console.log(
+  `  100,000 lines -> report:  ${reportMs.toFixed(0)} ms wall, CLI process included (runs: ${reportRuns.map((x) => x.toFixed(0)).join(', ')}; target < 2,000 ms)`,
+);
+if (!py) console.log('  python3 not found: the study script was not measured');
