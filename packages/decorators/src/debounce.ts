@@ -28,10 +28,10 @@ export interface DebounceOptions {
  */
 export interface DebounceDecorator {
   // biome-ignore lint/suspicious/noConfusingVoidType: methods declared `(): void` must be accepted
-  <This, A extends unknown[], R extends void | PromiseLike<unknown>>(
-    value: (this: This, ...args: A) => R,
-    context: ClassMethodDecoratorContext<This, (this: This, ...args: A) => R>,
-  ): (this: This, ...args: A) => R;
+  <This, F extends (this: This, ...args: any[]) => void | PromiseLike<unknown>>(
+    value: F,
+    context: ClassMethodDecoratorContext<This, F>,
+  ): F;
   // biome-ignore lint/suspicious/noConfusingVoidType: methods declared `(): void` must be accepted
   <T extends (this: any, ...args: any[]) => void | PromiseLike<unknown>>(
     target: object,
@@ -40,6 +40,7 @@ export interface DebounceDecorator {
   ): void;
   <This, A extends unknown[], R>(
     fn: (this: This, ...args: A) => R,
+    notADecoratorContext?: undefined,
   ): (this: This, ...args: A) => Promise<Awaited<R>>;
 }
 

@@ -32,19 +32,22 @@ export type Wrap = (fn: AnyFunction, info: WrapInfo) => AnyFunction;
  * legacy) and `deco(fn)` on a plain function, which returns a function of the same type.
  */
 export interface Decorator {
-  /** Standard (TC39) method decorator. */
-  <This, A extends unknown[], R>(
-    value: (this: This, ...args: A) => R,
-    context: ClassMethodDecoratorContext<This, (this: This, ...args: A) => R>,
-  ): (this: This, ...args: A) => R;
+  /** Standard (TC39) method decorator; generic methods stay generic. */
+  <This, F extends (this: This, ...args: any[]) => any>(
+    value: F,
+    context: ClassMethodDecoratorContext<This, F>,
+  ): F;
   /** Legacy `experimentalDecorators` method decorator. */
   <T extends AnyFunction>(
     target: object,
     key: string | symbol,
     descriptor: TypedPropertyDescriptor<T>,
   ): void;
-  /** Higher-order function: `deco(fn)`. */
-  <F extends AnyFunction>(fn: F): F;
+  /**
+   * Higher-order function: `deco(fn)`. (TypeScript ignores extra arguments when it checks a
+   * decorator, so the second parameter is what stops this signature from accepting getters.)
+   */
+  <F extends AnyFunction>(fn: F, notADecoratorContext?: undefined): F;
 }
 
 /**
@@ -55,10 +58,10 @@ export interface Decorator {
  */
 export interface AsyncDecorator {
   /** Standard (TC39) method decorator: the method must return a promise. */
-  <This, A extends unknown[], R extends PromiseLike<unknown>>(
-    value: (this: This, ...args: A) => R,
-    context: ClassMethodDecoratorContext<This, (this: This, ...args: A) => R>,
-  ): (this: This, ...args: A) => R;
+  <This, F extends (this: This, ...args: any[]) => PromiseLike<unknown>>(
+    value: F,
+    context: ClassMethodDecoratorContext<This, F>,
+  ): F;
   /** Legacy `experimentalDecorators` method decorator: the method must return a promise. */
   <T extends (this: any, ...args: any[]) => PromiseLike<unknown>>(
     target: object,
@@ -68,6 +71,7 @@ export interface AsyncDecorator {
   /** Higher-order function: `deco(fn)` returns the async version of `fn`. */
   <This, A extends unknown[], R>(
     fn: (this: This, ...args: A) => R,
+    notADecoratorContext?: undefined,
   ): (this: This, ...args: A) => Promise<Awaited<R>>;
 }
 
