@@ -1,12 +1,20 @@
+import {
+  type RetryOptions,
+  type RetryState,
+  retryIfException,
+  stopAfterAttempt,
+  waitRandomExponential,
+  waitRetryAfter,
+} from '@forage/decorators';
 import { ScrapeError } from './errors.js';
 
 /** How failed requests are retried. */
 export interface RetryPolicy {
   /** Retries after the first attempt. Default 3. */
   retries: number;
-  /** First backoff for 5xx and network errors, doubled each time (with jitter). Default 250 ms. */
+  /** Backoff scale for 5xx and network errors: full-jitter exponential from this many ms. Default 250. */
   baseDelayMs: number;
-  /** Longest wait accepted, from `Retry-After` or backoff; a longer `Retry-After` fails the request. Default 60 s. */
+  /** Longest wait accepted; a `Retry-After` asking for more fails the request instead. Default 60 s. */
   maxDelayMs: number;
 }
 
@@ -17,29 +25,41 @@ const SLOW_DOWN = new Set([429, 503]);
 const TRANSIENT = new Set([408, 500, 502, 504]);
 
 /**
- * How long to wait before retry number `attempt` (0-based) after `error`, or `null` when the
- * error is final. A 429/503 waits what `Retry-After` says (or the backoff when it says nothing).
+ * Whether a failed request is worth another attempt: 429/503 (unless `Retry-After` asks for
+ * longer than the policy allows), 408/500/502/504, timeouts and network errors. 404s, robots,
+ * size and redirect limits are final.
  */
-export function retryDelay(error: unknown, attempt: number, policy: RetryPolicy): number | null {
-  if (attempt >= policy.retries || !(error instanceof ScrapeError)) return null;
-  const backoff = Math.min(
-    policy.maxDelayMs,
-    policy.baseDelayMs * 2 ** attempt * (0.75 + Math.random() / 2),
-  );
+export function isRetryable(error: unknown, policy: RetryPolicy): boolean {
+  if (!(error instanceof ScrapeError)) return false;
   if (error.code === 'ERR_SCRAPE_HTTP' && error.status !== undefined) {
-    if (SLOW_DOWN.has(error.status)) {
-      const asked = error.retryAfterMs;
-      if (asked === undefined) return backoff;
-      return asked <= policy.maxDelayMs ? asked : null;
-    }
-    return TRANSIENT.has(error.status) ? backoff : null;
+    if (SLOW_DOWN.has(error.status)) return (error.retryAfterMs ?? 0) <= policy.maxDelayMs;
+    return TRANSIENT.has(error.status);
   }
-  return error.code === 'ERR_SCRAPE_NETWORK' || error.code === 'ERR_SCRAPE_TIMEOUT'
-    ? backoff
-    : null;
+  return error.code === 'ERR_SCRAPE_NETWORK' || error.code === 'ERR_SCRAPE_TIMEOUT';
 }
 
 /** True when the server asked the whole host to slow down (so all its requests should wait). */
 export function isSlowDown(error: unknown): boolean {
   return error instanceof ScrapeError && error.status !== undefined && SLOW_DOWN.has(error.status);
+}
+
+/**
+ * The `@forage/decorators` `retry` options for a policy: stop after `retries` retries, wait
+ * what `Retry-After` says (the `retryAfterMs` of a {@link ScrapeError}) or else a full-jitter
+ * exponential backoff, and retry only what {@link isRetryable} allows.
+ */
+export function retryOptions(
+  policy: RetryPolicy,
+  hooks: { shouldStop: () => boolean; beforeSleep: (error: unknown, delayMs: number, state: RetryState) => void; signal: AbortSignal },
+): RetryOptions {
+  return {
+    stop: stopAfterAttempt(policy.retries + 1),
+    wait: waitRetryAfter(waitRandomExponential({ multiplier: policy.baseDelayMs, max: policy.maxDelayMs }), { max: policy.maxDelayMs }),
+    retryIf: retryIfException((error) => !hooks.shouldStop() && isRetryable(error, policy)),
+    beforeSleep: (state) => {
+      const outcome = state.outcome;
+      if (outcome && !outcome.ok) hooks.beforeSleep(outcome.error, state.nextDelayMs ?? 0, state);
+    },
+    signal: hooks.signal,
+  };
 }

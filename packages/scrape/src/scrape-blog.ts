@@ -1,3 +1,4 @@
+import { retry } from '@forage/decorators';
 import type { Dispatcher } from 'undici';
 import { Channel } from './channel.js';
 import { ScrapeError } from './errors.js';
@@ -9,7 +10,7 @@ import { readIndexEntries, TRIED_DESCRIPTION } from './index-page.js';
 import { type JournalState, JournalWriter, type PageRole, readJournal } from './journal.js';
 import { type Pagination, readPagination } from './pagination.js';
 import { extractPost } from './post-page.js';
-import { DEFAULT_RETRY, isSlowDown, type RetryPolicy, retryDelay } from './retry.js';
+import { DEFAULT_RETRY, isSlowDown, type RetryPolicy, retryOptions } from './retry.js';
 import { Robots } from './robots.js';
 import { type Selectors, validateSelectors } from './selectors.js';
 import { Site, urlShape } from './site.js';
@@ -61,6 +62,8 @@ export interface ScrapeRun extends AsyncIterable<Post> {
 
 const PRIORITY: Record<PageRole, number> = { index: 10, post: 0, late: 0 };
 const acceptPage = (type: string) => type === '' || /html|xml/i.test(type);
+
+type FetchFn = (url: string, priority: number, accept?: (type: string) => boolean) => Promise<FetchedPage>;
 
 interface QueueInfo {
   role: PageRole;
@@ -144,6 +147,7 @@ class Crawl {
   readonly #sitemapUrls = new Set<string>();
   readonly #shapes = new Set<string>();
   #journal: JournalWriter | null = null;
+  readonly #fetch: FetchFn;
   readonly #abort = new AbortController();
   #budget: number;
   #cut = false;
@@ -178,6 +182,7 @@ class Crawl {
     this.site = new Site(this.start, options.allowHosts);
     this.retry = { ...DEFAULT_RETRY, ...options.retry };
     this.pool = new HostPool({ concurrency, delayMs });
+    this.#fetch = this.#retryingFetch();
     this.fetcher = new Fetcher({
       userAgent: options.userAgent,
       timeoutMs: options.timeoutMs,
@@ -363,27 +368,28 @@ class Crawl {
 
   // ---- fetching --------------------------------------------------------------------------
 
-  async #fetch(
-    url: string,
-    priority: number,
-    accept: (type: string) => boolean = acceptPage,
-  ): Promise<FetchedPage> {
-    const host = new URL(url).host;
-    for (let attempt = 0; ; attempt++) {
-      try {
-        return await this.pool.run(
-          host,
-          () => this.fetcher.fetch(url, { accept, signal: this.#abort.signal }),
-          priority,
-        );
-      } catch (error) {
-        const wait = this.#stopped ? null : retryDelay(error, attempt, this.retry);
-        if (wait === null) throw error;
-        this.stats.retries++;
-        if (isSlowDown(error)) this.pool.pause(host, wait);
-        else await new Promise((r) => setTimeout(r, wait));
-      }
-    }
+  /**
+   * GETs a URL through the host pool, retried per the policy by `@forage/decorators`' `retry`
+   * (which reads `Retry-After` from the error). A 429/503 also pauses the whole host for the
+   * wait, so that other requests to it hold off too.
+   */
+  #retryingFetch(): FetchFn {
+    return retry(
+      retryOptions(this.retry, {
+        shouldStop: () => this.#stopped,
+        signal: this.#abort.signal,
+        beforeSleep: (error, delayMs, state) => {
+          this.stats.retries++;
+          if (isSlowDown(error)) this.pool.pause(new URL(String(state.args[0])).host, delayMs);
+        },
+      }),
+    )((url: string, priority: number, accept: (type: string) => boolean = acceptPage) =>
+      this.pool.run(
+        new URL(url).host,
+        () => this.fetcher.fetch(url, { accept, signal: this.#abort.signal }),
+        priority,
+      ),
+    );
   }
 
   #robotsFor(origin: string): Promise<Robots> {
