@@ -7,12 +7,19 @@ import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 
 const BIN = fileURLToPath(new URL('../../cli/dist/bin.js', import.meta.url));
-const STUDY_FILE = fileURLToPath(new URL('../../../../shared/data/github-2016/lang_data.jsonl', import.meta.url));
+const STUDY_FILE = fileURLToPath(
+  new URL('../../../../shared/data/github-2016/lang_data.jsonl', import.meta.url),
+);
 const SMALL = fileURLToPath(new URL('./fixtures/analyze/census-small', import.meta.url));
 
 function forage(cwd: string, ...args: string[]) {
   const env = { ...process.env, DISPLAY: '', WAYLAND_DISPLAY: '' };
-  const r = spawnSync(process.execPath, [BIN, ...args], { cwd, encoding: 'utf8', env, timeout: 120_000 });
+  const r = spawnSync(process.execPath, [BIN, ...args], {
+    cwd,
+    encoding: 'utf8',
+    env,
+    timeout: 120_000,
+  });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -25,10 +32,18 @@ test('forage analyze --input-format blog FILE: table on stdout, report in ./NAME
   assert.match(r.stdout, /^ *1 {2}C {2,}81\.14 {2}HTML {2,}29,919 {2}Smali {2,}64\.47$/m);
   assert.doesNotMatch(r.stdout, /^ *4 /m);
   const out = join(cwd, 'lang_data-report');
-  assert.match(r.stdout, new RegExp(`report: ${out.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}/report\\.html`));
+  assert.match(
+    r.stdout,
+    new RegExp(`report: ${out.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}/report\\.html`),
+  );
   // --open with no display prints where the report is instead.
   assert.match(r.stdout, /no browser on this machine.*report\.html/);
-  for (const f of ['report.html', 'summary.json', 'charts/study-repos.svg', 'charts/study-repos.png']) {
+  for (const f of [
+    'report.html',
+    'summary.json',
+    'charts/study-repos.svg',
+    'charts/study-repos.png',
+  ]) {
     assert.ok(existsSync(join(out, f)), f);
   }
 });
@@ -56,7 +71,17 @@ test('forage analyze: bad usage exits 2 with one line naming the fix', (t) => {
     [['analyze', cwd], /no languages\.jsonl.*forage census --out/],
     [['analyze', STUDY_FILE, '--top', '0'], /--top must be/],
     [['analyze', STUDY_FILE, '--input-format', 'csv'], /--input-format must be census or blog/],
-    [['analyze', join(SMALL, 'languages.jsonl'), '--input-format', 'blog', '--out', join(cwd, 'o')], /--input-format census/],
+    [
+      [
+        'analyze',
+        join(SMALL, 'languages.jsonl'),
+        '--input-format',
+        'blog',
+        '--out',
+        join(cwd, 'o'),
+      ],
+      /--input-format census/,
+    ],
   ];
   for (const [args, message] of cases) {
     const r = forage(cwd, ...args);

@@ -21,13 +21,31 @@ const FORMATS: readonly InputFormat[] = ['census', 'blog'];
 export const registerAnalyze: RegisterCommand = (program: Command) => {
   program
     .command('analyze')
-    .description('summarise a census directory (or a blog-format file) and write report.html, summary.json and charts')
-    .argument('[input]', 'census directory, or a file in the 2016 study format with --input-format blog', 'census-out')
-    .option('--input-format <format>', 'census (a directory) or blog (one languages object per line); default: by what INPUT is')
+    .description(
+      'summarise a census directory (or a blog-format file) and write report.html, summary.json and charts',
+    )
+    .argument(
+      '[input]',
+      'census directory, or a file in the 2016 study format with --input-format blog',
+      'census-out',
+    )
+    .option(
+      '--input-format <format>',
+      'census (a directory) or blog (one languages object per line); default: by what INPUT is',
+    )
     .option('--top <n>', 'rows in the top-N tables and charts', '10')
-    .option('--compare <other>', 'another census directory or blog file to compare with (the baseline)')
-    .option('--out <dir>', 'where to write the report (default: the census directory, or ./NAME-report for a file)')
-    .option('--open', 'open report.html in the default browser (prints its path where there is none)')
+    .option(
+      '--compare <other>',
+      'another census directory or blog file to compare with (the baseline)',
+    )
+    .option(
+      '--out <dir>',
+      'where to write the report (default: the census directory, or ./NAME-report for a file)',
+    )
+    .option(
+      '--open',
+      'open report.html in the default browser (prints its path where there is none)',
+    )
     .option('--json', 'print summary.json to stdout instead of the table')
     .action(async (input: string, flags: AnalyzeFlags) => {
       await runAnalyze(input, flags);
@@ -58,7 +76,9 @@ async function runAnalyze(input: string, flags: AnalyzeFlags): Promise<void> {
       `forage: warning: ${summary.overall.malformed} unreadable line(s) in ${summary.input.languagesFile} were left out (first at byte ${summary.overall.malformedSamples[0]?.offset}: ${summary.overall.malformedSamples[0]?.reason})\n`,
     );
   }
-  log.write(`report: ${files.html}\nsummary: ${files.summary}\ncharts: ${join(outDir, 'charts')}\n`);
+  log.write(
+    `report: ${files.html}\nsummary: ${files.summary}\ncharts: ${join(outDir, 'charts')}\n`,
+  );
   if (flags.open) openInBrowser(files.html, log);
 }
 
@@ -79,7 +99,8 @@ async function defaultOut(input: string): Promise<string> {
 
 /** Opens a file with the platform's opener; where there is no browser, says where the file is. */
 function openInBrowser(file: string, log: NodeJS.WritableStream): void {
-  const headless = process.platform === 'linux' && !process.env.DISPLAY && !process.env.WAYLAND_DISPLAY;
+  const headless =
+    process.platform === 'linux' && !process.env.DISPLAY && !process.env.WAYLAND_DISPLAY;
   if (headless) {
     log.write(`no browser on this machine (no display); open ${file} elsewhere\n`);
     return;
