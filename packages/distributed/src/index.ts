@@ -1,3 +1,21 @@
-// Placeholder: this package is not implemented yet (see its issue). It exports nothing
-// rather than pretending to work.
-export {};
+/**
+ * `@forage/distributed`: the executors and the census across many machines, on BullMQ and
+ * Redis.
+ * @packageDocumentation
+ */
+export { decodeError, type EncodedError, encodeError } from './codec.js';
+export {
+  describeRedis,
+  parseRedis,
+  type RedisConnection,
+  type RedisEndpoint,
+} from './connection.js';
+export { DistributedError, ErrorCode } from './errors.js';
+export { defaultPrefix, defaultQueueName } from './protocol.js';
+export { QueueExecutor, type QueueExecutorOptions } from './queue-executor.js';
+export {
+  runTaskWorker,
+  type TaskWorkerEvent,
+  type TaskWorkerOptions,
+  type TaskWorkerSummary,
+} from './task-worker.js';

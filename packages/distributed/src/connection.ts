@@ -1,0 +1,110 @@
+/**
+ * Where Redis is: `redis://[user:password@]host:port[/db]` (or `rediss://` for TLS), or the
+ * same as an object. Turned into the options BullMQ and ioredis take. Passwords never appear
+ * in messages: {@link describeRedis} redacts them.
+ */
+import { DistributedError, ErrorCode } from './errors.js';
+
+/** Connection options for Redis, a plain subset of ioredis's. */
+export interface RedisEndpoint {
+  host: string;
+  port: number;
+  db?: number;
+  username?: string;
+  password?: string;
+  /** Use TLS (`rediss://`). */
+  tls?: boolean;
+}
+
+/** A Redis URL (`redis://127.0.0.1:6379`) or its parts. */
+export type RedisConnection = string | URL | RedisEndpoint;
+
+/** The options object handed to BullMQ / ioredis. @internal */
+export interface IoRedisOptions {
+  host: string;
+  port: number;
+  db: number;
+  username?: string;
+  password?: string;
+  tls?: Record<string, never>;
+  /** BullMQ's workers block on Redis; they must wait through a restart rather than fail. */
+  maxRetriesPerRequest: number | null;
+  connectionName?: string;
+}
+
+/**
+ * Parses a Redis URL or endpoint.
+ * @throws {@link DistributedError} `ERR_QUEUE_URL` naming the input and the expected form.
+ */
+export function parseRedis(connection: RedisConnection): RedisEndpoint {
+  if (typeof connection === 'object' && !(connection instanceof URL)) {
+    if (!connection || typeof connection.host !== 'string' || !Number.isInteger(connection.port)) {
+      throw badUrl('an object without host and integer port');
+    }
+    return { ...connection };
+  }
+  const text = String(connection);
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw badUrl(JSON.stringify(redact(text)));
+  }
+  if (url.protocol !== 'redis:' && url.protocol !== 'rediss:') {
+    throw badUrl(`${JSON.stringify(redact(text))} (scheme ${url.protocol.slice(0, -1)})`);
+  }
+  const host = url.hostname.replace(/^\[(.*)\]$/, '$1');
+  if (!host) throw badUrl(`${JSON.stringify(redact(text))} (no host)`);
+  const port = url.port === '' ? 6379 : Number(url.port);
+  const dbText = url.pathname.replace(/^\//, '');
+  const db = dbText === '' ? 0 : Number(dbText);
+  if (!Number.isInteger(db) || db < 0) {
+    throw badUrl(
+      `${JSON.stringify(redact(text))} (database ${JSON.stringify(dbText)} is not a number)`,
+    );
+  }
+  return {
+    host,
+    port,
+    db,
+    username: url.username ? decodeURIComponent(url.username) : undefined,
+    password: url.password ? decodeURIComponent(url.password) : undefined,
+    tls: url.protocol === 'rediss:',
+  };
+}
+
+/** ioredis options for an endpoint. @internal */
+export function ioRedisOptions(endpoint: RedisEndpoint, retryForever: boolean): IoRedisOptions {
+  return {
+    host: endpoint.host,
+    port: endpoint.port,
+    db: endpoint.db ?? 0,
+    ...(endpoint.username ? { username: endpoint.username } : {}),
+    ...(endpoint.password ? { password: endpoint.password } : {}),
+    ...(endpoint.tls ? { tls: {} } : {}),
+    maxRetriesPerRequest: retryForever ? null : 20,
+  };
+}
+
+/** `redis://host:port/db` with any password replaced by `***`, for messages and logs. */
+export function describeRedis(endpoint: RedisEndpoint): string {
+  const scheme = endpoint.tls ? 'rediss' : 'redis';
+  const auth = endpoint.password
+    ? `${endpoint.username ?? ''}:***@`
+    : endpoint.username
+      ? `${endpoint.username}@`
+      : '';
+  const host = endpoint.host.includes(':') ? `[${endpoint.host}]` : endpoint.host;
+  return `${scheme}://${auth}${host}:${endpoint.port}${endpoint.db ? `/${endpoint.db}` : ''}`;
+}
+
+function redact(text: string): string {
+  return text.replace(/\/\/([^/@]*):([^/@]*)@/, '//$1:***@');
+}
+
+function badUrl(what: string): DistributedError {
+  return new DistributedError(
+    `the queue must be a Redis URL like redis://127.0.0.1:6379 (or rediss:// for TLS, /N for a database), got ${what}`,
+    ErrorCode.queueUrl,
+  );
+}

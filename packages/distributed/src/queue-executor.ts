@@ -1,0 +1,467 @@
+/**
+ * `QueueExecutor`: an {@link Executor} whose tasks run in `forage worker` processes on any
+ * machine, through a BullMQ queue on Redis. Tasks are `taskModule` references (a module URL and
+ * an export name), because a closure cannot travel between machines.
+ *
+ * How a future settles: the job goes into the queue with an id of the form
+ * `<executor id>-<n>`; BullMQ's queue events tell this executor when a worker starts it
+ * (the future becomes RUNNING) and when it finishes (the worker's return value carries the
+ * task's result or error). Events are a capped Redis stream, so an executor that falls far
+ * behind, or one that lost its connection while Redis restarted, could miss some: when no
+ * event has arrived for a while, it asks Redis for the jobs it is still waiting on. Either
+ * path can win; a future settles once.
+ */
+import { randomBytes } from 'node:crypto';
+import {
+  Executor,
+  ExecutorShutdownError,
+  Future,
+  type ShutdownOptions,
+  type TaskFunction,
+} from '@forage/futures';
+import { type Job, Queue, QueueEvents } from 'bullmq';
+import { Redis } from 'ioredis';
+import { decodeError, decodeValue, encodeValue, isEncodedError } from './codec.js';
+import {
+  describeRedis,
+  ioRedisOptions,
+  parseRedis,
+  type RedisConnection,
+  type RedisEndpoint,
+} from './connection.js';
+import {
+  checkName,
+  DistributedError,
+  ErrorCode,
+  invalidOption,
+  positiveInteger,
+} from './errors.js';
+import {
+  defaultPrefix,
+  defaultQueueName,
+  type TaskJobData,
+  type TaskJobResult,
+  taskJobName,
+} from './protocol.js';
+import { taskRefOf } from './task-ref.js';
+
+/** Options of {@link QueueExecutor}. */
+export interface QueueExecutorOptions {
+  /** Where Redis is: `redis://127.0.0.1:6379`, or its parts. */
+  connection: RedisConnection;
+  /** The BullMQ queue name; workers must use the same. Default `forage-tasks`. */
+  queue?: string;
+  /** The Redis key prefix. Default `forage`. */
+  prefix?: string;
+  /** How long a finished job stays in Redis (seconds), for inspection. Default 3600. */
+  keepJobsSeconds?: number;
+  /**
+   * After this long without any queue event while futures are pending, ask Redis for their
+   * jobs directly. Default 2000 ms.
+   */
+  reconcileIntervalMs?: number;
+  /**
+   * How long the first connection to Redis may take before the waiting futures fail with
+   * `ERR_QUEUE_UNAVAILABLE`. Once connected, a Redis restart is waited out. Default 10000 ms.
+   */
+  connectTimeoutMs?: number;
+}
+
+interface Pending {
+  readonly future: Future<unknown>;
+  /** Resolves once the job is in Redis (or was never added). */
+  added: Promise<void>;
+  /** When the job was handed to Redis, for reconciliation. */
+  since: number;
+}
+
+/** Most jobs looked up in Redis per reconciliation round. */
+const reconcileBatch = 200;
+
+/**
+ * An executor whose tasks run in `forage worker` processes on any machine.
+ *
+ * @example
+ * ```ts
+ * import { taskModule } from '@forage/futures';
+ * import { QueueExecutor } from '@forage/distributed';
+ *
+ * const tasks = taskModule<typeof import('./primes.js')>(new URL('./primes.js', import.meta.url));
+ * await using executor = new QueueExecutor({ connection: 'redis://127.0.0.1:6379' });
+ * for await (const total of executor.map(tasks.sumPrimes, [100_000, 200_000])) console.log(total);
+ * ```
+ * Start workers anywhere that has the same code at the same path:
+ * `forage worker --queue redis://127.0.0.1:6379 --concurrency 4`.
+ */
+export class QueueExecutor extends Executor {
+  /** The queue name workers must use. */
+  readonly queueName: string;
+  readonly #id = randomBytes(6).toString('hex');
+  readonly #queue: Queue;
+  #events: QueueEvents | undefined;
+  readonly #redis: Redis;
+  readonly #ready: Promise<void>;
+  readonly #pending = new Map<string, Pending>();
+  readonly #keepSeconds: number;
+  readonly #reconcileMs: number;
+  readonly #connectTimeoutMs: number;
+  #connected = false;
+  readonly #where: string;
+  #seq = 0;
+  #shutdown = false;
+  #closed: Promise<void> | undefined;
+  #idle: (() => void)[] = [];
+  #lastEventAt = Date.now();
+  #reconcileTimer: NodeJS.Timeout | undefined;
+  #reconciling = false;
+
+  constructor(options: QueueExecutorOptions) {
+    super();
+    if (typeof options !== 'object' || options === null || options.connection === undefined) {
+      throw invalidOption("QueueExecutor needs { connection: 'redis://HOST:PORT' }");
+    }
+    const endpoint = parseRedis(options.connection);
+    this.#where = describeRedis(endpoint);
+    this.queueName = checkName(options.queue, 'queue', defaultQueueName);
+    const prefix = checkName(options.prefix, 'prefix', defaultPrefix);
+    this.#keepSeconds = positiveInteger(options.keepJobsSeconds, 'keepJobsSeconds', 3600);
+    this.#reconcileMs = positiveInteger(options.reconcileIntervalMs, 'reconcileIntervalMs', 2000);
+    this.#connectTimeoutMs = positiveInteger(options.connectTimeoutMs, 'connectTimeoutMs', 10_000);
+    // The producer fails a command after a bounded number of reconnection attempts (the future
+    // then fails) instead of hanging forever; the event reader waits through restarts.
+    this.#queue = new Queue(this.queueName, {
+      connection: ioRedisOptions(endpoint, false),
+      prefix,
+    });
+    this.#queue.on('error', () => {});
+    this.#redis = new Redis({ ...ioRedisOptions(endpoint, false), lazyConnect: true });
+    this.#redis.on('error', () => {});
+    this.#ready = this.#listen(endpoint, prefix).then(() => {
+      this.#connected = true;
+    });
+    this.#ready.catch(() => {});
+  }
+
+  /**
+   * Starts reading queue events from the stream's current end, as a fixed id: the reader's
+   * first XREAD may come after our first job started, and `$` would then skip its events.
+   * Jobs are added only after this resolves.
+   */
+  async #listen(endpoint: RedisEndpoint, prefix: string): Promise<void> {
+    await this.#queue.waitUntilReady();
+    await this.#redis.connect();
+    const last = await this.#redis.xrevrange(
+      this.#queue.keys.events as string,
+      '+',
+      '-',
+      'COUNT',
+      1,
+    );
+    if (this.#closed) return;
+    const events = new QueueEvents(this.queueName, {
+      connection: ioRedisOptions(endpoint, true),
+      prefix,
+      lastEventId: last[0]?.[0] ?? '0-0',
+    });
+    this.#events = events;
+    events.on('error', () => {});
+    events.on('active', ({ jobId }) => this.#onActive(jobId));
+    events.on('completed', ({ jobId, returnvalue }) => this.#onCompleted(jobId, returnvalue));
+    events.on('failed', ({ jobId, failedReason }) => this.#onFailed(jobId, failedReason));
+    await events.waitUntilReady();
+    if (this.#closed) await events.close();
+  }
+
+  /** Jobs submitted by this executor that have not settled. */
+  get pendingCount(): number {
+    return this.#pending.size;
+  }
+
+  /**
+   * Queues `fn(...args)` for a worker. `fn` must be a `taskModule` reference; arguments and
+   * the result must be structured-cloneable.
+   * @throws `TypeError` (`ERR_TASK_NOT_PORTABLE`) for a plain function,
+   *   {@link ExecutorShutdownError} after `shutdown()`.
+   */
+  submit<A extends unknown[], R>(fn: TaskFunction<A, R>, ...args: A): Future<Awaited<R>> {
+    if (typeof fn !== 'function') {
+      throw Object.assign(
+        new TypeError(
+          `submit() needs a task reference as its first argument, got ${fn === null ? 'null' : typeof fn}`,
+        ),
+        {
+          code: 'ERR_INVALID_ARG_TYPE',
+        },
+      );
+    }
+    const ref = taskRefOf(fn);
+    if (ref === undefined) {
+      throw Object.assign(
+        new TypeError(
+          `QueueExecutor runs tasks on other machines, which cannot receive a function (${fn.name || 'anonymous'}); export it from a module and submit a reference: const tasks = taskModule<typeof import('./tasks.js')>(new URL('./tasks.js', import.meta.url)); executor.submit(tasks.${fn.name || 'myTask'}, ...args)`,
+        ),
+        { code: ErrorCode.taskNotPortable },
+      );
+    }
+    this._checkOpen();
+    const future = new Future<Awaited<R>>();
+    const jobId = `${this.#id}-${++this.#seq}`;
+    let data: TaskJobData;
+    try {
+      data = {
+        v: 1,
+        url: ref.url,
+        exportName: ref.exportName,
+        args: encodeValue(args, `the arguments of ${ref.exportName}`),
+      };
+    } catch (error) {
+      future.setRunningOrNotifyCancel();
+      future.setException(error);
+      return future;
+    }
+    const pending: Pending = {
+      future: future as Future<unknown>,
+      added: Promise.resolve(),
+      since: Date.now(),
+    };
+    this.#pending.set(jobId, pending);
+    pending.added = this.#add(jobId, data, pending);
+    future.addDoneCallback((f) => {
+      if (f.cancelled()) this.#onCancel(jobId, pending);
+    });
+    this.#startReconciling();
+    return future;
+  }
+
+  /**
+   * Stops accepting tasks. With `cancelFutures`, removes every job no worker has started;
+   * with `wait` (default), resolves once every other future has settled. The Redis
+   * connections close when nothing is pending.
+   */
+  async shutdown(options: ShutdownOptions = {}): Promise<void> {
+    const { wait = true, cancelFutures = false } = options;
+    this.#shutdown = true;
+    if (cancelFutures) {
+      for (const { future } of [...this.#pending.values()]) {
+        if (future.state === 'PENDING') future.cancel();
+      }
+    }
+    const idle = this.#whenIdle().then(() => this.#close());
+    if (wait) await idle;
+    else idle.catch(() => {});
+  }
+
+  protected _checkOpen(): void {
+    if (this.#shutdown) throw new ExecutorShutdownError();
+  }
+
+  async #add(jobId: string, data: TaskJobData, pending: Pending): Promise<void> {
+    try {
+      await this.#whenConnected();
+      if (pending.future.cancelled()) return;
+      await this.#queue.add(taskJobName, data, {
+        jobId,
+        attempts: 1,
+        removeOnComplete: { age: this.#keepSeconds },
+        removeOnFail: { age: this.#keepSeconds },
+      });
+      pending.since = Date.now();
+    } catch (error) {
+      this.#settle(
+        jobId,
+        () =>
+          new DistributedError(
+            `could not queue the task on ${this.#where}: ${(error as Error).message}`,
+            ErrorCode.queueUnavailable,
+            {
+              cause: error,
+            },
+          ),
+        true,
+      );
+    }
+  }
+
+  /** Resolves once connected; rejects if the first connection takes too long. */
+  #whenConnected(): Promise<void> {
+    if (this.#connected) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(
+        () =>
+          reject(
+            new Error(
+              `no answer within ${this.#connectTimeoutMs} ms; is redis-server running there? (start it with: redis-server --port PORT --appendonly yes)`,
+            ),
+          ),
+        this.#connectTimeoutMs,
+      );
+      this.#ready.then(
+        () => {
+          clearTimeout(timer);
+          resolve();
+        },
+        (error: unknown) => {
+          clearTimeout(timer);
+          reject(error);
+        },
+      );
+    });
+  }
+
+  #onCancel(jobId: string, pending: Pending): void {
+    // Acknowledge the cancel so wait() and asCompleted() count the future as done.
+    if (pending.future.state === 'CANCELLED') pending.future.setRunningOrNotifyCancel();
+    this.#pending.delete(jobId);
+    // The job may already be in Redis: take it out unless a worker holds it (then its result
+    // is ignored: the future is cancelled).
+    void pending.added
+      .then(() => this.#queue.remove(jobId))
+      .catch(() => {})
+      .finally(() => this.#notifyIdle());
+  }
+
+  #onActive(jobId: string): void {
+    this.#lastEventAt = Date.now();
+    const pending = this.#pending.get(jobId);
+    if (pending && pending.future.state === 'PENDING') pending.future.setRunningOrNotifyCancel();
+  }
+
+  #onCompleted(jobId: string, returnvalue: unknown): void {
+    this.#lastEventAt = Date.now();
+    if (!this.#pending.has(jobId)) return;
+    const result = returnvalue as TaskJobResult | null;
+    if (result && result.ok === true && typeof result.value === 'string') {
+      this.#settle(jobId, () => decodeValue(result.value), false);
+    } else if (result && result.ok === false && isEncodedError(result.error)) {
+      const encoded = result.error;
+      this.#settle(jobId, () => decodeError(encoded), true);
+    } else {
+      this.#settle(
+        jobId,
+        () =>
+          new DistributedError(
+            `job ${jobId} completed with a value that is not a forage task result`,
+            ErrorCode.jobMalformed,
+          ),
+        true,
+      );
+    }
+  }
+
+  #onFailed(jobId: string, failedReason: string): void {
+    this.#lastEventAt = Date.now();
+    if (!this.#pending.has(jobId)) return;
+    this.#settle(
+      jobId,
+      () =>
+        new DistributedError(
+          `the task's job ${jobId} failed in the queue: ${failedReason} (its workers died or lost their lock too often; see forage worker --max-stalled)`,
+          ErrorCode.jobFailed,
+        ),
+      true,
+    );
+  }
+
+  /** Settles a pending future once; `make` builds the value or error lazily. */
+  #settle(jobId: string, make: () => unknown, failed: boolean): void {
+    const pending = this.#pending.get(jobId);
+    if (pending === undefined) return;
+    this.#pending.delete(jobId);
+    const { future } = pending;
+    if (!future.done()) {
+      if (future.state === 'PENDING') future.setRunningOrNotifyCancel();
+      let value: unknown;
+      let isError = failed;
+      try {
+        value = make();
+      } catch (error) {
+        value = error;
+        isError = true;
+      }
+      if (isError) future.setException(value);
+      else future.setResult(value);
+    }
+    this.#notifyIdle();
+  }
+
+  #startReconciling(): void {
+    if (this.#reconcileTimer !== undefined) return;
+    this.#reconcileTimer = setInterval(
+      () => void this.#reconcile(),
+      Math.max(100, this.#reconcileMs / 2),
+    );
+    this.#reconcileTimer.unref();
+  }
+
+  /** Looks up, in Redis, jobs whose events may have been missed. */
+  async #reconcile(): Promise<void> {
+    if (this.#pending.size === 0) {
+      clearInterval(this.#reconcileTimer);
+      this.#reconcileTimer = undefined;
+      return;
+    }
+    const now = Date.now();
+    if (this.#reconciling || now - this.#lastEventAt < this.#reconcileMs) return;
+    this.#reconciling = true;
+    try {
+      const stale = [...this.#pending.entries()]
+        .filter(([, p]) => now - p.since >= this.#reconcileMs && !p.future.done())
+        .slice(0, reconcileBatch);
+      for (const [jobId, pending] of stale) {
+        await pending.added;
+        const job = (await this.#queue.getJob(jobId)) as Job | undefined;
+        this.#reconcileJob(jobId, job);
+      }
+      this.#lastEventAt = Date.now();
+    } catch {
+      // Redis is unreachable: try again next round.
+    } finally {
+      this.#reconciling = false;
+    }
+  }
+
+  #reconcileJob(jobId: string, job: Job | undefined): void {
+    if (!this.#pending.has(jobId)) return;
+    if (job === undefined) {
+      this.#settle(
+        jobId,
+        () =>
+          new DistributedError(
+            `the task's job ${jobId} is no longer in ${this.#where} (removed, or Redis lost its data)`,
+            ErrorCode.jobLost,
+          ),
+        true,
+      );
+      return;
+    }
+    if (job.finishedOn === undefined) {
+      if (job.processedOn !== undefined) this.#onActive(jobId);
+      return;
+    }
+    if (job.failedReason && job.returnvalue == null) this.#onFailed(jobId, job.failedReason);
+    else this.#onCompleted(jobId, job.returnvalue);
+  }
+
+  #whenIdle(): Promise<void> {
+    if (this.#pending.size === 0) return Promise.resolve();
+    return new Promise((resolve) => this.#idle.push(resolve));
+  }
+
+  #notifyIdle(): void {
+    if (this.#pending.size > 0 || this.#idle.length === 0) return;
+    const waiters = this.#idle;
+    this.#idle = [];
+    for (const resolve of waiters) resolve();
+  }
+
+  #close(): Promise<void> {
+    this.#closed ??= (async () => {
+      clearInterval(this.#reconcileTimer);
+      this.#reconcileTimer = undefined;
+      // Not awaiting #ready: with Redis unreachable it never resolves, and shutdown must return.
+      this.#redis.disconnect();
+      await Promise.allSettled([this.#events?.close(), this.#queue.close()]);
+    })();
+    return this.#closed;
+  }
+}
