@@ -1,0 +1,173 @@
+/**
+ * `forage bench`: runs each workload in every mode, several times, each run in a fresh process,
+ * and gathers the medians that the table, the sentences and the chart are drawn from.
+ */
+import { spawnSync } from 'node:child_process';
+import { availableParallelism } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { startSlowServer } from './io-server.js';
+import { type Measurement, measure } from './measure.js';
+import type { RunSpec } from './run-once.js';
+import {
+  ioDelayMs,
+  type Mode,
+  nodeModes,
+  type PythonMode,
+  pythonModes,
+  type Size,
+  sizes,
+  type Workload,
+} from './workloads.js';
+
+export interface BenchOptions {
+  readonly workloads: readonly Workload[];
+  readonly size: Size;
+  /** Workers per executor; default: cores for CPU work, min(32, cores + 4) for I/O (Python's default). */
+  readonly workers?: number;
+  readonly python: boolean;
+  /** Runs per mode (default: the size's own). */
+  readonly repeats?: number;
+  /** Called after each run, for progress output. */
+  readonly onRun?: (workload: Workload, mode: Mode, index: number, total: number) => void;
+}
+
+export interface ModeResult {
+  readonly mode: Mode;
+  /** Medians over the runs. */
+  readonly wallMs: number;
+  readonly cpuMs: number;
+  /** The largest peak over the runs. */
+  readonly peakRssBytes: number;
+  /** Sequential wall time (of the same language) divided by this mode's. */
+  readonly speedup: number;
+  /** Speedup divided by the parallelism available to it (see {@link parallelism}). */
+  readonly efficiency: number;
+  readonly runs: readonly Measurement[];
+}
+
+export interface WorkloadResult {
+  readonly workload: Workload;
+  readonly workers: number;
+  readonly tasks: number;
+  readonly modes: readonly ModeResult[];
+}
+
+export interface BenchResult {
+  readonly size: Size;
+  readonly cores: number;
+  readonly node: string;
+  /** `python3 --version`, or null when Python was not asked for or is missing. */
+  readonly python: string | null;
+  readonly workloads: readonly WorkloadResult[];
+}
+
+const harness = fileURLToPath(new URL('./harness.js', import.meta.url));
+const pythonScript = fileURLToPath(new URL('../../python/concurrency_bench.py', import.meta.url));
+
+/** The version of `python3` on PATH, or null when there is none. */
+export function findPython(): string | null {
+  const r = spawnSync('python3', ['--version'], { encoding: 'utf8' });
+  return r.status === 0 ? (r.stdout || r.stderr).trim() : null;
+}
+
+export function defaultWorkers(workload: Workload, cores: number): number {
+  return workload === 'cpu' ? cores : Math.min(32, cores + 4);
+}
+
+/**
+ * The parallelism a mode can really use: CPU work is capped by the cores (and async runs on one
+ * thread); waiting for I/O is not, so there it is the number of workers.
+ */
+export function parallelism(workload: Workload, mode: Mode, workers: number, cores: number) {
+  if (mode === 'sequential' || mode === 'python-sequential') return 1;
+  if (workload === 'io') return workers;
+  if (mode === 'async') return 1;
+  return Math.min(workers, cores);
+}
+
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+function isPython(mode: Mode): mode is PythonMode {
+  return mode.startsWith('python-');
+}
+
+function runOnce(spec: RunSpec, mode: Mode): Promise<Measurement> {
+  if (isPython(mode)) {
+    const pyMode = mode.slice('python-'.length);
+    return measure('python3', [pythonScript, JSON.stringify({ ...spec, mode: pyMode })]);
+  }
+  return measure(process.execPath, [harness, JSON.stringify({ ...spec, mode })]);
+}
+
+function summarise(
+  workload: Workload,
+  workers: number,
+  cores: number,
+  runs: Map<Mode, Measurement[]>,
+): ModeResult[] {
+  const results: ModeResult[] = [];
+  for (const [mode, measurements] of runs) {
+    const baseline = runs.get(isPython(mode) ? 'python-sequential' : 'sequential') ?? measurements;
+    const wallMs = median(measurements.map((m) => m.wallMs));
+    const speedup = median(baseline.map((m) => m.wallMs)) / wallMs;
+    results.push({
+      mode,
+      wallMs,
+      cpuMs: median(measurements.map((m) => m.cpuMs)),
+      peakRssBytes: Math.max(...measurements.map((m) => m.peakRssBytes)),
+      speedup,
+      efficiency: speedup / parallelism(workload, mode, workers, cores),
+      runs: measurements,
+    });
+  }
+  return results;
+}
+
+/** Runs the benchmark. Runs are interleaved across modes so that drift hits them alike. */
+export async function runBench(options: BenchOptions): Promise<BenchResult> {
+  const cores = availableParallelism();
+  const spec = sizes[options.size];
+  const repeats = options.repeats ?? spec.repeats;
+  const python = options.python ? findPython() : null;
+  const modes: Mode[] = [...nodeModes, ...(python ? pythonModes : [])];
+  const server = await startSlowServer(ioDelayMs);
+  try {
+    const results: WorkloadResult[] = [];
+    for (const workload of options.workloads) {
+      const workers = options.workers ?? defaultWorkers(workload, cores);
+      const run: RunSpec = {
+        workload,
+        mode: 'sequential',
+        workers,
+        primes: spec.primes,
+        url: server.url,
+        requests: spec.requests,
+      };
+      const runs = new Map<Mode, Measurement[]>(modes.map((m) => [m, []]));
+      const total = repeats * modes.length;
+      let index = 0;
+      for (let r = 0; r < repeats; r++) {
+        for (const mode of modes) {
+          const m = await runOnce(run, mode);
+          const reference = runs.get('sequential')?.[0] ?? m;
+          if (m.checksum !== reference.checksum) {
+            throw new Error(
+              `${workload} work in mode ${mode} computed ${m.checksum}, expected ${reference.checksum}`,
+            );
+          }
+          runs.get(mode)!.push(m);
+          options.onRun?.(workload, mode, ++index, total);
+        }
+      }
+      const tasks = workload === 'cpu' ? spec.primes.length : spec.requests;
+      results.push({ workload, workers, tasks, modes: summarise(workload, workers, cores, runs) });
+    }
+    return { size: options.size, cores, node: process.version, python, workloads: results };
+  } finally {
+    await server.close();
+  }
+}

@@ -1,0 +1,164 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { chartSvg, explain, formatTable } from '../dist/bench/report.js';
+import type { BenchResult, ModeResult, WorkloadResult } from '../dist/bench/run.js';
+import { sumPrimes } from '../dist/bench/tasks.js';
+import { sizes } from '../dist/bench/workloads.js';
+
+const bin = fileURLToPath(new URL('../dist/bin.js', import.meta.url));
+
+function mode(name: ModeResult['mode'], speedup: number, peakMb = 50): ModeResult {
+  return {
+    mode: name,
+    wallMs: 100 / speedup,
+    cpuMs: 100,
+    peakRssBytes: peakMb * 1_048_576,
+    speedup,
+    efficiency: speedup / 2,
+    runs: [],
+  };
+}
+
+function result(workloads: WorkloadResult[], cores = 2): BenchResult {
+  return { size: 'small', cores, node: 'v20.0.0', python: null, workloads };
+}
+
+test('the medium size is the blog seed workload, with its known checksum', () => {
+  const total = sizes.medium.primes.reduce((sum, n) => sum + sumPrimes(n), 0);
+  assert.equal(sizes.medium.primes.length, 16);
+  assert.equal(total, 46_974_496_440);
+});
+
+test('CPU sentences name the winner, the async verdict and the GIL', () => {
+  const cpu: WorkloadResult = {
+    workload: 'cpu',
+    workers: 2,
+    tasks: 16,
+    modes: [
+      mode('sequential', 1),
+      mode('async', 1.01),
+      mode('threads', 1.7),
+      mode('processes', 1.9),
+      mode('python-sequential', 1),
+      mode('python-threads', 0.98),
+      mode('python-processes', 1.8),
+    ],
+  };
+  const text = explain(result([cpu])).join('\n');
+  assert.match(text, /processes were fastest at 1\.90x/);
+  assert.match(text, /threads 1\.70x/);
+  assert.match(text, /async executor was 1\.01x: no faster than sequential/);
+  assert.match(text, /Python threads reached 0\.98x on CPU work: the GIL/);
+  assert.doesNotMatch(text, /cores ran out/);
+  assert.doesNotMatch(text, /too small/);
+});
+
+test('CPU sentences say when the cores ran out and when the work was too small', () => {
+  const cpu: WorkloadResult = {
+    workload: 'cpu',
+    workers: 8,
+    tasks: 16,
+    modes: [mode('sequential', 1), mode('threads', 1.1), mode('processes', 1.05)],
+  };
+  const text = explain(result([cpu])).join('\n');
+  assert.match(text, /threads were fastest/);
+  assert.match(text, /8 workers share 2 cores/);
+  assert.match(text, /too small to pay for starting the workers/);
+});
+
+test('CPU sentences do not call a pool slower than sequential the winner', () => {
+  const cpu: WorkloadResult = {
+    workload: 'cpu',
+    workers: 2,
+    tasks: 8,
+    modes: [mode('sequential', 1), mode('threads', 0.4), mode('processes', 0.1)],
+  };
+  const text = explain(result([cpu])).join('\n');
+  assert.match(text, /neither pool beat sequential \(threads 0\.40x, processes 0\.10x\)/);
+  assert.doesNotMatch(text, /fastest/);
+});
+
+test('I/O sentences compare every mode with sequential and the memory cost', () => {
+  const io: WorkloadResult = {
+    workload: 'io',
+    workers: 6,
+    tasks: 32,
+    modes: [
+      mode('sequential', 1, 40),
+      mode('async', 5.8, 45),
+      mode('threads', 5.5, 80),
+      mode('processes', 5.1, 200),
+    ],
+  };
+  const lines = explain(result([io]));
+  assert.match(lines[0]!, /async 5\.80x, threads 5\.50x, processes 5\.10x .*; async won/);
+  assert.match(lines[1]!, /45 MB at peak against 200 MB for processes/);
+  const table = formatTable(io, 2);
+  assert.equal(table.split('\n').length, 2 + 4);
+  assert.match(table, /processes\s+19\.6\s+100\s+5\.10x\s+255%\s+200/);
+  assert.match(chartSvg(result([io])), /^<svg[^>]*>[\s\S]*5\.80x[\s\S]*<\/svg>\n$/);
+});
+
+test('forage bench --json runs every mode on both workloads and writes a chart', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'forage-bench-'));
+  try {
+    const chart = join(dir, 'speedup.svg');
+    const r = spawnSync(
+      process.execPath,
+      [
+        bin,
+        'bench',
+        'all',
+        '--size',
+        'small',
+        '--workers',
+        '2',
+        '--repeats',
+        '1',
+        '--json',
+        '--chart',
+        chart,
+      ],
+      { encoding: 'utf8', timeout: 120_000 },
+    );
+    assert.equal(r.status, 0, r.stderr);
+    const out = JSON.parse(r.stdout) as BenchResult & { sentences: string[] };
+    assert.deepEqual(
+      out.workloads.map((w) => w.workload),
+      ['cpu', 'io'],
+    );
+    for (const w of out.workloads) {
+      assert.deepEqual(
+        w.modes.map((m) => m.mode),
+        ['sequential', 'async', 'threads', 'processes'],
+      );
+      const checksums = new Set(w.modes.map((m) => m.runs[0]!.checksum));
+      assert.equal(checksums.size, 1, `${w.workload}: every mode computes the same result`);
+      for (const m of w.modes) {
+        assert.ok(m.wallMs > 0 && m.cpuMs >= 0, `${w.workload}/${m.mode} timings`);
+        assert.ok(m.peakRssBytes > 10_000_000, `${w.workload}/${m.mode} memory was sampled`);
+      }
+    }
+    assert.ok(out.sentences.length >= 2);
+    assert.match(readFileSync(chart, 'utf8'), /<svg[\s\S]*sequential/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('forage bench rejects a bad workload or size with exit code 2', () => {
+  for (const args of [
+    ['bench', 'gpu'],
+    ['bench', '--size', 'huge'],
+    ['bench', '--workers', '0'],
+  ]) {
+    const r = spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8' });
+    assert.equal(r.status, 2, args.join(' '));
+    assert.equal(r.stderr.trim().split('\n').length, 1);
+  }
+});
