@@ -3,11 +3,11 @@
  * batches, adaptive in-flight limits, recycling, the broken-pool rules and shutdown. The two
  * subclasses only say how to start a worker and how to word their errors.
  *
- * Dispatch: tasks wait in a ring-buffer queue until a worker has room. Each worker may hold a
- * number of tasks "in flight" that adapts to how long its tasks take: about 2 ms of work, so
- * tiny tasks go in batches of hundreds (one message each way) while long tasks go one at a
- * time and stay evenly spread. A task is marked RUNNING when it is sent, as in CPython's
- * process pool; until then `cancel()` works.
+ * Dispatch: tasks wait in a ring-buffer queue until a worker has room. Each worker holds
+ * about 2 ms of estimated work, from a running average of how long each function takes; so
+ * tiny tasks go in batches of hundreds (one message each way), while a task that takes longer,
+ * or whose function was never timed, goes alone: one running task per worker, as in CPython,
+ * with the rest queued here where `cancel()` still works. A task is marked RUNNING when sent.
  */
 import { checkMaxWorkers, checkTaskFunction } from './async-executor.js';
 import { Deque } from './deque.js';
@@ -77,17 +77,16 @@ interface WorkItem {
   args: unknown[];
   mode: typeof TASK_CALL | typeof TASK_CHUNK;
   worker: WorkerSlot | undefined;
+  /** Estimated duration when it was sent, in ms. */
+  cost: number;
 }
 
 class WorkerSlot {
   handle!: WorkerHandle;
   ready = false;
   inFlight = 0;
-  /** Most tasks this worker may hold; adapts to task duration. */
-  limit = 1;
-  avgTaskMs = -1;
-  /** When the worker last became busy or last reported results. */
-  markAt = 0;
+  /** Estimated work in flight, in ms. */
+  pendingMs = 0;
   sent = 0;
   /** We asked it to exit (recycling, shutdown, terminate): its exit is not a crash. */
   exiting = false;
@@ -96,9 +95,18 @@ class WorkerSlot {
   readonly tasks = new Set<number>();
 }
 
-// Target amount of queued work per worker, and bounds of the in-flight limit.
-const TARGET_BATCH_MS = 2;
+// Estimated work each worker holds; sent in two batches so that the worker starts on the
+// second while the first one's results travel back.
+const TARGET_MS = 2;
+const BATCH_MS = TARGET_MS / 2;
 const MAX_IN_FLIGHT = 1024;
+// Even a no-op task costs a little in messaging: never treat a task as free.
+const MIN_COST_MS = 0.001;
+
+/** Timings are kept per function and per mode (a chunk costs more than a call). */
+function costKey(item: WorkItem): number {
+  return item.def.id * 2 + item.mode;
+}
 
 function describeExit(code: number | null, signal: string | null): string {
   return signal !== null ? `signal ${signal}` : `exit code ${code}`;
@@ -112,6 +120,8 @@ export abstract class PoolExecutor extends Executor {
   readonly #queue = new Deque<WorkItem>();
   readonly #tasks = new Map<number, WorkItem>();
   readonly #workers = new Set<WorkerSlot>();
+  /** Average duration per task, by {@link costKey}; unknown functions count as slow. */
+  readonly #costMs: number[] = [];
   #nextTaskId = 1;
   #spawned = 0;
   #pumpScheduled = false;
@@ -221,7 +231,7 @@ export abstract class PoolExecutor extends Executor {
 
   #enqueue(def: FunctionDef, args: unknown[], mode: WorkItem['mode']): Future<unknown> {
     const future = new Future<unknown>();
-    this.#queue.push({ future, def, args, mode, worker: undefined });
+    this.#queue.push({ future, def, args, mode, worker: undefined, cost: 0 });
     if (!this.#pumpScheduled) {
       this.#pumpScheduled = true;
       queueMicrotask(this.#pump);
@@ -235,13 +245,9 @@ export abstract class PoolExecutor extends Executor {
     for (const slot of this.#workers) {
       if (this.#queue.length === 0) break;
       if (!slot.ready || slot.exiting) continue;
-      // Two batches per worker, so it starts on the second while the first's results travel.
-      const batchSize = Math.max(1, Math.ceil(slot.limit / 2));
-      let room = this.#room(slot);
-      while (room > 0 && this.#queue.length > 0) {
-        const sent = this.#sendBatch(slot, Math.min(room, batchSize));
-        if (sent === 0) break;
-        room -= sent;
+      // Every call takes at least one task off the queue (sent, cancelled or failed to clone).
+      while (this.#queue.length > 0 && slot.pendingMs < TARGET_MS && this.#room(slot) > 0) {
+        this.#sendBatch(slot, this.#room(slot));
       }
     }
     this.#spawnIfNeeded();
@@ -249,7 +255,7 @@ export abstract class PoolExecutor extends Executor {
   };
 
   #room(slot: WorkerSlot): number {
-    let room = slot.limit - slot.inFlight;
+    let room = MAX_IN_FLIGHT - slot.inFlight;
     if (this.#maxTasksPerWorker !== undefined)
       room = Math.min(room, this.#maxTasksPerWorker - slot.sent);
     return room;
@@ -259,12 +265,15 @@ export abstract class PoolExecutor extends Executor {
     const batch: unknown[] = [];
     const items: WorkItem[] = [];
     let defs: FunctionDef[] | null = null;
-    while (items.length < max) {
+    let batchMs = 0;
+    while (items.length < max && batchMs < BATCH_MS) {
       const item = this.#queue.shift();
       if (item === undefined) break;
       // A cancelled task is acknowledged here and never sent (CPython does the same when a
       // worker takes it from the queue).
       if (!item.future.setRunningOrNotifyCancel()) continue;
+      item.cost = this.#costMs[costKey(item)] ?? TARGET_MS;
+      batchMs += item.cost;
       if (!slot.known.has(item.def.id)) {
         defs ??= [];
         defs.push(item.def);
@@ -286,14 +295,12 @@ export abstract class PoolExecutor extends Executor {
   }
 
   #track(slot: WorkerSlot, batch: unknown[], items: WorkItem[]): void {
-    if (slot.inFlight === 0) {
-      slot.handle.ref();
-      slot.markAt = performance.now();
-    }
+    if (slot.inFlight === 0) slot.handle.ref();
     for (let i = 0; i < items.length; i++) {
       const taskId = batch[i * 4] as number;
       const item = items[i] as WorkItem;
       item.worker = slot;
+      slot.pendingMs += item.cost;
       this.#tasks.set(taskId, item);
       slot.tasks.add(taskId);
     }
@@ -337,7 +344,7 @@ export abstract class PoolExecutor extends Executor {
         } catch (cloneError) {
           const position = item.mode === TASK_CHUNK ? ` of item ${n + 1} of the chunk` : '';
           return new TaskSerializationError(
-            `argument ${i + 1}${position} of task ${item.def.name} cannot be sent to ${where}: ${cloneError instanceof Error ? cloneError.message : String(cloneError)}. Pass plain data (numbers, strings, arrays, objects, typed arrays, Map, Set) instead`,
+            `argument ${i + 1}${position} of task ${item.def.name} cannot be sent to ${where} (${cloneError instanceof Error ? cloneError.message.replace(/\.$/, '') : String(cloneError)}). Pass plain data (numbers, strings, arrays, objects, typed arrays, Map, Set) instead`,
             { cause: cloneError },
           );
         }
@@ -390,7 +397,7 @@ export abstract class PoolExecutor extends Executor {
   #onMessage(slot: WorkerSlot, message: unknown[]): void {
     switch (message[0]) {
       case MSG_RESULTS:
-        this.#onResults(slot, message[1] as unknown[]);
+        this.#onResults(slot, message[1] as unknown[], message[2] as number);
         break;
       case MSG_READY:
         slot.ready = true;
@@ -406,7 +413,11 @@ export abstract class PoolExecutor extends Executor {
     }
   }
 
-  #onResults(slot: WorkerSlot, results: unknown[]): void {
+  #onResults(slot: WorkerSlot, results: unknown[], durationMs: number): void {
+    // The worker reports how long the tasks occupied it, start to settle (so time spent
+    // awaiting counts and slow async tasks are not over-fetched either).
+    const perTaskMs = Math.max(MIN_COST_MS, durationMs / Math.max(1, results.length / 3));
+    let lastKey = -1;
     for (let i = 0; i < results.length; i += 3) {
       const taskId = results[i] as number;
       const item = this.#tasks.get(taskId);
@@ -414,9 +425,16 @@ export abstract class PoolExecutor extends Executor {
       this.#tasks.delete(taskId);
       slot.tasks.delete(taskId);
       slot.inFlight -= 1;
+      slot.pendingMs -= item.cost;
+      const key = costKey(item);
+      if (key !== lastKey) {
+        const old = this.#costMs[key];
+        this.#costMs[key] = old === undefined ? perTaskMs : 0.7 * old + 0.3 * perTaskMs;
+        lastKey = key;
+      }
       this.#settle(item, results[i + 1] as number, results[i + 2]);
     }
-    this.#adapt(slot, results.length / 3);
+    if (slot.inFlight === 0) slot.pendingMs = 0;
     if (slot.inFlight === 0) {
       if (this.#maxTasksPerWorker !== undefined && slot.sent >= this.#maxTasksPerWorker)
         this.#retire(slot);
@@ -449,17 +467,6 @@ export abstract class PoolExecutor extends Executor {
         ),
       );
     }
-  }
-
-  // The time a busy worker takes per result, measured between its result messages, covers
-  // both CPU time and time a task spends awaiting; so async tasks are not over-fetched either.
-  #adapt(slot: WorkerSlot, count: number): void {
-    const now = performance.now();
-    const perTaskMs = (now - slot.markAt) / Math.max(1, count);
-    slot.markAt = now;
-    slot.avgTaskMs = slot.avgTaskMs < 0 ? perTaskMs : 0.7 * slot.avgTaskMs + 0.3 * perTaskMs;
-    const limit = Math.ceil(TARGET_BATCH_MS / Math.max(slot.avgTaskMs, 1e-4));
-    slot.limit = Math.min(MAX_IN_FLIGHT, Math.max(1, limit));
   }
 
   #retire(slot: WorkerSlot): void {
@@ -572,6 +579,7 @@ export abstract class PoolExecutor extends Executor {
       }
       for (const slot of this.#workers) {
         slot.inFlight = 0;
+        slot.pendingMs = 0;
         slot.tasks.clear();
         this.#stop(slot, signal);
       }

@@ -14,7 +14,8 @@ export const MSG_EXIT = 1;
 export const MSG_INIT = 2;
 
 // Worker -> parent.
-/** `[MSG_RESULTS, results: [taskId, status, value, ...]]` */
+/** `[MSG_RESULTS, results: [taskId, status, value, ...], durationMs]`: durationMs is the time the
+ * reported tasks occupied the worker, from start to settle. */
 export const MSG_RESULTS = 0;
 /** `[MSG_READY]`: the initializer ran; tasks may be sent. */
 export const MSG_READY = 1;

@@ -87,6 +87,8 @@ export class Runner {
   readonly #transport: Transport;
   readonly #entries: Entry[] = [];
   #results: unknown[] = [];
+  /** Time the reported tasks occupied this worker (start to settle), for the parent's batching. */
+  #durationMs = 0;
   #flushScheduled = false;
   // Batches wait here while a task module they need is being imported, to keep their order.
   #blocked: Promise<void> | undefined = undefined;
@@ -177,13 +179,17 @@ export class Runner {
 
   #execute(batch: unknown[]): void {
     let flushedAt = performance.now();
+    let startedAt = flushedAt;
     for (let i = 0; i < batch.length; i += 4) {
       const taskId = batch[i] as number;
       const entry = this.#entries[batch[i + 1] as number] as Entry;
       const args = batch[i + 2] as unknown[];
-      if (batch[i + 3] === TASK_CALL) this.#call(taskId, entry, args);
-      else this.#chunk(taskId, entry, args as unknown[][]);
+      if (batch[i + 3] === TASK_CALL) this.#call(taskId, entry, args, startedAt);
+      else this.#chunk(taskId, entry, args as unknown[][], startedAt);
       const now = performance.now();
+      // Synchronous time of this task (an async one adds its remaining time when it settles).
+      this.#durationMs += now - startedAt;
+      startedAt = now;
       if (now - flushedAt > FLUSH_AFTER_MS) {
         flushedAt = now;
         this.#flush();
@@ -192,7 +198,7 @@ export class Runner {
     this.#flush();
   }
 
-  #call(taskId: number, entry: Entry, args: unknown[]): void {
+  #call(taskId: number, entry: Entry, args: unknown[], startedAt: number): void {
     const fn = entry.fn;
     if (fn === undefined) {
       this.#push(taskId, RESULT_ERROR, serializeError(entry.error));
@@ -210,14 +216,19 @@ export class Runner {
       return;
     }
     value.then(
-      (resolved) => this.#pushLater(taskId, RESULT_OK, resolved),
+      (resolved) => this.#pushLater(taskId, RESULT_OK, resolved, startedAt),
       (error: unknown) =>
-        this.#pushLater(taskId, RESULT_ERROR, serializeError(explainFreeVariable(error, entry))),
+        this.#pushLater(
+          taskId,
+          RESULT_ERROR,
+          serializeError(explainFreeVariable(error, entry)),
+          startedAt,
+        ),
     );
   }
 
   /** Runs `fn` over every argument list; the outcome stops at the first failure. */
-  #chunk(taskId: number, entry: Entry, argsList: unknown[][]): void {
+  #chunk(taskId: number, entry: Entry, argsList: unknown[][], startedAt: number): void {
     const fn = entry.fn;
     if (fn === undefined) {
       this.#push(taskId, RESULT_CHUNK, [[], 1, serializeError(entry.error)]);
@@ -253,12 +264,12 @@ export class Runner {
       for (const outcome of settled) {
         if (outcome.status === 'rejected') {
           const error = serializeError(explainFreeVariable(outcome.reason, entry));
-          this.#pushLater(taskId, RESULT_CHUNK, [values, 1, error]);
+          this.#pushLater(taskId, RESULT_CHUNK, [values, 1, error], startedAt);
           return;
         }
         values.push(outcome.value);
       }
-      this.#pushLater(taskId, RESULT_CHUNK, [values, 0, null]);
+      this.#pushLater(taskId, RESULT_CHUNK, [values, 0, null], startedAt);
     });
   }
 
@@ -266,8 +277,9 @@ export class Runner {
     this.#results.push(taskId, status, value);
   }
 
-  #pushLater(taskId: number, status: number, value: unknown): void {
+  #pushLater(taskId: number, status: number, value: unknown, startedAt: number): void {
     this.#results.push(taskId, status, value);
+    this.#durationMs += performance.now() - startedAt;
     if (this.#flushScheduled) return;
     this.#flushScheduled = true;
     queueMicrotask(() => {
@@ -279,23 +291,26 @@ export class Runner {
   #flush(): void {
     const results = this.#results;
     if (results.length === 0) return;
+    const durationMs = this.#durationMs;
     this.#results = [];
+    this.#durationMs = 0;
     try {
-      this.#transport.post([MSG_RESULTS, results]);
+      this.#transport.post([MSG_RESULTS, results, durationMs]);
     } catch {
-      this.#flushOneByOne(results);
+      this.#flushOneByOne(results, durationMs);
     }
   }
 
   // Some result could not be cloned: send the results one at a time, replacing the ones that
   // fail by a notice that the parent turns into a TaskSerializationError naming the task.
-  #flushOneByOne(results: unknown[]): void {
+  #flushOneByOne(results: unknown[], durationMs: number): void {
+    const share = durationMs / (results.length / 3);
     for (let i = 0; i < results.length; i += 3) {
       try {
-        this.#transport.post([MSG_RESULTS, [results[i], results[i + 1], results[i + 2]]]);
+        this.#transport.post([MSG_RESULTS, [results[i], results[i + 1], results[i + 2]], share]);
       } catch (error) {
         const reason = error instanceof Error ? error.message : String(error);
-        this.#transport.post([MSG_RESULTS, [results[i], RESULT_UNSENDABLE, reason]]);
+        this.#transport.post([MSG_RESULTS, [results[i], RESULT_UNSENDABLE, reason], share]);
       }
     }
   }

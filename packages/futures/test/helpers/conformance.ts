@@ -145,6 +145,8 @@ export function describeExecutorConformance(name: string, make: MakeExecutor): v
 
     test('map timeout counts from the call and cancels what has not started', async () => {
       await using ex = make(1);
+      // Start the worker first: a process may take longer than the timeout to start.
+      await ex.submit(() => 'warm');
       const file = logFile();
       const it = ex.map(
         logAfter,

@@ -1,0 +1,96 @@
+/**
+ * `ProcessPoolExecutor`: runs tasks in child processes (`child_process.fork` with structured
+ * clone over IPC). Each child has its own heap and can be killed without taking the parent down;
+ * a child exits on its own when its parent goes away.
+ */
+import { type ChildProcess, fork } from 'node:child_process';
+import { cpus } from 'node:os';
+import { serialize } from 'node:v8';
+import { BrokenProcessPool, invalidArgType } from './errors.js';
+import {
+  PoolExecutor,
+  type PoolOptions,
+  type WorkerEvents,
+  type WorkerHandle,
+} from './pool-executor.js';
+import { type InitPayload, MSG_HELLO, MSG_INIT } from './protocol.js';
+
+/** Options of {@link ProcessPoolExecutor}. */
+export interface ProcessPoolExecutorOptions extends PoolOptions {
+  /** Replace a child after it ran this many tasks (Python: `max_tasks_per_child`). */
+  maxTasksPerChild?: number;
+  /** Node flags of the children; default the parent's (so `--import tsx` carries over). */
+  execArgv?: string[];
+  /** Environment of the children; default the parent's. */
+  env?: NodeJS.ProcessEnv;
+}
+
+const childPath = new URL('./child.js', import.meta.url);
+
+/**
+ * An executor that runs tasks in up to `maxWorkers` child processes (default: the number of
+ * CPUs, as in Python; they start lazily). Same API and behaviour as {@link ThreadPoolExecutor};
+ * only the class differs.
+ *
+ * @example
+ * ```ts
+ * await using pool = new ProcessPoolExecutor({ maxWorkers: 2 });
+ * const tasks = taskModule<typeof import('./primes.js')>(new URL('./primes.js', import.meta.url));
+ * console.log(await pool.submit(tasks.sumPrimes, 100_000));
+ * ```
+ */
+export class ProcessPoolExecutor extends PoolExecutor {
+  protected readonly _workerKind = 'process';
+  readonly #execArgv: string[];
+  readonly #env: NodeJS.ProcessEnv;
+
+  constructor(options: ProcessPoolExecutorOptions = {}) {
+    super(options, Math.max(1, cpus().length), options.maxTasksPerChild, 'maxTasksPerChild');
+    if (options.execArgv !== undefined && !Array.isArray(options.execArgv)) {
+      throw invalidArgType('execArgv must be an array of strings');
+    }
+    this.#execArgv = options.execArgv ?? process.execArgv;
+    this.#env = options.env ?? process.env;
+  }
+
+  protected _spawn(_index: number, init: InitPayload, events: WorkerEvents): WorkerHandle {
+    const child: ChildProcess = fork(childPath, [], {
+      serialization: 'advanced',
+      execArgv: this.#execArgv,
+      env: this.#env,
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    });
+    child.on('message', (message: unknown[]) => {
+      // The child is listening: send its setup (threads get it as workerData instead).
+      if (message[0] === MSG_HELLO) child.send([MSG_INIT, init]);
+      else events.message(message);
+    });
+    child.on('error', events.error);
+    child.on('exit', (code, signal) => events.exit(code, signal));
+    return {
+      label: `pid ${child.pid}`,
+      post: (message) => {
+        child.send(message);
+      },
+      terminate: (signal) => {
+        child.kill(signal);
+      },
+      ref: () => {
+        child.ref();
+        child.channel?.ref();
+      },
+      unref: () => {
+        child.unref();
+        child.channel?.unref();
+      },
+    };
+  }
+
+  protected _brokenError(message: string, cause: unknown): BrokenProcessPool {
+    return new BrokenProcessPool(message, cause === undefined ? undefined : { cause });
+  }
+
+  protected _checkCloneable(value: unknown): void {
+    serialize(value);
+  }
+}
