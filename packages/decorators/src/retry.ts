@@ -162,6 +162,12 @@ function configure(options: RetryOptions): Config {
     throw new InvalidOptionError('retry(options): signal must be an AbortSignal');
   }
   const retryIf = options.retryIf;
+  const predicates = typeof retryIf === 'function' || retryIf === undefined ? [] : retryIf;
+  if (!Array.isArray(predicates) || predicates.some((p) => typeof p !== 'function')) {
+    throw new InvalidOptionError(
+      'retry(options): retryIf must be a predicate or an array of predicates, e.g. retryIfException(HttpError)',
+    );
+  }
   return {
     stop: options.stop ?? stopAfterAttempt(3),
     wait: options.wait ?? waitRandomExponential(),

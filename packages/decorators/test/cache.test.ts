@@ -87,6 +87,38 @@ describe('cache on functions', () => {
     assert.equal(cacheInfo(get).currSize, 1);
   });
 
+  test('LRU and TTL together: an expired entry is a miss and frees its slot', () => {
+    const clock = new FakeClock();
+    let calls = 0;
+    const get = cache({ maxSize: 2, ttlMs: 100, now: clock.now })((k: string) => `${k}${++calls}`);
+    get('a');
+    clock.advance(50);
+    get('b');
+    clock.advance(60); // a expired, b still fresh
+    assert.equal(get('b'), 'b2');
+    assert.equal(get('a'), 'a3');
+    assert.deepEqual(cacheInfo(get), { hits: 1, misses: 3, maxSize: 2, currSize: 2 });
+  });
+
+  test('an evicted or cleared in-flight promise that rejects never removes a newer entry', async () => {
+    const gates: ReturnType<typeof deferred<string>>[] = [];
+    const load = cache({ maxSize: 1 })((key: string) => {
+      const gate = deferred<string>();
+      gates.push(gate);
+      return gate.promise.then((v) => `${key}:${v}`);
+    });
+    const first = load('a');
+    cacheClear(load);
+    const second = load('a'); // a new in-flight call for the same key
+    assert.notEqual(first, second);
+    gates[0]?.reject(new Error('old failure'));
+    await assert.rejects(first, /old failure/);
+    await flush();
+    assert.equal(load('a'), second, 'the newer entry survived the old rejection');
+    gates[1]?.resolve('ok');
+    assert.equal(await second, 'a:ok');
+  });
+
   test('a custom key function', () => {
     let calls = 0;
     const byId = cache({ key: (user: { id: number }) => user.id })(

@@ -297,6 +297,7 @@ describe('retry as a function wrapper', () => {
       message: /stop must be a function/,
     });
     assert.throws(() => retry({ signal: {} as never }), /signal must be an AbortSignal/);
+    assert.throws(() => retry({ retryIf: [retryIfException(), 'x' as never] }), /retryIf must be/);
     const bad = retry({ wait: () => Number.NaN })(async () => {
       throw new Error('x');
     });
