@@ -324,3 +324,30 @@ test('Wilson interval: known values and edge cases', () => {
   const [, hiAll] = wilsonInterval(10, 10);
   assert.equal(hiAll, 1);
 });
+
+test('medians beyond the exact limit are estimates within 0.5%, and say so', async (t) => {
+  const file = join(tmp(t), 'many.jsonl');
+  // 20,000 repositories with a heavy-tailed size for "Big" and 100 for "Small".
+  let seed = 42;
+  const random = () => {
+    seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31;
+    return seed / 2 ** 31;
+  };
+  const sizes = Array.from({ length: 20_000 }, () => Math.floor(10 ** (1 + 6 * random())));
+  const lines = sizes.map((v, i) =>
+    JSON.stringify(i < 100 ? { Big: v, Small: i + 1 } : { Big: v }),
+  );
+  writeFileSync(file, `${lines.join('\n')}\n`);
+  const s = await analyze(file);
+  const big = s.languages.find((l) => l.name === 'Big')!;
+  const small = s.languages.find((l) => l.name === 'Small')!;
+  const sorted = [...sizes].sort((a, b) => a - b);
+  const at = (q: number) => sorted[Math.floor(q * (sorted.length - 1))]!;
+  assert.equal(big.quantilesApproximate, true);
+  assert.ok(Math.abs(big.medianBytes / at(0.5) - 1) <= 0.0051, `${big.medianBytes} vs ${at(0.5)}`);
+  assert.ok(Math.abs(big.p90Bytes / at(0.9) - 1) <= 0.0051, `${big.p90Bytes} vs ${at(0.9)}`);
+  assert.equal(big.meanBytes, sizes.reduce((a, b) => a + b, 0) / sizes.length);
+  assert.equal(small.quantilesApproximate, false);
+  assert.equal(small.medianBytes, 50.5);
+  assert.match(s.approximations[0]!, /Big/);
+});
