@@ -22,5 +22,6 @@ export {
   type SecondaryLimitOptions,
   type TokenOptions,
 } from './options.js';
+export { parseDuration, parseFaults, parseLatency, parseRateWindow } from './specs.js';
 export { type Emulator, startEmulator } from './start.js';
 export type { ClientStats, EmulatorStats } from './stats.js';

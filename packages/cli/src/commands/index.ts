@@ -1,10 +1,10 @@
 import type { Command } from 'commander';
 import { registerAnalyze } from './analyze.js';
 import { registerBench } from './bench.js';
-import { registerWorker } from './worker.js';
 import { registerCensus } from './census.js';
 import { registerEmulator } from './emulator.js';
 import { registerScrape } from './scrape.js';
+import { registerWorker } from './worker.js';
 
 /**
  * Each capability registers its subcommand from its own file in this folder.
@@ -13,4 +13,11 @@ import { registerScrape } from './scrape.js';
 export type RegisterCommand = (program: Command) => void;
 
 /** The subcommands that exist, in the order `forage --help` lists them. */
-export const commands: RegisterCommand[] = [registerCensus, registerAnalyze, registerScrape, registerBench, registerWorker, registerEmulator];
+export const commands: RegisterCommand[] = [
+  registerCensus,
+  registerAnalyze,
+  registerScrape,
+  registerBench,
+  registerWorker,
+  registerEmulator,
+];
