@@ -183,14 +183,63 @@ function primaryChart(s: Summary, top: number): ChartSpec {
   };
 }
 
+/**
+ * Dots per row on one axis, joined by a line from the smallest to the largest (a dumbbell):
+ * `series` names which dot is which, with fixed colours (and shapes, if given).
+ */
+function dumbbell(
+  values: { label: string; series: string; x: number; order: number }[],
+  x: Record<string, unknown>,
+  series: { domain: string[]; colors: string[]; shapes?: string[] },
+  rule: string,
+) {
+  const y = { field: 'label', type: 'nominal', sort: { field: 'order' }, title: null };
+  const legend = { orient: 'bottom', direction: 'horizontal' };
+  return {
+    data: { values },
+    layer: [
+      {
+        mark: { type: 'rule', color: rule },
+        encoding: {
+          y,
+          x: { aggregate: 'min', field: 'x', type: 'quantitative' },
+          x2: { aggregate: 'max', field: 'x' },
+        },
+      },
+      {
+        mark: { type: 'point', filled: true, size: 60 },
+        encoding: {
+          y,
+          x: { field: 'x', type: 'quantitative', ...x },
+          color: {
+            field: 'series',
+            type: 'nominal',
+            title: null,
+            scale: { domain: series.domain, range: series.colors },
+            legend,
+          },
+          ...(series.shapes
+            ? {
+                shape: {
+                  field: 'series',
+                  type: 'nominal',
+                  scale: { domain: series.domain, range: series.shapes },
+                },
+              }
+            : {}),
+        },
+      },
+    ],
+  };
+}
+
 function meanMedianChart(s: Summary, top: number): ChartSpec {
   const langs = s.languages.slice(0, top);
-  const values = langs.flatMap((l, i) => [
-    { label: label(l.name), stat: 'median', bytes: Math.max(1, l.medianBytes), order: i },
-    { label: label(l.name), stat: 'mean (the study)', bytes: Math.max(1, l.meanBytes), order: i },
-    { label: label(l.name), stat: '90th percentile', bytes: Math.max(1, l.p90Bytes), order: i },
+  const values = langs.flatMap((l, order) => [
+    { label: label(l.name), series: 'median', x: Math.max(1, l.medianBytes), order },
+    { label: label(l.name), series: 'mean (the study)', x: Math.max(1, l.meanBytes), order },
+    { label: label(l.name), series: '90th percentile', x: Math.max(1, l.p90Bytes), order },
   ]);
-  const y = { field: 'label', type: 'nominal', sort: { field: 'order' }, title: null };
   return {
     name: 'mean-vs-median',
     title: 'Bytes per repository: mean versus median',
@@ -202,48 +251,16 @@ function meanMedianChart(s: Summary, top: number): ChartSpec {
         'median, p90 and mean',
         langs.length * ROW_HEIGHT,
       ),
-      data: { values },
-      layer: [
+      ...dumbbell(
+        values,
+        { scale: { type: 'log' }, title: 'bytes', axis: { format: '~s' } },
         {
-          mark: { type: 'rule', color: '#bbb' },
-          encoding: {
-            y,
-            x: { aggregate: 'min', field: 'bytes', type: 'quantitative' },
-            x2: { aggregate: 'max', field: 'bytes' },
-          },
+          domain: ['median', '90th percentile', 'mean (the study)'],
+          colors: ['#1b7837', '#2166ac', '#b2182b'],
+          shapes: ['circle', 'triangle-right', 'diamond'],
         },
-        {
-          mark: { type: 'point', filled: true, size: 60 },
-          encoding: {
-            y,
-            x: {
-              field: 'bytes',
-              type: 'quantitative',
-              scale: { type: 'log' },
-              title: 'bytes',
-              axis: { format: '~s' },
-            },
-            color: {
-              field: 'stat',
-              type: 'nominal',
-              title: null,
-              scale: {
-                domain: ['median', '90th percentile', 'mean (the study)'],
-                range: ['#1b7837', '#2166ac', '#b2182b'],
-              },
-              legend: { orient: 'bottom', direction: 'horizontal' },
-            },
-            shape: {
-              field: 'stat',
-              type: 'nominal',
-              scale: {
-                domain: ['median', '90th percentile', 'mean (the study)'],
-                range: ['circle', 'triangle-right', 'diamond'],
-              },
-            },
-          },
-        },
-      ],
+        '#bbb',
+      ),
     },
   };
 }
@@ -348,10 +365,9 @@ function heatmapChart(s: Summary): ChartSpec {
 function compareChart(s: Summary): ChartSpec {
   const c = s.compare!;
   const values = c.rows.flatMap((r, order) => [
-    { label: label(r.name), side: 'baseline', share: r.baseReposShare, order },
-    { label: label(r.name), side: 'this census', share: r.reposShare, order },
+    { label: label(r.name), series: 'baseline', x: r.baseReposShare, order },
+    { label: label(r.name), series: 'this census', x: r.reposShare, order },
   ]);
-  const y = { field: 'label', type: 'nominal', sort: { field: 'order' }, title: null };
   return {
     name: 'compare',
     title: 'Compared with the baseline',
@@ -362,36 +378,12 @@ function compareChart(s: Summary): ChartSpec {
         'dumbbell chart',
         c.rows.length * ROW_HEIGHT,
       ),
-      data: { values },
-      layer: [
-        {
-          mark: { type: 'rule', color: '#999' },
-          encoding: {
-            y,
-            x: { aggregate: 'min', field: 'share', type: 'quantitative' },
-            x2: { aggregate: 'max', field: 'share' },
-          },
-        },
-        {
-          mark: { type: 'point', filled: true, size: 60 },
-          encoding: {
-            y,
-            x: {
-              field: 'share',
-              type: 'quantitative',
-              title: 'share of repositories with languages',
-              axis: { format: '.0%' },
-            },
-            color: {
-              field: 'side',
-              type: 'nominal',
-              title: null,
-              scale: { domain: ['baseline', 'this census'], range: ['#999999', '#d6604d'] },
-              legend: { orient: 'bottom', direction: 'horizontal' },
-            },
-          },
-        },
-      ],
+      ...dumbbell(
+        values,
+        { title: 'share of repositories with languages', axis: { format: '.0%' } },
+        { domain: ['baseline', 'this census'], colors: ['#999999', '#d6604d'] },
+        '#999',
+      ),
     },
   };
 }
