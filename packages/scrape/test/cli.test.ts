@@ -35,6 +35,21 @@ function tempDir(t: { after: (fn: () => void) => void }): string {
   return dir;
 }
 
+/** Runs `fn` with process.stderr captured. */
+async function inProcess(fn: () => Promise<number>): Promise<{ code: number; stderr: string }> {
+  let stderr = '';
+  const original = process.stderr.write.bind(process.stderr);
+  process.stderr.write = ((chunk: string) => {
+    stderr += String(chunk);
+    return true;
+  }) as typeof process.stderr.write;
+  try {
+    return { code: await fn(), stderr };
+  } finally {
+    process.stderr.write = original;
+  }
+}
+
 const readJsonl = (file: string): Post[] =>
   readFileSync(file, 'utf8')
     .split('\n')
@@ -143,24 +158,24 @@ test('bad usage exits 2 with one line naming the flag; a site with no posts exit
       /--selectors: cannot read selectors file .*nope\.json/,
     ],
   ];
-  for (const [flags, message] of cases) {
-    const r = await forage('scrape', `${server.base}/`, ...flags);
-    assert.equal(r.code, 2, `${flags.join(' ')}: ${r.stderr}`);
-    assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
-    assert.match(r.stderr, message);
-  }
   writeFileSync(join(dir, 'bad.json'), '{"index": {"post": "div["}}');
-  const bad = await forage('scrape', `${server.base}/`, '--selectors', join(dir, 'bad.json'));
-  assert.equal(bad.code, 2);
-  assert.match(bad.stderr, /"index\.post" is not valid CSS/);
+  writeFileSync(join(dir, 'taken.jsonl'), 'precious data\n');
+  cases.push(
+    [['--selectors', join(dir, 'bad.json')], /"index\.post" is not valid CSS/],
+    [['--out', join(dir, 'taken.jsonl')], /already exists and has no journal/],
+  );
+  // In-process through main(), which maps errors to exit codes, to save a process per case.
+  const { main } = await import('forage');
+  for (const [flags, message] of cases) {
+    const { code, stderr } = await inProcess(() => main(['node', 'forage', 'scrape', `${server.base}/`, ...flags]));
+    assert.equal(code, 2, `${flags.join(' ')}: ${stderr}`);
+    assert.equal(stderr.trim().split('\n').length, 1, stderr);
+    assert.match(stderr, message);
+  }
+  assert.equal(readFileSync(join(dir, 'taken.jsonl'), 'utf8'), 'precious data\n');
   const url = await forage('scrape', 'ftp://example.com/');
   assert.equal(url.code, 2);
   assert.match(url.stderr, /only http: and https: are/);
-  writeFileSync(join(dir, 'taken.jsonl'), 'precious data\n');
-  const taken = await forage('scrape', `${server.base}/`, '--out', join(dir, 'taken.jsonl'));
-  assert.equal(taken.code, 2);
-  assert.match(taken.stderr, /already exists and has no journal/);
-  assert.equal(readFileSync(join(dir, 'taken.jsonl'), 'utf8'), 'precious data\n');
 
   server.files.set('/empty/', { body: '<html><body><p>No posts here.</p></body></html>' });
   const none = await forage('scrape', `${server.base}/empty/`);
