@@ -30,6 +30,8 @@ const big = join(out, `lang_data_x${COPIES}.jsonl`);
 
 interface Run {
   ms: number;
+  /** CPU time of the whole process (all threads), a steadier figure on a shared machine. */
+  cpuMs: number;
   maxRssMb: number;
   top?: { totalSize: [string, number][]; reposAppearedIn: [string, number][] };
 }
@@ -64,7 +66,8 @@ import study_analysis
 start = time.perf_counter()
 figs = study_analysis.figures(sys.argv[1], 10)
 ms = (time.perf_counter() - start) * 1000
-print(json.dumps({"ms": ms, "maxRssMb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+usage = resource.getrusage(resource.RUSAGE_SELF)
+print(json.dumps({"ms": ms, "cpuMs": (usage.ru_utime + usage.ru_stime) * 1000, "maxRssMb": usage.ru_maxrss / 1024}))
 `;
 
 function median(xs: number[]): number {
@@ -72,18 +75,17 @@ function median(xs: number[]): number {
   return s[Math.floor(s.length / 2)] as number;
 }
 
-function measure(
-  name: string,
-  run: () => Run,
-): { name: string; ms: number; rss: number; runs: Run[] } {
+function measure(name: string, run: () => Run) {
   const runs: Run[] = [];
   for (let i = 0; i < RUNS; i++) runs.push(run());
   const ms = median(runs.map((r) => r.ms));
+  const cpu = median(runs.map((r) => r.cpuMs));
   const rss = Math.max(...runs.map((r) => r.maxRssMb));
   console.log(
     `  ${name.padEnd(34)} ${ms.toFixed(0).padStart(7)} ms (runs: ${runs.map((r) => r.ms.toFixed(0)).join(', ')})  peak RSS ${rss.toFixed(0)} MB`,
   );
-  return { name, ms, rss, runs };
+  console.log(`  ${''.padEnd(34)} CPU ${cpu.toFixed(0)} ms (median, all threads)`);
+  return { name, ms, cpu, rss, runs };
 }
 
 await ensureInput();
@@ -129,6 +131,10 @@ console.log('\nratios (higher = forage faster):');
 console.log(`  DuckDB / forage:          ${(duck.ms / forage.ms).toFixed(2)}x   (target >= 2x)`);
 if (py)
   console.log(`  Python script / forage:   ${(py.ms / forage.ms).toFixed(2)}x   (target >= 5x)`);
+console.log(
+  `  CPU time, DuckDB / forage: ${(duck.cpu / forage.cpu).toFixed(2)}x` +
+    (py ? `;  Python / forage: ${(py.cpu / forage.cpu).toFixed(2)}x` : ''),
+);
 console.log(`  1 thread / ${cores} threads:       ${(forage1.ms / forage.ms).toFixed(2)}x`);
 console.log(`  forage peak RSS:          ${forage.rss.toFixed(0)} MB   (target < 150 MB)`);
 console.log(

@@ -1,6 +1,6 @@
 // Plain JavaScript (not TypeScript) so that the tsx loader does not count in this process's peak RSS.
 // One timed run of DuckDB answering the same totals (bytes and repositories per language) over
-// the same file: read_json_objects + json_keys, all threads. Prints { ms, maxRssMb, top }.
+// the same file: read_json_objects + json_keys, all threads. Prints { ms, cpuMs, maxRssMb, top }.
 import { DuckDBInstance } from '@duckdb/node-api';
 
 const [file] = process.argv.slice(2);
@@ -21,5 +21,13 @@ const top = {
   totalSize: byBytes.map((r) => [r[0], Number(r[1])]),
   reposAppearedIn: byRepos.map((r) => [r[0], Number(r[2])]),
 };
-console.log(JSON.stringify({ ms, maxRssMb: process.resourceUsage().maxRSS / 1024, top }));
+const cpu = process.cpuUsage();
+console.log(
+  JSON.stringify({
+    ms,
+    cpuMs: (cpu.user + cpu.system) / 1000,
+    maxRssMb: process.resourceUsage().maxRSS / 1024,
+    top,
+  }),
+);
 con.closeSync();

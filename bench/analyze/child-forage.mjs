@@ -1,6 +1,6 @@
 // Plain JavaScript (not TypeScript) so that the tsx loader does not count in this process's peak RSS.
 // One timed run of forage's aggregation (analyze: stream, parallel ranges, merge, summary).
-// Prints a JSON line: { ms, maxRssMb, top } for bench.ts.
+// Prints a JSON line: { ms, cpuMs, maxRssMb, top } for bench.ts.
 import { analyze } from '@forage/census';
 
 const [file, parallelism] = process.argv.slice(2);
@@ -11,4 +11,12 @@ const top = {
   totalSize: summary.study.totalSize.map((r) => [r.language, r.bytes]),
   reposAppearedIn: summary.study.reposAppearedIn.map((r) => [r.language, r.repos]),
 };
-console.log(JSON.stringify({ ms, maxRssMb: process.resourceUsage().maxRSS / 1024, top }));
+const cpu = process.cpuUsage();
+console.log(
+  JSON.stringify({
+    ms,
+    cpuMs: (cpu.user + cpu.system) / 1000,
+    maxRssMb: process.resourceUsage().maxRSS / 1024,
+    top,
+  }),
+);
