@@ -28,8 +28,15 @@ export interface GetterDecorator {
 
 type Values = WeakMap<object, { value: unknown }>;
 
-/** The per-instance values behind each decorated getter, found by the getter function. */
-const stores = new WeakMap<(...args: never[]) => unknown, Values>();
+/**
+ * The per-instance values behind a decorated getter, kept on the getter function under a
+ * registered symbol so that two copies of this package still find each other's values.
+ */
+const VALUES: unique symbol = Symbol.for('@forage/decorators.cachedProperty');
+
+interface WithValues {
+  [VALUES]?: Values;
+}
 
 function cachingGetter(get: (this: unknown) => unknown): (this: unknown) => unknown {
   const values: Values = new WeakMap();
@@ -48,7 +55,7 @@ function cachingGetter(get: (this: unknown) => unknown): (this: unknown) => unkn
     }
     return value;
   };
-  stores.set(getter, values);
+  Object.defineProperty(getter, VALUES, { value: values });
   return getter;
 }
 
@@ -96,7 +103,7 @@ export function invalidate<T extends object>(obj: T, key: keyof T & (string | sy
   for (let proto: object | null = obj; proto !== null; proto = Object.getPrototypeOf(proto)) {
     const desc = Object.getOwnPropertyDescriptor(proto, key);
     if (desc === undefined) continue;
-    const values = desc.get ? stores.get(desc.get) : undefined;
+    const values = (desc.get as WithValues | undefined)?.[VALUES];
     if (values === undefined) break;
     return values.delete(obj);
   }

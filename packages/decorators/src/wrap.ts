@@ -248,12 +248,20 @@ export function perReceiver<S>(info: WrapInfo, create: () => S): (receiver: unkn
   };
 }
 
-/** Control objects that introspection helpers (`cacheInfo`, `timings`, ...) find by wrapper. */
-const controls = new WeakMap<AnyFunction, { kind: string; control: unknown }>();
+/**
+ * Where introspection helpers (`cacheInfo`, `timings`, ...) find a wrapper's state. A symbol
+ * from the global registry, like the `unwrap` link, so two copies of this package in one
+ * program still understand each other's wrappers.
+ */
+const CONTROL: unique symbol = Symbol.for('@forage/decorators.control');
+
+interface Controlled {
+  [CONTROL]?: { kind: string; control: unknown };
+}
 
 /** Records the control object behind a wrapper made by `kind` (e.g. `'cache'`). */
 export function registerControl(wrapper: AnyFunction, kind: string, control: unknown): void {
-  controls.set(wrapper, { kind, control });
+  Object.defineProperty(wrapper, CONTROL, { value: { kind, control }, configurable: true });
 }
 
 /**
@@ -263,7 +271,7 @@ export function registerControl(wrapper: AnyFunction, kind: string, control: unk
 export function controlOf<C>(fn: unknown, kind: string, api: string): C {
   if (typeof fn === 'function') {
     for (const link of wrapperChain(fn as AnyFunction)) {
-      const entry = controls.get(link);
+      const entry = (link as Controlled)[CONTROL];
       if (entry?.kind === kind) return entry.control as C;
     }
   }

@@ -1,7 +1,7 @@
 /**
- * Every decorator in every method form: the fixture classes are compiled by tsx (esbuild,
- * standard decorators), by tsc (standard decorators) and by tsc with `experimentalDecorators`
- * (legacy), and the same checks run against each. The plain-function form is covered by each
+ * Every decorator in every method form: the fixture classes are compiled with standard
+ * decorators by tsx (esbuild) and by tsc, and with `experimentalDecorators` (legacy) by tsx and
+ * by tsc, and the same checks run against each. The plain-function form is covered by each
  * decorator's own test file.
  */
 import assert from 'node:assert/strict';
@@ -10,15 +10,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { before, describe, test } from 'node:test';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import {
-  cacheInfo,
-  flush,
-  invalidate,
-  retryStats,
-  TimeoutError,
-  timings,
-  waitFixed,
-} from '@forage/decorators';
+import { cacheInfo, flush, invalidate, retryStats, timings, waitFixed } from '@forage/decorators';
+import { tsImport } from 'tsx/esm/api';
 import { FakeClock } from './helpers/fake-clock.ts';
 
 type Fixtures = typeof import('./fixtures/classes.ts');
@@ -64,6 +57,15 @@ const variants: Record<string, () => Promise<Fixtures>> = {
     const file = here('./dist/standard/classes.js');
     assert.match(readFileSync(file, 'utf8'), /__esDecorate\(/, 'tsc emitted standard decorators');
     return import(pathToFileURL(file).href);
+  },
+  'legacy experimentalDecorators (tsx/esbuild)': async () => {
+    // tsx reads experimentalDecorators from this tsconfig and switches esbuild to legacy emit.
+    const mod: Fixtures = await tsImport('./fixtures/classes.ts', {
+      parentURL: import.meta.url,
+      tsconfig: here('./legacy/tsconfig.json'),
+    });
+    assert.match(String(mod.makeGreeter), /__decorateClass\(/, 'esbuild emitted legacy decorators');
+    return mod;
   },
   'legacy experimentalDecorators (tsc)': async () => {
     await compiledOnce('legacy');
@@ -183,7 +185,8 @@ for (const [variant, load] of Object.entries(variants)) {
       const s = new Service([]);
       const waiting = s.wait();
       t.mock.timers.tick(1_000);
-      await assert.rejects(waiting, TimeoutError);
+      // By code, not class: the tsx legacy variant loads its own copy of the package.
+      await assert.rejects(waiting, { name: 'TimeoutError', code: 'ERR_TIMEOUT' });
 
       const started: string[] = [];
       const first = s.limited('a').then((id) => started.push(id));
