@@ -1,4 +1,6 @@
 /** Entry point of a `ProcessPoolExecutor` child process. */
+
+import { Worker } from 'node:worker_threads';
 import {
   type FunctionDef,
   type InitPayload,
@@ -13,9 +15,17 @@ const send = process.send?.bind(process);
 if (send === undefined)
   throw new Error('@forage/futures child.js must be started by ProcessPoolExecutor');
 
-// A child never outlives its parent: when the IPC channel closes (the parent exited, was
-// killed, or shut the pool down), exit as soon as the event loop gets control.
+// A child never outlives its parent. When the IPC channel closes (the parent exited, was
+// killed, or shut the pool down), exit as soon as the event loop gets control. A task that
+// never yields (a CPU-bound loop) would delay that forever, so a tiny watchdog thread also
+// checks whether the child was orphaned and kills it.
 process.on('disconnect', () => process.exit(0));
+const watchdog = new Worker(
+  `const { ppid } = require('node:worker_threads').workerData;
+   setInterval(() => { if (process.ppid !== ppid) process.kill(process.pid, 'SIGKILL'); }, 500);`,
+  { eval: true, workerData: { ppid: process.ppid }, resourceLimits: { maxOldGenerationSizeMb: 8 } },
+);
+watchdog.unref();
 
 const runner = new Runner({
   post: (message) => {

@@ -1,5 +1,10 @@
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
+import { createInterface } from 'node:readline';
 import { describe, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
 import { BrokenProcessPool, ProcessPoolExecutor } from '@forage/futures';
 import { describeExecutorConformance } from './helpers/conformance.ts';
 import { describePoolBehaviour } from './helpers/pool-behaviour.ts';
@@ -41,6 +46,34 @@ describe('ProcessPoolExecutor', () => {
     });
     assert.equal(await ex.submit(() => process.env.FORAGE_PROBE), 'yes');
     assert.ok((await ex.submit(() => process.execArgv)).includes('--max-old-space-size=100'));
+  });
+
+  test('children exit on their own when the parent is killed with SIGKILL', {
+    skip: process.platform !== 'linux' && 'reads /proc',
+  }, async () => {
+    const fixture = fileURLToPath(new URL('./fixtures/orphan-parent.mjs', import.meta.url));
+    const parent = spawn(process.execPath, [fixture], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const pid = parent.pid as number;
+    const lines = createInterface({ input: parent.stdout as NodeJS.ReadableStream });
+    const [line] = (await once(lines, 'line', { signal: AbortSignal.timeout(30_000) })) as [string];
+    assert.ok(JSON.parse(line as string).length === 2);
+    const children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8')
+      .trim()
+      .split(/\s+/)
+      .map(Number);
+    assert.equal(children.length, 2, 'one busy awaiting child and one child in a CPU loop');
+    parent.kill('SIGKILL');
+    const alive = (child: number) => {
+      try {
+        return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${child}/stat`, 'utf8'));
+      } catch {
+        return false;
+      }
+    };
+    const deadline = Date.now() + 15_000;
+    while (children.some(alive) && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 100));
+    assert.deepEqual(children.filter(alive), [], 'orphaned children must exit');
   });
 
   test('options are validated', () => {

@@ -251,6 +251,16 @@ export function describePoolBehaviour(pool: PoolFactory): void {
       await ex.shutdown();
     });
 
+    test('a crash during shutdown({ wait: true }) fails the task and shutdown still returns', async () => {
+      const ex = make({ maxWorkers: 1 });
+      const f = ex.submit(async () => {
+        await new Promise((r) => setTimeout(r, 100));
+        process.exit(7);
+      });
+      await ex.shutdown({ wait: true });
+      await assert.rejects(f.result(), /exit code 7/);
+    });
+
     test('a failing initializer breaks the pool', async () => {
       const ex = make({
         maxWorkers: 2,
