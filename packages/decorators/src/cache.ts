@@ -27,7 +27,7 @@ export interface CacheOptions {
    * Computes the key from the arguments (default: every argument, primitives by value and
    * objects by identity). The result is compared with SameValueZero, like a Map key.
    */
-  key?: (...args: any[]) => unknown;
+  key?: (...args: never[]) => unknown;
   /** Keep arguments of different types apart, e.g. `3` and `3n` (default false). */
   typed?: boolean;
   /** The clock for `ttlMs`, in ms (default `performance.now`). */
@@ -228,7 +228,7 @@ export function cache(options: CacheOptions = {}): Decorator {
 
     const cached = function (this: unknown, ...args: unknown[]): unknown {
       const store = stores.get(this);
-      const key = keyFn === undefined ? defaultKey(args, typed) : keyFn(...args);
+      const key = keyFn === undefined ? defaultKey(args, typed) : keyFn(...(args as never[]));
       const entry = store.map.get(key);
       if (entry !== undefined) {
         if (ttlMs === undefined || entry.expiresAt > now()) {

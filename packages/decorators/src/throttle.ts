@@ -15,7 +15,7 @@ export interface ThrottleOptions {
   /** The interval, in ms. */
   intervalMs: number;
   /** The cost of one call, from its arguments (default 1). Must be between 0 and `limit`. */
-  weight?: (...args: any[]) => number;
+  weight?: (...args: never[]) => number;
   /** One bucket per instance instead of one shared by every instance (default false). */
   perInstance?: boolean;
   /** The clock, in ms (default `performance.now`). */
@@ -133,7 +133,7 @@ export function throttle(options: ThrottleOptions): AsyncDecorator {
     const shared = perInstance ? undefined : create();
     const bucketOf = shared ? () => shared : perReceiver(info, create);
     return async function (this: unknown, ...args: unknown[]): Promise<unknown> {
-      const cost = weight === undefined ? 1 : weight(...args);
+      const cost = weight === undefined ? 1 : weight(...(args as never[]));
       if (typeof cost !== 'number' || !(cost >= 0) || cost > limit) {
         throw new InvalidOptionError(
           `throttle of ${info.name}(): weight returned ${String(cost)}; it must be between 0 and limit (${limit})`,

@@ -21,11 +21,14 @@ export interface WrapInfo {
   readonly private: boolean;
 }
 
+/** A function as a wrapper sees it: any receiver, any arguments, an unknown result. */
+export type WrappedFunction = (this: unknown, ...args: unknown[]) => unknown;
+
 /**
  * A plain wrapper: given the original function, return the function that replaces it. It is
  * called once per decorated method (per class, not per instance) or once per wrapped function.
  */
-export type Wrap = (fn: AnyFunction, info: WrapInfo) => AnyFunction;
+export type Wrap = (fn: WrappedFunction, info: WrapInfo) => WrappedFunction;
 
 /**
  * A decorator that keeps the wrapped function's type exactly: `@deco` on a method (standard or
@@ -111,7 +114,7 @@ function nameOf(key: string | symbol): string {
 }
 
 /** Gives the wrapper the original's `name` and `length` and a link back to it. */
-function finish(wrapper: AnyFunction, original: AnyFunction, name: string): AnyFunction {
+function finish(wrapper: WrappedFunction, original: AnyFunction, name: string): WrappedFunction {
   if (typeof wrapper !== 'function') {
     throw new DecoratorTargetError(
       `the wrapper for ${name}() returned ${typeof wrapper}, not a function; ` +
