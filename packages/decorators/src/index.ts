@@ -75,4 +75,5 @@ export {
   unwrap,
   type Wrap,
   type WrapInfo,
+  type WrappedFunction,
 } from './wrap.js';
