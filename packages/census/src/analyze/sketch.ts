@@ -28,7 +28,7 @@ export const EXACT_LIMIT = 8192;
 export const RELATIVE_ACCURACY = 0.005;
 
 const GAMMA = (1 + RELATIVE_ACCURACY) / (1 - RELATIVE_ACCURACY);
-const LN_GAMMA = Math.log(GAMMA);
+const INV_LN_GAMMA = 1 / Math.log(GAMMA);
 export const ZERO_BUCKET = 0x7fffffff;
 
 export function createSketch(): QuantileSketch {
@@ -42,7 +42,7 @@ export function createSketch(): QuantileSketch {
 }
 
 export function bucketOf(value: number): number {
-  return value <= 0 ? ZERO_BUCKET : Math.ceil(Math.log(value) / LN_GAMMA);
+  return value <= 0 ? ZERO_BUCKET : Math.ceil(Math.log(value) * INV_LN_GAMMA);
 }
 
 /** The representative value of a bucket: within RELATIVE_ACCURACY of every value in it. */
