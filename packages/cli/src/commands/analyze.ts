@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { stat } from 'node:fs/promises';
 import { basename, extname, join, resolve } from 'node:path';
-import { AnalyzeError, formatSummaryTable, type InputFormat, report } from '@forage/census';
+import type { InputFormat } from '@forage/census';
 import type { Command } from 'commander';
 import { UsageError } from '../errors.js';
 import type { RegisterCommand } from './index.js';
@@ -59,6 +59,8 @@ async function runAnalyze(input: string, flags: AnalyzeFlags): Promise<void> {
     throw new UsageError(`--top must be a whole number from 1 to 1000, got "${flags.top}"`);
   }
   const outDir = flags.out ?? (await defaultOut(input));
+  // Loaded here, not at the top: other subcommands should not pay for vega and the census.
+  const { AnalyzeError, formatSummaryTable, report } = await import('@forage/census');
   let result: Awaited<ReturnType<typeof report>>;
   try {
     result = await report(input, { outDir, top, format, compare: flags.compare });
