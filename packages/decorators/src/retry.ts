@@ -14,7 +14,13 @@ import type {
   StopStrategy,
   WaitStrategy,
 } from './retry-state.js';
-import { sleep as defaultSleep, findSignal, type Sleep } from './signal.js';
+import {
+  sleep as defaultSleep,
+  findSignal,
+  type LinkedSignal,
+  linkSignals,
+  type Sleep,
+} from './signal.js';
 import { stopAfterAttempt } from './stop.js';
 import { isThenable } from './thenable.js';
 import { waitRandomExponential } from './wait.js';
@@ -276,11 +282,20 @@ async function run(c: Config, stats: RetryStats, call: Call, first?: Outcome): P
   }
 }
 
-/** The signal that cancels a call: the options' one, the call's own one, or both. */
-function signalFor(configured: AbortSignal | undefined, args: unknown[]): AbortSignal | undefined {
+/**
+ * The signal that cancels a call: the options' one, the call's own one, or, when there are
+ * both, a link to both that the caller must dispose of when the call ends.
+ */
+function signalFor(
+  configured: AbortSignal | undefined,
+  args: unknown[],
+): { signal: AbortSignal | undefined; link: LinkedSignal | undefined } {
   const own = args.length === 0 ? undefined : findSignal(args);
-  if (own === undefined) return configured;
-  return configured === undefined ? own : AbortSignal.any([configured, own]);
+  if (own === undefined || configured === undefined) {
+    return { signal: own ?? configured, link: undefined };
+  }
+  const link = linkSignals(new AbortController(), [configured, own]);
+  return { signal: link.signal, link };
 }
 
 /**
@@ -311,7 +326,11 @@ export function retry(options: RetryOptions = {}): AsyncDecorator {
       failures: 0,
       idleMs: 0,
     };
-    const settle = async (call: Call, first: Outcome | undefined): Promise<unknown> => {
+    const settle = async (
+      call: Call,
+      first: Outcome | undefined,
+      link?: LinkedSignal,
+    ): Promise<unknown> => {
       try {
         const value = await run(config, stats, call, first);
         stats.successes++;
@@ -319,6 +338,8 @@ export function retry(options: RetryOptions = {}): AsyncDecorator {
       } catch (error) {
         stats.failures++;
         throw error;
+      } finally {
+        link?.dispose();
       }
     };
     const succeeded = (value: unknown) => {
@@ -327,13 +348,14 @@ export function retry(options: RetryOptions = {}): AsyncDecorator {
     };
     const wrapper = function (this: unknown, ...args: unknown[]): Promise<unknown> {
       stats.calls++;
-      const signal = signalFor(config.signal, args);
+      const { signal, link } = signalFor(config.signal, args);
       if (signal?.aborted) {
+        link?.dispose();
         stats.failures++;
         return Promise.reject(signal.reason);
       }
       const call: Call = { fn, self: this, args, name: info.name, signal, startedAt: config.now() };
-      if (!fastFirstAttempt) return settle(call, undefined);
+      if (!fastFirstAttempt || link !== undefined) return settle(call, undefined, link);
       // The common case, kept cheap: a first attempt that succeeds needs no retry state at all.
       stats.attempts++;
       let result: unknown;

@@ -50,31 +50,68 @@ export function findSignal(args: readonly unknown[]): AbortSignal | undefined {
   return undefined;
 }
 
+/** A signal that follows several others, and a way to stop following them. */
+export interface LinkedSignal {
+  readonly signal: AbortSignal;
+  /** Removes the listeners from the source signals; call it when the operation ends. */
+  dispose(): void;
+}
+
 /**
- * Returns `args` with `signal` delivered to the callee: it replaces (combined with the caller's)
- * the AbortSignal argument or the `signal` of an options argument, or fills position `index`
- * when the caller left it empty. Without any of these the arguments are returned unchanged.
+ * Links `sources` into one signal that aborts (with the same reason) as soon as any of them
+ * does. Unlike `AbortSignal.any`, the link is removed deterministically by `dispose()`, so a
+ * long-lived source (a process-wide shutdown signal) does not accumulate one dependent signal
+ * per call, a leak Node has had (nodejs/node#55351).
+ */
+export function linkSignals(controller: AbortController, sources: AbortSignal[]): LinkedSignal {
+  const signal = controller.signal;
+  const listeners: [AbortSignal, () => void][] = [];
+  const dispose = () => {
+    for (const [source, listener] of listeners) source.removeEventListener('abort', listener);
+    listeners.length = 0;
+  };
+  for (const source of sources) {
+    if (source.aborted) {
+      controller.abort(source.reason);
+      break;
+    }
+    const listener = () => {
+      controller.abort(source.reason);
+      dispose();
+    };
+    source.addEventListener('abort', listener, { once: true });
+    listeners.push([source, listener]);
+  }
+  if (signal.aborted) dispose();
+  return { signal, dispose };
+}
+
+/**
+ * Returns `args` with `signal` delivered to the callee, plus the caller's own signal if it had
+ * one (the owner links the two): `signal` replaces the AbortSignal argument or the `signal` of
+ * an options argument, or fills position `index` when the caller left it empty. Without any of
+ * these the arguments are returned unchanged.
  */
 export function deliverSignal(
   args: readonly unknown[],
   signal: AbortSignal,
   index: number | undefined,
-): unknown[] {
+): { args: unknown[]; callerSignal: AbortSignal | undefined } {
   const out = [...args];
   for (let i = out.length - 1; i >= 0; i--) {
     const arg = out[i];
     if (isSignal(arg)) {
-      out[i] = AbortSignal.any([arg, signal]);
-      return out;
+      out[i] = signal;
+      return { args: out, callerSignal: arg };
     }
     if (isOptionsWithSignal(arg)) {
-      out[i] = { ...arg, signal: AbortSignal.any([arg.signal, signal]) };
-      return out;
+      out[i] = { ...arg, signal };
+      return { args: out, callerSignal: arg.signal };
     }
   }
   if (index !== undefined) {
     while (out.length <= index) out.push(undefined);
     out[index] = signal;
   }
-  return out;
+  return { args: out, callerSignal: undefined };
 }

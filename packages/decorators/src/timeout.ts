@@ -3,7 +3,7 @@
  * stop through its AbortSignal so the abandoned work does not run on in the background.
  */
 import { InvalidOptionError, TimeoutError } from './errors.js';
-import { deliverSignal } from './signal.js';
+import { deliverSignal, linkSignals } from './signal.js';
 import { type AsyncDecorator, makeDecorator } from './wrap.js';
 
 /** Options of {@link timeout}. */
@@ -40,7 +40,12 @@ export function timeout(ms: number, options: TimeoutOptions = {}): AsyncDecorato
   return makeDecorator('@timeout()', (fn, info) => {
     return async function (this: unknown, ...args: unknown[]): Promise<unknown> {
       const controller = new AbortController();
-      const callArgs = deliverSignal(args, controller.signal, signalArg);
+      const delivered = deliverSignal(args, controller.signal, signalArg);
+      const callArgs = delivered.args;
+      // The callee's signal also follows the caller's own one, if the caller passed one.
+      const link = delivered.callerSignal
+        ? linkSignals(controller, [delivered.callerSignal])
+        : undefined;
       let timer: ReturnType<typeof setTimeout> | undefined;
       const expired = new Promise<never>((_, reject) => {
         timer = setTimeout(() => {
@@ -54,6 +59,7 @@ export function timeout(ms: number, options: TimeoutOptions = {}): AsyncDecorato
         return await Promise.race([call, expired]);
       } finally {
         clearTimeout(timer);
+        link?.dispose();
       }
     };
   }) as AsyncDecorator;

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { getEventListeners } from 'node:events';
 import { describe, mock, test } from 'node:test';
 import {
   RetryError,
@@ -269,6 +270,28 @@ describe('retry as a function wrapper', () => {
     // Already aborted: no attempt at all.
     await assert.rejects(get('u', controller.signal), { name: 'AbortError' });
     assert.equal(calls, 1);
+  });
+
+  test('an options signal and a call signal together: either stops it; no listener is left', async () => {
+    const shutdown = new AbortController();
+    const get = retry({ wait: waitFixed(60_000), signal: shutdown.signal })(
+      async (fail: boolean, _signal?: AbortSignal) => {
+        if (fail) throw new Error('503');
+        return 'ok';
+      },
+    );
+    for (let i = 0; i < 5; i++) assert.equal(await get(false, new AbortController().signal), 'ok');
+    assert.equal(getEventListeners(shutdown.signal, 'abort').length, 0);
+    const call = new AbortController();
+    const pending = get(true, call.signal);
+    await flush();
+    call.abort(new Error('this call only'));
+    await assert.rejects(pending, /this call only/);
+    assert.equal(getEventListeners(shutdown.signal, 'abort').length, 0);
+    const other = get(true, new AbortController().signal);
+    await flush();
+    shutdown.abort(new Error('shutting down'));
+    await assert.rejects(other, /shutting down/);
   });
 
   test('an attempt failing because of the abort is not retried', async () => {

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
+import { getEventListeners } from 'node:events';
 import { describe, test } from 'node:test';
 import { TimeoutError, timeout } from '@forage/decorators';
-import { flush } from './helpers/fake-clock.ts';
+import { deferred, flush } from './helpers/fake-clock.ts';
 
 describe('timeout', () => {
   test('rejects with TimeoutError and aborts the signal it handed to the callee', async (t) => {
@@ -30,18 +31,30 @@ describe('timeout', () => {
     assert.ok(seen?.reason instanceof TimeoutError);
   });
 
-  test("combines with the caller's own signal, in an options object too", async (t) => {
+  test("follows the caller's own signal, in an options object too, and unlinks afterwards", async (t) => {
     t.mock.timers.enable({ apis: ['setTimeout'] });
     let inner: AbortSignal | undefined;
+    const started = deferred();
     const get = timeout(1_000)(async (opts: { signal: AbortSignal; id: number }) => {
       inner = opts.signal;
-      return opts.id;
+      started.resolve();
+      await new Promise((_, reject) =>
+        opts.signal.addEventListener('abort', () => reject(opts.signal.reason)),
+      );
     });
     const caller = new AbortController();
-    assert.equal(await get({ signal: caller.signal, id: 7 }), 7);
+    const pending = get({ signal: caller.signal, id: 7 });
+    await started.promise;
     assert.notEqual(inner, caller.signal);
-    caller.abort();
-    assert.equal(inner?.aborted, true, 'the caller can still cancel');
+    caller.abort(new Error('user cancelled'));
+    await assert.rejects(pending, /user cancelled/);
+    assert.equal(inner?.aborted, true);
+
+    // A long-lived caller signal keeps no listener once each call has settled.
+    const shutdown = new AbortController();
+    const quick = timeout(1_000)(async (_signal: AbortSignal) => 'ok');
+    for (let i = 0; i < 5; i++) assert.equal(await quick(shutdown.signal), 'ok');
+    assert.equal(getEventListeners(shutdown.signal, 'abort').length, 0);
   });
 
   test('a fast call resolves and leaves no timer behind; errors pass through', async (t) => {
