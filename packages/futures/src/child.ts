@@ -20,12 +20,18 @@ if (send === undefined)
 // never yields (a CPU-bound loop) would delay that forever, so a tiny watchdog thread also
 // checks whether the child was orphaned and kills it.
 process.on('disconnect', () => process.exit(0));
-const watchdog = new Worker(
-  `const { ppid } = require('node:worker_threads').workerData;
-   setInterval(() => { if (process.ppid !== ppid) process.kill(process.pid, 'SIGKILL'); }, 500);`,
-  { eval: true, workerData: { ppid: process.ppid }, resourceLimits: { maxOldGenerationSizeMb: 8 } },
-);
-watchdog.unref();
+function startWatchdog(): void {
+  const watchdog = new Worker(
+    `const { ppid } = require('node:worker_threads').workerData;
+     setInterval(() => { if (process.ppid !== ppid) process.kill(process.pid, 'SIGKILL'); }, 500);`,
+    {
+      eval: true,
+      workerData: { ppid: process.ppid },
+      resourceLimits: { maxOldGenerationSizeMb: 8 },
+    },
+  );
+  watchdog.unref();
+}
 
 const runner = new Runner({
   post: (message) => {
@@ -39,7 +45,8 @@ process.on('message', (message: unknown[]) => {
       runner.runBatch(message[1] as FunctionDef[] | null, message[2] as unknown[]);
       break;
     case MSG_INIT:
-      void runner.init(message[1] as InitPayload);
+      // Started after the initializer so that it does not delay the first task.
+      void runner.init(message[1] as InitPayload).then(startWatchdog);
       break;
     case MSG_EXIT:
       process.exit(0);

@@ -1,0 +1,105 @@
+// Runs one scenario for one contender in this (fresh) process and prints one JSON line.
+// Usage: node run-one.mjs <contender> <scenario>
+import { contenders } from './contenders.mjs';
+
+const [name, scenario] = process.argv.slice(2);
+const TINY_TASKS = 200_000;
+const WINDOW = 1024;
+const CHUNKED_ITEMS = 1 << 20;
+const PRIMES = Array.from({ length: 16 }, (_, i) => 100_000 + i * 20_000);
+const PRIMES_CHECKSUM = 46_974_496_440;
+
+const now = () => performance.now();
+
+async function windowed(c, total, window) {
+  const ring = new Array(window);
+  let sum = 0;
+  for (let i = 0; i < total; i++) {
+    const slot = i % window;
+    if (ring[slot] !== undefined) sum += await ring[slot];
+    ring[slot] = c.call('inc', i);
+  }
+  for (const p of ring) if (p !== undefined) sum += await p;
+  return sum;
+}
+
+const scenarios = {
+  async tiny(c) {
+    c.create();
+    await c.call('inc', 0);
+    const start = now();
+    const sum = await windowed(c, TINY_TASKS, WINDOW);
+    const ms = now() - start;
+    if (sum !== (TINY_TASKS * (TINY_TASKS + 1)) / 2) throw new Error(`bad sum ${sum}`);
+    await c.close();
+    return { tasksPerSec: TINY_TASKS / (ms / 1000) };
+  },
+  async unbounded(c) {
+    c.create();
+    await c.call('inc', 0);
+    const start = now();
+    const all = new Array(TINY_TASKS);
+    for (let i = 0; i < TINY_TASKS; i++) all[i] = c.call('inc', i);
+    const values = await Promise.all(all);
+    const ms = now() - start;
+    if (values.length !== TINY_TASKS || values[TINY_TASKS - 1] !== TINY_TASKS)
+      throw new Error('bad');
+    await c.close();
+    return { tasksPerSec: TINY_TASKS / (ms / 1000) };
+  },
+  async chunked(c) {
+    c.create();
+    await c.call('inc', 0);
+    const items = Array.from({ length: CHUNKED_ITEMS }, (_, i) => i);
+    const start = now();
+    const n = await c.mapChunked(items);
+    const ms = now() - start;
+    if (n !== CHUNKED_ITEMS) throw new Error(`got ${n} items`);
+    await c.close();
+    return { itemsPerSec: CHUNKED_ITEMS / (ms / 1000) };
+  },
+  async latency(c) {
+    c.create();
+    for (let i = 0; i < 200; i++) await c.call('inc', i);
+    const samples = new Float64Array(2000);
+    for (let i = 0; i < samples.length; i++) {
+      const t = now();
+      await c.call('inc', i);
+      samples[i] = (now() - t) * 1000;
+    }
+    samples.sort();
+    await c.close();
+    return { medianUs: samples[1000], p99Us: samples[1980] };
+  },
+  async cold(c) {
+    const start = now();
+    c.create();
+    await c.call('inc', 1);
+    const ms = now() - start;
+    await c.close();
+    return { coldMs: ms };
+  },
+  async primes(c) {
+    const run = async () => {
+      const t = now();
+      const sums = await Promise.all(PRIMES.map((n) => c.call('sumPrimes', n)));
+      const total = sums.reduce((a, b) => a + b, 0);
+      if (total !== PRIMES_CHECKSUM) throw new Error(`bad checksum ${total}`);
+      return now() - t;
+    };
+    const start = now();
+    c.create();
+    await run();
+    const coldMs = now() - start;
+    const warmMs = await run();
+    await c.close();
+    return { coldMs, warmMs };
+  },
+};
+
+const c = await contenders[name]();
+const result = await scenarios[scenario](c);
+const { maxRSS } = process.resourceUsage();
+console.log(JSON.stringify({ contender: name, scenario, ...result, peakRssMb: maxRSS / 1024 }));
+// Some pools keep handles open after close(); the measurement is done.
+process.exit(0);
