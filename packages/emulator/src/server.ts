@@ -187,56 +187,24 @@ export class EmulatorServer {
     const r = route(req.method ?? 'GET', path);
     this.stats.route(r.name);
     const requestId = this.nextRequestId();
-    if (!req.headers['user-agent']) {
-      return this.finish(req, res, {
-        status: 403,
-        headers: ['content-type', 'text/html; charset=utf-8', 'x-github-request-id', requestId],
-        body: missingUserAgentBody,
-      });
-    }
-    const asked = req.headers['x-github-api-version'];
-    const version = typeof asked === 'string' ? asked : this.options.apiVersion;
-    if (!apiVersions.includes(version as ApiVersion)) {
-      return this.finish(req, res, {
-        status: 400,
-        headers: baseHeaders(this.options.apiVersion, requestId, false),
-        body: errorBodies.badVersion(version),
-      });
-    }
-    const auth = this.principals.authenticate(
-      req.headers.authorization,
-      req.socket.remoteAddress ?? 'unknown',
-    );
-    if (!auth.ok) {
-      return this.finish(req, res, {
-        status: 401,
-        headers: baseHeaders(version, requestId, false),
-        body: errorBodies.badCredentials(),
-      });
-    }
-    principal = auth.principal;
-    if (r.name === 'POST /graphql' && !principal.authenticated) {
-      principal = undefined;
-      return this.finish(req, res, {
-        status: 401,
-        headers: baseHeaders(version, requestId, false),
-        body: errorBodies.graphqlUnauthenticated(),
-      });
-    }
+    const who = this.identify(req, r, requestId);
+    if ('reply' in who) return this.finish(req, res, who.reply);
+    principal = who.principal;
     if (principal.secondary) principal.secondary.inFlight++;
     this.stats.client(principal.label).requests++;
+    const wait = this.latency();
+    if (wait > 0) await delay(wait);
+    if (res.destroyed) return;
+    // Limits are judged when the request is handled, after its simulated latency.
     const ctx: Ctx = {
       req,
       res,
       now: Date.now(),
       requestId,
-      version: version as ApiVersion,
+      version: who.version,
       principal,
       resource: r.name === 'POST /graphql' ? 'graphql' : 'core',
     };
-    const wait = this.latency();
-    if (wait > 0) await delay(wait);
-    if (res.destroyed) return;
     const fault = this.drawFault();
     if (fault && fault !== 'truncated') return this.fault(ctx, fault);
     const refused = this.checkSecondary(ctx);
@@ -249,6 +217,42 @@ export class EmulatorServer {
       return sendTruncated(res, reply, payload);
     }
     return this.finish(req, res, reply);
+  }
+
+  /**
+   * Checks what every request needs before it is routed (a User-Agent, a supported API version,
+   * valid credentials, a token for GraphQL) and says who is asking, or the refusal to send.
+   */
+  private identify(
+    req: IncomingMessage,
+    r: Route,
+    requestId: string,
+  ): { reply: Reply } | { principal: Principal; version: ApiVersion } {
+    if (!req.headers['user-agent']) {
+      return {
+        reply: {
+          status: 403,
+          headers: ['content-type', 'text/html; charset=utf-8', 'x-github-request-id', requestId],
+          body: missingUserAgentBody,
+        },
+      };
+    }
+    const asked = req.headers['x-github-api-version'];
+    const version = typeof asked === 'string' ? asked : this.options.apiVersion;
+    if (!apiVersions.includes(version as ApiVersion)) {
+      const headers = baseHeaders(this.options.apiVersion, requestId, false);
+      return { reply: { status: 400, headers, body: errorBodies.badVersion(version) } };
+    }
+    const auth = this.principals.authenticate(
+      req.headers.authorization,
+      req.socket.remoteAddress ?? 'unknown',
+    );
+    const headers = baseHeaders(version, requestId, false);
+    if (!auth.ok) return { reply: { status: 401, headers, body: errorBodies.badCredentials() } };
+    if (r.name === 'POST /graphql' && !auth.principal.authenticated) {
+      return { reply: { status: 401, headers, body: errorBodies.graphqlUnauthenticated() } };
+    }
+    return { principal: auth.principal, version: version as ApiVersion };
   }
 
   private nextRequestId(): string {
