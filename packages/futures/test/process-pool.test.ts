@@ -11,14 +11,16 @@ import { describePoolBehaviour } from './helpers/pool-behaviour.ts';
 
 describeExecutorConformance(
   'ProcessPoolExecutor',
-  (maxWorkers) => new ProcessPoolExecutor({ maxWorkers }),
+  (maxWorkers) => new ProcessPoolExecutor({ maxWorkers, execArgv: [] }),
 );
 
 describePoolBehaviour({
   name: 'ProcessPoolExecutor',
-  make: ({ maxTasks, ...options } = {}) =>
+  // Workers start without the test runner's tsx loader unless a test needs a .ts module.
+  make: ({ maxTasks, typescript, ...options } = {}) =>
     new ProcessPoolExecutor({
       ...options,
+      ...(typescript ? {} : { execArgv: [] }),
       ...(maxTasks === undefined ? {} : { maxTasksPerChild: maxTasks }),
     }),
   Broken: BrokenProcessPool,
@@ -27,7 +29,7 @@ describePoolBehaviour({
 
 describe('ProcessPoolExecutor', () => {
   test('a child killed by a signal breaks the pool, naming the signal', async () => {
-    const ex = new ProcessPoolExecutor({ maxWorkers: 1 });
+    const ex = new ProcessPoolExecutor({ maxWorkers: 1, execArgv: [] });
     const f = ex.submit(() => process.kill(process.pid, 'SIGKILL'));
     await assert.rejects(f.result(), (e: unknown) => {
       assert.ok(e instanceof BrokenProcessPool);

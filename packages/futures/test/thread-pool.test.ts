@@ -6,14 +6,16 @@ import { describePoolBehaviour } from './helpers/pool-behaviour.ts';
 
 describeExecutorConformance(
   'ThreadPoolExecutor',
-  (maxWorkers) => new ThreadPoolExecutor({ maxWorkers }),
+  (maxWorkers) => new ThreadPoolExecutor({ maxWorkers, execArgv: [] }),
 );
 
 describePoolBehaviour({
   name: 'ThreadPoolExecutor',
-  make: ({ maxTasks, ...options } = {}) =>
+  // Workers start without the test runner's tsx loader unless a test needs a .ts module.
+  make: ({ maxTasks, typescript, ...options } = {}) =>
     new ThreadPoolExecutor({
       ...options,
+      ...(typescript ? {} : { execArgv: [] }),
       ...(maxTasks === undefined ? {} : { maxTasksPerWorker: maxTasks }),
     }),
   Broken: BrokenThreadPool,

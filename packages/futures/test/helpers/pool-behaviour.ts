@@ -31,6 +31,8 @@ export interface PoolFactory {
     initializer?: (...args: never[]) => unknown;
     initArgs?: unknown[];
     maxTasks?: number;
+    /** The tasks come from a .ts module: keep the test runner's tsx loader in the workers. */
+    typescript?: boolean;
   }): Pool;
   Broken: new (...args: never[]) => BrokenExecutor;
   /** A self-contained task returning the id of the worker it runs in. */
@@ -90,7 +92,7 @@ export function describePoolBehaviour(pool: PoolFactory): void {
     });
 
     test('taskModule runs exports of a .ts and a .js module', async () => {
-      await using ex = make({ maxWorkers: 2 });
+      await using ex = make({ maxWorkers: 2, typescript: true });
       assert.equal(await ex.submit(primes.sumPrimes, 100), 1060);
       assert.equal(await ex.submit(words.shout, 'hey'), 'HEY!');
       assert.equal(await ex.submit(primes.slowDouble, 21, 5), 42);
@@ -106,7 +108,7 @@ export function describePoolBehaviour(pool: PoolFactory): void {
     });
 
     test('a missing export or module fails the future with a clear error', async () => {
-      await using ex = make({ maxWorkers: 1 });
+      await using ex = make({ maxWorkers: 1, typescript: true });
       const bad = primes as unknown as Record<string, (...args: unknown[]) => unknown>;
       await assert.rejects(
         ex.submit(bad.noSuchExport as () => unknown).result(),
@@ -282,7 +284,12 @@ export function describePoolBehaviour(pool: PoolFactory): void {
 
   describe(`${name}: workers`, () => {
     test('the initializer runs in every worker before its first task', async () => {
-      await using ex = make({ maxWorkers: 2, initializer: primes.remember, initArgs: ['ready'] });
+      await using ex = make({
+        maxWorkers: 2,
+        initializer: primes.remember,
+        initArgs: ['ready'],
+        typescript: true,
+      });
       const seen = await Promise.all(Array.from({ length: 6 }, () => ex.submit(primes.recalled)));
       assert.deepEqual(seen, Array(6).fill('ready'));
     });
