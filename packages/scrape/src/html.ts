@@ -1,4 +1,5 @@
 import { type CheerioAPI, load } from 'cheerio/slim';
+import { queryOne } from './query.js';
 
 export type { CheerioAPI };
 
@@ -28,7 +29,7 @@ export function resolveHref(href: string | undefined, base: string): string | nu
 
 /** The `<base href>` of a document if it has one, else `url`. */
 export function documentBase($: CheerioAPI, url: string): string {
-  const href = $('base[href]').first().attr('href');
+  const href = queryOne($.root()[0]!, 'base[href]')?.attribs.href;
   return (href && resolveHref(href, url)) || url;
 }
 
@@ -40,10 +41,19 @@ const ARTICLE_TYPES =
 
 /** The first JSON-LD Article/BlogPosting object on the page (looking inside `@graph` and arrays). */
 export function jsonLdArticle($: CheerioAPI): JsonLd | null {
-  for (const el of $('script[type="application/ld+json"]').toArray()) {
+  return jsonLdArticleFrom(
+    $('script[type="application/ld+json"]')
+      .toArray()
+      .map((el) => $(el).text()),
+  );
+}
+
+/** The first JSON-LD Article/BlogPosting object in these script texts. */
+export function jsonLdArticleFrom(scripts: readonly string[]): JsonLd | null {
+  for (const source of scripts) {
     let data: unknown;
     try {
-      data = JSON.parse($(el).text());
+      data = JSON.parse(source);
     } catch {
       continue; // broken JSON-LD is common; other sources remain
     }

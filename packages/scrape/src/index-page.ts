@@ -2,6 +2,7 @@ import type { Cheerio } from 'cheerio/slim';
 import type { AnyNode, Element } from 'domhandler';
 import { isoFromMachine, isoFromText } from './dates.js';
 import { type CheerioAPI, resolveHref } from './html.js';
+import { queryAll } from './query.js';
 import type { Selectors } from './selectors.js';
 import { blockText, detach, inlineText } from './text.js';
 import type { Preview } from './types.js';
@@ -89,13 +90,14 @@ export function readIndexEntries(
   base: string,
   selectors?: Selectors['index'],
 ): { entries: IndexEntry[]; strategy: string | null } {
-  const candidates: { name: string; elements: Element[] }[] = [];
-  if (selectors?.post)
-    candidates.push({ name: 'selectors', elements: $(selectors.post).toArray() as Element[] });
-  for (const s of ENTRY_STRATEGIES) {
-    candidates.push({ name: s.engine, elements: $(s.css).toArray() as Element[] });
-  }
-  for (const c of candidates) {
+  const root = $.root()[0]!;
+  // Tried one after another, each query only when the ones before found nothing.
+  const candidates = [
+    ...(selectors?.post ? [{ name: 'selectors', css: selectors.post }] : []),
+    ...ENTRY_STRATEGIES.map((s) => ({ name: s.engine, css: s.css })),
+  ];
+  for (const candidate of candidates) {
+    const c = { name: candidate.name, elements: queryAll(root, candidate.css) };
     const entries = toEntries(
       $,
       c.elements.filter((el) => !inFurniture(el) && !containsAnother(el, c.elements)),
@@ -127,56 +129,117 @@ function toEntries(
   return out;
 }
 
+/** What one walk over a post box on an index page finds (mirrors TITLE_LINKS, TITLES, SUMMARIES, META). */
+interface BoxFacts {
+  titleLink: Element | undefined;
+  anyLink: Element | undefined;
+  title: Element | undefined;
+  summary: Element | undefined;
+  time: Element | undefined;
+  meta: Element[];
+  paragraphs: Element[];
+}
+
+const TITLE_LINK_CLASSES = ['post-link', 'entry-link', 'post-card-content-link'];
+const TITLE_BOX_CLASSES = ['post-title', 'entry-title', 'post-card-title'];
+const SUMMARY_CLASSES = SUMMARIES.split(', ')
+  .filter((c) => c.startsWith('.'))
+  .map((c) => c.slice(1));
+const META_CLASSES = [
+  'post-meta',
+  'entry-meta',
+  'meta',
+  'post-date',
+  'date',
+  'post-card-meta',
+  'entry-footer',
+];
+const HEADINGS = new Set(['h1', 'h2', 'h3', 'h4']);
+
+function boxFacts(box: Element): BoxFacts {
+  const f: BoxFacts = {
+    titleLink: undefined,
+    anyLink: undefined,
+    title: undefined,
+    summary: undefined,
+    time: undefined,
+    meta: [],
+    paragraphs: [],
+  };
+  const visit = (el: Element, inTitle: boolean, inMeta: boolean): void => {
+    const cls = el.attribs.class ? el.attribs.class.split(/\s+/) : [];
+    const name = el.name;
+    const heading = HEADINGS.has(name);
+    const titleBox = heading || cls.some((c) => TITLE_BOX_CLASSES.includes(c));
+    if (name === 'a' && el.attribs.href !== undefined) {
+      if (
+        !f.titleLink &&
+        (inTitle ||
+          cls.some((c) => TITLE_LINK_CLASSES.includes(c)) ||
+          /(?:^|\s)bookmark(?:\s|$)/.test(el.attribs.rel ?? ''))
+      )
+        f.titleLink = el;
+      if (!f.anyLink && !isReadMore(el)) f.anyLink = el;
+    }
+    if (!f.title && titleBox) f.title = el;
+    if (
+      !f.summary &&
+      (cls.some((c) => SUMMARY_CLASSES.includes(c)) || el.attribs.itemprop === 'description')
+    )
+      f.summary = el;
+    if (!f.time && name === 'time' && el.attribs.datetime !== undefined) f.time = el;
+    const meta = name === 'footer' || name === 'time' || cls.some((c) => META_CLASSES.includes(c));
+    if (meta) f.meta.push(el);
+    if (name === 'p' && !inMeta) f.paragraphs.push(el);
+    for (const c of el.children)
+      if (c.type === 'tag') visit(c as Element, inTitle || titleBox, inMeta || meta);
+  };
+  for (const c of box.children) if (c.type === 'tag') visit(c as Element, false, false);
+  return f;
+}
+
 function readEntry(
   $: CheerioAPI,
   box: Cheerio<Element>,
   base: string,
   selectors?: Selectors['index'],
 ): IndexEntry | null {
-  const link = (selectors?.link ? box.find(selectors.link) : box.find(TITLE_LINKS)).first();
-  let href = link.attr('href');
-  if (!href) {
-    // Some themes wrap the whole card in a link (or the box is itself the link).
-    href = box.is('a[href]')
-      ? box.attr('href')
-      : box
-          .find('a[href]')
-          .filter((_, a) => !isReadMore(a))
-          .first()
-          .attr('href');
-  }
+  const el = box[0]!;
+  const f = boxFacts(el);
+  const link = selectors?.link ? (box.find(selectors.link)[0] as Element | undefined) : f.titleLink;
+  // Some themes wrap the whole card in a link (or the box is itself the link).
+  const href = link?.attribs.href ?? (el.name === 'a' ? el.attribs.href : f.anyLink?.attribs.href);
   const url = resolveHref(href, base);
   if (!url) return null;
   const preview: Preview = {};
-  const titleEl = (selectors?.title ? box.find(selectors.title) : box.find(TITLES)).first();
-  const title = inlineText(titleEl.length ? titleEl.toArray() : link.toArray());
+  const titleEl = selectors?.title
+    ? (box.find(selectors.title)[0] as Element | undefined)
+    : f.title;
+  const title = inlineText(titleEl ? [titleEl] : link ? [link] : []);
   if (title) preview.title = detach(title);
-  const summaryEl = (
-    selectors?.summary ? box.find(selectors.summary) : box.find(SUMMARIES)
-  ).first();
-  const summary = summaryEl.length
-    ? blockText(summaryEl.toArray(), { skip: SKIP_IN_SUMMARY })
-    : blockText(
-        box
-          .find('p')
-          .not(box.find(`${META} p`))
-          .toArray(),
-        { skip: SKIP_IN_SUMMARY },
-      );
+  const summaryEl = selectors?.summary
+    ? (box.find(selectors.summary)[0] as Element | undefined)
+    : f.summary;
+  const summary = blockText(summaryEl ? [summaryEl] : f.paragraphs, { skip: SKIP_IN_SUMMARY });
   if (summary) preview.summary = detach(summary);
-  const date = entryDate($, box, selectors?.date);
+  const date = selectors?.date ? overrideDate($, box, selectors.date) : entryDate(f);
   if (date) preview.date = date;
   return { url, preview };
 }
 
-function entryDate($: CheerioAPI, box: Cheerio<Element>, override?: string): string | null {
-  const el = box.find(override ?? 'time[datetime]').first();
-  const machine = isoFromMachine(el.attr('datetime') ?? el.attr('content'));
+function overrideDate($: CheerioAPI, box: Cheerio<Element>, css: string): string | null {
+  const el = box.find(css).first();
+  return (
+    isoFromMachine(el.attr('datetime') ?? el.attr('content')) ??
+    (el.length ? isoFromText($(el).text()) : null)
+  );
+}
+
+function entryDate(f: BoxFacts): string | null {
+  const machine = f.time ? isoFromMachine(f.time.attribs.datetime) : null;
   if (machine) return machine;
-  if (override && el.length) return isoFromText(el.text());
-  const meta = box.find(META).toArray();
-  for (const m of meta) {
-    const d = isoFromText($(m).text()) ?? isoFromText($(m).attr('title'));
+  for (const m of f.meta) {
+    const d = isoFromText(inlineText([m])) ?? isoFromText(m.attribs.title);
     if (d) return d;
   }
   return null;
@@ -206,9 +269,10 @@ function containsAnother(el: Element, all: Element[]): boolean {
  */
 function repeatedBlocks($: CheerioAPI): Element[] {
   const groups = new Map<AnyNode, Set<Element>>();
-  for (const a of $(
+  for (const a of queryAll(
+    $.root()[0]!,
     'h1 a[href], h2 a[href], h3 a[href], h4 a[href], a[href] h2, a[href] h3',
-  ).toArray()) {
+  )) {
     let child = a as Element;
     for (let parent = a.parent; parent && parent.type === 'tag'; parent = parent.parent) {
       let set = groups.get(parent);

@@ -1,6 +1,7 @@
-import type { Element } from 'domhandler';
+import type { AnyNode, Element } from 'domhandler';
 import { type CheerioAPI, resolveHref } from './html.js';
-import { squash } from './text.js';
+import { queryAll, queryOne } from './query.js';
+import { inlineText } from './text.js';
 
 /** What an index page says about the pages after it. */
 export interface Pagination {
@@ -80,6 +81,7 @@ export function readPagination(
   override?: string,
 ): Pagination {
   const current = pageNumberOf(url)?.n ?? 1;
+  const root = $.root()[0]!;
   let next: string | null = null;
   let how: string | null = null;
   const usable = (href: string | undefined) => {
@@ -92,20 +94,20 @@ export function readPagination(
   }
   for (const s of NEXT_STRATEGIES) {
     if (next) break;
-    for (const el of $(s.css).toArray()) {
-      next = usable($(el).attr('href'));
+    for (const el of queryAll(root, s.css)) {
+      next = usable(el.attribs.href);
       if (next) {
         how = s.how;
         break;
       }
     }
   }
-  const anchors = next ? [] : $('a[href]').toArray();
+  const anchors = next ? [] : queryAll(root, 'a[href]');
   if (!next) {
     for (const el of anchors) {
-      const text = squash($(el).text()).replace(ARROWS, ' ').trim();
+      const text = inlineText([el]).replace(ARROWS, ' ').trim();
       if (NEXT_TEXT.test(text) && !insideArticle(el)) {
-        next = usable($(el).attr('href'));
+        next = usable(el.attribs.href);
         if (next) {
           how = 'link text';
           break;
@@ -115,7 +117,7 @@ export function readPagination(
   }
   if (!next) {
     for (const el of anchors) {
-      const target = usable($(el).attr('href'));
+      const target = usable(el.attribs.href);
       if (target && pageNumberOf(target)?.n === current + 1 && samePath(target, url, current + 1)) {
         next = target;
         how = '/page/N/ pattern';
@@ -125,7 +127,7 @@ export function readPagination(
   }
   const numbered = next ? pageNumberOf(next) : null;
   const pageUrl = numbered && numbered.n === current + 1 ? numbered.with : null;
-  return { next, last: lastPage($, base, current), current, pageUrl, how };
+  return { next, last: lastPage(root, base, current), current, pageUrl, how };
 }
 
 /** A link to page N+1 only counts when it differs from this page's URL in the page number alone. */
@@ -147,23 +149,23 @@ function insideArticle(el: Element): boolean {
   return false;
 }
 
-function lastPage($: CheerioAPI, base: string, current: number): number | null {
-  const lastLink = $(
+function lastPage(root: AnyNode, base: string, current: number): number | null {
+  const lastLink = queryOne(
+    root,
     'a[aria-label="Last" i][href], a[aria-label="Last page" i][href], a.last[href], li.last > a[href]',
-  )
-    .first()
-    .attr('href');
+  )?.attribs.href;
   const fromLast = lastLink ? pageNumberOf(resolveHref(lastLink, base) ?? '')?.n : undefined;
   if (fromLast && fromLast >= current) return fromLast;
-  const ofN = /\bpage\s+\d+\s+of\s+(\d+)\b/i.exec(
-    squash($('.pagination, .pager, .page-number, nav, .nav-links').text()),
+  const ofN = /\bpage:?\s+\d+\s+of\s+(\d+)\b/i.exec(
+    inlineText(queryAll(root, '.pagination, .pager, .page-number, nav, .nav-links')),
   );
   if (ofN) return Number(ofN[1]);
   let max = 0;
-  for (const el of $(
+  for (const el of queryAll(
+    root,
     '.pagination a[href], a.page-numbers[href], .page-numbers a[href], .nav-links a[href], nav[aria-label*="pagination" i] a[href]',
-  ).toArray()) {
-    const n = pageNumberOf(resolveHref($(el).attr('href'), base) ?? '')?.n;
+  )) {
+    const n = pageNumberOf(resolveHref(el.attribs.href, base) ?? '')?.n;
     if (n && n > max) max = n;
   }
   return max > current ? max : null;

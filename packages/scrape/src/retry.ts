@@ -50,11 +50,18 @@ export function isSlowDown(error: unknown): boolean {
  */
 export function retryOptions(
   policy: RetryPolicy,
-  hooks: { shouldStop: () => boolean; beforeSleep: (error: unknown, delayMs: number, state: RetryState) => void; signal: AbortSignal },
+  hooks: {
+    shouldStop: () => boolean;
+    beforeSleep: (error: unknown, delayMs: number, state: RetryState) => void;
+    signal: AbortSignal;
+  },
 ): RetryOptions {
   return {
     stop: stopAfterAttempt(policy.retries + 1),
-    wait: waitRetryAfter(waitRandomExponential({ multiplier: policy.baseDelayMs, max: policy.maxDelayMs }), { max: policy.maxDelayMs }),
+    wait: waitRetryAfter(
+      waitRandomExponential({ multiplier: policy.baseDelayMs, max: policy.maxDelayMs }),
+      { max: policy.maxDelayMs },
+    ),
     retryIf: retryIfException((error) => !hooks.shouldStop() && isRetryable(error, policy)),
     beforeSleep: (state) => {
       const outcome = state.outcome;

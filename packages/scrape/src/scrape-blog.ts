@@ -10,6 +10,7 @@ import { readIndexEntries, TRIED_DESCRIPTION } from './index-page.js';
 import { type JournalState, JournalWriter, type PageRole, readJournal } from './journal.js';
 import { type Pagination, readPagination } from './pagination.js';
 import { extractPost } from './post-page.js';
+import { queryOne } from './query.js';
 import { DEFAULT_RETRY, isSlowDown, type RetryPolicy, retryOptions } from './retry.js';
 import { Robots } from './robots.js';
 import { type Selectors, validateSelectors } from './selectors.js';
@@ -63,7 +64,11 @@ export interface ScrapeRun extends AsyncIterable<Post> {
 const PRIORITY: Record<PageRole, number> = { index: 10, post: 0, late: 0 };
 const acceptPage = (type: string) => type === '' || /html|xml/i.test(type);
 
-type FetchFn = (url: string, priority: number, accept?: (type: string) => boolean) => Promise<FetchedPage>;
+type FetchFn = (
+  url: string,
+  priority: number,
+  accept?: (type: string) => boolean,
+) => Promise<FetchedPage>;
 
 interface QueueInfo {
   role: PageRole;
@@ -486,9 +491,10 @@ class Crawl {
       this.#perPage = entries.length;
       for (const e of entries) if (this.site.has(e.url)) this.#shapes.add(urlShape(e.url));
       if (this.options.useFeeds !== false) {
-        const feed = $('link[rel~="alternate"][type*="rss"], link[rel~="alternate"][type*="atom"]')
-          .first()
-          .attr('href');
+        const feed = queryOne(
+          $.root()[0]!,
+          'link[rel~="alternate"][type*="rss"], link[rel~="alternate"][type*="atom"]',
+        )?.attribs.href;
         const feedUrl = resolveHref(feed, base);
         if (feedUrl && this.site.has(feedUrl)) this.#track(this.#discoverFeed(feedUrl));
       }

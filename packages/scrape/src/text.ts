@@ -3,15 +3,16 @@ import type { AnyNode, Element } from 'domhandler';
 /**
  * Returns a copy of `s` that shares no memory with the string it was cut from. V8 keeps
  * substrings (and concatenations of them) as views into the parent string, so a title sliced
- * out of a page would pin the whole page; a round trip through bytes makes a flat, fresh string.
+ * out of a page would pin the whole page; this returns a view into a fresh flat copy instead.
  */
 export function detach(s: string): string;
 export function detach(s: string | null): string | null;
 export function detach(s: string | null): string | null {
   if (s === null) return null;
-  // V8 copies short substrings anyway (SlicedString::kMinLength is 13).
-  if (s.length < 13) return s.length === 0 ? '' : `${s}`.normalize();
-  return Buffer.from(s, 'utf8').toString('utf8');
+  // V8 copies short substrings anyway (SlicedString::kMinLength is 13). For longer ones,
+  // slicing a fresh concatenation forces V8 to flatten it into a new buffer first.
+  if (s.length < 13) return s;
+  return ` ${s}`.slice(1);
 }
 
 /** Collapses runs of whitespace (including no-break spaces) to one space and trims. */

@@ -167,7 +167,9 @@ test('bad usage exits 2 with one line naming the flag; a site with no posts exit
   // In-process through main(), which maps errors to exit codes, to save a process per case.
   const { main } = await import('forage');
   for (const [flags, message] of cases) {
-    const { code, stderr } = await inProcess(() => main(['node', 'forage', 'scrape', `${server.base}/`, ...flags]));
+    const { code, stderr } = await inProcess(() =>
+      main(['node', 'forage', 'scrape', `${server.base}/`, ...flags]),
+    );
     assert.equal(code, 2, `${flags.join(' ')}: ${stderr}`);
     assert.equal(stderr.trim().split('\n').length, 1, stderr);
     assert.match(stderr, message);

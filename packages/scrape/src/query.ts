@@ -1,0 +1,29 @@
+import { compile, selectAll, selectOne } from 'css-select';
+import type { AnyNode, Element } from 'domhandler';
+
+/**
+ * CSS queries with selectors compiled once. cheerio compiles a selector on every call, which
+ * on a crawl of thousands of pages costs more than parsing the pages; the selectors used here
+ * are fixed, so each is compiled the first time and kept.
+ */
+type Compiled = ReturnType<typeof compile<AnyNode, Element>>;
+const compiled = new Map<string, Compiled>();
+
+function query(css: string): Compiled {
+  let q = compiled.get(css);
+  if (!q) {
+    q = compile<AnyNode, Element>(css);
+    compiled.set(css, q);
+  }
+  return q;
+}
+
+/** Every element under `root` matching `css`, in document order. */
+export function queryAll(root: AnyNode | AnyNode[], css: string): Element[] {
+  return selectAll<AnyNode, Element>(query(css), root);
+}
+
+/** The first element under `root` matching `css`, or null. */
+export function queryOne(root: AnyNode | AnyNode[], css: string): Element | null {
+  return selectOne<AnyNode, Element>(query(css), root);
+}
