@@ -83,6 +83,8 @@ const model = {
   countWeights,
   countTail: tail,
   primaryLog: globalPrimary,
+  // The largest language in any repository: the log-normal draws are clipped here.
+  maxBytes: Math.max(...nonEmpty.map((r) => r[0][1])),
   ratioLog: ratioLogs.slice(1).map((v) => meanSd(v)),
   languages: languages.map((s) => {
     const c = colors[s.name]?.color ?? null;
@@ -119,6 +121,7 @@ export interface FittedModel {
   readonly countWeights: readonly number[];
   readonly countTail: readonly number[];
   readonly primaryLog: readonly [number, number];
+  readonly maxBytes: number;
   readonly ratioLog: readonly (readonly [number, number])[];
   readonly languages: readonly FittedLanguage[];
   readonly coOccurrence: Readonly<Record<string, readonly (readonly [number, number])[]>>;

@@ -11,6 +11,11 @@ import { cumulate, hash32, pickCumulative, Rng } from './random.js';
 export type LanguageBytes = readonly (readonly [name: string, bytes: number])[];
 
 const PURPOSE_LANGUAGES = 21;
+/**
+ * GraphQL's Int is 32-bit, and `size`/`totalSize` are Ints: keep a repository's total below
+ * 2^31 (the 2016 census's largest was 1.73e9 bytes).
+ */
+const MAX_TOTAL_BYTES = 2 ** 31 - 1;
 /** How often a secondary language is drawn from the primary's companions rather than globally. */
 const COMPANION_SHARE = 0.85;
 
@@ -83,7 +88,10 @@ export function sampleLanguages(seed: number, id: number, emptyShare: number): L
   const count = Math.min(drawCount(rng), names.length);
   const primary = draw(primaryCumulative, rng);
   const [mu, sd] = [model2016.languages[primary]![4], model2016.languages[primary]![5]];
-  let bytes = Math.max(1, Math.round(Math.exp(mu + sd * rng.normal())));
+  let bytes = Math.min(
+    model2016.maxBytes,
+    Math.max(1, Math.round(Math.exp(mu + sd * rng.normal()))),
+  );
   const out: [string, number][] = [[names[primary]!, bytes]];
   const ratios = model2016.ratioLog;
   for (const lang of drawSecondaries(primary, count - 1, rng)) {
@@ -91,6 +99,11 @@ export function sampleLanguages(seed: number, id: number, emptyShare: number): L
     const next = Math.round(bytes * Math.exp(Math.min(0, rmu + rsd * rng.normal())));
     bytes = Math.max(1, Math.min(bytes, next));
     out.push([names[lang]!, bytes]);
+  }
+  const total = out.reduce((sum, [, b]) => sum + b, 0);
+  if (total > MAX_TOTAL_BYTES) {
+    const scale = MAX_TOTAL_BYTES / total;
+    for (const entry of out) entry[1] = Math.max(1, Math.floor(entry[1] * scale));
   }
   return out;
 }

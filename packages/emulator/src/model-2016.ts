@@ -13,6 +13,7 @@ export interface FittedModel {
   readonly countWeights: readonly number[];
   readonly countTail: readonly number[];
   readonly primaryLog: readonly [number, number];
+  readonly maxBytes: number;
   readonly ratioLog: readonly (readonly [number, number])[];
   readonly languages: readonly FittedLanguage[];
   readonly coOccurrence: Readonly<Record<string, readonly (readonly [number, number])[]>>;
@@ -33,6 +34,7 @@ export const model2016: FittedModel = {
     41, 47,
   ],
   primaryLog: [10.6441, 2.6858],
+  maxBytes: 1732558721,
   ratioLog: [
     [-2.1995, 1.8522],
     [-1.4228, 1.2495],

@@ -160,9 +160,10 @@ test('the synthetic model resembles the 2016 census it was fitted to', {
     const ratio = (s.share.get(name) ?? 0) / r.share.get(name)!;
     assert.ok(ratio > 0.6 && ratio < 1.6, `${name}: ${ratio}`);
   }
-  // Every object is in GitHub's order: bytes non-increasing.
+  // Every object is in GitHub's order (bytes non-increasing) and fits GraphQL's 32-bit Int.
   for (const repo of synthetic) {
     const sizes = Object.values(repo);
+    assert.ok(sizes.reduce((a, b) => a + b, 0) < 2 ** 31);
     for (let i = 1; i < sizes.length; i++) assert.ok(sizes[i]! <= sizes[i - 1]!);
   }
 });
