@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -9,6 +10,7 @@ import {
   AnalyzeError,
   aggregateRange,
   analyze,
+  languageColor,
   mergePartials,
   type PartialAggregate,
   wilsonInterval,
@@ -350,4 +352,26 @@ test('medians beyond the exact limit are estimates within 0.5%, and say so', asy
   assert.equal(small.quantilesApproximate, false);
   assert.equal(small.medianBytes, 50.5);
   assert.match(s.approximations[0]!, /Big/);
+});
+
+test('colours: every Linguist language keeps its own colour; renamed and re-cased names map; paths cannot escape', () => {
+  const all = createRequire(import.meta.url)('linguist-languages') as Record<
+    string,
+    { color?: string }
+  >;
+  for (const [name, entry] of Object.entries(all)) {
+    const c = languageColor(name);
+    assert.equal(c.linguist, name);
+    assert.equal(c.color, entry.color?.toLowerCase() ?? '#9e9e9e', name);
+  }
+  assert.deepEqual(languageColor('VimL'), {
+    name: 'VimL',
+    linguist: 'Vim script',
+    color: all['Vim script']!.color!.toLowerCase(),
+  });
+  assert.equal(languageColor('html').linguist, 'HTML');
+  assert.equal(languageColor('octave').linguist, 'MATLAB'); // an alias
+  for (const name of ['../../package', '..', 'a/b', '__proto__', 'toString', '']) {
+    assert.deepEqual(languageColor(name), { name, linguist: null, color: '#9e9e9e' }, name);
+  }
 });

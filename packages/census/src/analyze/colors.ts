@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 
 /** How one language name from the data matches GitHub Linguist's current list. */
@@ -50,24 +51,34 @@ const entries = new Map<string, LinguistEntry | null>();
 let lowerCase: Map<string, string> | null = null;
 
 /**
- * One language's entry, from its own module (`linguist-languages/data/<name>`): a census
- * meets a few hundred of Linguist's 833 languages, and loading only those is several times
- * cheaper than the whole list. The file name escapes every character outside [A-Za-z0-9.-]
- * as `_<hex>_`, so no name can reach outside the data folder.
+ * One language's entry, from its own file (`linguist-languages/data/<name>.js`): a census
+ * meets a few hundred of Linguist's 833 languages, and reading only those is much cheaper
+ * than loading the whole list. The file is read as text, not run: its `name` must match
+ * exactly (case too, whatever the file system) and `color` is taken when it is a hex colour.
+ * The file name escapes every character outside [A-Za-z0-9.-] as `_<hex>_`, so no name can
+ * reach outside the data folder.
  */
 function entry(name: string): LinguistEntry | null {
   let found = entries.get(name);
   if (found === undefined) {
+    found = null;
     const file = name.replace(/[^A-Za-z0-9.-]/g, (c) => `_${c.charCodeAt(0).toString(16)}_`);
     try {
-      const mod = require(`linguist-languages/data/${file}`) as { default?: LinguistEntry };
-      found = mod.default?.name === name ? mod.default : null;
+      const text = readFileSync(require.resolve(`linguist-languages/data/${file}`), 'utf8');
+      if (text.includes(`name: ${quote(name)},`)) {
+        found = { name, color: /^ {2}color: '(#[0-9a-fA-F]{6})',$/m.exec(text)?.[1] };
+      }
     } catch {
-      found = null;
+      // Not a Linguist language under this exact name.
     }
     entries.set(name, found);
   }
   return found;
+}
+
+/** A name as the data files write it: single quotes, unless it contains one. */
+function quote(name: string): string {
+  return name.includes("'") ? JSON.stringify(name) : `'${name.replace(/\\/g, '\\\\')}'`;
 }
 
 /** Linguist's names and aliases, lower-cased: loaded only when a name is not found directly. */
