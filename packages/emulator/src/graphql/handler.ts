@@ -144,13 +144,24 @@ export async function runGraphQL(
   if (!charged.ok) {
     return { status: 200, cost: 0, rateLimited: true, body: errorsBody([rateLimitMessage()]) };
   }
-  const result = await execute({
-    schema,
-    document: parsed.document,
-    operationName,
-    variableValues: coerced.coerced,
-    rootValue: rootValue(dataset, () => charged.view, onLanguages),
-  });
+  // Missing ids become GraphQL errors, and capturing a stack trace for each is most of the cost
+  // of a batch full of them; nobody reads those stacks. The resolvers are synchronous, so every
+  // error is created inside this call.
+  const stackTraceLimit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 0;
+  let pending: ReturnType<typeof execute>;
+  try {
+    pending = execute({
+      schema,
+      document: parsed.document,
+      operationName,
+      variableValues: coerced.coerced,
+      rootValue: rootValue(dataset, () => charged.view, onLanguages),
+    });
+  } finally {
+    Error.stackTraceLimit = stackTraceLimit;
+  }
+  const result = await pending;
   const out: { data?: unknown; errors?: GitHubGraphQLError[] } = {};
   if (result.errors?.length) out.errors = result.errors.map(toGitHubError);
   out.data = result.data ?? null;
