@@ -123,7 +123,7 @@ export interface EmulatorOptions {
   rateLimit?: RateLimitOptions;
   /** Secondary limits; `false` turns them off. */
   secondaryLimit?: SecondaryLimitOptions | false;
-  /** Status of a primary-limit or secondary-limit rejection on REST: 403 (default) or 429. */
+  /** Status of REST primary-limit refusals and of all secondary-limit refusals: 403 (default) or 429. */
   rateLimitStatus?: 403 | 429;
   /** The GraphQL error `type` when points run out: `RATE_LIMITED` (default, long-standing) or `RATE_LIMIT` (seen in 2026). */
   graphqlRateLimitType?: 'RATE_LIMITED' | 'RATE_LIMIT';

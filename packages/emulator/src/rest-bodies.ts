@@ -105,7 +105,7 @@ export const errorBodies = {
     }),
   invalidSince: (value: string) =>
     json({
-      message: `Invalid request.\n\nFor 'properties/since', ${JSON.stringify(value)} is not an integer.`,
+      message: `Invalid request.\n\nFor 'properties/since', ${JSON.stringify(value)} is not a non-negative integer.`,
       documentation_url: `${DOCS}/rest/repos/repos#list-public-repositories`,
       status: '422',
     }),
