@@ -297,12 +297,19 @@ export async function runCensus(
       forks: opts.forks,
       parallel: opts.shards,
       signal,
-    }).then(async () => {
-      await repos.flush();
-      listingFinished = true;
-      stage = 'languages';
-      wake?.();
-    });
+    }).then(
+      async () => {
+        await repos.flush();
+        listingFinished = true;
+        stage = 'languages';
+        wake?.();
+      },
+      (error: unknown) => {
+        // Stop the languages stage too: it would otherwise wait for a listing that never ends.
+        controller.abort(error);
+        throw error;
+      },
+    );
     const collecting = collectLanguages({
       client,
       via,
@@ -319,8 +326,15 @@ export async function runCensus(
         for (const r of records) runCounts[r.status]++;
       },
     });
-    const outcomes = await Promise.allSettled([listing, collecting]);
-    const failed = outcomes.find((o): o is PromiseRejectedResult => o.status === 'rejected');
+    const stopOnFailure = collecting.catch((error: unknown) => {
+      controller.abort(error);
+      throw error;
+    });
+    const outcomes = await Promise.allSettled([listing, stopOnFailure]);
+    // The first real failure, not the abort it caused in the other stage.
+    const failures = outcomes.filter((o): o is PromiseRejectedResult => o.status === 'rejected');
+    const failed =
+      failures.find((o) => !isCensusError(o.reason, 'ERR_CENSUS_ABORTED')) ?? failures[0];
     if (failed) {
       controller.abort(failed.reason);
       throw failed.reason;

@@ -1,5 +1,5 @@
 import { type ApiClient, messageField, RetriesExhausted } from './client.js';
-import { messageOf } from './errors.js';
+import { CensusError, messageOf } from './errors.js';
 import { batchBody, maxBatch, pageBody, parseBatch, parsePage } from './graphql.js';
 import { forEachLine, type Journal, JournalTail } from './journal.js';
 import { failureRecord, type LanguageRecord, languagesRecord, type RepoRecord } from './records.js';
@@ -94,6 +94,9 @@ export async function collectLanguages(options: LanguagesOptions): Promise<void>
   try {
     for (;;) {
       if (failure !== undefined) throw failure;
+      if (options.signal?.aborted) {
+        throw new CensusError('ERR_CENSUS_ABORTED', 'the languages stage was stopped');
+      }
       const finished = options.listingDone();
       const lines = await tail.read(options.repos.flushedBytes);
       if (lines.length === 0) {
