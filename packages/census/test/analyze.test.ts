@@ -327,7 +327,7 @@ test('Wilson interval: known values and edge cases', () => {
   assert.equal(hiAll, 1);
 });
 
-test('medians beyond the exact limit are estimates within 0.5%, and say so', async (t) => {
+test('medians beyond the exact limit are estimates within 0.4%, and say so', async (t) => {
   const file = join(tmp(t), 'many.jsonl');
   // 20,000 repositories with a heavy-tailed size for "Big" and 100 for "Small".
   let seed = 42;
@@ -346,8 +346,8 @@ test('medians beyond the exact limit are estimates within 0.5%, and say so', asy
   const sorted = [...sizes].sort((a, b) => a - b);
   const at = (q: number) => sorted[Math.floor(q * (sorted.length - 1))]!;
   assert.equal(big.quantilesApproximate, true);
-  assert.ok(Math.abs(big.medianBytes / at(0.5) - 1) <= 0.0051, `${big.medianBytes} vs ${at(0.5)}`);
-  assert.ok(Math.abs(big.p90Bytes / at(0.9) - 1) <= 0.0051, `${big.p90Bytes} vs ${at(0.9)}`);
+  assert.ok(Math.abs(big.medianBytes / at(0.5) - 1) <= 0.004, `${big.medianBytes} vs ${at(0.5)}`);
+  assert.ok(Math.abs(big.p90Bytes / at(0.9) - 1) <= 0.004, `${big.p90Bytes} vs ${at(0.9)}`);
   assert.equal(big.meanBytes, sizes.reduce((a, b) => a + b, 0) / sizes.length);
   assert.equal(small.quantilesApproximate, false);
   assert.equal(small.medianBytes, 50.5);

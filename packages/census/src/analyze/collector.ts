@@ -6,12 +6,10 @@ import {
   PAIR_BASE,
   type PartialAggregate,
 } from './partial.js';
-import { bucketOf, EXACT_LIMIT, type QuantileSketch, ZERO_BUCKET } from './sketch.js';
+import { BUCKETS, bucketOf, EXACT_LIMIT, type QuantileSketch, ZERO_BUCKET } from './sketch.js';
 
 /** Languages whose pairs are counted in the dense matrix; rarer ones (hostile input) use a Map. */
 const DENSE_PAIRS = 1024;
-/** Bucket indexes of values 1 .. 2^53 at the sketch's accuracy. */
-const BUCKETS = 3700;
 
 /**
  * The hot path of the aggregation: per-language counters in typed arrays, a dense pair matrix
@@ -124,7 +122,7 @@ export class Collector {
     const buckets = this.buckets[l];
     if (buckets) {
       if (v <= 0) this.zeros[l]!++;
-      else buckets[Math.min(BUCKETS - 1, bucketOf(v))]!++;
+      else buckets[bucketOf(v)]!++;
       return;
     }
     let store = this.exact[l] as Float64Array;
@@ -148,7 +146,7 @@ export class Collector {
     const buckets = new Int32Array(BUCKETS);
     for (const v of store) {
       if (v <= 0) this.zeros[l]!++;
-      else buckets[Math.min(BUCKETS - 1, bucketOf(v))]!++;
+      else buckets[bucketOf(v)]!++;
     }
     this.buckets[l] = buckets;
     this.exact[l] = null;

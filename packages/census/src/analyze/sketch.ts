@@ -2,10 +2,11 @@
  * A mergeable quantile sketch for "bytes per repository" with bounded memory.
  *
  * It keeps every value exactly until it holds {@link EXACT_LIMIT} of them, then folds them into
- * logarithmic buckets (the DDSketch idea): each bucket covers values within a factor of
- * gamma = (1 + alpha) / (1 - alpha), so any quantile it reports is within a relative error of
- * {@link RELATIVE_ACCURACY} of a value of the right rank. Memory is then bounded by the number of
- * distinct buckets (about 2,600 for 1 byte .. 100 GB), whatever the number of repositories.
+ * log-linear buckets (the idea of DDSketch and HdrHistogram): each power of two is cut into
+ * 128 equal buckets, read straight from the bits of the double (no logarithm), so a bucket's
+ * midpoint is within 1/256 (0.4%) of every value in it and any quantile it reports is within
+ * {@link RELATIVE_ACCURACY} of a value of the right rank. Memory is then bounded by the number
+ * of buckets (6,912 for 1 byte .. 2^54), whatever the number of repositories.
  *
  * The sketch is plain data (arrays and a Map) so that it crosses worker threads by structured
  * clone; the functions below operate on it.
@@ -24,12 +25,18 @@ export interface QuantileSketch {
 
 /** Values kept exactly per sketch before switching to buckets. */
 export const EXACT_LIMIT = 8192;
-/** Relative error bound of a quantile once a sketch is approximate. */
-export const RELATIVE_ACCURACY = 0.005;
-
-const GAMMA = (1 + RELATIVE_ACCURACY) / (1 - RELATIVE_ACCURACY);
-const INV_LN_GAMMA = 1 / Math.log(GAMMA);
+/** Sub-buckets per power of two, as bits. */
+const SUB_BITS = 7;
+/** Relative error bound of a quantile once a sketch is approximate: half a bucket's width. */
+export const RELATIVE_ACCURACY = 1 / 2 ** (SUB_BITS + 1);
+/** Bucket indexes run from 0 (values below 2) to BUCKETS - 1 (2^54 and above). */
+export const BUCKETS = 54 << SUB_BITS;
 export const ZERO_BUCKET = 0x7fffffff;
+
+// The high 32 bits of a double: sign, 11 exponent bits, the top 20 mantissa bits.
+const f64 = new Float64Array(1);
+const u32 = new Uint32Array(f64.buffer);
+const HIGH = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1 ? 1 : 0;
 
 export function createSketch(): QuantileSketch {
   return {
@@ -41,13 +48,24 @@ export function createSketch(): QuantileSketch {
   };
 }
 
+/** The bucket of a value: (exponent << SUB_BITS) | top mantissa bits; 0 has its own. */
 export function bucketOf(value: number): number {
-  return value <= 0 ? ZERO_BUCKET : Math.ceil(Math.log(value) * INV_LN_GAMMA);
+  if (value <= 0) return ZERO_BUCKET;
+  if (value < 1) return 0;
+  f64[0] = value;
+  const high = u32[HIGH] as number;
+  const index =
+    ((((high >>> 20) & 0x7ff) - 1023) << SUB_BITS) |
+    ((high >>> (20 - SUB_BITS)) & ((1 << SUB_BITS) - 1));
+  return Math.min(index, BUCKETS - 1);
 }
 
-/** The representative value of a bucket: within RELATIVE_ACCURACY of every value in it. */
+/** The midpoint of a bucket: within RELATIVE_ACCURACY of every value in it. */
 function bucketValue(index: number): number {
-  return index === ZERO_BUCKET ? 0 : (2 * GAMMA ** index) / (GAMMA + 1);
+  if (index === ZERO_BUCKET) return 0;
+  const scale = 2 ** (index >>> SUB_BITS);
+  const sub = index & ((1 << SUB_BITS) - 1);
+  return scale * (1 + (sub + 0.5) / (1 << SUB_BITS));
 }
 
 function fold(sketch: QuantileSketch): Map<number, number> {

@@ -351,7 +351,7 @@ function approximations(approximate: string[], agg: PartialAggregate): string[] 
   const notes: string[] = [];
   if (approximate.length) {
     notes.push(
-      `Median and 90th percentile bytes per repository are estimates, within ${RELATIVE_ACCURACY * 100}% of a value of the right rank, for the ${approximate.length} language(s) present in more than ${EXACT_LIMIT.toLocaleString('en-US')} repositories (${approximate.slice(0, 12).join(', ')}${approximate.length > 12 ? ', ...' : ''}); every other figure is exact.`,
+      `Median and 90th percentile bytes per repository are estimates, within ${(RELATIVE_ACCURACY * 100).toFixed(1)}% of a value of the right rank, for the ${approximate.length} language(s) present in more than ${EXACT_LIMIT.toLocaleString('en-US')} repositories (${approximate.slice(0, 12).join(', ')}${approximate.length > 12 ? ', ...' : ''}); every other figure is exact.`,
     );
   } else notes.push('Every figure is exact.');
   if (agg.pairsTruncated)
