@@ -184,3 +184,23 @@ test('rate_limit: both API versions; 2026-03-10 drops rate; unknown versions are
   });
   assert.equal(bad.status, 400);
 });
+
+test('routing: HEAD has headers only; trailing slashes and other methods are 404, as on GitHub', async () => {
+  const head = await call(`${emu.url}/repositories`, { method: 'HEAD', headers: as('t1') });
+  assert.equal(head.status, 200);
+  assert.equal(head.text, '');
+  assert.match(String(head.headers.link), /rel="next"/);
+  for (const [method, path] of [
+    ['GET', '/repositories/'],
+    ['DELETE', '/repositories'],
+    ['POST', '/repositories'],
+    ['GET', '/repos/a/languages'],
+  ]) {
+    const res = await call(`${emu.url}${path}`, { method: method!, headers: as('t1') });
+    assert.equal(res.status, 404, `${method} ${path}`);
+    assert.equal(res.json().message, 'Not Found');
+  }
+  const ignored = await call(`${emu.url}/repositories?per_page=5`, { headers: as('t1') });
+  assert.equal(ignored.json().length, 100, 'per_page is not a parameter of this endpoint');
+  assert.equal(ignored.headers['x-github-api-version-selected'], '2022-11-28');
+});
