@@ -14,7 +14,15 @@ const option = (name, fallback) => {
   return i === -1 ? fallback : args[i + 1];
 };
 
-const ALL_SCENARIOS = ['tiny', 'unbounded', 'chunked', 'latency', 'cold', 'primes'];
+const ALL_SCENARIOS = [
+  'tiny',
+  'unbounded',
+  'unboundedWait',
+  'chunked',
+  'latency',
+  'cold',
+  'primes',
+];
 const ALL_CONTENDERS = [
   'forage-thread',
   'forage-process',
@@ -34,6 +42,7 @@ const python = option('python', 'python3');
 // Which contenders make sense for which scenario.
 const skip = {
   unbounded: new Set(['multithreading']), // loses promises past 65,536 in flight (see notes)
+  unboundedWait: new Set(ALL_CONTENDERS.filter((c) => !c.startsWith('forage'))),
   latency: new Set(['sequential']),
   cold: new Set(['sequential']),
 };
@@ -128,6 +137,10 @@ table('tiny', [['tasksPerSec', 'tasks/s (200k, 1,024 in flight)']], {
   ratioMetric: 'tasksPerSec',
 });
 table('unbounded', [['tasksPerSec', 'tasks/s (200k submitted at once)']], {
+  higherIsBetter: true,
+  ratioMetric: 'tasksPerSec',
+});
+table('unboundedWait', [['tasksPerSec', 'tasks/s (200k at once, collected with wait())']], {
   higherIsBetter: true,
   ratioMetric: 'tasksPerSec',
 });

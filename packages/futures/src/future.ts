@@ -58,11 +58,12 @@ export class Future<T = unknown> implements PromiseLike<T> {
   // Stored without T so that Future<T> stays covariant (a Future<number> is a Future<unknown>).
   #callbacks: DoneCallback<any>[] | undefined = undefined;
   #waiters: FutureWaiter[] | undefined = undefined;
-  // Created lazily: most futures in a large batch are awaited once, and an unobserved failed
-  // future must not become an unhandled rejection.
+  // A settled promise, created on demand once the future is done.
   #promise: Promise<T> | undefined = undefined;
-  #resolve: ((value: any) => void) | undefined = undefined;
-  #reject: ((error: unknown) => void) | undefined = undefined;
+  // Pending then() calls, flat: [onfulfilled, onrejected, resolve, reject, ...]. Cheaper than
+  // keeping a promise per future plus its resolving functions (200,000 queued tasks add up),
+  // and an unobserved failed future never becomes an unhandled rejection.
+  #reactions: unknown[] | undefined = undefined;
 
   /** The current state (CPython keeps it in `_state`). */
   get state(): FutureState {
@@ -78,7 +79,7 @@ export class Future<T = unknown> implements PromiseLike<T> {
     if (state === 'RUNNING' || state === 'FINISHED') return false;
     if (state === 'CANCELLED' || state === 'CANCELLED_AND_NOTIFIED') return true;
     this.#state = 'CANCELLED';
-    this.#reject?.(new CancelledError());
+    this.#settlePromise(false, new CancelledError());
     this.#invokeCallbacks();
     return true;
   }
@@ -145,7 +146,11 @@ export class Future<T = unknown> implements PromiseLike<T> {
     onfulfilled?: ((value: T) => R1 | PromiseLike<R1>) | null,
     onrejected?: ((reason: unknown) => R2 | PromiseLike<R2>) | null,
   ): Promise<R1 | R2> {
-    return this.#settled().then(onfulfilled, onrejected);
+    if (this.done()) return this.#settled().then(onfulfilled, onrejected);
+    return new Promise<R1 | R2>((resolve, reject) => {
+      this.#reactions ??= [];
+      this.#reactions.push(onfulfilled, onrejected, resolve, reject);
+    });
   }
 
   /**
@@ -175,7 +180,7 @@ export class Future<T = unknown> implements PromiseLike<T> {
     this.#result = value;
     this.#state = 'FINISHED';
     if (this.#waiters) for (const waiter of this.#waiters) waiter.addResult(this);
-    this.#resolve?.(value);
+    this.#settlePromise(true, value);
     this.#invokeCallbacks();
   }
 
@@ -189,7 +194,7 @@ export class Future<T = unknown> implements PromiseLike<T> {
     this.#failed = true;
     this.#state = 'FINISHED';
     if (this.#waiters) for (const waiter of this.#waiters) waiter.addException(this);
-    this.#reject?.(error);
+    this.#settlePromise(false, error);
     this.#invokeCallbacks();
   }
 
@@ -247,12 +252,17 @@ export class Future<T = unknown> implements PromiseLike<T> {
         this.#promise = Promise.reject(new CancelledError());
         break;
       default:
-        this.#promise = new Promise<T>((resolve, reject) => {
-          this.#resolve = resolve;
-          this.#reject = reject;
-        });
+        return this.then();
     }
     return this.#promise;
+  }
+
+  // Runs the pending then() reactions, all in one microtask (as promise reactions would).
+  #settlePromise(ok: boolean, value: unknown): void {
+    const reactions = this.#reactions;
+    if (reactions === undefined) return;
+    this.#reactions = undefined;
+    queueMicrotask(() => runReactions(reactions, ok, value));
   }
 
   #invokeCallbacks(): void {
@@ -260,6 +270,26 @@ export class Future<T = unknown> implements PromiseLike<T> {
     if (callbacks === undefined) return;
     this.#callbacks = undefined;
     for (const fn of callbacks) runCallback(fn, this);
+  }
+}
+
+type Resolve = (value: unknown) => void;
+
+function runReactions(reactions: unknown[], ok: boolean, value: unknown): void {
+  for (let i = 0; i < reactions.length; i += 4) {
+    const handler = reactions[ok ? i : i + 1];
+    const resolve = reactions[i + 2] as Resolve;
+    const reject = reactions[i + 3] as Resolve;
+    if (typeof handler !== 'function') {
+      if (ok) resolve(value);
+      else reject(value);
+      continue;
+    }
+    try {
+      resolve(handler(value));
+    } catch (error) {
+      reject(error);
+    }
   }
 }
 

@@ -71,14 +71,21 @@ export interface WorkerEvents {
   exit(code: number | null, signal: string | null): void;
 }
 
-interface WorkItem {
-  future: Future<unknown>;
-  def: FunctionDef;
-  args: unknown[];
-  mode: typeof TASK_CALL | typeof TASK_CHUNK;
-  worker: WorkerSlot | undefined;
+/**
+ * A queued or running task. It is the future handed to the caller as well, which saves an
+ * object per task (200,000 queued tasks should fit in a small heap).
+ */
+class WorkItem extends Future<unknown> {
   /** Estimated duration when it was sent, in ms. */
-  cost: number;
+  cost = 0;
+
+  constructor(
+    readonly def: FunctionDef,
+    readonly args: unknown[],
+    readonly mode: typeof TASK_CALL | typeof TASK_CHUNK,
+  ) {
+    super();
+  }
 }
 
 class WorkerSlot {
@@ -92,7 +99,6 @@ class WorkerSlot {
   exiting = false;
   lastError: unknown = undefined;
   readonly known = new Set<number>();
-  readonly tasks = new Set<number>();
 }
 
 // Estimated work each worker holds; sent in two batches so that the worker starts on the
@@ -124,7 +130,8 @@ export abstract class PoolExecutor extends Executor {
   readonly #costMs: number[] = [];
   #nextTaskId = 1;
   #spawned = 0;
-  #pumpScheduled = false;
+  #microtaskPump = false;
+  #immediatePump = false;
   #shutdown = false;
   #broken: BrokenExecutor | undefined = undefined;
   #brokenReason: { message: string; cause: unknown } | undefined = undefined;
@@ -211,6 +218,7 @@ export abstract class PoolExecutor extends Executor {
     const { wait = true, cancelFutures = false } = options;
     this.#shutdown = true;
     if (cancelFutures) this.#cancelQueued();
+    else this.#dropCancelled();
     this.#closeIfDone();
     if (wait) await this.#allExited();
   }
@@ -230,17 +238,39 @@ export abstract class PoolExecutor extends Executor {
   }
 
   #enqueue(def: FunctionDef, args: unknown[], mode: WorkItem['mode']): Future<unknown> {
-    const future = new Future<unknown>();
-    this.#queue.push({ future, def, args, mode, worker: undefined, cost: 0 });
-    if (!this.#pumpScheduled) {
-      this.#pumpScheduled = true;
-      queueMicrotask(this.#pump);
+    const item = new WorkItem(def, args, mode);
+    this.#queue.push(item);
+    this.#schedulePump();
+    return item;
+  }
+
+  /**
+   * Dispatch soon. With every worker idle, at the end of this microtask checkpoint: the lowest
+   * latency. With work in flight, after the event loop's other callbacks (setImmediate): a
+   * caller that submits a new task as each result arrives then fills one batch, not one
+   * message per task.
+   */
+  #schedulePump(): void {
+    if (this.#microtaskPump) return;
+    let busy = false;
+    for (const slot of this.#workers) {
+      if (slot.inFlight > 0) {
+        busy = true;
+        break;
+      }
     }
-    return future;
+    if (!busy) {
+      this.#microtaskPump = true;
+      queueMicrotask(this.#pump);
+    } else if (!this.#immediatePump) {
+      this.#immediatePump = true;
+      setImmediate(this.#pump);
+    }
   }
 
   readonly #pump = (): void => {
-    this.#pumpScheduled = false;
+    this.#microtaskPump = false;
+    this.#immediatePump = false;
     if (this.#broken !== undefined) return;
     for (const slot of this.#workers) {
       if (this.#queue.length === 0) break;
@@ -271,7 +301,7 @@ export abstract class PoolExecutor extends Executor {
       if (item === undefined) break;
       // A cancelled task is acknowledged here and never sent (CPython does the same when a
       // worker takes it from the queue).
-      if (!item.future.setRunningOrNotifyCancel()) continue;
+      if (!item.setRunningOrNotifyCancel()) continue;
       item.cost = this.#costMs[costKey(item)] ?? TARGET_MS;
       batchMs += item.cost;
       if (!slot.known.has(item.def.id)) {
@@ -299,10 +329,8 @@ export abstract class PoolExecutor extends Executor {
     for (let i = 0; i < items.length; i++) {
       const taskId = batch[i * 4] as number;
       const item = items[i] as WorkItem;
-      item.worker = slot;
       slot.pendingMs += item.cost;
       this.#tasks.set(taskId, item);
-      slot.tasks.add(taskId);
     }
     slot.inFlight += items.length;
     slot.sent += items.length;
@@ -324,7 +352,7 @@ export abstract class PoolExecutor extends Executor {
       try {
         slot.handle.post([MSG_TASKS, defs, one]);
       } catch (error) {
-        item.future.setException(this.#argumentError(item, error ?? batchError));
+        item.setException(this.#argumentError(item, error ?? batchError));
         continue;
       }
       if (defs !== null) slot.known.add(item.def.id);
@@ -418,12 +446,12 @@ export abstract class PoolExecutor extends Executor {
     // awaiting counts and slow async tasks are not over-fetched either).
     const perTaskMs = Math.max(MIN_COST_MS, durationMs / Math.max(1, results.length / 3));
     let lastKey = -1;
+    const items = new Array<WorkItem | undefined>(results.length / 3);
     for (let i = 0; i < results.length; i += 3) {
       const taskId = results[i] as number;
       const item = this.#tasks.get(taskId);
       if (item === undefined) continue;
       this.#tasks.delete(taskId);
-      slot.tasks.delete(taskId);
       slot.inFlight -= 1;
       slot.pendingMs -= item.cost;
       const key = costKey(item);
@@ -432,26 +460,28 @@ export abstract class PoolExecutor extends Executor {
         this.#costMs[key] = old === undefined ? perTaskMs : 0.7 * old + 0.3 * perTaskMs;
         lastKey = key;
       }
-      this.#settle(item, results[i + 1] as number, results[i + 2]);
+      items[i / 3] = item;
     }
-    if (slot.inFlight === 0) slot.pendingMs = 0;
     if (slot.inFlight === 0) {
-      if (this.#maxTasksPerWorker !== undefined && slot.sent >= this.#maxTasksPerWorker)
+      slot.pendingMs = 0;
+      if (this.#maxTasksPerWorker !== undefined && slot.sent >= this.#maxTasksPerWorker) {
         this.#retire(slot);
-      else slot.handle.unref();
+      }
     }
-    if (!this.#pumpScheduled) {
-      this.#pumpScheduled = true;
-      queueMicrotask(this.#pump);
+    // Refill the workers before settling, so they work while the results are delivered.
+    this.#pump();
+    if (slot.inFlight === 0 && !slot.exiting) slot.handle.unref();
+    for (let i = 0; i < items.length; i++) {
+      const item = items[i];
+      if (item !== undefined) this.#settle(item, results[i * 3 + 1] as number, results[i * 3 + 2]);
     }
   }
 
   #settle(item: WorkItem, status: number, value: unknown): void {
-    const { future } = item;
     if (status === RESULT_OK) {
-      future.setResult(value);
+      item.setResult(value);
     } else if (status === RESULT_ERROR) {
-      future.setException(deserializeError(value as SerializedError));
+      item.setException(deserializeError(value as SerializedError));
     } else if (status === RESULT_CHUNK) {
       const [values, failed, error] = value as [unknown[], number, SerializedError | null];
       const outcome: ChunkOutcome = {
@@ -459,9 +489,9 @@ export abstract class PoolExecutor extends Executor {
         failed: failed === 1,
         error: error === null ? undefined : deserializeError(error),
       };
-      future.setResult(outcome);
+      item.setResult(outcome);
     } else {
-      future.setException(
+      item.setException(
         new TaskSerializationError(
           `the result of task ${item.def.name} cannot be sent back from the worker ${this._workerKind}: ${String(value)}. Return plain data instead`,
         ),
@@ -514,10 +544,10 @@ export abstract class PoolExecutor extends Executor {
     const items = [...this.#tasks.values(), ...this.#queue.drain()];
     this.#tasks.clear();
     for (const item of items) {
-      if (item.future.cancelled()) item.future.setRunningOrNotifyCancel();
-      else if (!item.future.done()) {
-        if (item.future.state === 'PENDING') item.future.setRunningOrNotifyCancel();
-        item.future.setException(this.#newBrokenError());
+      if (item.cancelled()) item.setRunningOrNotifyCancel();
+      else if (!item.done()) {
+        if (item.state === 'PENDING') item.setRunningOrNotifyCancel();
+        item.setException(this.#newBrokenError());
       }
     }
     for (const slot of this.#workers) this.#stop(slot, 'SIGKILL');
@@ -529,10 +559,19 @@ export abstract class PoolExecutor extends Executor {
     return this._brokenError(reason.message, reason.cause);
   }
 
+  // Acknowledges queued tasks that were cancelled; no worker may come to take them now, and
+  // shutdown must not wait for them.
+  #dropCancelled(): void {
+    for (const item of this.#queue.drain()) {
+      if (item.cancelled()) item.setRunningOrNotifyCancel();
+      else this.#queue.push(item);
+    }
+  }
+
   #cancelQueued(): void {
     for (const item of this.#queue.drain()) {
-      item.future.cancel();
-      item.future.setRunningOrNotifyCancel();
+      item.cancel();
+      item.setRunningOrNotifyCancel();
     }
   }
 
@@ -570,7 +609,7 @@ export abstract class PoolExecutor extends Executor {
       this.#tasks.clear();
       const how = signal === 'SIGKILL' ? 'killWorkers()' : 'terminateWorkers()';
       for (const item of running) {
-        item.future.setException(
+        item.setException(
           this._brokenError(
             `the worker ${this._workerKind} running this task was stopped by ${how}`,
             undefined,
@@ -580,7 +619,6 @@ export abstract class PoolExecutor extends Executor {
       for (const slot of this.#workers) {
         slot.inFlight = 0;
         slot.pendingMs = 0;
-        slot.tasks.clear();
         this.#stop(slot, signal);
       }
     }

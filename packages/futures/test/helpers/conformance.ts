@@ -286,6 +286,20 @@ export function describeExecutorConformance(name: string, make: MakeExecutor): v
       assert.equal(second.state, 'CANCELLED_AND_NOTIFIED');
     });
 
+    test('shutdown() with only cancelled tasks left in the queue returns', async () => {
+      const ex = make(1);
+      const running = ex.submit(async () => {
+        await new Promise((r) => setTimeout(r, 50));
+        return 'ran';
+      });
+      while (!running.running()) await sleep(1);
+      const queued = Array.from({ length: 5 }, (_, i) => ex.submit((n: number) => n, i));
+      for (const f of queued) assert.equal(f.cancel(), true);
+      await ex.shutdown({ wait: true });
+      assert.equal(await running, 'ran');
+      assert.ok(queued.every((f) => f.state === 'CANCELLED_AND_NOTIFIED'));
+    });
+
     test('await using shuts the executor down', async () => {
       let kept: Executor | undefined;
       {
