@@ -25,7 +25,12 @@ export class Channel<T> {
       return;
     }
     this.#items.push(item);
-    while (this.#items.length > this.#capacity && !this.#closed) {
+    await this.room();
+  }
+
+  /** Resolves when the buffer has room (at once unless it is full), so producers can wait before working. */
+  async room(): Promise<void> {
+    while (this.#items.length >= this.#capacity && !this.#closed) {
       await new Promise<void>((resolve) => this.#spaceWaiters.push(resolve));
     }
   }
@@ -48,7 +53,10 @@ export class Channel<T> {
   next(): Promise<IteratorResult<T>> {
     if (this.#items.length > 0) {
       const item = this.#items.shift() as T;
-      this.#spaceWaiters.shift()?.();
+      // Every waiting producer has already queued its item; they wait only for the buffer to
+      // drop to capacity, so release them all then (waking one per take would strand some).
+      if (this.#items.length < this.#capacity)
+        for (const wake of this.#spaceWaiters.splice(0)) wake();
       return Promise.resolve({ value: item, done: false });
     }
     if (this.#closed) {

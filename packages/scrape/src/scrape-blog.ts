@@ -435,6 +435,8 @@ class Crawl {
   // ---- pages -----------------------------------------------------------------------------
 
   async #process(url: string, info: QueueInfo): Promise<void> {
+    // A slow consumer holds back post fetches, so extracted posts never pile up in memory.
+    if (info.role !== 'index') await this.channel.room();
     const robots = await this.#robotsFor(new URL(url).origin);
     if (this.#stopped) return;
     if (!robots.allows(url)) {

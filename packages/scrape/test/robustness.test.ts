@@ -354,3 +354,21 @@ test('leaving the loop early stops the crawl; an abort signal ends it after the 
   assert.ok(got.length >= 3 && got.length < site.posts.length);
   assert.equal(aborted.stats.complete, false);
 });
+
+test('a slow consumer slows the crawl down and still gets every post (bounded hand-off)', async (t) => {
+  const { server, site } = await serveSite(
+    beautifulhugo,
+    { count: 150 },
+    { perPage: 50, feed: false, sitemap: false },
+  );
+  t.after(() => server.close());
+  const { scrapeBlog } = await import('@forage/scrape');
+  const run = scrapeBlog(`${server.base}/`, { concurrency: 16 });
+  const got: Post[] = [];
+  for await (const post of run) {
+    got.push(post);
+    if (got.length % 10 === 0) await new Promise((r) => setTimeout(r, 5));
+  }
+  assert.equal(got.length, site.truth.length);
+  assert.equal(run.stats.complete, true);
+});

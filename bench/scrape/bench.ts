@@ -1,0 +1,197 @@
+/**
+ * Scraping a 5,000-post blog served by nginx on 127.0.0.1, 16 requests in flight: @forage/scrape
+ * against Crawlee 3.18 CheerioCrawler (memory storage) and Debian's Scrapy 2.8, in interleaved
+ * rounds. Each run is timed by /usr/bin/time (wall, CPU, peak RSS); pages/s = nginx requests ÷
+ * wall time; every output is checked field by field against the generator's ground truth.
+ *
+ * Usage: npm run --workspace bench scrape [-- --rounds 3 --posts 5000 --only forage,crawlee]
+ * Needs: Debian's nginx and python3-scrapy (apt-get install -y nginx python3-scrapy).
+ */
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { generate } from './gen-site.js';
+import { type Verdict, verify } from './verify.js';
+
+const here = fileURLToPath(new URL('.', import.meta.url));
+const benchDir = resolve(here, '..');
+const out = join(here, 'out');
+const PORT = Number(process.env.FORAGE_BENCH_PORT ?? 8088);
+const BASE = `http://127.0.0.1:${PORT}`;
+
+function arg(name: string, fallback: string): string {
+  const i = process.argv.indexOf(`--${name}`);
+  return i === -1 ? fallback : String(process.argv[i + 1]);
+}
+const ROUNDS = Number(arg('rounds', '3'));
+const POSTS = Number(arg('posts', '5000'));
+const ONLY = arg('only', 'forage,crawlee,scrapy').split(',');
+
+interface Contender {
+  name: string;
+  full: boolean;
+  command: (outFile: string) => string[];
+}
+
+const CONTENDERS: Contender[] = [
+  {
+    name: 'forage',
+    full: true,
+    command: (f) => [process.execPath, join(here, 'forage.mjs'), `${BASE}/`, f],
+  },
+  {
+    name: 'crawlee',
+    full: false,
+    command: (f) => [process.execPath, join(here, 'crawlee.mjs'), `${BASE}/`, f],
+  },
+  {
+    name: 'scrapy',
+    full: false,
+    command: (f) => [
+      '/usr/bin/python3',
+      '-m',
+      'scrapy',
+      'runspider',
+      join(here, 'scrapy_spider.py'),
+      '-a',
+      `start=${BASE}/`,
+      '-O',
+      f,
+    ],
+  },
+].filter((c) => ONLY.includes(c.name));
+
+interface Run {
+  wallS: number;
+  cpuS: number;
+  rssMb: number;
+  requests: number;
+  verdict: Verdict;
+}
+
+function nginxConf(): string {
+  const tmp = join(out, 'nginx-tmp');
+  mkdirSync(tmp, { recursive: true });
+  return `worker_processes 1;
+daemon off;
+pid ${out}/nginx.pid;
+error_log ${out}/nginx-error.log warn;
+events { worker_connections 1024; }
+http {
+  include /etc/nginx/mime.types;
+  default_type application/octet-stream;
+  access_log ${out}/access.log;
+  sendfile on;
+  keepalive_requests 100000;
+  keepalive_timeout 30s;
+  client_body_temp_path ${tmp}/client;
+  proxy_temp_path ${tmp}/proxy;
+  fastcgi_temp_path ${tmp}/fastcgi;
+  uwsgi_temp_path ${tmp}/uwsgi;
+  scgi_temp_path ${tmp}/scgi;
+  server {
+    listen 127.0.0.1:${PORT};
+    root ${out}/site;
+    index index.html;
+  }
+}
+`;
+}
+
+async function startNginx(): Promise<ChildProcess> {
+  const conf = join(out, 'nginx.conf');
+  writeFileSync(conf, nginxConf());
+  const child = spawn('nginx', ['-c', conf, '-p', out], { stdio: 'inherit' });
+  for (let i = 0; i < 100; i++) {
+    try {
+      const res = await fetch(`${BASE}/`);
+      if (res.ok) return child;
+    } catch {
+      // not up yet
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  child.kill('SIGQUIT');
+  throw new Error(`nginx did not answer on ${BASE} (see ${out}/nginx-error.log)`);
+}
+
+function accessLines(): number {
+  const file = join(out, 'access.log');
+  if (!existsSync(file) || statSync(file).size === 0) return 0;
+  return readFileSync(file, 'utf8').split('\n').length - 1;
+}
+
+function runOnce(c: Contender, round: number): Run {
+  const outFile = join(out, `${c.name}-${round}.jsonl`);
+  const before = accessLines();
+  const [cmd, ...args] = c.command(outFile);
+  const r = spawnSync('/usr/bin/time', ['-f', 'TIME %e %U %S %M', cmd!, ...args], {
+    cwd: benchDir,
+    encoding: 'utf8',
+    maxBuffer: 64 << 20,
+    timeout: 600_000,
+  });
+  const line = r.stderr.split('\n').find((l) => l.startsWith('TIME '));
+  if (r.status !== 0 || !line)
+    throw new Error(`${c.name} failed (status ${r.status}):\n${r.stderr.slice(-2000)}`);
+  const [, wall, user, sys, rssKb] = line.split(' ').map(Number);
+  return {
+    wallS: wall!,
+    cpuS: user! + sys!,
+    rssMb: rssKb! / 1024,
+    requests: accessLines() - before,
+    verdict: verify(outFile, join(out, 'reference.jsonl'), c.full),
+  };
+}
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[s.length >> 1]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+};
+
+async function main(): Promise<void> {
+  mkdirSync(out, { recursive: true });
+  const gen = generate(out, BASE, POSTS);
+  console.log(
+    `site: ${gen.files} files, ${(gen.bytes / 1e6).toFixed(1)} MB; ${POSTS} posts, 10 per index page; nginx on ${BASE}`,
+  );
+  const nginx = await startNginx();
+  const runs = new Map<string, Run[]>(CONTENDERS.map((c) => [c.name, []]));
+  try {
+    for (let round = 1; round <= ROUNDS; round++) {
+      for (const c of CONTENDERS) {
+        const r = runOnce(c, round);
+        runs.get(c.name)!.push(r);
+        const v = r.verdict;
+        console.log(
+          `round ${round} ${c.name.padEnd(8)} ${r.wallS.toFixed(2)} s wall, ${r.cpuS.toFixed(1)} CPU-s, ${r.rssMb.toFixed(0)} MB RSS, ${r.requests} requests, ${(r.requests / r.wallS).toFixed(0)} pages/s; items ${v.items} (unique ${v.unique}, missing ${v.missing}, mismatches ${v.mismatches})${v.firstMismatch ? ` first: ${v.firstMismatch}` : ''}`,
+        );
+      }
+    }
+  } finally {
+    nginx.kill('SIGQUIT');
+  }
+  console.log('\nmedians:');
+  console.log(
+    '| contender | wall s (min–max) | pages/s | CPU s | peak RSS MB | requests | items | mismatches |',
+  );
+  console.log('|---|---|---|---|---|---|---|---|');
+  const rate = new Map<string, number>();
+  for (const c of CONTENDERS) {
+    const rs = runs.get(c.name)!;
+    const walls = rs.map((r) => r.wallS);
+    const pps = median(rs.map((r) => r.requests / r.wallS));
+    rate.set(c.name, pps);
+    console.log(
+      `| ${c.name} | ${median(walls).toFixed(2)} (${Math.min(...walls).toFixed(2)}–${Math.max(...walls).toFixed(2)}) | ${pps.toFixed(0)} | ${median(rs.map((r) => r.cpuS)).toFixed(1)} | ${median(rs.map((r) => r.rssMb)).toFixed(0)} (max ${Math.max(...rs.map((r) => r.rssMb)).toFixed(0)}) | ${median(rs.map((r) => r.requests))} | ${median(rs.map((r) => r.verdict.items))} | ${Math.max(...rs.map((r) => r.verdict.mismatches + r.verdict.missing))} |`,
+    );
+  }
+  const f = rate.get('forage');
+  if (f) {
+    for (const [name, r] of rate)
+      if (name !== 'forage') console.log(`forage / ${name}: ${(f / r).toFixed(1)}x pages/s`);
+  }
+}
+
+await main();
