@@ -21,24 +21,24 @@ export function listingItem(api: string, repo: Repo): string {
 }
 
 /**
- * Writes a whole listing page as bytes into `target` when it fits (else into a new buffer) and
- * returns the bytes written. Names are ASCII, so one char is one byte. Writing into a reused
- * buffer keeps the hot path free of large allocations and the garbage they cause.
+ * Writes a whole listing page as bytes into `target` (a pooled buffer) and returns the bytes
+ * written. Each item is written as soon as it is built, so no page-sized string exists; names
+ * are ASCII, so one char is one byte. Should the page outgrow `target`, it moves to a larger one.
  */
 export function listingPage(api: string, repos: readonly Repo[], target?: Buffer): Buffer {
   if (repos.length === 0) return Buffer.from('[]');
-  const items = new Array<string>(repos.length);
-  let size = repos.length + 1;
-  for (let i = 0; i < repos.length; i++) {
-    items[i] = listingItem(api, repos[i]!);
-    size += items[i]!.length;
-  }
-  const out = target && target.length >= size ? target : Buffer.allocUnsafe(size);
+  let out = target ?? Buffer.allocUnsafe(1 << 20);
   out[0] = 0x5b; // [
   let off = 1;
-  for (let i = 0; i < items.length; i++) {
-    off += out.write(items[i]!, off, 'latin1');
-    out[off++] = i === items.length - 1 ? 0x5d : 0x2c; // ] or ,
+  for (let i = 0; i < repos.length; i++) {
+    const item = listingItem(api, repos[i]!);
+    if (off + item.length + 1 > out.length) {
+      const bigger = Buffer.allocUnsafe(Math.max(out.length * 2, off + item.length + 1));
+      out.copy(bigger, 0, 0, off);
+      out = bigger;
+    }
+    off += out.write(item, off, 'latin1');
+    out[off++] = i === repos.length - 1 ? 0x5d : 0x2c; // ] or ,
   }
   return out.subarray(0, off);
 }
