@@ -91,7 +91,9 @@ export abstract class Executor implements AsyncDisposable {
       timeoutMs: options.timeoutMs,
       submitOne: (args) => this.submit(fn as TaskFunction, ...args) as Future<unknown>,
       submitChunk:
-        submitChunk === undefined ? undefined : (argsList) => submitChunk.call(this, fn, argsList),
+        submitChunk === undefined
+          ? undefined
+          : (items, spread) => submitChunk.call(this, fn, items, spread),
     });
   }
 
@@ -104,10 +106,15 @@ export abstract class Executor implements AsyncDisposable {
   protected abstract _checkOpen(): void;
 
   /**
-   * Runs several calls of `fn` as one task (one message to a worker). Executors that cannot
-   * batch leave it undefined and `map()` ignores `chunksize`. @internal
+   * Runs several calls of `fn` as one task (one message to a worker): `fn(...item)` for each
+   * item if `spread`, else `fn(item)`. Executors that cannot batch leave it undefined and
+   * `map()` ignores `chunksize`. @internal
    */
-  protected _submitChunk?(fn: TaskFunction, argsList: unknown[][]): Future<ChunkOutcome>;
+  protected _submitChunk?(
+    fn: TaskFunction,
+    items: unknown[],
+    spread: boolean,
+  ): Future<ChunkOutcome>;
 }
 
 function isIterable(value: unknown): boolean {

@@ -21,7 +21,8 @@ export interface MapPlan {
   buffersize: number | undefined;
   timeoutMs: number | undefined;
   submitOne(args: unknown[]): Future<unknown>;
-  submitChunk: ((argsList: unknown[][]) => Future<ChunkOutcome>) | undefined;
+  /** `items` are argument lists if `spread`, else single arguments. */
+  submitChunk: ((items: unknown[], spread: boolean) => Future<ChunkOutcome>) | undefined;
 }
 
 /** A position in the output: a submitted task, or an error met while reading the input. */
@@ -31,20 +32,25 @@ interface Slot {
   error: unknown;
 }
 
+// Items are argument lists, or, when mapping over one iterable, the values themselves: a
+// million one-element arrays would be the main cost of a chunked map.
 type ArgsIterator =
-  | { sync: true; it: Iterator<unknown[]> }
-  | { sync: false; it: AsyncIterator<unknown[]> };
+  | { sync: true; it: Iterator<unknown> }
+  | { sync: false; it: AsyncIterator<unknown> };
 
 function zip(sources: (Iterable<unknown> | AsyncIterable<unknown>)[]): ArgsIterator {
   const allSync = sources.every(
     (s) => typeof (s as Iterable<unknown>)[Symbol.iterator] === 'function',
   );
+  if (allSync && sources.length === 1) {
+    return { sync: true, it: (sources[0] as Iterable<unknown>)[Symbol.iterator]() };
+  }
   if (allSync) {
     const its = sources.map((s) => (s as Iterable<unknown>)[Symbol.iterator]());
     return {
       sync: true,
       it: {
-        next(): IteratorResult<unknown[]> {
+        next(): IteratorResult<unknown> {
           if (its.length === 0) return { done: true, value: undefined };
           const args: unknown[] = new Array(its.length);
           for (let i = 0; i < its.length; i++) {
@@ -62,10 +68,11 @@ function zip(sources: (Iterable<unknown> | AsyncIterable<unknown>)[]): ArgsItera
       ? (s as AsyncIterable<unknown>)[Symbol.asyncIterator]()
       : (s as Iterable<unknown>)[Symbol.iterator](),
   );
+  if (its.length === 1) return { sync: false, it: its[0] as AsyncIterator<unknown> };
   return {
     sync: false,
     it: {
-      async next(): Promise<IteratorResult<unknown[]>> {
+      async next(): Promise<IteratorResult<unknown>> {
         const args: unknown[] = new Array(its.length);
         for (let i = 0; i < its.length; i++) {
           const r = await (its[i] as AsyncIterator<unknown>).next();
@@ -92,9 +99,13 @@ export class MapIterator<R> implements AsyncIterableIterator<R> {
   #wakeConsumer: (() => void) | undefined = undefined;
   #wakeFeeder: (() => void) | undefined = undefined;
   #chain: Promise<unknown> = Promise.resolve();
+  #pendingNext = 0;
+  /** Items are argument lists (several iterables), not single arguments. */
+  readonly #spread: boolean;
 
   constructor(plan: MapPlan) {
     this.#plan = plan;
+    this.#spread = plan.sources.length !== 1;
     this.#deadline = plan.timeoutMs === undefined ? undefined : performance.now() + plan.timeoutMs;
     this.#input = zip(plan.sources);
     if (this.#input.sync) this.#fillSync();
@@ -106,9 +117,25 @@ export class MapIterator<R> implements AsyncIterableIterator<R> {
   }
 
   next(): Promise<IteratorResult<R>> {
+    // Fast path: the next value of a chunk that already arrived.
+    const buffer = this.#buffer;
+    if (this.#pendingNext === 0 && buffer !== undefined && this.#bufferIndex < buffer.length - 1) {
+      const value = buffer[this.#bufferIndex] as R;
+      buffer[this.#bufferIndex] = undefined;
+      this.#bufferIndex += 1;
+      return Promise.resolve({ done: false, value });
+    }
     // Serialise overlapping next() calls so results keep their order.
+    this.#pendingNext += 1;
     const result = this.#chain.then(() => this.#next());
-    this.#chain = result.catch(() => undefined);
+    this.#chain = result.then(
+      () => {
+        this.#pendingNext -= 1;
+      },
+      () => {
+        this.#pendingNext -= 1;
+      },
+    );
     return result;
   }
 
@@ -202,10 +229,10 @@ export class MapIterator<R> implements AsyncIterableIterator<R> {
   }
 
   #fillSync(): void {
-    const it = (this.#input as { it: Iterator<unknown[]> }).it;
+    const it = (this.#input as { it: Iterator<unknown> }).it;
     const { chunksize } = this.#plan;
     while (!this.#exhausted && !this.#closed && this.#roomForMore()) {
-      const group: unknown[][] = [];
+      const group: unknown[] = [];
       try {
         while (group.length < chunksize) {
           const r = it.next();
@@ -226,7 +253,7 @@ export class MapIterator<R> implements AsyncIterableIterator<R> {
   }
 
   async #feedAsync(): Promise<void> {
-    const it = (this.#input as { it: AsyncIterator<unknown[]> }).it;
+    const it = (this.#input as { it: AsyncIterator<unknown> }).it;
     const { chunksize } = this.#plan;
     while (!this.#exhausted && !this.#closed) {
       if (!this.#roomForMore()) {
@@ -236,7 +263,7 @@ export class MapIterator<R> implements AsyncIterableIterator<R> {
         this.#wakeFeeder = undefined;
         continue;
       }
-      const group: unknown[][] = [];
+      const group: unknown[] = [];
       try {
         while (group.length < chunksize) {
           const r = await it.next();
@@ -260,14 +287,16 @@ export class MapIterator<R> implements AsyncIterableIterator<R> {
     this.#wakeConsumer?.();
   }
 
-  #submit(group: unknown[][]): void {
+  #submit(group: unknown[]): void {
     if (group.length === 0) return;
     const { submitChunk } = this.#plan;
     try {
       if (submitChunk !== undefined && group.length > 1) {
-        this.#slots.push({ future: submitChunk(group), chunk: true, error: undefined });
+        const future = submitChunk(group, this.#spread);
+        this.#slots.push({ future, chunk: true, error: undefined });
       } else {
-        for (const args of group) {
+        for (const item of group) {
+          const args = this.#spread ? (item as unknown[]) : [item];
           this.#slots.push({ future: this.#plan.submitOne(args), chunk: false, error: undefined });
         }
       }

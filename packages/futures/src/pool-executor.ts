@@ -35,6 +35,7 @@ import {
   RESULT_OK,
   TASK_CALL,
   TASK_CHUNK,
+  TASK_CHUNK_ONE,
 } from './protocol.js';
 import { deserializeError, type SerializedError } from './serialize-error.js';
 
@@ -82,7 +83,7 @@ class WorkItem extends Future<unknown> {
   constructor(
     readonly def: FunctionDef,
     readonly args: unknown[],
-    readonly mode: typeof TASK_CALL | typeof TASK_CHUNK,
+    readonly mode: typeof TASK_CALL | typeof TASK_CHUNK | typeof TASK_CHUNK_ONE,
   ) {
     super();
   }
@@ -111,7 +112,7 @@ const MIN_COST_MS = 0.001;
 
 /** Timings are kept per function and per mode (a chunk costs more than a call). */
 function costKey(item: WorkItem): number {
-  return item.def.id * 2 + item.mode;
+  return item.def.id * 3 + item.mode;
 }
 
 function describeExit(code: number | null, signal: string | null): string {
@@ -204,9 +205,14 @@ export abstract class PoolExecutor extends Executor {
     return this.#enqueue(functionDef(fn), args, TASK_CALL) as Future<Awaited<R>>;
   }
 
-  protected override _submitChunk(fn: TaskFunction, argsList: unknown[][]): Future<ChunkOutcome> {
+  protected override _submitChunk(
+    fn: TaskFunction,
+    items: unknown[],
+    spread: boolean,
+  ): Future<ChunkOutcome> {
     this._checkOpen();
-    return this.#enqueue(functionDef(fn), argsList, TASK_CHUNK) as Future<ChunkOutcome>;
+    const mode = spread ? TASK_CHUNK : TASK_CHUNK_ONE;
+    return this.#enqueue(functionDef(fn), items, mode) as Future<ChunkOutcome>;
   }
 
   protected _checkOpen(): void {
@@ -364,13 +370,18 @@ export abstract class PoolExecutor extends Executor {
 
   #argumentError(item: WorkItem, error: unknown): TaskSerializationError {
     const where = `a worker ${this._workerKind}`;
-    const argsLists = item.mode === TASK_CHUNK ? (item.args as unknown[][]) : [item.args];
+    const argsLists =
+      item.mode === TASK_CHUNK
+        ? (item.args as unknown[][])
+        : item.mode === TASK_CHUNK_ONE
+          ? item.args.map((arg) => [arg])
+          : [item.args];
     for (const [n, args] of argsLists.entries()) {
       for (const [i, arg] of args.entries()) {
         try {
           this._checkCloneable(arg);
         } catch (cloneError) {
-          const position = item.mode === TASK_CHUNK ? ` of item ${n + 1} of the chunk` : '';
+          const position = item.mode === TASK_CALL ? '' : ` of item ${n + 1} of the chunk`;
           return new TaskSerializationError(
             `argument ${i + 1}${position} of task ${item.def.name} cannot be sent to ${where} (${cloneError instanceof Error ? cloneError.message.replace(/\.$/, '') : String(cloneError)}). Pass plain data (numbers, strings, arrays, objects, typed arrays, Map, Set) instead`,
             { cause: cloneError },

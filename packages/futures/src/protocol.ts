@@ -26,7 +26,10 @@ export const MSG_HELLO = 3;
 
 /** Task modes in a batch. */
 export const TASK_CALL = 0;
+/** A chunk of argument lists: `fn(...args)` for each. */
 export const TASK_CHUNK = 1;
+/** A chunk of single arguments (a map over one iterable): `fn(item)` for each. */
+export const TASK_CHUNK_ONE = 2;
 
 /** Result statuses. */
 export const RESULT_OK = 0;

@@ -15,6 +15,7 @@ import {
   RESULT_OK,
   RESULT_UNSENDABLE,
   TASK_CALL,
+  TASK_CHUNK,
 } from './protocol.js';
 import { serializeError } from './serialize-error.js';
 import { loadTaskFunction } from './task-module.js';
@@ -184,8 +185,9 @@ export class Runner {
       const taskId = batch[i] as number;
       const entry = this.#entries[batch[i + 1] as number] as Entry;
       const args = batch[i + 2] as unknown[];
-      if (batch[i + 3] === TASK_CALL) this.#call(taskId, entry, args, startedAt);
-      else this.#chunk(taskId, entry, args as unknown[][], startedAt);
+      const mode = batch[i + 3];
+      if (mode === TASK_CALL) this.#call(taskId, entry, args, startedAt);
+      else this.#chunk(taskId, entry, args, mode === TASK_CHUNK, startedAt);
       const now = performance.now();
       // Synchronous time of this task (an async one adds its remaining time when it settles).
       this.#durationMs += now - startedAt;
@@ -227,8 +229,11 @@ export class Runner {
     );
   }
 
-  /** Runs `fn` over every argument list; the outcome stops at the first failure. */
-  #chunk(taskId: number, entry: Entry, argsList: unknown[][], startedAt: number): void {
+  /**
+   * Runs `fn` over every item (`fn(...item)` if `spread`, else `fn(item)`); the outcome stops
+   * at the first failure.
+   */
+  #chunk(taskId: number, entry: Entry, items: unknown[], spread: boolean, startedAt: number): void {
     const fn = entry.fn;
     if (fn === undefined) {
       this.#push(taskId, RESULT_CHUNK, [[], 1, serializeError(entry.error)]);
@@ -236,10 +241,10 @@ export class Runner {
     }
     const values: unknown[] = [];
     let pending: Promise<unknown>[] | undefined;
-    for (const args of argsList) {
+    for (const item of items) {
       let value: unknown;
       try {
-        value = fn(...args);
+        value = spread ? fn(...(item as unknown[])) : fn(item);
       } catch (error) {
         if (pending === undefined) {
           this.#push(taskId, RESULT_CHUNK, [
