@@ -3,6 +3,16 @@
  * Redis.
  * @packageDocumentation
  */
+export {
+  censusQueueName,
+  type DistributedCensusEvent,
+  type DistributedCensusHooks,
+  type DistributedCensusOptions,
+  type DistributedCensusResult,
+  runDistributedCensus,
+} from './census-coordinator.js';
+export type { LanguagesJob, ShardJob, ShardSlice } from './census-tasks.js';
+export { type CensusWorkerOptions, runCensusWorker } from './census-worker.js';
 export { decodeError, type EncodedError, encodeError } from './codec.js';
 export {
   describeRedis,
@@ -13,6 +23,7 @@ export {
 export { DistributedError, ErrorCode } from './errors.js';
 export { defaultPrefix, defaultQueueName } from './protocol.js';
 export { QueueExecutor, type QueueExecutorOptions } from './queue-executor.js';
+export { type SharedBudget, SharedBudgetScheduler, tokenKey } from './shared-budget.js';
 export {
   runTaskWorker,
   type TaskWorkerEvent,

@@ -47,6 +47,12 @@ export interface TaskWorkerOptions {
   stalledIntervalMs?: number;
   /** How many times a job may be recovered from a dead worker before it fails. Default 2. */
   maxStalledCount?: number;
+  /**
+   * Maps a job's module URL to the module this process imports, or `undefined` to refuse the
+   * job. Default: any `file:` URL as is. A worker that holds secrets (the census worker's tokens)
+   * uses it to run only its own tasks.
+   */
+  resolveModule?: (url: string) => string | undefined;
   /** Stops the worker: running tasks finish first, then the promise resolves. */
   signal?: AbortSignal;
   /** Receives progress events (for logs). */
@@ -100,23 +106,34 @@ export async function runTaskWorker(options: TaskWorkerOptions): Promise<TaskWor
   const executor = options.executor ?? new AsyncExecutor({ maxWorkers: concurrency });
   const summary: TaskWorkerSummary = { completed: 0, failed: 0 };
 
+  let active = 0;
+  const idle: (() => void)[] = [];
+  const runOne = async (job: Job): Promise<TaskJobResult> => {
+    const started = Date.now();
+    const task = describeTask(job.data);
+    emit({ type: 'started', jobId: String(job.id), task });
+    const result = await runTaskJob(job, executor, options.resolveModule);
+    if (result.ok) summary.completed += 1;
+    else summary.failed += 1;
+    emit({
+      type: 'finished',
+      jobId: String(job.id),
+      task,
+      ok: result.ok,
+      ms: Date.now() - started,
+    });
+    return result;
+  };
   const worker = new Worker(
     queue,
     async (job: Job) => {
-      const started = Date.now();
-      const task = describeTask(job.data);
-      emit({ type: 'started', jobId: String(job.id), task });
-      const result = await runTaskJob(job, executor);
-      if (result.ok) summary.completed += 1;
-      else summary.failed += 1;
-      emit({
-        type: 'finished',
-        jobId: String(job.id),
-        task,
-        ok: result.ok,
-        ms: Date.now() - started,
-      });
-      return result;
+      active += 1;
+      try {
+        return await runOne(job);
+      } finally {
+        active -= 1;
+        if (active === 0) for (const resolve of idle.splice(0)) resolve();
+      }
     },
     {
       connection: ioRedisOptions(endpoint, true),
@@ -148,15 +165,35 @@ export async function runTaskWorker(options: TaskWorkerOptions): Promise<TaskWor
   );
   await stopped;
   emit({ type: 'stopping', running: summary.completed + summary.failed });
-  // close() without force waits for the jobs in hand; it also stops fetching new ones.
-  await worker.close();
-  await running.catch(() => {});
+  // close() stops fetching and waits for the jobs in hand. If Redis is gone it would wait for
+  // Redis forever: once our jobs are done, give it a few seconds, then drop the connections
+  // (a result that could not be saved is retried elsewhere, as for a dead worker).
+  const closing = worker.close();
+  closing.catch(() => {});
+  if (active > 0) await new Promise<void>((resolve) => idle.push(resolve));
+  const closed = await Promise.race([
+    closing.then(() => true),
+    sleep(closeGraceMs).then(() => false),
+  ]);
+  if (!closed) await worker.disconnect().catch(() => {});
+  else await running.catch(() => {});
   if (ownExecutor) await executor.shutdown({ wait: true });
   return summary;
 }
 
+/** How long a stopping worker waits for Redis after its jobs are done. */
+const closeGraceMs = 5000;
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms).unref());
+}
+
 /** Runs one task job and returns the result record; never throws. */
-export async function runTaskJob(job: Job, executor: Executor): Promise<TaskJobResult> {
+export async function runTaskJob(
+  job: Job,
+  executor: Executor,
+  resolveModule: (url: string) => string | undefined = fileUrlsOnly,
+): Promise<TaskJobResult> {
   const data = job.name === taskJobName ? readTaskJobData(job.data) : undefined;
   if (data === undefined) {
     return {
@@ -167,13 +204,12 @@ export async function runTaskJob(job: Job, executor: Executor): Promise<TaskJobR
       ),
     };
   }
-  // Anyone who can write to the queue chooses what runs: only modules already on this
-  // machine's disk may be imported, never code shipped inside a job (data: or http: URLs).
-  if (!data.url.startsWith('file:')) {
+  const moduleUrl = resolveModule(data.url);
+  if (moduleUrl === undefined) {
     return {
       ok: false,
       error: encodeDistributedError(
-        `refusing to import ${data.url.slice(0, 80)}: a forage worker only runs task modules from file: URLs`,
+        `refusing to import ${data.url.slice(0, 120)}: this worker does not run that module`,
         ErrorCode.moduleRefused,
       ),
     };
@@ -199,7 +235,7 @@ export async function runTaskJob(job: Job, executor: Executor): Promise<TaskJobR
       ),
     };
   }
-  const fn = (taskModule<Record<string, TaskFunction>>(data.url) as Record<string, TaskFunction>)[
+  const fn = (taskModule<Record<string, TaskFunction>>(moduleUrl) as Record<string, TaskFunction>)[
     data.exportName
   ] as TaskFunction;
   try {
@@ -215,4 +251,13 @@ function describeTask(data: unknown): string {
   if (parsed === undefined) return '(not a task)';
   const file = parsed.url.slice(parsed.url.lastIndexOf('/') + 1);
   return `${file}#${parsed.exportName}`;
+}
+
+/**
+ * The default module policy. Anyone who can write to the queue chooses what runs: only modules
+ * already on this machine's disk may be imported, never code shipped inside a job (`data:` or
+ * `http:` URLs).
+ */
+function fileUrlsOnly(url: string): string | undefined {
+  return url.startsWith('file:') ? url : undefined;
 }

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { registerAnalyze } from './analyze.js';
 import { registerBench } from './bench.js';
 import { registerCensus } from './census.js';
+import { registerCensusWorker } from './census-worker.js';
 import { registerEmulator } from './emulator.js';
 import { registerScrape } from './scrape.js';
 import { registerWorker } from './worker.js';
@@ -19,5 +20,6 @@ export const commands: RegisterCommand[] = [
   registerScrape,
   registerBench,
   registerWorker,
+  registerCensusWorker,
   registerEmulator,
 ];

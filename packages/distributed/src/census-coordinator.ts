@@ -1,0 +1,546 @@
+/**
+ * The coordinator of a census spread over many machines. It splits the id range into shards
+ * exactly as a one-machine census does (and stores the same `plan.json`), hands shard slices and
+ * 100-repository languages batches to `forage census-worker` processes through a
+ * {@link QueueExecutor}, and is the only process that writes the census directory. It appends
+ * what comes back to the same journals as `runCensus`, deduplicated by repository id, so the
+ * files are those of a one-machine run and either kind of run can resume the other's directory.
+ *
+ * Resuming: every shard continues from the highest id it has in `repos.jsonl` (finished shards
+ * are in `shards.jsonl`), and every listed repository without a languages record is batched
+ * again. A job whose worker died is retried by BullMQ; a job lost to a Redis outage is queued
+ * again by the coordinator. A result that arrives twice is written once.
+ */
+import { setMaxListeners } from 'node:events';
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import {
+  CensusError,
+  type CensusManifest,
+  censusFiles,
+  censusVersion,
+  type ForksMode,
+  forEachLine,
+  Journal,
+  type LanguageRecord,
+  type LanguageStatus,
+  languageStatuses,
+  makePlan,
+  parseApiUrl,
+  type RepoRecord,
+  readManifest,
+  type ShardPlan,
+  shardOf,
+  shardRange,
+  type Via,
+} from '@forage/census';
+import { type Future, taskModule } from '@forage/futures';
+import type { LanguagesJob, ShardJob, ShardSlice } from './census-tasks.js';
+import type { RedisConnection } from './connection.js';
+import { DistributedError, ErrorCode, positiveInteger } from './errors.js';
+import { QueueExecutor } from './queue-executor.js';
+
+/** The queue census jobs go through unless told otherwise. */
+export const censusQueueName = 'forage-census';
+
+/** Options of {@link runDistributedCensus}. */
+export interface DistributedCensusOptions {
+  /** Where Redis is. */
+  readonly connection: RedisConnection;
+  /** The queue name; the workers must use the same. Default `forage-census`. */
+  readonly queue?: string;
+  /** The API base URL (https, or http on loopback). The workers hold the tokens. */
+  readonly api: string | URL;
+  /** Repositories with ids above `since` (exclusive)... */
+  readonly since: number;
+  /** ...and below `until` (exclusive). A distributed census needs a bounded range. */
+  readonly until: number;
+  /** The census directory. Default `census-out`. */
+  readonly out?: string;
+  readonly via?: Via;
+  readonly forks?: ForksMode;
+  /** Shards of the id range. Default 32. */
+  readonly shards?: number;
+  /** Listing pages per job (a shard is walked in several jobs). Default 10. */
+  readonly pagesPerJob?: number;
+  /** The emulator's dataset, for the manifest. */
+  readonly dataset?: string | null;
+}
+
+/** What the coordinator reports while it runs. */
+export type DistributedCensusEvent =
+  | { readonly type: 'notice'; readonly message: string }
+  | {
+      readonly type: 'progress';
+      readonly listed: number;
+      readonly languages: number;
+      readonly shardsDone: number;
+      readonly shards: number;
+      readonly jobsPending: number;
+      readonly elapsedMs: number;
+    };
+
+/** How a run is controlled and watched. */
+export interface DistributedCensusHooks {
+  /** Aborting stops the run; the journals stay consistent and the next run resumes. */
+  readonly signal?: AbortSignal;
+  readonly onProgress?: (event: DistributedCensusEvent) => void;
+  /** Progress interval, ms (default 1000). */
+  readonly progressIntervalMs?: number;
+}
+
+/** What a finished distributed census left behind. */
+export interface DistributedCensusResult {
+  readonly dir: string;
+  readonly manifest: CensusManifest;
+}
+
+interface StoredPlan {
+  readonly api: string;
+  readonly since: number;
+  readonly until: number | null;
+  readonly repos: number | null;
+  readonly forks: string;
+  readonly density: number;
+  readonly plan: ShardPlan;
+}
+
+const tasks = taskModule<typeof import('./census-tasks.js')>(
+  new URL('./census-tasks.js', import.meta.url),
+);
+
+/** Codes of failures that are about the queue, not the job: queue the job again. */
+const requeueCodes = new Set<string>([
+  ErrorCode.queueUnavailable,
+  ErrorCode.jobLost,
+  ErrorCode.jobFailed,
+]);
+const maxRequeues = 20;
+
+/**
+ * Runs (or resumes) a census whose requests are made by `forage census-worker` processes.
+ *
+ * @example
+ * ```ts
+ * const { manifest } = await runDistributedCensus({
+ *   connection: 'redis://10.0.0.5:6379', api: 'https://api.github.com',
+ *   since: 76761293, until: 77761293, out: 'census',
+ * });
+ * ```
+ */
+export async function runDistributedCensus(
+  options: DistributedCensusOptions,
+  hooks: DistributedCensusHooks = {},
+): Promise<DistributedCensusResult> {
+  const api = parseApiUrl(options.api);
+  const out = options.out ?? 'census-out';
+  const via: Via = options.via ?? 'graphql';
+  const forks: ForksMode = options.forks ?? 'include';
+  if (!Number.isSafeInteger(options.since) || options.since < 0) {
+    throw new DistributedError(
+      `since must be an id >= 0, got ${options.since}`,
+      ErrorCode.invalidOption,
+    );
+  }
+  if (!Number.isSafeInteger(options.until) || options.until <= options.since + 1) {
+    throw new DistributedError(
+      `a distributed census needs --until above --since + 1 (got since ${options.since}, until ${String(options.until)}); give the id range to cover`,
+      ErrorCode.invalidOption,
+    );
+  }
+  const shards = positiveInteger(options.shards, 'shards', 32);
+  const pagesPerJob = positiveInteger(options.pagesPerJob, 'pagesPerJob', 10);
+  const emit = hooks.onProgress ?? (() => {});
+  const paths = {
+    repos: join(out, censusFiles.repos),
+    languages: join(out, censusFiles.languages),
+    shards: join(out, censusFiles.shards),
+    plan: join(out, censusFiles.plan),
+    manifest: join(out, censusFiles.manifest),
+  };
+  await mkdir(out, { recursive: true });
+  const plan = await loadOrMakePlan(
+    paths.plan,
+    api.href,
+    options.since,
+    options.until,
+    forks,
+    shards,
+  );
+  const previous = await readManifest(paths.manifest);
+
+  const opened = await Promise.all([
+    Journal.open(paths.repos),
+    Journal.open(paths.languages),
+    Journal.open(paths.shards),
+  ]);
+  const [repos, languages, shardsJournal] = opened.map((o) => o.journal) as [
+    Journal,
+    Journal,
+    Journal,
+  ];
+  for (const [name, o] of [
+    [censusFiles.repos, opened[0]],
+    [censusFiles.languages, opened[1]],
+    [censusFiles.shards, opened[2]],
+  ] as const) {
+    if (o.repairedBytes > 0)
+      emit({
+        type: 'notice',
+        message: `repaired ${name}: cut a torn last line (${o.repairedBytes} bytes)`,
+      });
+  }
+
+  const state = await loadState(plan, paths);
+  if (state.listed > 0) {
+    emit({
+      type: 'notice',
+      message: `resuming: ${state.listed} repositories listed, ${state.done.size} with languages`,
+    });
+  }
+  const executor = new QueueExecutor({
+    connection: options.connection,
+    queue: options.queue ?? censusQueueName,
+  });
+  const controller = new AbortController();
+  const onAbort = () => controller.abort(hooks.signal?.reason);
+  if (hooks.signal?.aborted) onAbort();
+  hooks.signal?.addEventListener('abort', onAbort, { once: true });
+  const signal = controller.signal;
+  // Every job in flight listens to the signal.
+  setMaxListeners(0, signal);
+  const started = Date.now();
+  let jobsPending = 0;
+  const timers: NodeJS.Timeout[] = [];
+
+  /** Submits a job, queueing it again while the failure is the queue's, not the job's. */
+  const runJob = async <T>(submit: () => Future<T>): Promise<T> => {
+    for (let attempt = 1; ; attempt++) {
+      if (signal.aborted) throw aborted();
+      jobsPending++;
+      try {
+        return await Promise.race([submit(), abortPromise(signal)]);
+      } catch (error) {
+        const code = (error as { code?: unknown }).code;
+        if (
+          signal.aborted ||
+          typeof code !== 'string' ||
+          !requeueCodes.has(code) ||
+          attempt >= maxRequeues
+        )
+          throw error;
+        emit({ type: 'notice', message: `${(error as Error).message}; queueing the job again` });
+        await delay(Math.min(5000, 250 * attempt), signal);
+      } finally {
+        jobsPending--;
+      }
+    }
+  };
+
+  const languageJobs = new Set<Promise<void>>();
+  let batch: RepoRecord[] = [...state.unanswered];
+  state.unanswered.length = 0;
+  const submitBatch = (repoBatch: RepoRecord[]): void => {
+    const job: LanguagesJob = { api: api.href, via, repos: repoBatch };
+    const promise = runJob(() => executor.submit(tasks.fetchLanguages, job)).then((records) => {
+      for (const record of records) writeLanguage(record);
+    });
+    const tracked: Promise<void> = promise.finally(() => languageJobs.delete(tracked));
+    tracked.catch(() => {});
+    languageJobs.add(tracked);
+  };
+  const writeLanguage = (record: LanguageRecord): void => {
+    if (state.done.has(record.id)) return;
+    state.done.add(record.id);
+    state.counts[record.status]++;
+    languages.append(record);
+  };
+  const queueForLanguages = (fresh: readonly RepoRecord[]): void => {
+    for (const repo of fresh) {
+      if (state.done.has(repo.id)) continue;
+      batch.push(repo);
+      if (batch.length === 100) {
+        submitBatch(batch);
+        batch = [];
+      }
+    }
+  };
+
+  const walkShard = async (k: number): Promise<void> => {
+    const range = shardRange(plan, k);
+    if (range === undefined) return;
+    let cursor = Math.max(range.start - 1, state.cursor.get(k) ?? 0);
+    let count = state.shardCounts.get(k) ?? 0;
+    for (;;) {
+      const job: ShardJob = {
+        api: api.href,
+        start: range.start,
+        end: range.end,
+        cursor,
+        maxPages: pagesPerJob,
+        forks,
+      };
+      const slice: ShardSlice = await runJob(() => executor.submit(tasks.listShard, job));
+      // Only ids past the cursor are new: a result delivered twice adds nothing.
+      const fresh = slice.repos.filter((r) => r.id > cursor && r.id < range.end);
+      for (const repo of fresh) repos.append(repo);
+      count += fresh.length;
+      state.listed += fresh.length;
+      cursor = Math.max(cursor, slice.cursor);
+      // On disk before their languages are asked for, and before the shard is marked finished.
+      await repos.flush();
+      queueForLanguages(fresh);
+      if (slice.finished) {
+        shardsJournal.append(slice.endOfSpace ? { k, count, endOfSpace: true } : { k, count });
+        await shardsJournal.flush();
+        state.shardsDone.add(k);
+        return;
+      }
+    }
+  };
+
+  const manifest = startManifest(previous, {
+    api: api.href.replace(/\/$/, ''),
+    via,
+    dataset: options.dataset ?? null,
+    since: options.since,
+    until: options.until,
+    forks,
+  });
+  const run = manifest.runs.at(-1) as CensusManifest['runs'][number];
+  try {
+    await writeJsonAtomic(paths.manifest, manifest);
+    timers.push(setInterval(() => void languages.flush().catch(() => {}), 200));
+    timers.push(
+      setInterval(() => {
+        emit({
+          type: 'progress',
+          listed: state.listed,
+          languages: state.done.size,
+          shardsDone: state.shardsDone.size,
+          shards: plan.expected ?? state.shardsDone.size,
+          jobsPending,
+          elapsedMs: Date.now() - started,
+        });
+      }, hooks.progressIntervalMs ?? 1000),
+    );
+    // Batches left over by an earlier run go first.
+    while (batch.length >= 100) {
+      submitBatch(batch.slice(0, 100));
+      batch = batch.slice(100);
+    }
+    const walks: Promise<void>[] = [];
+    for (let k = 0; shardRange(plan, k) !== undefined; k++) {
+      if (!state.shardsDone.has(k) && k < state.endShard) walks.push(walkShard(k));
+    }
+    const listing = await Promise.allSettled(walks);
+    const failed = listing.find((o): o is PromiseRejectedResult => o.status === 'rejected');
+    if (failed) throw failed.reason;
+    if (batch.length > 0) submitBatch(batch);
+    batch = [];
+    while (languageJobs.size > 0) {
+      const outcomes = await Promise.allSettled([...languageJobs]);
+      const bad = outcomes.find((o): o is PromiseRejectedResult => o.status === 'rejected');
+      if (bad) throw bad.reason;
+    }
+    for (const t of timers.splice(0)) clearInterval(t);
+    await Promise.all([repos.close(), languages.close(), shardsJournal.close()]);
+    const answered = languageStatuses.reduce((sum, s) => sum + state.counts[s], 0);
+    manifest.counts = { listed: state.listed, ...state.counts };
+    manifest.complete = answered === state.listed;
+    run.finishedAt = new Date().toISOString();
+    run.wallMs = Date.now() - started;
+    manifest.finishedAt = run.finishedAt;
+    manifest.wallMs += run.wallMs;
+    await writeJsonAtomic(paths.manifest, manifest);
+    await executor.shutdown({ wait: true });
+    return { dir: out, manifest };
+  } catch (error) {
+    controller.abort(error);
+    for (const t of timers.splice(0)) clearInterval(t);
+    await Promise.allSettled(languageJobs);
+    await Promise.allSettled([repos.close(), languages.close(), shardsJournal.close()]);
+    run.error = (error as Error).message;
+    run.wallMs = Date.now() - started;
+    await writeJsonAtomic(paths.manifest, manifest).catch(() => {});
+    await executor.shutdown({ wait: false, cancelFutures: true });
+    if (hooks.signal?.aborted) throw aborted();
+    throw error;
+  } finally {
+    hooks.signal?.removeEventListener('abort', onAbort);
+  }
+}
+
+interface CoordinatorState {
+  /** Highest id written per shard. */
+  readonly cursor: Map<number, number>;
+  readonly shardCounts: Map<number, number>;
+  readonly shardsDone: Set<number>;
+  endShard: number;
+  listed: number;
+  /** Ids with a languages record. */
+  readonly done: Set<number>;
+  readonly counts: Record<LanguageStatus, number>;
+  /** Listed repositories without a languages record, in listing order. */
+  readonly unanswered: RepoRecord[];
+}
+
+/** Rebuilds what the journals say: shard cursors, finished shards, answered ids. */
+async function loadState(
+  plan: ShardPlan,
+  paths: { repos: string; languages: string; shards: string },
+): Promise<CoordinatorState> {
+  const state: CoordinatorState = {
+    cursor: new Map(),
+    shardCounts: new Map(),
+    shardsDone: new Set(),
+    endShard: Number.POSITIVE_INFINITY,
+    listed: 0,
+    done: new Set(),
+    counts: Object.fromEntries(languageStatuses.map((s) => [s, 0])) as Record<
+      LanguageStatus,
+      number
+    >,
+    unanswered: [],
+  };
+  await forEachLine(paths.languages, (line) => {
+    const record = JSON.parse(line) as LanguageRecord;
+    if (state.done.has(record.id)) return;
+    state.done.add(record.id);
+    state.counts[record.status]++;
+  });
+  await forEachLine(paths.repos, (line) => {
+    const repo = JSON.parse(line) as RepoRecord;
+    const k = shardOf(plan, repo.id);
+    state.cursor.set(k, Math.max(state.cursor.get(k) ?? 0, repo.id));
+    state.shardCounts.set(k, (state.shardCounts.get(k) ?? 0) + 1);
+    state.listed++;
+    if (!state.done.has(repo.id)) state.unanswered.push(repo);
+  });
+  await forEachLine(paths.shards, (line) => {
+    const done = JSON.parse(line) as { k: number; endOfSpace?: boolean };
+    state.shardsDone.add(done.k);
+    if (done.endOfSpace) state.endShard = Math.min(state.endShard, done.k + 1);
+  });
+  return state;
+}
+
+/** The stored plan, checked against this run's options, or a new one (as `runCensus` makes). */
+async function loadOrMakePlan(
+  path: string,
+  api: string,
+  since: number,
+  until: number,
+  forks: ForksMode,
+  shards: number,
+): Promise<ShardPlan> {
+  let stored: StoredPlan | undefined;
+  try {
+    stored = JSON.parse(await readFile(path, 'utf8')) as StoredPlan;
+  } catch {
+    stored = undefined;
+  }
+  if (stored) {
+    const differs: string[] = [];
+    if (stored.api !== api) differs.push(`API ${stored.api}`);
+    if (stored.since !== since) differs.push(`--since ${stored.since}`);
+    if (stored.until !== until) differs.push(`--until ${stored.until ?? '(none)'}`);
+    if (stored.repos !== null) differs.push(`--repos ${stored.repos}`);
+    if (stored.forks !== forks) differs.push(`--forks ${stored.forks}`);
+    if (differs.length > 0) {
+      throw new CensusError(
+        'ERR_CENSUS_OUTPUT',
+        `${path} belongs to a census made with ${differs.join(', ')}; run with those options to resume it, or choose another --out`,
+      );
+    }
+    return stored.plan;
+  }
+  const plan = makePlan({ since, until, repos: null, shards, density: 1 });
+  await writeJsonAtomic(path, {
+    api,
+    since,
+    until,
+    repos: null,
+    forks,
+    density: 1,
+    plan,
+  } satisfies StoredPlan);
+  return plan;
+}
+
+function startManifest(
+  previous: CensusManifest | undefined,
+  fields: {
+    api: string;
+    via: Via;
+    dataset: string | null;
+    since: number;
+    until: number;
+    forks: ForksMode;
+  },
+): CensusManifest {
+  const now = new Date().toISOString();
+  const manifest: CensusManifest = previous ?? {
+    format: 'forage-census/1',
+    version: censusVersion,
+    complete: false,
+    api: fields.api,
+    via: fields.via,
+    dataset: fields.dataset,
+    range: { since: fields.since, until: fields.until, repos: null },
+    forks: fields.forks,
+    // The workers hold the tokens; the coordinator never sees them.
+    tokens: [],
+    startedAt: now,
+    finishedAt: null,
+    wallMs: 0,
+    counts: null,
+    requests: {},
+    points: { core: 0, graphql: 0 },
+    sleptMs: 0,
+    retries: 0,
+    runs: [],
+  };
+  manifest.complete = false;
+  manifest.runs.push({
+    startedAt: now,
+    finishedAt: null,
+    wallMs: 0,
+    resumed: previous !== undefined,
+  });
+  return manifest;
+}
+
+async function writeJsonAtomic(path: string, value: unknown): Promise<void> {
+  const tmp = `${path}.tmp-${process.pid}`;
+  await writeFile(tmp, `${JSON.stringify(value, null, 2)}\n`, { flush: true });
+  await rename(tmp, path);
+}
+
+function aborted(): CensusError {
+  return new CensusError(
+    'ERR_CENSUS_ABORTED',
+    'the census was aborted; run the same command again to resume',
+  );
+}
+
+function abortPromise(signal: AbortSignal): Promise<never> {
+  return new Promise((_, reject) => {
+    if (signal.aborted) reject(aborted());
+    else signal.addEventListener('abort', () => reject(aborted()), { once: true });
+  });
+}
+
+function delay(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    signal.addEventListener(
+      'abort',
+      () => {
+        clearTimeout(timer);
+        resolve();
+      },
+      { once: true },
+    );
+  });
+}

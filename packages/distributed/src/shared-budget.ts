@@ -1,0 +1,182 @@
+/**
+ * Token budgets kept in Redis, so that census workers on different machines that share a token
+ * never exceed its limits together.
+ *
+ * Each worker still runs the census's own `BudgetScheduler` (which learns the primary limit from
+ * the `x-ratelimit-*` headers, and keeps its own secondary window); before a request goes out it
+ * must also take a slot in the token's shared window in Redis, one sorted set per token and
+ * resource. A slot is held from the send until `windowMs` after the response (the census's rule:
+ * no 60 s window on the server can then hold more than the limit, whatever the latency). The
+ * primary limit is shared too: the lowest `remaining` any worker saw for the current reset is kept
+ * in Redis and counted down by every send. Redis's own clock times everything (one clock for all
+ * machines). Tokens are identified by a SHA-256 prefix, never stored.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { type ApiKind, type BudgetLimits, BudgetScheduler, type Lease } from '@forage/census';
+import type { Redis } from 'ioredis';
+
+/** Where the shared budgets live. */
+export interface SharedBudget {
+  readonly redis: Redis;
+  /** Key prefix. Default `forage:budget`. */
+  readonly prefix?: string;
+}
+
+// KEYS: window zset, primary hash. ARGV: member, windowMs, points limit, holdMs.
+// Returns 0 (granted) or the ms to wait.
+const takeScript = `
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local windowMs = tonumber(ARGV[2])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - windowMs)
+local used = redis.call('ZCARD', KEYS[1])
+if used >= tonumber(ARGV[3]) then
+  local oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
+  local wait = tonumber(oldest[2]) + windowMs - now
+  if wait < 10 then wait = 10 end
+  return wait
+end
+local remaining = tonumber(redis.call('HGET', KEYS[2], 'remaining') or '-1')
+local reset = tonumber(redis.call('HGET', KEYS[2], 'reset') or '0')
+if remaining == 0 and now < reset then
+  return reset - now
+end
+if remaining > 0 and now < reset then
+  redis.call('HINCRBY', KEYS[2], 'remaining', -1)
+end
+redis.call('ZADD', KEYS[1], now + tonumber(ARGV[4]), ARGV[1])
+redis.call('PEXPIRE', KEYS[1], windowMs * 3)
+return 0
+`;
+
+// KEYS: window zset, primary hash. ARGV: member, remaining (-1 unknown), resetMs.
+const doneScript = `
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+redis.call('ZADD', KEYS[1], 'XX', now, ARGV[1])
+local remaining = tonumber(ARGV[2])
+if remaining >= 0 then
+  local reset = tonumber(ARGV[3])
+  local known = tonumber(redis.call('HGET', KEYS[2], 'reset') or '0')
+  if reset > known then
+    redis.call('HSET', KEYS[2], 'reset', reset, 'remaining', remaining)
+  elseif reset == known then
+    local current = tonumber(redis.call('HGET', KEYS[2], 'remaining') or remaining)
+    if remaining < current then redis.call('HSET', KEYS[2], 'remaining', remaining) end
+  end
+  redis.call('PEXPIRE', KEYS[2], math.max(1000, reset - now + 60000))
+end
+return 0
+`;
+
+/** A short, stable name for a token in Redis keys (the token itself is never stored). */
+export function tokenKey(token: string | undefined): string {
+  if (!token) return 'unauthenticated';
+  return createHash('sha256').update(token).digest('hex').slice(0, 16);
+}
+
+/**
+ * The census's scheduler, plus the shared per-token budget in Redis. A lease is handed out only
+ * when both the local scheduler and the shared window allow it.
+ */
+export class SharedBudgetScheduler extends BudgetScheduler {
+  readonly #shared: SharedBudget;
+  readonly #tokens: readonly string[];
+  readonly #limits: BudgetLimits;
+
+  constructor(
+    tokenCount: number,
+    limits: BudgetLimits,
+    shared: SharedBudget,
+    tokens: readonly string[],
+  ) {
+    super(tokenCount, limits);
+    this.#shared = shared;
+    this.#tokens = tokens;
+    this.#limits = limits;
+  }
+
+  override async acquire(
+    kind: ApiKind,
+    signal?: AbortSignal,
+    primary = true,
+    only?: number,
+  ): Promise<Lease> {
+    const lease = await super.acquire(kind, signal, primary, only);
+    const keys = this.#keys(lease.tokenIndex, kind);
+    const member = randomBytes(8).toString('hex');
+    const points = kind === 'rest' ? this.#limits.restPoints : this.#limits.graphqlPoints;
+    // A slot of a worker that died mid-request frees itself after this long.
+    const holdMs = 120_000;
+    try {
+      for (;;) {
+        const wait = Number(
+          await this.#shared.redis.eval(
+            takeScript,
+            2,
+            keys.window,
+            keys.primary,
+            member,
+            this.#limits.windowMs,
+            points,
+            holdMs,
+          ),
+        );
+        if (wait <= 0) break;
+        await sleep(Math.min(wait, 5000), signal);
+      }
+    } catch (error) {
+      lease.release({});
+      throw error;
+    }
+    return {
+      tokenIndex: lease.tokenIndex,
+      release: (outcome) => {
+        lease.release(outcome);
+        const headers = outcome.headers;
+        const observed =
+          headers &&
+          primary &&
+          (headers.resource === undefined || headers.resource === resourceOf(kind));
+        void this.#shared.redis
+          .eval(
+            doneScript,
+            2,
+            keys.window,
+            keys.primary,
+            member,
+            observed ? headers.remaining : -1,
+            observed ? headers.reset * 1000 : 0,
+          )
+          .catch(() => {});
+      },
+    };
+  }
+
+  #keys(tokenIndex: number, kind: ApiKind): { window: string; primary: string } {
+    const base = `${this.#shared.prefix ?? 'forage:budget'}:${tokenKey(this.#tokens[tokenIndex])}:${resourceOf(kind)}`;
+    return { window: `${base}:window`, primary: `${base}:primary` };
+  }
+}
+
+function resourceOf(kind: ApiKind): string {
+  return kind === 'rest' ? 'core' : 'graphql';
+}
+
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) {
+      reject(signal.reason);
+      return;
+    }
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(signal?.reason);
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}

@@ -1,0 +1,206 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, test } from 'node:test';
+import { type LanguageRecord, type RepoRecord, runCensus } from '@forage/census';
+import { type DistributedCensusEvent, runDistributedCensus } from '@forage/distributed';
+import { startEmulator } from '@forage/github-emulator';
+import {
+  type OwnedRedis,
+  redisSkipReason,
+  startOwnRedis,
+  uniqueQueueName,
+} from './helpers/redis.js';
+import { type ForageProcess, spawnForage } from './helpers/workers.js';
+
+const tokens = ['ghp_distributedtestaaaa1', 'ghp_distributedtestbbbb2', 'ghp_distributedtestcccc3'];
+const range = { since: 0, until: 4000 };
+const rates = { missing: 0.02, dmca: 0.01, tos: 0.01, unavailable: 0.01, renamed: 0.02 };
+
+function byId<T extends { id: number }>(file: string): [number, T][] {
+  const seen = new Map<number, T>();
+  for (const line of readFileSync(file, 'utf8').split('\n')) {
+    if (!line) continue;
+    const record = JSON.parse(line) as T;
+    assert.ok(!seen.has(record.id), `duplicate id ${record.id} in ${file}`);
+    seen.set(record.id, record);
+  }
+  return [...seen.entries()].sort((a, b) => a[0] - b[0]);
+}
+
+function assertSameCensus(dir: string, reference: string): void {
+  const repos = byId<RepoRecord>(join(dir, 'repos.jsonl'));
+  const expectedRepos = byId<RepoRecord>(join(reference, 'repos.jsonl'));
+  assert.ok(expectedRepos.length > 2000, `the reference census listed ${expectedRepos.length}`);
+  assert.deepEqual(repos, expectedRepos);
+  assert.deepEqual(
+    byId<LanguageRecord>(join(dir, 'languages.jsonl')),
+    byId<LanguageRecord>(join(reference, 'languages.jsonl')),
+  );
+}
+
+async function startCensusWorkers(url: string, queue: string): Promise<ForageProcess[]> {
+  const workers = tokens.map((token) =>
+    spawnForage([
+      'census-worker',
+      '--queue',
+      url,
+      '--queue-name',
+      queue,
+      '--token',
+      token,
+      '--concurrency',
+      '4',
+      '--lock-duration',
+      '1500',
+      '--stalled-interval',
+      '500',
+    ]),
+  );
+  await Promise.all(workers.map((w) => w.waitFor('ready on')));
+  return workers;
+}
+
+describe('distributed census', { skip: redisSkipReason(true) }, () => {
+  test('three workers, three tokens, one worker killed with SIGKILL and Redis restarted: the files equal a one-machine census', async (t) => {
+    const dir = mkdtempSync(join(tmpdir(), 'forage-dcensus-'));
+    t.after(() => rmSync(dir, { recursive: true, force: true }));
+    const emu = await startEmulator({
+      dataset: 'synthetic:3000',
+      tokens,
+      repositoryRates: rates,
+      latency: { meanMs: 10, jitterMs: 5 },
+    });
+    t.after(() => emu.close());
+    const redis: OwnedRedis = await startOwnRedis();
+    const queue = uniqueQueueName('census');
+
+    const reference = join(dir, 'reference');
+    await runCensus({
+      api: emu.url,
+      tokens: [tokens[0] as string],
+      ...range,
+      out: reference,
+      shards: 4,
+    });
+
+    const workers = await startCensusWorkers(redis.url, queue);
+    // Workers first, then Redis (a worker stopping gracefully talks to Redis).
+    t.after(async () => {
+      await Promise.all(workers.map((w) => w.interrupt()));
+      await redis.stop();
+    });
+    let killed = false;
+    let restarted: Promise<void> | undefined;
+    const notices: string[] = [];
+    const onProgress = (event: DistributedCensusEvent) => {
+      if (event.type === 'notice') notices.push(event.message);
+      if (event.type !== 'progress') return;
+      if (!killed && event.listed >= 700) {
+        killed = true;
+        void workers[0]?.kill();
+      }
+      if (killed && restarted === undefined && event.listed >= 1500) restarted = redis.restart();
+    };
+    const out = join(dir, 'distributed');
+    const { manifest } = await runDistributedCensus(
+      { connection: redis.url, queue, api: emu.url, ...range, out, shards: 8, pagesPerJob: 2 },
+      { onProgress, progressIntervalMs: 50 },
+    );
+    await restarted;
+    assert.ok(killed, 'a worker was killed midway');
+    assert.ok(restarted, `Redis was restarted midway (notices: ${notices.join('; ')})`);
+    assert.equal(manifest.complete, true);
+    assertSameCensus(out, reference);
+    assert.equal(emu.stats().overLimit.total, 0, 'no request crossed a limit');
+    assert.equal(manifest.counts?.listed, byId(join(reference, 'repos.jsonl')).length);
+  });
+
+  test('a coordinator stopped midway resumes; a finished census is not fetched again', async (t) => {
+    const dir = mkdtempSync(join(tmpdir(), 'forage-dcensus-resume-'));
+    t.after(() => rmSync(dir, { recursive: true, force: true }));
+    const emu = await startEmulator({
+      dataset: 'synthetic:3000',
+      tokens,
+      repositoryRates: rates,
+      latency: { meanMs: 10 },
+    });
+    t.after(() => emu.close());
+    const redis = await startOwnRedis();
+    const queue = uniqueQueueName('resume');
+    const reference = join(dir, 'reference');
+    await runCensus({
+      api: emu.url,
+      tokens: [tokens[0] as string],
+      ...range,
+      out: reference,
+      shards: 4,
+    });
+
+    const workers = await startCensusWorkers(redis.url, queue);
+    t.after(async () => {
+      await Promise.all(workers.map((w) => w.interrupt()));
+      await redis.stop();
+    });
+    const out = join(dir, 'distributed');
+    const options = {
+      connection: redis.url,
+      queue,
+      api: emu.url,
+      ...range,
+      out,
+      shards: 8,
+      pagesPerJob: 2,
+    };
+    const stop = new AbortController();
+    await assert.rejects(
+      runDistributedCensus(options, {
+        signal: stop.signal,
+        progressIntervalMs: 50,
+        onProgress: (e) => e.type === 'progress' && e.listed >= 1000 && stop.abort(),
+      }),
+      { code: 'ERR_CENSUS_ABORTED' },
+    );
+    const partial = byId<RepoRecord>(join(out, 'repos.jsonl')).length;
+    assert.ok(partial > 0 && partial < 2800, `stopped midway (${partial} listed)`);
+    const notices: string[] = [];
+    const { manifest } = await runDistributedCensus(options, {
+      onProgress: (e) => e.type === 'notice' && notices.push(e.message),
+    });
+    assert.ok(
+      notices.some((n) => n.startsWith('resuming')),
+      notices.join('; '),
+    );
+    assert.equal(manifest.complete, true);
+    assert.equal(manifest.runs.length, 2);
+    assertSameCensus(out, reference);
+
+    const before = emu.stats().requests;
+    await runDistributedCensus(options);
+    assertSameCensus(out, reference);
+    assert.equal(emu.stats().requests, before, 'a finished census sends no request');
+  });
+
+  test('bad input stops with a clear error', async () => {
+    await assert.rejects(
+      runDistributedCensus({
+        connection: 'redis://127.0.0.1:9',
+        api: 'http://127.0.0.1:1',
+        since: 10,
+        until: 5,
+      }),
+      (error: Error & { code?: string }) =>
+        error.code === 'ERR_INVALID_ARG_VALUE' && /--until/.test(error.message),
+    );
+    await assert.rejects(
+      runDistributedCensus({
+        connection: 'redis://127.0.0.1:9',
+        api: 'http://example.com',
+        since: 0,
+        until: 100,
+      }),
+      /https/,
+    );
+  });
+});
