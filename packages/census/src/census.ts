@@ -335,11 +335,12 @@ export async function runCensus(
     const failures = outcomes.filter((o): o is PromiseRejectedResult => o.status === 'rejected');
     const failed =
       failures.find((o) => !isCensusError(o.reason, 'ERR_CENSUS_ABORTED')) ?? failures[0];
+    // A failed flush (a full disk) is the cause of everything else that stopped.
+    if (flushError !== undefined) throw flushError;
     if (failed) {
       controller.abort(failed.reason);
       throw failed.reason;
     }
-    if (flushError !== undefined) throw flushError;
     stage = 'finishing';
     for (const t of timers.splice(0)) clearInterval(t);
     await flushAll();

@@ -152,13 +152,18 @@ function writeError(path: string, error: unknown): CensusError {
   );
 }
 
+/** True for a regular file (a missing file, or a device, has no lines to read). */
+async function isFile(path: string): Promise<boolean> {
+  try {
+    return (await stat(path)).isFile();
+  } catch {
+    return false;
+  }
+}
+
 /** The complete, non-empty lines of `path` (none if it does not exist), streamed. */
 export async function* readLines(path: string): AsyncGenerator<string> {
-  try {
-    await stat(path);
-  } catch {
-    return;
-  }
+  if (!(await isFile(path))) return;
   const decoder = new StringDecoder('utf8');
   let rest = '';
   for await (const chunk of createReadStream(path) as AsyncIterable<Buffer>) {
@@ -178,11 +183,7 @@ export async function forEachLine(
   onLine: (line: string) => void,
   end?: number,
 ): Promise<void> {
-  try {
-    await stat(path);
-  } catch {
-    return;
-  }
+  if (!(await isFile(path))) return;
   const stream = createReadStream(path, end === undefined ? {} : { end: end - 1 });
   const decoder = new StringDecoder('utf8');
   let rest = '';

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { type CensusEvent, isCensusError, runCensus } from '@forage/census';
@@ -268,4 +268,25 @@ test('the token never appears in any file the census writes, nor in its events',
   }
   assert.ok(!events.join('\n').includes(token));
   assert.ok(readFileSync(join(dir, 'census.json'), 'utf8').includes('ghp_…abcd'));
+});
+
+test('a full disk stops the census with one clear line and a resumable directory', {
+  skip: !existsSync('/dev/full'),
+}, async (t) => {
+  const emu = await emulator(t, { dataset: 'synthetic:1500' });
+  const dir = tempDir(t);
+  // Every write to /dev/full fails with ENOSPC, as on a full disk.
+  symlinkSync('/dev/full', join(dir, 'languages.jsonl'));
+  const error = await runCensus({ api: emu.url, tokens: [token], out: dir }).then(
+    () => assert.fail('should fail'),
+    (e: unknown) => e,
+  );
+  assert.ok(isCensusError(error, 'ERR_CENSUS_WRITE'), String(error));
+  assert.match(
+    error.message,
+    /languages\.jsonl .*the disk is full: free some space and run the same command again to resume/,
+  );
+  const manifest = JSON.parse(readFileSync(join(dir, 'census.json'), 'utf8'));
+  assert.equal(manifest.complete, false);
+  assert.match(manifest.runs[0].error, /disk is full/);
 });
