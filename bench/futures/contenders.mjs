@@ -44,15 +44,11 @@ async function forage(kind) {
   };
 }
 
-async function piscina() {
-  const { Piscina } = await import('piscina');
+// piscina and tinypool share an API: a file, and run(arg, { name }) for a named export.
+function runByName(makePool) {
   return {
     create() {
-      this.pool = new Piscina({
-        filename: tasksUrl.href,
-        minThreads: WORKERS,
-        maxThreads: WORKERS,
-      });
+      this.pool = makePool();
     },
     call(name, arg) {
       return this.pool.run(arg, { name });
@@ -66,27 +62,19 @@ async function piscina() {
   };
 }
 
+async function piscina() {
+  const { Piscina } = await import('piscina');
+  return runByName(
+    () => new Piscina({ filename: tasksUrl.href, minThreads: WORKERS, maxThreads: WORKERS }),
+  );
+}
+
 async function tinypool(runtime) {
   const { Tinypool } = await import('tinypool');
-  return {
-    create() {
-      this.pool = new Tinypool({
-        filename: tasksUrl.href,
-        minThreads: WORKERS,
-        maxThreads: WORKERS,
-        runtime,
-      });
-    },
-    call(name, arg) {
-      return this.pool.run(arg, { name });
-    },
-    mapChunked(items) {
-      return chunkedWith((chunk) => this.pool.run(chunk, { name: 'incChunk' }), items);
-    },
-    close() {
-      return this.pool.destroy();
-    },
-  };
+  return runByName(
+    () =>
+      new Tinypool({ filename: tasksUrl.href, minThreads: WORKERS, maxThreads: WORKERS, runtime }),
+  );
 }
 
 async function workerpool(workerType) {

@@ -84,6 +84,19 @@ export function describePoolBehaviour(pool: PoolFactory): void {
       });
     });
 
+    test('a shipped function reaches Node modules through import() or getBuiltinModule', async () => {
+      await using ex = make({ maxWorkers: 1 });
+      const viaImport = ex.submit(
+        async (name: string) => (await import('node:path')).basename(name),
+        '/a/b.txt',
+      );
+      assert.equal(await viaImport, 'b.txt');
+      const viaBuiltin = ex.submit(
+        () => typeof (process.getBuiltinModule('node:os') as typeof import('node:os')).cpus,
+      );
+      assert.equal(await viaBuiltin, 'function');
+    });
+
     test('built-in and bound functions are refused with advice', async () => {
       await using ex = make({ maxWorkers: 1 });
       assert.throws(() => ex.submit(Math.max, 1, 2), /built-in or bound function.*Wrap it/);
@@ -144,6 +157,20 @@ export function describePoolBehaviour(pool: PoolFactory): void {
         assert.equal((e as { retryAfter?: number }).retryAfter, 30);
         assert.ok(e.cause instanceof RemoteTraceback);
         assert.match((e.cause as Error).message, /QuotaError: over quota/);
+        return true;
+      });
+    });
+
+    test('AggregateError keeps its class and its errors', async () => {
+      await using ex = make({ maxWorkers: 1 });
+      const f = ex.submit(() => {
+        throw new AggregateError([new TypeError('first'), new RangeError('second')], 'both failed');
+      });
+      await assert.rejects(f.result(), (e: unknown) => {
+        assert.ok(e instanceof AggregateError);
+        assert.equal(e.message, 'both failed');
+        assert.ok(e.errors[0] instanceof TypeError);
+        assert.ok(e.errors[1] instanceof RangeError);
         return true;
       });
     });
