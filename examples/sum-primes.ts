@@ -31,7 +31,8 @@ export async function sumPrimesProcess(nums: number[]): Promise<void> {
 }
 
 const fromArgs = process.argv.slice(2).map(Number);
-const nums = fromArgs.length > 0 ? fromArgs : Array.from({ length: 16 }, (_, i) => 100_000 + i * 20_000);
+const nums =
+  fromArgs.length > 0 ? fromArgs : Array.from({ length: 16 }, (_, i) => 100_000 + i * 20_000);
 if (fromArgs.some((n) => !Number.isSafeInteger(n) || n < 0)) {
   console.error('usage: npx tsx examples/sum-primes.ts [n ...]  (each n a non-negative integer)');
   process.exit(2);
