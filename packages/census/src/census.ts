@@ -81,6 +81,8 @@ export interface CensusResult {
 
 interface StoredPlan {
   readonly api: string;
+  /** The emulator dataset, when the census ran against one (its port changes between runs). */
+  readonly dataset?: string | null;
   readonly since: number;
   readonly until: number | null;
   readonly repos: number | null;
@@ -494,6 +496,7 @@ async function newPlan(
   });
   const stored: StoredPlan = {
     api: opts.api.href,
+    dataset: opts.dataset,
     since: opts.since,
     until: opts.until,
     repos: opts.repos,
@@ -516,7 +519,11 @@ async function readStoredPlan(path: string): Promise<StoredPlan | undefined> {
 /** A directory holds one census: resuming with other options would mix two. */
 function checkSameCensus(stored: StoredPlan, opts: ResolvedOptions): void {
   const differs: string[] = [];
-  if (stored.api !== opts.api.href) differs.push(`API ${stored.api}`);
+  // An emulator listens on a new port each time: its dataset, not its URL, names the census.
+  const sameEmulator = !!stored.dataset && stored.dataset === opts.dataset;
+  if (stored.api !== opts.api.href && !sameEmulator) {
+    differs.push(stored.dataset ? `dataset ${stored.dataset}` : `API ${stored.api}`);
+  }
   if (stored.since !== opts.since) differs.push(`--since ${stored.since}`);
   if (stored.until !== opts.until) differs.push(`--until ${stored.until ?? '(none)'}`);
   if (stored.repos !== opts.repos) differs.push(`--repos ${stored.repos ?? '(none)'}`);

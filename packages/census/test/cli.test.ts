@@ -1,0 +1,102 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { tempDir } from './helpers.ts';
+
+const bin = fileURLToPath(new URL('../../cli/dist/bin.js', import.meta.url));
+
+function forage(args: string[], env: Record<string, string> = {}) {
+  return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+    const child = spawn(process.execPath, [bin, ...args], {
+      env: { ...process.env, GITHUB_TOKEN: '', GH_TOKEN: '', ...env },
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('exit', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+test('bad flag values exit 2 with one line naming the flag', async () => {
+  for (const [args, pattern] of [
+    [['census', '--via', 'soap'], /--via/],
+    [['census', '--since', 'abc'], /--since must be a whole number, got "abc"/],
+    [
+      ['census', '--concurrency', '500', '--api', 'http://127.0.0.1:9'],
+      /--concurrency must be an integer 1\.\.100/,
+    ],
+    [['census', '--api', 'http://api.example.com'], /must use https/],
+    [['census', '--emulator', '--api', 'http://127.0.0.1:9'], /cannot be used with option '--api/],
+    [['census', 'export', '/tmp'], /--format/],
+  ] as const) {
+    const r = await forage([...args]);
+    assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
+    assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+    assert.match(r.stderr, pattern);
+  }
+});
+
+test('an unreachable API exits 1 with one line, never showing the token', async () => {
+  const secret = 'ghp_clitesttoken00000000000000000000005678';
+  const r = await forage(
+    ['census', '--api', 'http://127.0.0.1:9', '--out', '/tmp/forage-census-unreachable-test'],
+    {
+      GITHUB_TOKEN: secret,
+    },
+  );
+  assert.equal(r.code, 1, r.stderr);
+  assert.match(r.stderr, /^forage: error: .*ECONNREFUSED/m);
+  assert.ok(!r.stdout.includes(secret) && !r.stderr.includes(secret));
+});
+
+test('forage census --emulator runs a census, streams JSON progress, then exports for the study', async (t) => {
+  const dir = tempDir(t);
+  const r = await forage([
+    'census',
+    '--emulator',
+    'synthetic:1500',
+    '--out',
+    dir,
+    '--json',
+    '--no-report',
+  ]);
+  assert.equal(r.code, 0, r.stderr);
+  const events = r.stdout
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l));
+  assert.ok(
+    events.some((e) => e.type === 'progress'),
+    'progress events',
+  );
+  const summary = events.at(-1);
+  assert.equal(summary.type, 'summary');
+  assert.match(summary.lines[0], /census complete: 1500 repositories listed/);
+  const manifest = JSON.parse(readFileSync(join(dir, 'census.json'), 'utf8'));
+  assert.equal(manifest.dataset, 'synthetic:1500');
+  assert.equal(manifest.complete, true);
+  // The same dataset on a new emulator (another port) is the same census: nothing left to do.
+  const again = await forage([
+    'census',
+    '--emulator',
+    'synthetic:1500',
+    '--out',
+    dir,
+    '--quiet',
+    '--no-report',
+  ]);
+  assert.equal(again.code, 0, again.stderr);
+  assert.match(again.stdout, /census complete: 1500 repositories listed/);
+  const other = await forage(['census', '--emulator', 'synthetic:1600', '--out', dir, '--quiet']);
+  assert.equal(other.code, 2, 'another dataset: the directory is refused');
+  assert.match(other.stderr, /holds a census made with dataset synthetic:1500/);
+  const x = await forage(['census', 'export', dir, '--format', 'blog']);
+  assert.equal(x.code, 0, x.stderr);
+  assert.match(x.stdout, /wrote .*all_repos\.jsonl and .*lang_data\.jsonl: 1500 repositories/);
+  assert.equal(readFileSync(join(dir, 'lang_data.jsonl'), 'utf8').split('\n').length, 1501);
+  assert.ok(existsSync(join(dir, 'all_repos.jsonl')));
+});
