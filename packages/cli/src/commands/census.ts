@@ -99,9 +99,11 @@ export function registerCensus(program: Command): void {
     });
 }
 
-/** Turns an option error from the library into exit code 2. */
+/** Bad options and an unusable --out directory are bad usage (exit 2); the rest is failure. */
 function rethrowUsage(error: unknown): never {
-  if (isCensusError(error, 'ERR_CENSUS_OPTION')) throw new UsageError(error.message);
+  if (isCensusError(error, 'ERR_CENSUS_OPTION') || isCensusError(error, 'ERR_CENSUS_OUTPUT')) {
+    throw new UsageError(error.message);
+  }
   throw error;
 }
 
