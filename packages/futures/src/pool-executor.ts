@@ -528,7 +528,7 @@ export abstract class PoolExecutor extends Executor {
   }
 
   #onExit(slot: WorkerSlot, code: number | null, signal: string | null): void {
-    this.#workers.delete(slot);
+    if (!this.#workers.delete(slot)) return; // already reported
     if (slot.exiting || this.#broken !== undefined) {
       if (this.#queue.length > 0) this.#pump();
       this.#notifyClosed();

@@ -65,7 +65,11 @@ export class ProcessPoolExecutor extends PoolExecutor {
       if (message[0] === MSG_HELLO) child.send([MSG_INIT, init]);
       else events.message(message);
     });
-    child.on('error', events.error);
+    child.on('error', (error) => {
+      events.error(error);
+      // A child that could not be spawned may never emit 'exit': report it here.
+      if (child.pid === undefined) events.exit(null, null);
+    });
     child.on('exit', (code, signal) => events.exit(code, signal));
     return {
       label: `pid ${child.pid}`,
