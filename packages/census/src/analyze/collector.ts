@@ -34,9 +34,9 @@ export class Collector {
   private pairCap = 64;
   private pairs = new Int32Array(this.pairCap * this.pairCap);
   private sparsePairs = new Map<number, number>();
+  private order = new Int32Array(64);
   private pairsTruncated = false;
   private perRepo: number[] = [];
-  private totalBytes = 0;
 
   constructor(format: InputFormat) {
     this.partial = createPartial(format);
@@ -108,10 +108,7 @@ export class Collector {
       }
       this.appearances[l]!++;
       this.bytes[l]! += v;
-      this.totalBytes += v;
       if (this.firstSeen[l] === -1) this.firstSeen[l] = offset;
-      if (v < (this.min[l] as number)) this.min[l] = v;
-      if (v > (this.max[l] as number)) this.max[l] = v;
       this.addValue(l, v);
     }
     this.primary[best]!++;
@@ -121,6 +118,9 @@ export class Collector {
   private addValue(l: number, v: number): void {
     const buckets = this.buckets[l];
     if (buckets) {
+      // Exact values know their own min and max; only bucketed ones need tracking.
+      if (v < (this.min[l] as number)) this.min[l] = v;
+      if (v > (this.max[l] as number)) this.max[l] = v;
       if (v <= 0) this.zeros[l]!++;
       else buckets[bucketOf(v)]!++;
       return;
@@ -145,6 +145,8 @@ export class Collector {
   private fold(l: number, store: Float64Array): void {
     const buckets = new Int32Array(BUCKETS);
     for (const v of store) {
+      if (v < (this.min[l] as number)) this.min[l] = v;
+      if (v > (this.max[l] as number)) this.max[l] = v;
       if (v <= 0) this.zeros[l]!++;
       else buckets[bucketOf(v)]!++;
     }
@@ -153,14 +155,27 @@ export class Collector {
   }
 
   private addPairs(langs: Int32Array, k: number): void {
-    const cap = this.pairCap;
+    // Sorted ascending (insertion sort: k is small), every pair (i < j) is (a < b), so each
+    // row of the triangular matrix is walked in order.
+    if (this.order.length < k) this.order = new Int32Array(k * 2);
+    const order = this.order;
     for (let i = 0; i < k; i++) {
       const x = langs[i] as number;
+      let j = i;
+      while (j > 0 && (order[j - 1] as number) > x) {
+        order[j] = order[j - 1] as number;
+        j--;
+      }
+      order[j] = x;
+    }
+    const cap = this.pairCap;
+    const pairs = this.pairs;
+    for (let i = 0; i < k; i++) {
+      const a = order[i] as number;
+      const row = a * cap;
       for (let j = i + 1; j < k; j++) {
-        const y = langs[j] as number;
-        const a = Math.min(x, y);
-        const b = Math.max(x, y);
-        if (b < cap) this.pairs[a * cap + b]!++;
+        const b = order[j] as number;
+        if (b < cap) pairs[row + b]!++;
         else this.addSparsePair(a, b);
       }
     }
@@ -185,7 +200,7 @@ export class Collector {
       p.sketches[l] = this.sketch(l);
     }
     p.languagesPerRepo = Array.from(this.perRepo, (x) => x ?? 0);
-    p.totalBytes = this.totalBytes;
+    p.totalBytes = this.bytes.subarray(0, this.n).reduce((a, b) => a + b, 0);
     const cap = this.pairCap;
     for (let a = 0; a < Math.min(cap, this.n); a++) {
       for (let b = a + 1; b < Math.min(cap, this.n); b++) {
@@ -200,23 +215,28 @@ export class Collector {
 
   private sketch(l: number): QuantileSketch {
     const count = this.appearances[l] as number;
-    const base = {
-      count,
-      min: count ? (this.min[l] as number) : Number.POSITIVE_INFINITY,
-      max: this.max[l] as number,
-    };
     const buckets = this.buckets[l];
-    if (!buckets)
-      return {
-        ...base,
-        exact: (this.exact[l] as Float64Array).slice(0, count),
-        buckets: null,
-      };
+    if (!buckets) {
+      const exact = (this.exact[l] as Float64Array).slice(0, count);
+      let min = Number.POSITIVE_INFINITY;
+      let max = 0;
+      for (const v of exact) {
+        if (v < min) min = v;
+        if (v > max) max = v;
+      }
+      return { count, min, max, exact, buckets: null };
+    }
     const map = new Map<number, number>();
     if (this.zeros[l]) map.set(ZERO_BUCKET, this.zeros[l] as number);
     buckets.forEach((n, b) => {
       if (n) map.set(b, n);
     });
-    return { ...base, exact: null, buckets: map };
+    return {
+      count,
+      min: this.min[l] as number,
+      max: this.max[l] as number,
+      exact: null,
+      buckets: map,
+    };
   }
 }
