@@ -78,6 +78,12 @@ describe('ProcessPoolExecutor', () => {
     assert.deepEqual(children.filter(alive), [], 'orphaned children must exit');
   });
 
+  test('a child that cannot start breaks the pool instead of hanging', async () => {
+    const ex = new ProcessPoolExecutor({ maxWorkers: 1, execArgv: ['--no-such-node-flag'] });
+    await assert.rejects(ex.submit(() => 1).result(), BrokenProcessPool);
+    await ex.shutdown();
+  });
+
   test('options are validated', () => {
     assert.throws(
       () => new ProcessPoolExecutor({ maxWorkers: -1 }),

@@ -43,6 +43,16 @@ describe('ThreadPoolExecutor', () => {
     await ex.shutdown();
   });
 
+  test('a worker that cannot start breaks the pool instead of hanging', async () => {
+    const ex = new ThreadPoolExecutor({ maxWorkers: 1, execArgv: ['--no-such-node-flag'] });
+    await assert.rejects(ex.submit(() => 1).result(), (e: unknown) => {
+      assert.ok(e instanceof BrokenThreadPool);
+      assert.match(e.message, /could not start a worker thread/);
+      return true;
+    });
+    await ex.shutdown();
+  });
+
   test('options are validated', () => {
     assert.throws(
       () => new ThreadPoolExecutor({ maxWorkers: 0 }),
