@@ -2,7 +2,7 @@
 export type EmulatorErrorCode =
   | 'ERR_EMULATOR_OPTIONS'
   | 'ERR_EMULATOR_DATASET'
-  | 'ERR_EMULATOR_CLOSED';
+  | 'ERR_EMULATOR_LISTEN';
 
 /**
  * An error raised by the emulator itself (bad options, an unreadable dataset). Its message

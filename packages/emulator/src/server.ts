@@ -7,6 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { setTimeout as delay } from 'node:timers/promises';
 import { type Principal, Principals } from './auth.js';
 import type { Dataset, Repo } from './dataset.js';
+import { EmulatorError } from './errors.js';
 import { runGraphQL } from './graphql/handler.js';
 import {
   type ApiVersion,
@@ -126,16 +127,27 @@ export class EmulatorServer {
 
   /** Starts listening; resolves with the base URL. */
   async listen(): Promise<string> {
+    const { port, host } = this.options;
     await new Promise<void>((resolve, reject) => {
-      this.server.once('error', reject);
-      this.server.listen(this.options.port, this.options.host, () => {
-        this.server.off('error', reject);
+      const failed = (error: NodeJS.ErrnoException) => {
+        const hint =
+          error.code === 'EADDRINUSE'
+            ? 'it is in use; choose another port, or 0 for any free one'
+            : error.message;
+        reject(
+          new EmulatorError('ERR_EMULATOR_LISTEN', `cannot listen on ${host}:${port}: ${hint}`, {
+            cause: error,
+          }),
+        );
+      };
+      this.server.once('error', failed);
+      this.server.listen(port, host, () => {
+        this.server.off('error', failed);
         resolve();
       });
     });
-    const { port } = this.server.address() as AddressInfo;
-    const host = this.options.host.includes(':') ? `[${this.options.host}]` : this.options.host;
-    this.api = `http://${host}:${port}`;
+    const bound = (this.server.address() as AddressInfo).port;
+    this.api = `http://${host.includes(':') ? `[${host}]` : host}:${bound}`;
     return this.api;
   }
 

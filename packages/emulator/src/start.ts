@@ -52,7 +52,8 @@ export async function createDataset(options: ResolvedOptions): Promise<Dataset> 
  * console.log(res.headers.get('link'), (await res.json()).length); // ...rel="next"..., 100
  * await emu.close();
  * ```
- * @throws EmulatorError `ERR_EMULATOR_OPTIONS` or `ERR_EMULATOR_DATASET` for bad options.
+ * @throws EmulatorError `ERR_EMULATOR_OPTIONS` or `ERR_EMULATOR_DATASET` for bad options,
+ *   `ERR_EMULATOR_LISTEN` when the port cannot be used.
  */
 export async function startEmulator(options: EmulatorOptions = {}): Promise<Emulator> {
   const resolved = resolveOptions(options);

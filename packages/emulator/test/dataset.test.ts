@@ -167,3 +167,28 @@ test('the synthetic model resembles the 2016 census it was fitted to', {
     for (let i = 1; i < sizes.length; i++) assert.ok(sizes[i]! <= sizes[i - 1]!);
   }
 });
+
+test('a port in use is ERR_EMULATOR_LISTEN; close() is idempotent; await using closes', async () => {
+  const first = await startEmulator({ dataset: 'synthetic:10' });
+  const port = Number(new URL(first.url).port);
+  await assert.rejects(
+    startEmulator({ dataset: 'synthetic:10', port }),
+    (e: unknown) =>
+      e instanceof EmulatorError &&
+      e.code === 'ERR_EMULATOR_LISTEN' &&
+      /in use; choose another port/.test(e.message),
+  );
+  await first.close();
+  await first.close();
+  let url: string;
+  {
+    await using emu = await startEmulator({ dataset: 'synthetic:10' });
+    url = emu.url;
+    assert.equal((await call(`${url}/rate_limit`, { headers: as('x') })).status, 200);
+  }
+  // Refused, or a kept-alive socket that the closed server hung up.
+  await assert.rejects(
+    call(`${url}/rate_limit`, { headers: as('x') }),
+    /ECONNREFUSED|socket hang up/,
+  );
+});

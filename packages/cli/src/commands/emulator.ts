@@ -189,7 +189,10 @@ export const registerEmulator = emulatorCommand();
 async function runEmulator(flags: EmulatorFlags, deps: EmulatorCommandDeps): Promise<void> {
   const options = emulatorOptionsFromFlags(flags);
   const emu = await startEmulator(options).catch((error: unknown) => {
-    if (error instanceof EmulatorError) throw new UsageError(error.message);
+    // Bad options or datasets are usage errors (exit 2); a port that cannot be used is a failure.
+    if (error instanceof EmulatorError && error.code !== 'ERR_EMULATOR_LISTEN') {
+      throw new UsageError(error.message);
+    }
     throw error;
   });
   const { kind, repositories, startId, lastId } = emu.dataset;
