@@ -1,77 +1,16 @@
 // Proof that the emulator is faithful: REST bodies validated against GitHub's OpenAPI subset,
 // our GraphQL schema compared with GitHub's, and real, unmodified octokit clients run against it.
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { emulatorSchemaSdl, startEmulator } from '@forage/github-emulator';
 import { graphql as octokitGraphql } from '@octokit/graphql';
 import { throttling } from '@octokit/plugin-throttling';
 import { Octokit } from '@octokit/rest';
-import { Ajv } from 'ajv';
-import addFormatsModule from 'ajv-formats';
 import { buildSchema, isInputObjectType, isInterfaceType, isObjectType } from 'graphql';
-import {
-  as,
-  batchQuery,
-  call,
-  githubSubsetSchema,
-  sharedData,
-  sharedDataMissing,
-} from './helpers.ts';
+import { openapi, validateRestResponse } from './github-schemas.ts';
+import { as, batchQuery, call, githubSubsetSchema, sharedDataMissing } from './helpers.ts';
 
 const skip = sharedDataMissing;
-const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv;
-
-/** OpenAPI 3.0 `nullable: true` becomes JSON Schema's `type: [T, "null"]` for ajv. */
-function toJsonSchema(node: unknown): unknown {
-  if (Array.isArray(node)) return node.map(toJsonSchema);
-  if (node === null || typeof node !== 'object') return node;
-  const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(node)) {
-    if (k !== 'nullable' && k !== 'example' && k !== 'examples') out[k] = toJsonSchema(v);
-  }
-  const o = node as Record<string, unknown>;
-  if (o.nullable === true) {
-    if (typeof o.type === 'string') out.type = [o.type, 'null'];
-    if (Array.isArray(o.enum)) out.enum = [...o.enum, null];
-    if (!o.type && !o.enum) return { anyOf: [out, { type: 'null' }] };
-  }
-  return out;
-}
-
-function openapi() {
-  const doc = JSON.parse(readFileSync(`${sharedData}/github-openapi-subset.json`, 'utf8'));
-  const ajv = new Ajv({ strict: false, allErrors: true });
-  addFormats(ajv);
-  ajv.addSchema({ $id: 'gh', components: toJsonSchema(doc.components) } as object);
-  const schema = (path: string, status: string) => {
-    const response = doc.paths[path].get.responses[status];
-    const resolved = response.$ref
-      ? doc.components.responses[response.$ref.split('/').pop()]
-      : response;
-    const s = resolved.content['application/json'].schema;
-    return s.$ref ? { $ref: `gh${s.$ref}` } : { ...(toJsonSchema(s) as object), $id: undefined };
-  };
-  const compile = (s: object) => {
-    const fn = ajv.compile(
-      JSON.parse(JSON.stringify(s).replaceAll('"#/components', '"gh#/components')),
-    );
-    return (value: unknown, what: string) => {
-      assert.ok(fn(value), `${what}: ${ajv.errorsText(fn.errors)}`);
-    };
-  };
-  return {
-    doc,
-    listing: compile(schema('/repositories', '200')),
-    languages: compile(schema('/repos/{owner}/{repo}/languages', '200')),
-    rateLimit: compile(schema('/rate_limit', '200')),
-    basicError: compile({ $ref: 'gh#/components/schemas/basic-error' }),
-    serviceUnavailable: compile(
-      doc.components.responses.service_unavailable.content['application/json'].schema,
-    ),
-    rateLimitSchema: doc.components.schemas['rate-limit-overview'],
-  };
-}
 
 test("REST bodies validate against GitHub's OpenAPI subset, statuses and headers included", {
   skip,
@@ -272,4 +211,24 @@ test('@octokit/graphql runs the census nodes batch', async (t) => {
     gql('{ rateLimit { cost } }', { headers: { authorization: 'token wrong' } }),
     /Bad credentials/,
   );
+});
+
+test('the response validator is not vacuous: it rejects bodies GitHub would not send', {
+  skip,
+}, () => {
+  const url = 'http://127.0.0.1:1/repositories';
+  const type = 'application/json; charset=utf-8';
+  assert.throws(
+    () => validateRestResponse(url, 200, type, '[{"id":1}]'),
+    /must have required property/,
+  );
+  assert.throws(
+    () => validateRestResponse('http://127.0.0.1:1/repos/a/b/languages', 200, type, '{"C":"lots"}'),
+    /must be integer/,
+  );
+  assert.throws(
+    () => validateRestResponse('http://127.0.0.1:1/rate_limit', 200, type, '{"resources":{}}'),
+    /required property/,
+  );
+  assert.throws(() => validateRestResponse(url, 404, type, '{"message":404}'), /must be string/);
 });

@@ -1,60 +1,20 @@
-// Shared helpers for the emulator tests: small HTTP calls against a running emulator, and
-// GitHub's own schemas (../shared/data) that responses and queries are checked against.
-
+// Shared helpers for the emulator tests: small HTTP calls against a running emulator. Every
+// REST body and GraphQL query they carry is checked against GitHub's own schemas
+// (github-schemas.ts).
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import type { EmulatorOptions } from '@forage/github-emulator';
-import { buildSchema, type GraphQLSchema, parse, validate } from 'graphql';
+import { assertValidForGitHub, validateRestResponse } from './github-schemas.ts';
 
-/** Where GitHub's schemas and the 2016 census live (override with FORAGE_SHARED_DATA). */
-export const sharedData =
-  process.env.FORAGE_SHARED_DATA ??
-  fileURLToPath(new URL('../../../../shared/data/', import.meta.url));
-/** Set when the shared data is missing: the faithfulness tests are skipped with this reason. */
-export const sharedDataMissing = existsSync(`${sharedData}/github-graphql-subset.graphql`)
-  ? false
-  : `shared data not found at ${sharedData} (set FORAGE_SHARED_DATA)`;
+export {
+  githubSubsetSchema,
+  sharedData,
+  sharedDataMissing,
+} from './github-schemas.ts';
 
-// The subset file omits the interfaces Repository implements and the fields it does not need;
-// these stubs (names and types as in GitHub's public schema) let graphql-js build it.
-const subsetStubs = `
-interface Node { id: ID! }
-interface PackageOwner { id: ID! }
-interface ProjectOwner { id: ID! }
-interface ProjectV2Recent { id: ID! }
-interface RepositoryInfo { name: String! }
-interface Starrable { id: ID! }
-interface Subscribable { id: ID! }
-interface UniformResourceLocatable { url: URI! }
-interface RepositoryOwner { id: ID! login: String! url: URI! }
-scalar URI
-extend type Repository { owner: RepositoryOwner! url: URI! }
-`;
-
-let subset: GraphQLSchema | undefined;
-/** GitHub's GraphQL schema subset from ../shared/data, buildable. */
-export function githubSubsetSchema(): GraphQLSchema {
-  subset ??= buildSchema(
-    readFileSync(`${sharedData}/github-graphql-subset.graphql`, 'utf8') + subsetStubs,
-    { assumeValid: true },
-  );
-  return subset;
-}
-
-/** Throws unless `query` is valid against GitHub's own schema subset. */
-export function assertValidForGitHub(query: string): void {
-  if (sharedDataMissing) return;
-  const errors = validate(githubSubsetSchema(), parse(query));
-  if (errors.length) {
-    throw new Error(
-      `query is not valid for GitHub's schema: ${errors.map((e) => e.message).join('; ')}`,
-    );
-  }
-}
-
+/** A response as the tests see it. */
 export interface Got {
   status: number;
   headers: Record<string, string | string[] | undefined>;
@@ -77,6 +37,14 @@ export function call(
         res.on('error', reject);
         res.on('end', () => {
           const text = Buffer.concat(chunks).toString('utf8');
+          try {
+            // Every REST body any test receives must match GitHub's description of it.
+            const type = String(res.headers['content-type'] ?? '');
+            validateRestResponse(url, res.statusCode ?? 0, type, text);
+          } catch (error) {
+            reject(error);
+            return;
+          }
           resolve({
             status: res.statusCode ?? 0,
             headers: res.headers,
