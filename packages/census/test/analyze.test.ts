@@ -127,8 +127,8 @@ function comparable(p: PartialAggregate) {
   const byName = (arr: number[]) => Object.fromEntries(p.names.map((n, i) => [n, arr[i]]));
   const pairs: Record<string, number> = {};
   for (const [key, n] of p.pairs) {
-    const a = p.names[Math.floor(key / 2 ** 21)]!;
-    const b = p.names[key % 2 ** 21]!;
+    const a = p.names[Math.floor(key / 2 ** 15)]!;
+    const b = p.names[key % 2 ** 15]!;
     pairs[[a, b].sort().join('+')] = n;
   }
   return {

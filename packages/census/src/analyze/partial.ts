@@ -55,7 +55,8 @@ export interface PartialAggregate {
   idMax: number | null;
 }
 
-export const PAIR_BASE = 2 ** 21;
+/** Pair keys stay small integers (fast Map keys) for up to 32,768 languages; beyond, pairs are truncated. */
+export const PAIR_BASE = 2 ** 15;
 /** Pair table bound: far above the ~46,000 pairs 304 languages can form. */
 export const MAX_PAIRS = 2_000_000;
 const MAX_SAMPLES = 5;
@@ -157,7 +158,7 @@ export function mergePartials(
       const k2 = a < b ? a * PAIR_BASE + b : b * PAIR_BASE + a;
       const cur = out.pairs.get(k2);
       if (cur !== undefined) out.pairs.set(k2, cur + n);
-      else if (out.pairs.size < MAX_PAIRS) out.pairs.set(k2, n);
+      else if (out.pairs.size < MAX_PAIRS && a < PAIR_BASE && b < PAIR_BASE) out.pairs.set(k2, n);
       else out.pairsTruncated = true;
     }
     out.pairsTruncated ||= part.pairsTruncated;
