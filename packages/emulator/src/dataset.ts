@@ -206,14 +206,14 @@ export abstract class IdSpaceDataset implements Dataset {
   page(since: number, limit: number): Repo[] {
     const out: Repo[] = [];
     for (let k = this.layout.indexAfter(since); k < this.count && out.length < limit; k++) {
-      out.push(this.repoAt(k, this.layout.idAt(k)));
+      out.push(this.repoAt(this.layout.idAt(k)));
     }
     return out;
   }
 
   get(id: number): Repo | undefined {
     const k = this.layout.indexOf(id);
-    return k < 0 ? undefined : this.repoAt(k, id);
+    return k < 0 ? undefined : this.repoAt(id);
   }
 
   lookup(owner: string, name: string): NameLookup | undefined {
@@ -231,7 +231,7 @@ export abstract class IdSpaceDataset implements Dataset {
     return 'ok';
   }
 
-  protected repoAt(_k: number, id: number): Repo {
+  protected repoAt(id: number): Repo {
     const ownerId = ownerIdFor(this.seed, id);
     const state = this.stateOf(id);
     const name = repoName(this.seed, id);
