@@ -119,3 +119,13 @@ export function invalidArgType(message: string): TypeError & { code: string } {
 export function invalidArgValue(message: string): RangeError & { code: string } {
   return Object.assign(new RangeError(message), { code: 'ERR_INVALID_ARG_VALUE' });
 }
+
+/** Validates an optional integer option that must be at least 1. */
+export function checkPositiveInteger(value: unknown, name: string): number | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'number' || !Number.isInteger(value)) {
+    throw invalidArgType(`${name} must be an integer, got ${String(value)}`);
+  }
+  if (value < 1) throw invalidArgValue(`${name} must be >= 1, got ${value}`);
+  return value;
+}

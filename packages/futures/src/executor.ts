@@ -2,7 +2,7 @@
  * `Executor`: the abstract interface of every executor (CPython `Executor`): `submit`, `map`,
  * `shutdown`, and `await using` support.
  */
-import { invalidArgType, invalidArgValue } from './errors.js';
+import { checkPositiveInteger, invalidArgType } from './errors.js';
 import type { Future } from './future.js';
 import { checkTimeout } from './future.js';
 import { type ChunkOutcome, MapIterator } from './map.js';
@@ -144,13 +144,4 @@ function splitMapArguments(args: unknown[]): {
     sources: sources as (Iterable<unknown> | AsyncIterable<unknown>)[],
     options: hasOptions ? (last as MapOptions) : {},
   };
-}
-
-function checkPositiveInteger(value: unknown, name: string): number | undefined {
-  if (value === undefined) return undefined;
-  if (typeof value !== 'number' || !Number.isInteger(value)) {
-    throw invalidArgType(`${name} must be an integer, got ${String(value)}`);
-  }
-  if (value < 1) throw invalidArgValue(`${name} must be >= 1, got ${value}`);
-  return value;
 }

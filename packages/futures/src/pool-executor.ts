@@ -13,9 +13,9 @@ import { checkMaxWorkers, checkTaskFunction } from './async-executor.js';
 import { Deque } from './deque.js';
 import {
   type BrokenExecutor,
+  checkPositiveInteger,
   ExecutorShutdownError,
   invalidArgType,
-  invalidArgValue,
   TaskSerializationError,
 } from './errors.js';
 import { Executor, type ShutdownOptions, type TaskFunction } from './executor.js';
@@ -146,16 +146,7 @@ export abstract class PoolExecutor extends Executor {
   ) {
     super();
     this.#maxWorkers = checkMaxWorkers(options.maxWorkers, defaultWorkers);
-    if (maxTasksPerWorker !== undefined) {
-      if (typeof maxTasksPerWorker !== 'number' || !Number.isInteger(maxTasksPerWorker)) {
-        throw invalidArgType(
-          `${maxTasksName} must be an integer, got ${String(maxTasksPerWorker)}`,
-        );
-      }
-      if (maxTasksPerWorker < 1)
-        throw invalidArgValue(`${maxTasksName} must be >= 1, got ${maxTasksPerWorker}`);
-    }
-    this.#maxTasksPerWorker = maxTasksPerWorker as number | undefined;
+    this.#maxTasksPerWorker = checkPositiveInteger(maxTasksPerWorker, maxTasksName);
     const { initializer, initArgs = [] } = options;
     if (initializer !== undefined) checkTaskFunction(initializer, 'the initializer option');
     if (!Array.isArray(initArgs)) throw invalidArgType('initArgs must be an array of arguments');
