@@ -12,7 +12,7 @@ test('primary REST limit: 403 with GitHub body at exhaustion, counted, and reset
         token: 'small',
         login: 'small',
         userId: 4242,
-        rateLimit: { core: { limit: 5, windowMs: 1500 } },
+        rateLimit: { core: { limit: 5, windowMs: 3000 } },
       },
       'big',
     ],
@@ -93,7 +93,7 @@ test('secondary limit: more concurrent requests than allowed get 403 with retry-
   const emu = await startEmulator({
     dataset: 'synthetic:100',
     tokens: ['c'],
-    latency: { meanMs: 150 },
+    latency: { meanMs: 400 },
     secondaryLimit: { maxConcurrent: 4, retryAfterSeconds: 1 },
   });
   t.after(() => emu.close());
@@ -117,7 +117,7 @@ test('secondary limit: REST and GraphQL points per window, then a block for retr
   const emu = await startEmulator({
     dataset: 'synthetic:100',
     tokens: ['p'],
-    secondaryLimit: { restPoints: 10, graphqlPoints: 3, windowMs: 1000, retryAfterSeconds: 1 },
+    secondaryLimit: { restPoints: 10, graphqlPoints: 3, windowMs: 3000, retryAfterSeconds: 1 },
   });
   t.after(() => emu.close());
   for (let i = 0; i < 10; i++) {
