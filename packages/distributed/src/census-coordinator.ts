@@ -36,7 +36,7 @@ import {
 } from '@forage/census';
 import { type Future, taskModule } from '@forage/futures';
 import type { LanguagesJob, ShardJob, ShardSlice } from './census-tasks.js';
-import type { RedisConnection } from './connection.js';
+import { describeRedis, parseRedis, type RedisConnection } from './connection.js';
 import { DistributedError, ErrorCode, positiveInteger } from './errors.js';
 import { QueueExecutor } from './queue-executor.js';
 
@@ -116,6 +116,8 @@ const requeueCodes = new Set<string>([
   ErrorCode.jobFailed,
 ]);
 const maxRequeues = 20;
+/** When to say that no worker seems to be running. */
+const noWorkerNoticeMs = 15_000;
 
 /**
  * Runs (or resumes) a census whose requests are made by `forage census-worker` processes.
@@ -211,6 +213,7 @@ export async function runDistributedCensus(
   setMaxListeners(0, signal);
   const started = Date.now();
   let jobsPending = 0;
+  let jobsDone = 0;
   const timers: NodeJS.Timeout[] = [];
 
   /** Submits a job, queueing it again while the failure is the queue's, not the job's. */
@@ -219,7 +222,9 @@ export async function runDistributedCensus(
       if (signal.aborted) throw aborted();
       jobsPending++;
       try {
-        return await Promise.race([submit(), abortPromise(signal)]);
+        const result = await Promise.race([submit(), abortPromise(signal)]);
+        jobsDone++;
+        return result;
       } catch (error) {
         const code = (error as { code?: unknown }).code;
         if (
@@ -311,6 +316,16 @@ export async function runDistributedCensus(
   try {
     await writeJsonAtomic(paths.manifest, manifest);
     timers.push(setInterval(() => void languages.flush().catch(() => {}), 200));
+    const idleWarning = setTimeout(() => {
+      if (jobsDone === 0 && jobsPending > 0) {
+        emit({
+          type: 'notice',
+          message: `no worker has finished a job after ${noWorkerNoticeMs / 1000} s: start forage census-worker --queue ${describeRedis(parseRedis(options.connection))} --token T on each machine (same --queue-name)`,
+        });
+      }
+    }, noWorkerNoticeMs);
+    idleWarning.unref();
+    timers.push(idleWarning);
     timers.push(
       setInterval(() => {
         emit({

@@ -1,5 +1,10 @@
-import { tokensFrom } from '@forage/census';
-import { runCensusWorker } from '@forage/distributed';
+import { resolve } from 'node:path';
+import { report, tokensFrom } from '@forage/census';
+import {
+  type DistributedCensusEvent,
+  runCensusWorker,
+  runDistributedCensus,
+} from '@forage/distributed';
 import type { Command } from 'commander';
 import { UsageError } from '../errors.js';
 import type { RegisterCommand } from './index.js';
@@ -95,3 +100,111 @@ export const registerCensusWorker: RegisterCommand = (program: Command) => {
       }
     });
 };
+
+/** The `forage census` flags the coordinator reads (a subset of census.ts's). */
+export interface CensusQueueFlags {
+  queue?: string;
+  queueName?: string;
+  emulator?: string | true;
+  api?: string;
+  token?: string[];
+  since?: string;
+  until?: string;
+  repos?: string;
+  via: string;
+  out: string;
+  shards?: string;
+  forks: string;
+  quiet?: boolean;
+  json?: boolean;
+  report: boolean;
+}
+
+function wholeNumber(flag: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  if (!/^\d+$/.test(value.trim()))
+    throw new UsageError(`${flag} must be a whole number, got "${value}"`);
+  return Number(value);
+}
+
+/**
+ * `forage census --queue redis://HOST:PORT ...`: this process becomes the coordinator of a
+ * distributed census; `forage census-worker` processes make the requests.
+ */
+export async function censusCoordinatorAction(flags: CensusQueueFlags): Promise<void> {
+  const queue = queueFlag(flags.queue, 'census');
+  checkQueueName(flags.queueName);
+  if (flags.token?.length) {
+    throw new UsageError(
+      'with --queue the tokens belong to the workers: start forage census-worker --queue ... --token T on each machine, and drop --token here',
+    );
+  }
+  if (flags.repos !== undefined) {
+    throw new UsageError(
+      'with --queue give the id range with --since and --until (--repos N is for one machine)',
+    );
+  }
+  const since = wholeNumber('--since', flags.since) ?? 0;
+  const until = wholeNumber('--until', flags.until);
+  if (until === undefined)
+    throw new UsageError(
+      'with --queue, --until ID is required: the coordinator splits [--since, --until) among the workers',
+    );
+  const shards = wholeNumber('--shards', flags.shards);
+  let emulator: { url: string; close(): Promise<void> } | undefined;
+  let dataset: string | null = null;
+  if (flags.emulator) {
+    dataset = flags.emulator === true ? 'synthetic:100000' : flags.emulator;
+    const { startEmulator } = await import('@forage/github-emulator');
+    emulator = await startEmulator({ dataset }).catch((error: unknown) => {
+      throw new UsageError(`--emulator ${dataset}: ${(error as Error).message}`);
+    });
+    process.stderr.write(
+      `forage census: emulator at ${emulator.url} (workers on this machine can reach it)\n`,
+    );
+  }
+  const stop = gracefulStop('census');
+  let last = 0;
+  const onProgress = (event: DistributedCensusEvent) => {
+    if (flags.json) process.stdout.write(`${JSON.stringify(event)}\n`);
+    else if (event.type === 'notice' && !flags.quiet)
+      process.stderr.write(`forage census: ${event.message}\n`);
+    else if (event.type === 'progress' && !flags.quiet && event.elapsedMs - last >= 5000) {
+      last = event.elapsedMs;
+      process.stderr.write(
+        `census: ${(event.elapsedMs / 1000).toFixed(0)} s, listed ${event.listed}, languages ${event.languages}, shards ${event.shardsDone}/${event.shards}, ${event.jobsPending} jobs queued or running\n`,
+      );
+    }
+  };
+  try {
+    const { manifest, dir } = await runDistributedCensus(
+      {
+        connection: queue,
+        ...(flags.queueName ? { queue: flags.queueName } : {}),
+        api: emulator?.url ?? flags.api ?? 'https://api.github.com',
+        since,
+        until,
+        out: flags.out,
+        via: flags.via as 'graphql' | 'rest',
+        forks: flags.forks as 'include' | 'exclude' | 'only',
+        dataset,
+        ...(shards !== undefined ? { shards } : {}),
+      },
+      { signal: stop.signal, onProgress },
+    );
+    const c = manifest.counts;
+    const lines = [
+      `census ${manifest.complete ? 'complete' : 'incomplete'}: ${c?.listed ?? 0} repositories listed; ok ${c?.ok ?? 0}, empty ${c?.empty ?? 0}, not_found ${c?.not_found ?? 0}, blocked ${c?.blocked ?? 0}, error ${c?.error ?? 0}`,
+      `${((manifest.runs.at(-1)?.wallMs ?? 0) / 1000).toFixed(1)} s; files in ${resolve(dir)}`,
+    ];
+    if (flags.report && manifest.complete && (c?.listed ?? 0) > 0) {
+      const { files } = await report(dir, { outDir: dir });
+      lines.push(`report: ${files.html}`);
+    }
+    if (flags.json) process.stdout.write(`${JSON.stringify({ type: 'summary', lines })}\n`);
+    else process.stdout.write(`${lines.join('\n')}\n`);
+  } finally {
+    stop.dispose();
+    await emulator?.close();
+  }
+}

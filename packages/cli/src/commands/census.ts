@@ -14,9 +14,13 @@ import {
 import cliProgress from 'cli-progress';
 import { type Command, Option } from 'commander';
 import { UsageError } from '../errors.js';
+// Distributed census (issue 10): --queue makes this process the coordinator.
+import { censusCoordinatorAction } from './census-worker.js';
 
 /** The options `forage census` accepts, as commander parses them. */
 interface CensusFlags {
+  queue?: string;
+  queueName?: string;
   emulator?: string | true;
   api?: string;
   token?: string[];
@@ -73,7 +77,13 @@ export function registerCensus(program: Command): void {
     .option('--no-report', 'do not write the analysis report at the end')
     .option('--quiet', 'print only the final summary')
     .option('--json', 'print progress events as JSON lines on stdout')
+    .option(
+      '--queue <url>',
+      'coordinate a census over many machines through this Redis (workers: forage census-worker)',
+    )
+    .option('--queue-name <name>', 'with --queue: the BullMQ queue name (default forage-census)')
     .action(async (flags: CensusFlags) => {
+      if (flags.queue !== undefined) return censusCoordinatorAction(flags);
       await censusAction(flags);
     });
   census
