@@ -13,12 +13,14 @@ import { type Executor, type Future, ThreadPoolExecutor, taskModule } from '@for
 import {
   getRedis,
   redisSkipReason,
+  type TestRedis,
   uniqueQueueName,
 } from '../../packages/distributed/test/helpers/redis.ts';
 import {
   type ForageProcess,
   spawnForage,
 } from '../../packages/distributed/test/helpers/workers.ts';
+import { type CensusRun, distributedCensus } from './census.ts';
 
 function option(name: string, fallback: number): number {
   const i = process.argv.indexOf(`--${name}`);
@@ -34,6 +36,11 @@ const TASKS = option('tasks', 5000);
 const INFLIGHT = option('inflight', 512);
 const ROUNDS = option('rounds', 3);
 const LATENCY_SAMPLES = option('latency', 200);
+const CENSUS_REPOS = option('census-repos', 100_000);
+const ONLY = (() => {
+  const i = process.argv.indexOf('--only');
+  return i === -1 ? 'all' : process.argv[i + 1];
+})();
 
 const tasks = taskModule<typeof import('./tasks.mjs')>(new URL('./tasks.mjs', import.meta.url));
 
@@ -84,6 +91,40 @@ async function main(): Promise<void> {
     process.exit(1);
   }
   const redis = await getRedis();
+  try {
+    if (ONLY !== 'census') await executorOverhead(redis);
+    if (ONLY !== 'executor') await censusScaling(redis);
+  } finally {
+    await redis.stop();
+  }
+}
+
+async function censusScaling(redis: TestRedis): Promise<void> {
+  console.log(
+    `\ndistributed census, GitHub's limits per token, 100 ms +/- 30 ms latency; Node ${process.version}`,
+  );
+  const runs: CensusRun[] = [];
+  for (const workers of [1, 3]) {
+    const run = await distributedCensus(redis, workers, CENSUS_REPOS * workers);
+    runs.push(run);
+    console.log(`  ${workers} worker(s): ${run.repos} repositories in ${run.seconds.toFixed(1)} s`);
+  }
+  console.log(
+    '| workers (one token each) | repositories | wall s | repos/s | requests | over limit |',
+  );
+  console.log('|---|---|---|---|---|---|');
+  for (const r of runs) {
+    console.log(
+      `| ${r.workers} | ${r.repos} | ${r.seconds.toFixed(1)} | ${Math.round(r.repos / r.seconds)} | ${r.requests} | ${r.overLimit} |`,
+    );
+  }
+  const [one, three] = runs as [CensusRun, CensusRun];
+  console.log(
+    `\nthroughput scales ${(three.repos / three.seconds / (one.repos / one.seconds)).toFixed(2)}x from one token to three (target >= 2.4x)`,
+  );
+}
+
+async function executorOverhead(redis: TestRedis): Promise<void> {
   const queue = uniqueQueueName('bench');
   const workers: ForageProcess[] = [];
   try {
@@ -141,7 +182,6 @@ async function main(): Promise<void> {
     );
   } finally {
     await Promise.all(workers.map((w) => w.interrupt()));
-    await redis.stop();
   }
 }
 
