@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { report } from '@forage/census';
 import { type Browser, chromium } from 'playwright-core';
-import { hostileCensus } from './fixtures/analyze/hostile.ts';
+import { CHART_NAMES, hostileCensus } from './fixtures/analyze/hostile.ts';
 
 const STUDY_FILE = fileURLToPath(
   new URL('../../../../shared/data/github-2016/lang_data.jsonl', import.meta.url),
@@ -97,16 +97,7 @@ test('report.html in headless Chromium: no console errors, no requests, every ch
   );
   assert.deepEqual(
     charts.map((c) => c.name),
-    [
-      'study-total-size',
-      'study-repos',
-      'study-mb-per-repo',
-      'primary-share',
-      'mean-vs-median',
-      'languages-per-repo',
-      'cooccurrence',
-      'compare',
-    ],
+    CHART_NAMES,
   );
   for (const c of charts) {
     assert.ok(c.width > 150 && c.height > 50, `${c.name} drawn at ${c.width}x${c.height}`);

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { formatSummaryTable, report } from '@forage/census';
-import { HOSTILE, hostileCensus } from './fixtures/analyze/hostile.ts';
+import { CHART_NAMES, HOSTILE, hostileCensus } from './fixtures/analyze/hostile.ts';
 
 const STUDY_FILE = fileURLToPath(
   new URL('../../../../shared/data/github-2016/lang_data.jsonl', import.meta.url),
@@ -64,16 +64,7 @@ test('report writes summary.json, a self-contained report.html and every chart a
   assert.equal(html.match(/<style>/g)!.length, 1);
   assert.doesNotMatch(html, / style="/);
   // Each chart inline, next to a table, and on disk as SVG and PNG.
-  const names = [
-    'study-total-size',
-    'study-repos',
-    'study-mb-per-repo',
-    'primary-share',
-    'mean-vs-median',
-    'languages-per-repo',
-    'cooccurrence',
-    'compare',
-  ];
+  const names = CHART_NAMES;
   for (const name of names) {
     assert.match(
       html,
