@@ -66,7 +66,7 @@ export function reportHtml(s: Summary, charts: RenderedChart[], top: number): st
   const chart = new Map(charts.map((c) => [c.name, c] as const));
   const fig = (name: string) => figure(chart.get(name));
   const o = s.overall;
-  const title = `Languages in ${formatInt(o.withLanguages)} GitHub repositories`;
+  const title = `Languages in ${formatInt(o.listed ?? o.records)} GitHub repositories`;
   return `<!doctype html>
 <html lang="en">
 <head>
