@@ -34,7 +34,7 @@ interface Contender {
   command: (outFile: string) => string[];
 }
 
-const CONTENDERS: Contender[] = [
+const ALL_CONTENDERS: Contender[] = [
   {
     name: 'forage',
     full: true,
@@ -60,7 +60,8 @@ const CONTENDERS: Contender[] = [
       f,
     ],
   },
-].filter((c) => ONLY.includes(c.name));
+];
+const CONTENDERS = ALL_CONTENDERS.filter((c) => ONLY.includes(c.name));
 
 interface Run {
   wallS: number;

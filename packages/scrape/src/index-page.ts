@@ -31,20 +31,6 @@ export const TRIED_DESCRIPTION = [
   'repeated blocks with a linked heading',
 ].join('; ');
 
-const TITLE_LINKS = [
-  '.post-title a[href]',
-  '.entry-title a[href]',
-  '.post-card-title a[href]',
-  'h1 a[href]',
-  'h2 a[href]',
-  'h3 a[href]',
-  'h4 a[href]',
-  'a.post-link[href]',
-  'a.entry-link[href]',
-  'a.post-card-content-link[href]',
-  'a[rel~="bookmark"][href]',
-].join(', ');
-const TITLES = 'h1, h2, h3, h4, .post-title, .entry-title, .post-card-title';
 const SUMMARIES = [
   '.post-entry',
   '.entry-summary',
@@ -59,8 +45,6 @@ const SUMMARIES = [
   '.post-content',
   '.p-summary',
 ].join(', ');
-const META =
-  '.post-meta, .entry-meta, .meta, .post-date, .date, .post-card-meta, .entry-footer, footer, time';
 
 const READ_MORE_TEXT =
   /^(?:read(?:\s+the)?\s+(?:more|rest|on|full(?:\s+(?:post|article|story))?)|continue(?:\s+reading)?|keep reading|more|view post|full post)\b/i;
@@ -129,7 +113,7 @@ function toEntries(
   return out;
 }
 
-/** What one walk over a post box on an index page finds (mirrors TITLE_LINKS, TITLES, SUMMARIES, META). */
+/** What one walk over a post box on an index page finds: the title link, title, summary, date and meta elements. */
 interface BoxFacts {
   titleLink: Element | undefined;
   anyLink: Element | undefined;

@@ -180,7 +180,8 @@ export function collectFacts(root: AnyNode): PageFacts {
       // Title.
       if (name === 'h1') {
         f.h1.push(el);
-        TITLE_H1_CLASSES.forEach((c, i) => has(c) && f.title[i]!.push(el));
+        for (let i = 0; i < TITLE_H1_CLASSES.length; i++)
+          if (has(TITLE_H1_CLASSES[i]!)) f.title[i]!.push(el);
         if (flags & ARTICLE) f.title[5]!.push(el);
         if (flags & MAIN) f.title[6]!.push(el);
         if (flags & POST_HEADING) f.title[7]!.push(el);

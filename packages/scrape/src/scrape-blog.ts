@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { retry } from '@forage/decorators';
 import type { Dispatcher } from 'undici';
 import { Channel } from './channel.js';
@@ -61,6 +62,8 @@ export interface ScrapeRun extends AsyncIterable<Post> {
   };
 }
 
+/** Post pages in progress at once (fetching, parsing, or waiting for the consumer). */
+const POST_WINDOW = 48;
 const PRIORITY: Record<PageRole, number> = { index: 10, post: 0, late: 0 };
 const acceptPage = (type: string) => type === '' || /html|xml/i.test(type);
 
@@ -128,6 +131,9 @@ class Crawl {
   readonly pool: HostPool;
   readonly retry: RetryPolicy;
   readonly channel = new Channel<Post>(64);
+  readonly #waitingPosts: { url: string; info: QueueInfo }[] = [];
+  #waitingHead = 0;
+  #postsActive = 0;
   readonly stats: ScrapeRun['stats'] = {
     pages: 0,
     indexPages: 0,
@@ -188,6 +194,8 @@ class Crawl {
     this.retry = { ...DEFAULT_RETRY, ...options.retry };
     this.pool = new HostPool({ concurrency, delayMs });
     this.#fetch = this.#retryingFetch();
+    // One abort listener per request in flight is expected, not a leak.
+    setMaxListeners(0, this.#abort.signal);
     this.fetcher = new Fetcher({
       userAgent: options.userAgent,
       timeoutMs: options.timeoutMs,
@@ -337,7 +345,36 @@ class Crawl {
       return;
     }
     this.#budget--;
-    this.#track(this.#process(url, info));
+    if (info.role === 'index') this.#track(this.#process(url, info));
+    else {
+      this.#waitingPosts.push({ url, info });
+      this.#startPosts();
+    }
+  }
+
+  /**
+   * Starts waiting post pages while fewer than POST_WINDOW are between "fetch started" and
+   * "handed to the consumer". The frontier stays plain data until then, so a 5,000-post queue
+   * costs a few hundred KB, and a slow consumer holds back fetching instead of filling memory.
+   */
+  #startPosts(): void {
+    while (this.#postsActive < POST_WINDOW && this.#waitingHead < this.#waitingPosts.length) {
+      const next = this.#waitingPosts[this.#waitingHead]!;
+      this.#waitingPosts[this.#waitingHead++] = undefined as never;
+      if (this.#waitingHead > 1024 && this.#waitingHead * 2 > this.#waitingPosts.length) {
+        this.#waitingPosts.splice(0, this.#waitingHead);
+        this.#waitingHead = 0;
+      }
+      this.#postsActive++;
+      // The next post starts before this task counts as finished, so the crawl never looks idle
+      // while posts are still waiting.
+      this.#track(
+        this.#process(next.url, next.info).finally(() => {
+          this.#postsActive--;
+          this.#startPosts();
+        }),
+      );
+    }
   }
 
   #track(task: Promise<void>): void {
@@ -435,8 +472,6 @@ class Crawl {
   // ---- pages -----------------------------------------------------------------------------
 
   async #process(url: string, info: QueueInfo): Promise<void> {
-    // A slow consumer holds back post fetches, so extracted posts never pile up in memory.
-    if (info.role !== 'index') await this.channel.room();
     const robots = await this.#robotsFor(new URL(url).origin);
     if (this.#stopped) return;
     if (!robots.allows(url)) {

@@ -197,7 +197,10 @@ test('--open writes an escaped HTML index and hands it to the opener (never a re
   stderr.on('data', (d) => (log += d));
   const program = new Command().exitOverride();
   scrapeCommand({
-    opener: async (file: string) => (opened.push(file), true),
+    opener: async (file: string) => {
+      opened.push(file);
+      return true;
+    },
     stdout: new PassThrough(),
     stderr,
   })(program);

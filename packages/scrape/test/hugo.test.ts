@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import {
-  cpSync,
   mkdirSync,
   mkdtempSync,
   readdirSync,
@@ -11,11 +10,11 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, relative } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import { test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import type { Post } from '@forage/scrape';
 import { assertSamePosts, scrapeAll } from './fixtures/harness.js';
+import { HUGO_THEME } from './fixtures/hugo-theme.js';
 import { serve } from './fixtures/server.js';
 import {
   blocksHtml,
@@ -27,8 +26,6 @@ import {
   summaryText,
   words,
 } from './fixtures/site.js';
-
-const theme = fileURLToPath(new URL('./fixtures/hugo-theme', import.meta.url));
 
 /**
  * A Hugo content file: front matter, the summary, `<!--more-->`, the rest. Markdown with raw
@@ -69,7 +66,11 @@ test("a site built by Debian's hugo from a test theme: every post, every field",
 
   const posts = makePosts({ count: 27, rich: true, readMore: 'all', seed: 11 });
   mkdirSync(join(dir, 'content', 'post'), { recursive: true });
-  cpSync(theme, join(dir, 'themes', 'forage-test'), { recursive: true });
+  for (const [path, text] of Object.entries(HUGO_THEME)) {
+    const file = join(dir, 'themes', 'forage-test', path);
+    mkdirSync(dirname(file), { recursive: true });
+    writeFileSync(file, text);
+  }
   writeFileSync(
     join(dir, 'hugo.toml'),
     'title = "Hugo Test Blog"\ntheme = "forage-test"\npaginate = 5\nlanguageCode = "en"\n[taxonomies]\ntag = "tags"\n[markup.goldmark.renderer]\nunsafe = true\n',
