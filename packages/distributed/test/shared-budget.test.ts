@@ -1,0 +1,96 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { githubLimits } from '@forage/census';
+import { describeRedis, parseRedis, SharedBudgetScheduler, tokenKey } from '@forage/distributed';
+import { Redis } from 'ioredis';
+import { getRedis, redisSkipReason, type TestRedis, uniqueQueueName } from './helpers/redis.js';
+
+describe('Redis URLs', () => {
+  test('parse host, port, database, user and TLS; messages never show the password', () => {
+    const endpoint = parseRedis('rediss://ops:s3cret@10.0.0.5:6380/2');
+    assert.deepEqual(endpoint, {
+      host: '10.0.0.5',
+      port: 6380,
+      db: 2,
+      username: 'ops',
+      password: 's3cret',
+      tls: true,
+    });
+    assert.equal(describeRedis(endpoint), 'rediss://ops:***@10.0.0.5:6380/2');
+    assert.equal(parseRedis('redis://localhost').port, 6379);
+    assert.throws(
+      () => parseRedis('redis://:pw@host:6379/x'),
+      (e: Error & { code?: string }) => e.code === 'ERR_QUEUE_URL' && !e.message.includes('pw@'),
+    );
+    assert.throws(() => parseRedis('127.0.0.1:6379'), { code: 'ERR_QUEUE_URL' });
+  });
+
+  test('tokens appear in Redis keys only as a hash prefix', () => {
+    const key = tokenKey('ghp_secretsecretsecret1234');
+    assert.match(key, /^[0-9a-f]{16}$/);
+    assert.ok(!key.includes('1234'));
+  });
+});
+
+describe('shared token budget', { skip: redisSkipReason() }, () => {
+  let redis: TestRedis;
+  let client: Redis;
+
+  before(async () => {
+    redis = await getRedis();
+    client = new Redis(redis.url);
+  });
+  after(async () => {
+    client?.disconnect();
+    await redis?.stop();
+  });
+
+  test('two schedulers sharing a token never exceed its window together', async () => {
+    const limits = { ...githubLimits, restPoints: 4, windowMs: 600 };
+    const shared = { redis: client, prefix: uniqueQueueName('budget') };
+    const token = ['ghp_sharedbudgettoken0001'];
+    const a = new SharedBudgetScheduler(1, limits, shared, token);
+    const b = new SharedBudgetScheduler(1, limits, shared, token);
+    const grants: number[] = [];
+    const take = async (s: SharedBudgetScheduler) => {
+      const lease = await s.acquire('rest');
+      grants.push(Date.now());
+      lease.release({});
+    };
+    // Eight requests at once, four through each scheduler: each alone would allow all four now.
+    await Promise.all([a, a, a, a, b, b, b, b].map(take));
+    grants.sort((x, y) => x - y);
+    assert.equal(grants.length, 8);
+    // Four grants, then the fifth waits for the first to leave the 600 ms window (timestamps are
+    // taken after each grant arrives, so allow for event-loop delay; unshared, all eight are
+    // granted at once).
+    for (let i = 4; i < grants.length; i++) {
+      assert.ok(
+        (grants[i] as number) - (grants[i - 4] as number) >= 300,
+        `grants ${grants.map((g) => g - (grants[0] as number))}`,
+      );
+    }
+    a.close(new Error('done'));
+    b.close(new Error('done'));
+  });
+
+  test('a token spent by one worker (remaining 0 until reset) holds the other', async () => {
+    const shared = { redis: client, prefix: uniqueQueueName('primary') };
+    const token = ['ghp_sharedbudgettoken0002'];
+    const a = new SharedBudgetScheduler(1, githubLimits, shared, token);
+    const b = new SharedBudgetScheduler(1, githubLimits, shared, token);
+    const resetSeconds = Math.ceil(Date.now() / 1000) + 1;
+    const lease = await a.acquire('graphql');
+    lease.release({
+      headers: { limit: 5000, remaining: 0, reset: resetSeconds, resource: 'graphql' },
+    });
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const started = Date.now();
+    const next = await b.acquire('graphql');
+    next.release({});
+    assert.ok(Date.now() >= resetSeconds * 1000 - 20, 'b waited for the reset a saw');
+    assert.ok(Date.now() - started < 2500);
+    a.close(new Error('done'));
+    b.close(new Error('done'));
+  });
+});
