@@ -91,3 +91,23 @@ test('forage analyze: bad usage exits 2 with one line naming the fix', (t) => {
     assert.match(lines[0]!, message);
   }
 });
+
+test('forage census --emulator then the report: the summary agrees with the census manifest', (t) => {
+  const cwd = mkdtempSync(join(tmpdir(), 'forage-cli-'));
+  t.after(() => rmSync(cwd, { recursive: true, force: true }));
+  const dir = join(cwd, 'census');
+  const r = forage(cwd, 'census', '--emulator', 'synthetic:800', '--out', dir, '--quiet');
+  assert.equal(r.code, 0, r.stderr);
+  const manifest = JSON.parse(readFileSync(join(dir, 'census.json'), 'utf8'));
+  const summary = JSON.parse(readFileSync(join(dir, 'summary.json'), 'utf8'));
+  const o = summary.overall;
+  const c = manifest.counts;
+  assert.deepEqual(
+    [o.listed, o.withLanguages, o.empty, o.notFound, o.blocked, o.failed, o.malformed, o.pending],
+    [c.listed, c.ok, c.empty, c.not_found, c.blocked, c.error, 0, 0],
+  );
+  assert.ok(existsSync(join(dir, 'report.html')));
+  assert.ok(
+    !readFileSync(join(dir, 'report.html'), 'utf8').includes(manifest.tokens?.[0] ?? '\u0000'),
+  );
+});
