@@ -1,0 +1,57 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { spawnForage } from './helpers/workers.js';
+
+async function run(
+  args: string[],
+  env: NodeJS.ProcessEnv = {},
+): Promise<{ code: number | string; stderr: string }> {
+  const proc = spawnForage(args, env);
+  const code = await proc.exited;
+  return { code, stderr: proc.stderr() };
+}
+
+test('forage worker without --queue, or with a bad one, is a usage error (exit 2) naming the flag', async () => {
+  const missing = await run(['worker']);
+  assert.equal(missing.code, 2);
+  assert.match(missing.stderr, /needs --queue redis:\/\/HOST:PORT/);
+  const bad = await run(['worker', '--queue', 'http://127.0.0.1:6379']);
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /--queue: the queue must be a Redis URL/);
+  const concurrency = await run([
+    'worker',
+    '--queue',
+    'redis://127.0.0.1:6379',
+    '--concurrency',
+    '0',
+  ]);
+  assert.equal(concurrency.code, 2);
+  assert.match(concurrency.stderr, /--concurrency must be a positive integer/);
+});
+
+test('forage census-worker needs a token, and never prints it', async () => {
+  const none = await run(['census-worker', '--queue', 'redis://127.0.0.1:6379'], {
+    GITHUB_TOKEN: '',
+    GH_TOKEN: '',
+  });
+  assert.equal(none.code, 2);
+  assert.match(none.stderr, /needs a token/);
+});
+
+test('forage census --queue needs --until, and refuses tokens (they belong to the workers)', async () => {
+  const noUntil = await run(['census', '--queue', 'redis://127.0.0.1:6379', '--since', '5']);
+  assert.equal(noUntil.code, 2);
+  assert.match(noUntil.stderr, /--until ID is required/);
+  const withToken = await run([
+    'census',
+    '--queue',
+    'redis://127.0.0.1:6379',
+    '--until',
+    '100',
+    '--token',
+    'ghp_shouldnotbeprinted1234',
+  ]);
+  assert.equal(withToken.code, 2);
+  assert.match(withToken.stderr, /tokens belong to the workers/);
+  assert.ok(!withToken.stderr.includes('ghp_shouldnotbeprinted1234'));
+});
