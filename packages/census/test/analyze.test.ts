@@ -375,3 +375,27 @@ test('colours: every Linguist language keeps its own colour; renamed and re-case
     assert.deepEqual(languageColor(name), { name, linguist: null, color: '#9e9e9e' }, name);
   }
 });
+
+test('keys that share a prefix are told apart (the fast path matches whole keys only)', async (t) => {
+  const file = join(tmp(t), 'prefixes.jsonl');
+  const lines = [
+    { JavaScript: 1, Java: 2 },
+    { Java: 4, 'JavaScript React': 8, JavaScript: 16 },
+    { C: 32, 'C++': 64, 'C#': 128, CSS: 256 },
+    { 'C#': 512, C: 1024 },
+    { 'Ja"va': 2048 },
+  ];
+  writeFileSync(file, `${lines.map((l) => JSON.stringify(l)).join('\n')}\n`);
+  const s = await analyze(file);
+  const bytes = Object.fromEntries(s.languages.map((l) => [l.name, l.bytes]));
+  assert.deepEqual(bytes, {
+    JavaScript: 17,
+    Java: 6,
+    'JavaScript React': 8,
+    C: 1056,
+    'C++': 64,
+    'C#': 640,
+    CSS: 256,
+    'Ja"va': 2048,
+  });
+});

@@ -22,6 +22,9 @@ export class LanguageScanner {
   private arena = new Uint8Array(4096);
   private arenaUsed = 0;
   private keyLang: number[] = [];
+  /** Keys by their first two bytes (id + 1 of the newest; 0: none), chained through nextSame. */
+  private byPrefix = new Int32Array(65536);
+  private nextSame: number[] = [];
   private byName = new Map<string, number>();
 
   constructor(private readonly collector: Collector) {}
@@ -72,23 +75,29 @@ export class LanguageScanner {
     for (;;) {
       if (buf[p] !== 0x22) return false; // "
       const keyStart = p + 1;
-      let h = 0x811c9dc5;
-      let q = keyStart;
-      let escaped = false;
-      for (;;) {
-        if (q >= end) return false;
-        const c = buf[q] as number;
-        if (c === 0x22) break;
-        if (c === 0x5c) {
-          escaped = true;
-          h = Math.imul(h ^ c, 0x01000193);
-          q++;
+      // Most keys were seen before: try them by their first two bytes, which skips hashing.
+      let lang = this.known(buf, keyStart, end);
+      let q = keyStart + (lang >= 0 ? (this.keyLength[lang >> 16] as number) : 0);
+      if (lang >= 0) lang &= 0xffff;
+      else {
+        let h = 0x811c9dc5;
+        let escaped = false;
+        for (;;) {
           if (q >= end) return false;
-        } else if (c < 0x20) return false;
-        h = Math.imul(h ^ (buf[q] as number), 0x01000193);
-        q++;
+          const c = buf[q] as number;
+          if (c === 0x22) break;
+          if (c === 0x5c) {
+            escaped = true;
+            h = Math.imul(h ^ c, 0x01000193);
+            q++;
+            if (q >= end) return false;
+          } else if (c < 0x20) return false;
+          h = Math.imul(h ^ (buf[q] as number), 0x01000193);
+          q++;
+        }
+        lang = this.intern(buf, keyStart, q, h >>> 0, escaped);
+        if (lang < 0) return false;
       }
-      const keyEnd = q;
       p = skipWs(buf, q + 1, end);
       if (buf[p] !== 0x3a) return false; // :
       p = skipWs(buf, p + 1, end);
@@ -102,8 +111,6 @@ export class LanguageScanner {
       }
       // No digits, a leading zero, or so many that a double might round: let JSON.parse decide.
       if (p === digits || p - digits > 15 || (buf[digits] === 0x30 && p - digits > 1)) return false;
-      const lang = this.intern(buf, keyStart, keyEnd, h >>> 0, escaped);
-      if (lang < 0) return false;
       this.push(lang, v);
       p = skipWs(buf, p, end);
       const c = buf[p];
@@ -143,9 +150,37 @@ export class LanguageScanner {
     this.keyStart.push(this.store(buf, s, len));
     this.keyLength.push(len);
     this.keyLang.push(lang);
+    // Registered for known() when plain (no escapes) and when ids and languages fit its packing.
+    if (!escaped && len > 0 && k < 0x8000 && lang < 0x10000) {
+      const prefix = ((buf[s] as number) << 8) | (buf[s + 1] as number);
+      this.nextSame.push((this.byPrefix[prefix] as number) - 1);
+      this.byPrefix[prefix] = k + 1;
+    } else this.nextSame.push(-1);
     if ((k + 1) * 2 > this.slots.length) this.rehash();
     else this.place(k);
     return lang;
+  }
+
+  /**
+   * The key starting at `s` if it is one seen before (its bytes, then a closing quote), as
+   * `(key id << 16) | language`; -1 otherwise. Only keys without escapes are registered, so
+   * equal raw bytes mean an equal name.
+   */
+  private known(buf: Buffer, s: number, end: number): number {
+    if (s + 1 >= end) return -1;
+    let id = (this.byPrefix[((buf[s] as number) << 8) | (buf[s + 1] as number)] as number) - 1;
+    while (id >= 0) {
+      const len = this.keyLength[id] as number;
+      if (
+        s + len < end &&
+        buf[s + len] === 0x22 &&
+        this.sameBytes(buf, s, this.keyStart[id] as number, len)
+      ) {
+        return (id << 16) | (this.keyLang[id] as number);
+      }
+      id = this.nextSame[id] as number;
+    }
+    return -1;
   }
 
   /** Keys are short, so a plain loop beats Buffer.compare's per-call cost. */
