@@ -19,8 +19,9 @@ export interface AnalyzeOptions {
   /** Languages in the co-occurrence heatmap (default 12). */
   heatmap?: number;
   /**
-   * Worker threads for the aggregation (default: the machine's parallelism, at most 8).
-   * 1 aggregates on the calling thread. Files under 4 MiB are always read in one piece.
+   * Threads for the aggregation, the calling thread included (default: the machine's
+   * parallelism, at most 8); the others are pool workers. 1 aggregates on the calling thread
+   * alone. Files under 4 MiB are always read in one piece.
    */
   parallelism?: number;
 }
