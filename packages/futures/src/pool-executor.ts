@@ -430,8 +430,10 @@ export abstract class PoolExecutor extends Executor {
         this.#onResults(slot, message[1] as unknown[], message[2] as number);
         break;
       case MSG_READY:
+        // A worker stopped while starting stays referenced until its exit is seen.
+        if (slot.exiting) break;
         slot.ready = true;
-        if (slot.inFlight === 0) slot.handle.unref();
+        slot.handle.unref();
         this.#pump();
         break;
       case MSG_INIT_FAILED: {

@@ -321,6 +321,19 @@ export function describePoolBehaviour(pool: PoolFactory): void {
       assert.deepEqual(seen, Array(6).fill('ready'));
     });
 
+    test('shutdown while a worker is still starting returns', async () => {
+      for (let round = 0; round < 10; round++) {
+        const ex = make({ maxWorkers: 4 });
+        // Four tasks start up to four workers; the first worker may run them all before the
+        // others are ready, and shutdown then stops workers that are still starting.
+        const futures = Array.from({ length: 4 }, (_, i) => ex.submit((n: number) => n, i));
+        await futures[0];
+        await ex.shutdown({ wait: true });
+        assert.deepEqual(await Promise.all(futures), [0, 1, 2, 3]);
+        assert.equal(ex.workerCount, 0);
+      }
+    });
+
     test('workers start lazily and are reused', async () => {
       await using ex = make({ maxWorkers: 4 });
       for (let i = 0; i < 3; i++) await ex.submit((x: number) => x, i);
