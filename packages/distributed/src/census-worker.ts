@@ -3,7 +3,7 @@
  * tokens. The tokens stay in this process; the per-token budgets it shares with other workers
  * live in Redis.
  */
-import type { BudgetLimits, RetryPolicy } from '@forage/census';
+import { type BudgetLimits, CensusError, type RetryPolicy, redactToken } from '@forage/census';
 import { Redis } from 'ioredis';
 import { censusQueueName } from './census-coordinator.js';
 import { closeCensusWorker, configureCensusWorker } from './census-tasks.js';
@@ -66,15 +66,38 @@ export async function runCensusWorker(options: CensusWorkerOptions): Promise<Tas
     ...(options.limits ? { limits: options.limits } : {}),
     ...(options.retry ? { retry: options.retry } : {}),
   });
+  // A token the API rejects (401) would fail every job this worker takes: stop taking them,
+  // so that the other workers do the jobs (the coordinator queues failed ones again).
+  const stop = new AbortController();
+  const onOuterAbort = () => stop.abort();
+  if (options.signal?.aborted) stop.abort();
+  options.signal?.addEventListener('abort', onOuterAbort, { once: true });
+  let rejected = false;
   try {
-    return await runTaskWorker({
+    const summary = await runTaskWorker({
       ...options,
+      signal: stop.signal,
       queue: options.queue ?? censusQueueName,
       concurrency: options.concurrency ?? 16,
       // This process holds tokens: it runs the census's own tasks and nothing else.
       resolveModule: (url) => (url.endsWith('/census-tasks.js') ? ownTasks : undefined),
+      onEvent: (event) => {
+        if (event.type === 'finished' && event.errorCode === 'ERR_CENSUS_TOKEN' && !rejected) {
+          rejected = true;
+          stop.abort();
+        }
+        options.onEvent?.(event);
+      },
     });
+    if (rejected) {
+      throw new CensusError(
+        'ERR_CENSUS_TOKEN',
+        `the API rejected a token of this worker (${options.tokens.map(redactToken).join(', ')}): it stopped taking jobs, which the other workers will do; check the token and start it again`,
+      );
+    }
+    return summary;
   } finally {
+    options.signal?.removeEventListener('abort', onOuterAbort);
     await closeCensusWorker();
     redis.disconnect();
   }

@@ -11,7 +11,13 @@
 import { availableParallelism } from 'node:os';
 import { AsyncExecutor, type Executor, type TaskFunction, taskModule } from '@forage/futures';
 import { type Job, Worker } from 'bullmq';
-import { decodeValue, encodeDistributedError, encodeError, encodeValue } from './codec.js';
+import {
+  decodeValue,
+  type EncodedError,
+  encodeDistributedError,
+  encodeError,
+  encodeValue,
+} from './codec.js';
 import { describeRedis, ioRedisOptions, parseRedis, type RedisConnection } from './connection.js';
 import { checkName, ErrorCode, positiveInteger } from './errors.js';
 import {
@@ -74,6 +80,8 @@ export type TaskWorkerEvent =
       readonly task: string;
       readonly ok: boolean;
       readonly ms: number;
+      /** The `code` of the task's error, when it failed with one. */
+      readonly errorCode?: string;
     }
   | { readonly type: 'stopping'; readonly running: number }
   | { readonly type: 'error'; readonly message: string };
@@ -121,6 +129,7 @@ export async function runTaskWorker(options: TaskWorkerOptions): Promise<TaskWor
       task,
       ok: result.ok,
       ms: Date.now() - started,
+      ...(result.ok ? {} : errorCodeOf(result.error)),
     });
     return result;
   };
@@ -260,4 +269,15 @@ function describeTask(data: unknown): string {
  */
 function fileUrlsOnly(url: string): string | undefined {
   return url.startsWith('file:') ? url : undefined;
+}
+
+/** `{ errorCode }` of an encoded error that has a string `code`, else `{}`. */
+function errorCodeOf(error: EncodedError): { errorCode?: string } {
+  if (error.props === undefined) return {};
+  try {
+    const code = (decodeValue(error.props) as { code?: unknown }).code;
+    return typeof code === 'string' ? { errorCode: code } : {};
+  } catch {
+    return {};
+  }
 }

@@ -182,6 +182,63 @@ describe('distributed census', { skip: redisSkipReason(true) }, () => {
     assert.equal(emu.stats().requests, before, 'a finished census sends no request');
   });
 
+  test('a worker whose token is rejected stops; the others finish the census', async (t) => {
+    const dir = mkdtempSync(join(tmpdir(), 'forage-dcensus-token-'));
+    t.after(() => rmSync(dir, { recursive: true, force: true }));
+    const good = tokens.slice(0, 2);
+    const emu = await startEmulator({
+      dataset: 'synthetic:3000',
+      tokens: good,
+      latency: { meanMs: 10 },
+    });
+    t.after(() => emu.close());
+    const redis = await startOwnRedis();
+    const queue = uniqueQueueName('token');
+    const reference = join(dir, 'reference');
+    await runCensus({
+      api: emu.url,
+      tokens: [good[0] as string],
+      ...range,
+      out: reference,
+      shards: 4,
+    });
+    const revoked = 'ghp_revokedrevokedrevoked9';
+    const workers = [...good, revoked].map((token) =>
+      spawnForage([
+        'census-worker',
+        '--queue',
+        redis.url,
+        '--queue-name',
+        queue,
+        '--token',
+        token,
+        '--concurrency',
+        '4',
+      ]),
+    );
+    t.after(async () => {
+      await Promise.all(workers.map((w) => w.interrupt()));
+      await redis.stop();
+    });
+    await Promise.all(workers.map((w) => w.waitFor('ready on')));
+    const out = join(dir, 'distributed');
+    const { manifest } = await runDistributedCensus({
+      connection: redis.url,
+      queue,
+      api: emu.url,
+      ...range,
+      out,
+      shards: 8,
+      pagesPerJob: 2,
+    });
+    assert.equal(manifest.complete, true);
+    assertSameCensus(out, reference);
+    const bad = workers[2] as ForageProcess;
+    assert.equal(await bad.exited, 1, bad.stderr());
+    assert.match(bad.stderr(), /rejected a token of this worker \(ghp_…ked9\)/);
+    assert.ok(!bad.stderr().includes(revoked), 'the token itself is never printed');
+  });
+
   test('bad input stops with a clear error', async () => {
     await assert.rejects(
       runDistributedCensus({
