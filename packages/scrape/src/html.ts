@@ -39,16 +39,7 @@ export type JsonLd = Record<string, unknown>;
 const ARTICLE_TYPES =
   /^(?:Article|BlogPosting|NewsArticle|TechArticle|Posting|SocialMediaPosting|Report|ScholarlyArticle)$/;
 
-/** The first JSON-LD Article/BlogPosting object on the page (looking inside `@graph` and arrays). */
-export function jsonLdArticle($: CheerioAPI): JsonLd | null {
-  return jsonLdArticleFrom(
-    $('script[type="application/ld+json"]')
-      .toArray()
-      .map((el) => $(el).text()),
-  );
-}
-
-/** The first JSON-LD Article/BlogPosting object in these script texts. */
+/** The first JSON-LD Article/BlogPosting object in these script texts (looking inside `@graph` and arrays). */
 export function jsonLdArticleFrom(scripts: readonly string[]): JsonLd | null {
   for (const source of scripts) {
     let data: unknown;
