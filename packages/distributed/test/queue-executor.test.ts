@@ -184,7 +184,7 @@ describe('QueueExecutor with two forage workers', { skip }, () => {
 
   test('a worker killed mid-task has its job retried by another worker; the future settles once', async () => {
     const file = join(dir, 'killed.txt');
-    const future = executor.submit(tasks.markThenSleep, file, 1500);
+    const future = executor.submit(tasks.markThenSleep, file, 2000);
     let settledTimes = 0;
     future.addDoneCallback(() => settledTimes++);
     await until(() => lines(file).length === 1, 15_000, 'the task to start');

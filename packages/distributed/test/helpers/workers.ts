@@ -100,7 +100,7 @@ export function spawnForage(args: string[], env: NodeJS.ProcessEnv = {}): Forage
 /** Options of {@link startWorker}. */
 export interface WorkerOptions {
   concurrency?: number;
-  /** Short locks so that a killed worker's job is retried within about a second. */
+  /** Short locks so that a killed worker's job is retried within a few seconds (default 3000). */
   lockDurationMs?: number;
   stalledIntervalMs?: number;
 }
@@ -120,9 +120,9 @@ export async function startWorker(
     '--concurrency',
     String(options.concurrency ?? 4),
     '--lock-duration',
-    String(options.lockDurationMs ?? 1500),
+    String(options.lockDurationMs ?? 3000),
     '--stalled-interval',
-    String(options.stalledIntervalMs ?? 500),
+    String(options.stalledIntervalMs ?? 1000),
   ]);
   await worker.waitFor('ready on');
   return worker;
