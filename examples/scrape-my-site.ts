@@ -27,7 +27,9 @@ while (url && pages < 50) {
   pages++;
   // for post in s.find_all("article", class_="post-preview"):
   for (const post of s.findAll('article', { class_: 'post-preview' })) {
-    const title = post.find('h2')?.getText({ strip: true }) ?? '(no title)';
+    // get_text(" ", strip=True): without the separator, "Tom & Jerry's <em>Big</em> Day" would
+    // come out as "Tom & Jerry'sBigDay", in BeautifulSoup and here alike.
+    const title = post.find('h2')?.getText({ separator: ' ', strip: true }) ?? '(no title)';
     const date = post.find('span', { class_: 'post-meta' })?.getText({ strip: true }) ?? '';
     const summary =
       post

@@ -592,7 +592,11 @@ class Crawl {
       speculative = true;
     }
     this.#fannedOut = true;
-    for (let n = p.current + 2; n <= Math.min(last, p.current + 100_000); n++) {
+    // Under maxPages, fetch only as many index pages as there is budget left to follow up on.
+    const affordable = Number.isFinite(this.#budget)
+      ? Math.floor(this.#budget / (this.#perPage + 1))
+      : 100_000;
+    for (let n = p.current + 2; n <= Math.min(last, p.current + 1 + affordable); n++) {
       this.#enqueue(p.pageUrl(n), 'index', undefined, speculative);
     }
   }
