@@ -53,9 +53,9 @@ async function startCensusWorkers(url: string, queue: string): Promise<ForagePro
       '--concurrency',
       '4',
       '--lock-duration',
-      '1500',
+      '3000',
       '--stalled-interval',
-      '500',
+      '1000',
     ]),
   );
   await Promise.all(workers.map((w) => w.waitFor('ready on')));
