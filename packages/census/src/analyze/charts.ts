@@ -45,7 +45,8 @@ interface Bar {
 function bars(title: string, description: string, axis: string, integer: boolean, rows: Bar[]) {
   // Counts get whole-number ticks; sizes three significant digits whatever their magnitude.
   const format = integer ? ',d' : ',.3~r';
-  const axisSpec = integer ? { format, tickMinStep: 1 } : { format: '~g' };
+  // '~r' rather than '~g': d3's '~g' prints round ticks in exponent form (1e+1).
+  const axisSpec = integer ? { format, tickMinStep: 1 } : { format: ',~r' };
   // Colours are taken from the data as they are (the `value` scale), so two languages sharing
   // a Linguist colour stay distinct bars.
   return {
