@@ -270,6 +270,60 @@ describe('QueueExecutor cancellation and shutdown (one worker, one task at a tim
     assert.deepEqual(lines(file).sort(), ['t1', 't2', 't3']);
   });
 
+  test('a map error surfaces at its position after the earlier results, then the iteration ends', async () => {
+    await using executor = new QueueExecutor({ connection: redis.url, queue });
+    const seen: number[] = [];
+    await assert.rejects(
+      (async () => {
+        for await (const value of executor.map(tasks.failAt, [0, 1, 2, 3, 4], [2, 2, 2, 2, 2]))
+          seen.push(value);
+      })(),
+      (error: Error & { code?: string }) =>
+        error instanceof RangeError && error.code === 'E_BAD_ITEM',
+    );
+    assert.deepEqual(seen, [0, 1]);
+  });
+
+  test('map timeout counts from the call and cancels what has not started', async () => {
+    const file = join(dir, 'map-timeout.txt');
+    const executor = new QueueExecutor({ connection: redis.url, queue });
+    try {
+      const labels = ['a', 'b', 'c', 'd'];
+      const it = executor.map(
+        tasks.mark,
+        labels.map(() => file),
+        labels,
+        labels.map(() => 400),
+        { timeoutMs: 600 },
+      );
+      await assert.rejects(
+        (async () => {
+          for await (const _ of it) {
+            // drain
+          }
+        })(),
+        { code: 'ERR_FUTURE_TIMEOUT' },
+      );
+    } finally {
+      await executor.shutdown({ wait: true });
+    }
+    // One worker, one task at a time, 400 ms each: by the 600 ms deadline at most 'a' and 'b'
+    // had started (how many depends on the machine's load); the rest were cancelled and never ran.
+    const ran = lines(file);
+    assert.ok(ran.length <= 2, `ran ${ran.join(', ')}`);
+    assert.deepEqual(ran, ['a', 'b'].slice(0, ran.length));
+  });
+
+  test('shutdown({ wait: false }) returns at once and the queued work still finishes', async () => {
+    const file = join(dir, 'no-wait.txt');
+    const executor = new QueueExecutor({ connection: redis.url, queue });
+    const futures = [1, 2].map((i) => executor.submit(tasks.mark, file, `w${i}`, 100));
+    const started = Date.now();
+    await executor.shutdown({ wait: false });
+    assert.ok(Date.now() - started < 100, 'shutdown without wait returns at once');
+    assert.deepEqual(await Promise.all(futures.map((f) => f.result(10_000))), ['w1', 'w2']);
+  });
+
   test('Ctrl-C on a worker finishes its running task before it exits', async () => {
     const own = uniqueQueueName('sigint');
     const w = await startWorker(redis.url, own, { concurrency: 1 });
