@@ -222,3 +222,42 @@ test('--open writes an escaped HTML index and hands it to the opener (never a re
   await headless.parseAsync(['node', 'forage', 'scrape', `${server.base}/`, '--open']);
   assert.match(said, /no browser available; the index is at .*forage-scrape-\d+\.html/);
 });
+
+test('Ctrl-C stops the scrape with exit 130 and a resumable journal; a closed pipe ends it quietly', async (t) => {
+  const { server, site } = await serveSite(
+    beautifulhugo,
+    { count: 40 },
+    { perPage: 5, feed: false, sitemap: false },
+    { latencyMs: 40 },
+  );
+  t.after(() => server.close());
+  const out = join(tempDir(t), 'posts.jsonl');
+  const child = spawn(
+    process.execPath,
+    [bin, 'scrape', `${server.base}/`, '--out', out, '--concurrency', '2'],
+    { env: { ...process.env, BROWSER: 'none' } },
+  );
+  let stderr = '';
+  child.stderr.on('data', (d) => (stderr += d));
+  // Interrupt once a few posts are in.
+  while (server.log.filter((r) => r.path.startsWith('/post/')).length < 6)
+    await new Promise((r) => setTimeout(r, 20));
+  child.kill('SIGINT');
+  const code = await new Promise((resolve) => child.on('close', resolve));
+  assert.equal(code, 130, stderr);
+  assert.match(stderr, /not finished \(interrupted\): run the same command again to continue/);
+  const partial = readJsonl(out).length;
+  assert.ok(partial < 40);
+  const again = await forage('scrape', `${server.base}/`, '--out', out);
+  assert.equal(again.code, 0, again.stderr);
+  assertSamePosts(readJsonl(out), site.truth, 'after Ctrl-C');
+
+  // `forage scrape URL | head -1`
+  const piped = spawn(process.execPath, [bin, 'scrape', `${server.base}/`]);
+  let err = '';
+  piped.stderr.on('data', (d) => (err += d));
+  piped.stdout.once('data', () => piped.stdout.destroy());
+  const pipedCode = await new Promise((resolve) => piped.on('close', resolve));
+  assert.equal(pipedCode, 0, err);
+  assert.doesNotMatch(err, /EPIPE|Error:/);
+});

@@ -122,11 +122,13 @@ async function runScrape(url: string, flags: ScrapeFlags, deps: ScrapeDeps): Pro
   const seen = out ? existingOutputUrls(out, format) : new Set<string>();
   const writer = out ? new OutputWriter(out, format) : null;
   const index: IndexItem[] = [];
+  let stdoutClosed = false;
   const emit = (post: Post) => {
     if (seen.has(post.url)) return;
     seen.add(post.url);
     if (writer) writer.write(post);
-    else deps.stdout.write(format === 'csv' ? csvLine(post) : `${JSON.stringify(post)}\n`);
+    else if (!stdoutClosed)
+      deps.stdout.write(format === 'csv' ? csvLine(post) : `${JSON.stringify(post)}\n`);
     if (flags.open)
       index.push({
         url: post.url,
@@ -148,6 +150,12 @@ async function runScrape(url: string, flags: ScrapeFlags, deps: ScrapeDeps): Pro
 
   const controller = new AbortController();
   const onSignal = () => controller.abort();
+  // `forage scrape URL | head`: when the reader goes away, stop scraping instead of crashing.
+  deps.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    stdoutClosed = true;
+    if (error.code === 'EPIPE') controller.abort();
+    else throw error;
+  });
   if (deps.signal) deps.signal.addEventListener('abort', onSignal, { once: true });
   else {
     process.once('SIGINT', onSignal);
@@ -182,6 +190,8 @@ async function runScrape(url: string, flags: ScrapeFlags, deps: ScrapeDeps): Pro
     process.removeListener('SIGTERM', onSignal);
   }
   deps.stderr.write(summaryLine(run, controller.signal.aborted, out));
+  // Interrupted (Ctrl-C): the conventional 128 + SIGINT, so scripts can tell and run it again.
+  if (controller.signal.aborted && !stdoutClosed) process.exitCode = 130;
   if (flags.open) await openIndex(url, out, index, deps);
 }
 
