@@ -94,8 +94,13 @@ const TITLE_H1_CLASSES = [
   'p-name',
 ];
 
+const NONE: string[] = [];
+
 function tokens(value: string | undefined): string[] {
-  return value ? value.split(/\s+/) : [];
+  if (!value) return NONE;
+  return value.includes(' ') || value.includes('\n') || value.includes('\t')
+    ? value.split(/\s+/)
+    : [value];
 }
 
 /** Collects {@link PageFacts} from a parsed document in one pass. */

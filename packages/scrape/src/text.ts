@@ -116,11 +116,14 @@ export function blockText(nodes: readonly AnyNode[], options: BlockTextOptions =
   const blocks: string[] = [];
   let line = '';
   const flush = () => {
-    const t = line
-      .split('\n')
-      .map((l) => squash(l))
-      .filter(Boolean)
-      .join('\n');
+    // Line breaks only come from <br>; most blocks have none and need one pass.
+    const t = line.includes('\n')
+      ? line
+          .split('\n')
+          .map((l) => squash(l))
+          .filter(Boolean)
+          .join('\n')
+      : squash(line);
     if (t) blocks.push(t);
     line = '';
   };
