@@ -68,7 +68,12 @@ async function emulator(options: unknown) {
 interface CensusRun {
   wallMs: number;
   maxRssMb: number;
-  manifest: { counts: Record<string, number>; requests: Record<string, number>; sleptMs: number; complete: boolean };
+  manifest: {
+    counts: Record<string, number>;
+    requests: Record<string, number>;
+    sleptMs: number;
+    complete: boolean;
+  };
 }
 
 async function census(options: Record<string, unknown>): Promise<CensusRun> {
@@ -93,11 +98,18 @@ async function limits(): Promise<void> {
     latency: { meanMs: 100, jitterMs: 30 },
     tokens: [
       { token: 'ghp_benchcensus000000000000000000000000001' },
-      { token: 'ghp_benchstudy0000000000000000000000000002', rateLimit: { core: { limit: 5100, windowMs: HOUR } } },
+      {
+        token: 'ghp_benchstudy0000000000000000000000000002',
+        rateLimit: { core: { limit: 5100, windowMs: HOUR } },
+      },
     ],
   });
   try {
-    const run = await census({ api: emu.url, tokens: ['ghp_benchcensus000000000000000000000000001'], repos: 100_000 });
+    const run = await census({
+      api: emu.url,
+      tokens: ['ghp_benchcensus000000000000000000000000001'],
+      repos: 100_000,
+    });
     const stats = await emu.stats();
     const requests = total(run.manifest.requests);
     console.log(
@@ -106,9 +118,16 @@ async function limits(): Promise<void> {
         `${JSON.stringify(run.manifest.requests)}, slept ${s(run.manifest.sleptMs)} on limits, ` +
         `requests over a limit at the emulator: ${stats.overLimit.total}, peak RSS ${run.maxRssMb.toFixed(0)} MB`,
     );
-    console.log(`  targets: <= 90 s ${run.wallMs <= 90_000 ? 'met' : 'MISSED'}, <= 2,100 requests ${requests <= 2100 ? 'met' : 'MISSED'}`);
+    console.log(
+      `  targets: <= 90 s ${run.wallMs <= 90_000 ? 'met' : 'MISSED'}, <= 2,100 requests ${requests <= 2100 ? 'met' : 'MISSED'}`,
+    );
 
-    const study = start('study.mjs', { api: emu.url, token: 'ghp_benchstudy0000000000000000000000000002', since: 0, repos: studyRepos });
+    const study = start('study.mjs', {
+      api: emu.url,
+      token: 'ghp_benchstudy0000000000000000000000000002',
+      since: 0,
+      repos: studyRepos,
+    });
     const r = JSON.parse(await study.next()) as { wallMs: number; requests: number; repos: number };
     const perRequest = r.wallMs / r.requests;
     const studyRequests = 100_000 / 100 + 100_000;
@@ -133,7 +152,9 @@ async function limits(): Promise<void> {
 }
 
 async function fast(): Promise<void> {
-  console.log(`\n## fast: no latency, no limits, ${fastRepos.toLocaleString('en-US')} repositories`);
+  console.log(
+    `\n## fast: no latency, no limits, ${fastRepos.toLocaleString('en-US')} repositories`,
+  );
   const emu = await emulator({
     dataset: `synthetic:${fastRepos}`,
     secondaryLimit: false,
@@ -157,6 +178,8 @@ async function fast(): Promise<void> {
   }
 }
 
-console.log(`# census benchmark (node ${process.version}; emulator and census in separate processes)`);
+console.log(
+  `# census benchmark (node ${process.version}; emulator and census in separate processes)`,
+);
 if (which === 'all' || which === 'fast') await fast();
 if (which === 'all' || which === 'limits') await limits();

@@ -32,7 +32,8 @@ let url = `${api}/repositories?since=${since}`;
 while (listed.length < repos && url) {
   const res = await get(url);
   for (const item of JSON.parse(res.text)) {
-    if (listed.length < repos) listed.push({ id: item.id, name: item.name, languages_url: item.languages_url });
+    if (listed.length < repos)
+      listed.push({ id: item.id, name: item.name, languages_url: item.languages_url });
   }
   const next = /<([^>]+)>;\s*rel="next"/.exec(res.headers.link ?? '');
   url = next ? next[1] : undefined;
@@ -45,4 +46,6 @@ for (const repo of listed) {
   if (line === '{}') empty++;
 }
 const wallMs = performance.now() - started;
-process.stdout.write(`${JSON.stringify({ wallMs, listedMs, requests, sleptMs, repos: listed.length, empty })}\n`);
+process.stdout.write(
+  `${JSON.stringify({ wallMs, listedMs, requests, sleptMs, repos: listed.length, empty })}\n`,
+);
