@@ -69,7 +69,7 @@ interface CensusRun {
   wallMs: number;
   maxRssMb: number;
   manifest: {
-    counts: Record<string, number>;
+    counts: { listed: number } & Record<string, number>;
     requests: Record<string, number>;
     sleptMs: number;
     complete: boolean;
