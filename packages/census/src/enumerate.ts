@@ -26,6 +26,13 @@ export class ListingState {
   endShard = Number.POSITIVE_INFINITY;
   listed = 0;
 
+  /** Repositories written so far in the shards before `k`. */
+  below(k: number): number {
+    let n = 0;
+    for (const [j, count] of this.counts) if (j < k) n += count;
+    return n;
+  }
+
   /** Rebuilds the state from `repos.jsonl` and `shards.jsonl`. */
   static async load(plan: ShardPlan, reposPath: string, shardsPath: string): Promise<ListingState> {
     const state = new ListingState();
@@ -83,7 +90,10 @@ export async function enumerate(options: EnumerateOptions): Promise<void> {
         continue;
       }
       const started = state.cursor.has(k);
-      if (!started && plan.repos !== null && state.listed >= plan.repos) return undefined;
+      // Shards hold ascending id ranges: once the shards below k hold N repositories, the first
+      // N are all below k. (Not "N listed so far": a resumed run may have listed N in higher
+      // shards while a lower one, started but not yet written to, still holds some of them.)
+      if (plan.repos !== null && state.below(k) >= plan.repos) return undefined;
       // Beyond the expected shards (the density guess was low), extend one shard at a time.
       if (
         !started &&

@@ -40,10 +40,16 @@ function random(seed: number): () => number {
   };
 }
 
-for (const via of ['graphql', 'rest'] as const) {
-  test(`kill -9 at random points, then resume: the ${via} census equals an uninterrupted one`, async (t) => {
+const cases = [
+  { name: 'graphql', via: 'graphql', dataset: 'synthetic:4000', repos: null },
+  { name: 'rest', via: 'rest', dataset: 'synthetic:800', repos: null },
+  { name: 'graphql --repos 2500', via: 'graphql', dataset: 'synthetic:4000', repos: 2500 },
+] as const;
+
+for (const { name, via, dataset, repos } of cases) {
+  test(`kill -9 at random points, then resume: the ${name} census equals an uninterrupted one`, async (t) => {
     const emu = await emulator(t, {
-      dataset: via === 'graphql' ? 'synthetic:4000' : 'synthetic:800',
+      dataset,
       repositoryRates: eventfulRates,
       latency: { meanMs: 3, jitterMs: 2 },
       secondaryLimit: false,
@@ -52,6 +58,7 @@ for (const via of ['graphql', 'rest'] as const) {
       api: emu.url,
       tokens: [token],
       via,
+      repos,
       shards: 6,
       concurrency: 8,
       flushIntervalMs: 20,
