@@ -16,6 +16,7 @@ function mode(name: ModeResult['mode'], speedup: number, peakMb = 50): ModeResul
   return {
     mode: name,
     wallMs: 100 / speedup,
+    coldMs: 200 / speedup,
     cpuMs: 100,
     peakRssBytes: peakMb * 1_048_576,
     speedup,
@@ -54,6 +55,7 @@ test('CPU sentences name the winner, the async verdict and the GIL', () => {
   assert.match(text, /threads 1\.70x/);
   assert.match(text, /async executor was 1\.01x: no faster than sequential/);
   assert.match(text, /Python threads reached 0\.98x on CPU work: the GIL/);
+  assert.match(text, /threads 118 ms cold against 59 ms warm, processes 105 ms cold/);
   assert.doesNotMatch(text, /cores ran out/);
   assert.doesNotMatch(text, /too small/);
 });
@@ -100,7 +102,7 @@ test('I/O sentences compare every mode with sequential and the memory cost', () 
   assert.match(lines[1]!, /45 MB at peak against 200 MB for processes/);
   const table = formatTable(io, 2);
   assert.equal(table.split('\n').length, 2 + 4);
-  assert.match(table, /processes\s+19\.6\s+100\s+5\.10x\s+255%\s+200/);
+  assert.match(table, /processes\s+19\.6\s+39\.2\s+5\.10x\s+255%\s+100\s+200/);
   assert.match(chartSvg(result([io])), /^<svg[^>]*>[\s\S]*5\.80x[\s\S]*<\/svg>\n$/);
 });
 
@@ -140,7 +142,7 @@ test('forage bench --json runs every mode on both workloads and writes a chart',
       const checksums = new Set(w.modes.map((m) => m.runs[0]!.checksum));
       assert.equal(checksums.size, 1, `${w.workload}: every mode computes the same result`);
       for (const m of w.modes) {
-        assert.ok(m.wallMs > 0 && m.cpuMs >= 0, `${w.workload}/${m.mode} timings`);
+        assert.ok(m.wallMs > 0 && m.coldMs > 0 && m.cpuMs > 0, `${w.workload}/${m.mode} timings`);
         assert.ok(m.peakRssBytes > 10_000_000, `${w.workload}/${m.mode} memory was sampled`);
       }
     }

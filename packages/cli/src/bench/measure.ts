@@ -6,7 +6,10 @@ import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 
 export interface Measurement {
+  /** The warm pass (workers started, JIT warm). */
   readonly wallMs: number;
+  /** The first pass, including creating the executor. */
+  readonly coldMs: number;
   readonly cpuMs: number;
   /** Peak resident memory of the run's process tree, sampled every 10 ms (Linux), in bytes. */
   readonly peakRssBytes: number;

@@ -19,8 +19,8 @@ const mb = (bytes: number) => (bytes > 0 ? (bytes / 1_048_576).toFixed(0) : '-')
 /** The table for one workload, as fixed-width text. */
 export function formatTable(w: WorkloadResult, cores: number): string {
   const head = `${titles[w.workload]}, ${w.tasks} tasks, ${w.workers} workers, ${cores} cores`;
-  const cols = ['mode', 'wall ms', 'CPU ms', 'speedup', 'efficiency', 'peak MB'];
-  const widths = [18, 10, 10, 9, 11, 9];
+  const cols = ['mode', 'warm ms', 'cold ms', 'speedup', 'efficiency', 'run CPU ms', 'peak MB'];
+  const widths = [18, 10, 10, 9, 11, 11, 9];
   const row = (cells: string[]) =>
     cells
       .map((c, i) => pad(c, widths[i]!, i > 0))
@@ -32,9 +32,10 @@ export function formatTable(w: WorkloadResult, cores: number): string {
       row([
         m.mode,
         m.wallMs.toFixed(1),
-        m.cpuMs.toFixed(0),
+        m.coldMs.toFixed(1),
         `${m.speedup.toFixed(2)}x`,
         `${Math.round(m.efficiency * 100)}%`,
+        m.cpuMs.toFixed(0),
         mb(m.peakRssBytes),
       ]),
     );
@@ -75,6 +76,15 @@ function cpuSentences(w: WorkloadResult, cores: number): string[] {
         );
       }
     }
+  }
+  const slowStart = [threads, processes]
+    .filter((m): m is ModeResult => m !== undefined)
+    .map((m) => `${m.mode} ${m.coldMs.toFixed(0)} ms cold against ${m.wallMs.toFixed(0)} ms warm`);
+  if (slowStart.length > 0) {
+    out.push(
+      `Starting workers is the price of parallelism: ${slowStart.join(', ')} ` +
+        '(the cold pass includes creating the pool; a one-shot script pays it every time).',
+    );
   }
   if (asyncMode) {
     const verdict =

@@ -33,8 +33,9 @@ export interface BenchOptions {
 
 export interface ModeResult {
   readonly mode: Mode;
-  /** Medians over the runs. */
+  /** Medians over the runs: the warm pass, the cold pass (with start-up), CPU of a whole run. */
   readonly wallMs: number;
+  readonly coldMs: number;
   readonly cpuMs: number;
   /** The largest peak over the runs. */
   readonly peakRssBytes: number;
@@ -117,6 +118,7 @@ function summarise(
     results.push({
       mode,
       wallMs,
+      coldMs: median(measurements.map((m) => m.coldMs)),
       cpuMs: median(measurements.map((m) => m.cpuMs)),
       peakRssBytes: Math.max(...measurements.map((m) => m.peakRssBytes)),
       speedup,
