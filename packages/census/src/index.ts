@@ -30,14 +30,17 @@ export type { CensusCounts } from './finalize.js';
 export { batchBody, batchQuery, maxBatch, parseBatch, parsePage } from './graphql.js';
 export { forEachLine, Journal, JournalTail, readLines } from './journal.js';
 export type { Via } from './languages.js';
+export { restLanguages } from './languages.js';
 export { type LinkEntry, type NextLink, nextLink, parseLinkHeader } from './link.js';
 export { type CensusManifest, type CensusRun, censusVersion, readManifest } from './manifest.js';
 export { type CensusOptions, isLoopback, parseApiUrl, resolveOptions } from './options.js';
 export { makePlan, type ShardPlan, shardOf, shardRange } from './plan.js';
 export {
+  failureRecord,
   type LanguageRecord,
   type LanguageStatus,
   languageStatuses,
+  languagesRecord,
   type RepoRecord,
 } from './records.js';
 export { BudgetScheduler, type Lease, type SchedulerWait } from './scheduler.js';

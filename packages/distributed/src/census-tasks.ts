@@ -8,8 +8,9 @@
  * and budget scheduler (one per API origin, shared by every job this process runs), gated by
  * the per-token budget kept in Redis (see `shared-budget.ts`).
  *
- * What this file repeats from `@forage/census` (the shard walk and the GraphQL/REST languages
- * calls) it repeats because the census does not export them; see the package README.
+ * The REST languages call and the record builders come from `@forage/census`; the shard walk
+ * and the GraphQL batch call are repeated here because the census's versions write journals
+ * as they go; see the package README.
  */
 import {
   ApiClient,
@@ -19,13 +20,16 @@ import {
   batchBody,
   CensusError,
   type ForksMode,
+  failureRecord,
   githubLimits,
   type LanguageRecord,
+  languagesRecord,
   nextLink,
   parseApiUrl,
   parseBatch,
   type RepoRecord,
   type RetryPolicy,
+  restLanguages,
   type Via,
 } from '@forage/census';
 import { type SharedBudget, SharedBudgetScheduler } from './shared-budget.js';
@@ -199,7 +203,7 @@ async function graphqlBatch(client: ApiClient, repos: RepoRecord[]): Promise<Lan
     for (let i = 0; i < repos.length; i++) {
       const repo = repos[i] as RepoRecord;
       const node = parsed.nodes[i];
-      if (node?.kind === 'not_found') records.push(failure(repo, 'not_found'));
+      if (node?.kind === 'not_found') records.push(failureRecord(repo, 'not_found'));
       else if (node?.kind === 'languages' && node.after === undefined)
         records.push(languagesRecord(repo, node.languages));
       // More than 100 languages, or GraphQL could not say: REST has the whole object and exact statuses.
@@ -207,44 +211,7 @@ async function graphqlBatch(client: ApiClient, repos: RepoRecord[]): Promise<Lan
     }
     return records;
   }
-  return repos.map((repo) => failure(repo, 'error', lastWhy));
-}
-
-async function restLanguages(client: ApiClient, repo: RepoRecord): Promise<LanguageRecord> {
-  let url = languagesUrl(client, repo);
-  for (let hops = 0; hops <= 3; hops++) {
-    let res: ApiResponse;
-    try {
-      res = await client.send({ kind: 'rest', endpoint: 'rest:/languages', url });
-    } catch (error) {
-      if (!perRepoFailure(error)) throw error;
-      return failure(repo, 'error', (error as Error).message);
-    }
-    const { status, body } = res;
-    if (status === 200 && body && typeof body === 'object' && !Array.isArray(body)) {
-      return languagesRecord(repo, body as Record<string, number>);
-    }
-    if (status === 404) return failure(repo, 'not_found');
-    const block = blockReason(body);
-    if (status === 451) return failure(repo, 'blocked', block ?? 'dmca');
-    if (status === 403 && block) return failure(repo, 'blocked', block);
-    if (status === 301 || status === 302 || status === 307 || status === 308) {
-      const location = res.header('location');
-      if (!location) return failure(repo, 'error', `HTTP ${status} without Location`);
-      const target = new URL(location, url);
-      if (target.origin !== client.origin) {
-        return failure(
-          repo,
-          'error',
-          `redirect to another origin (${target.origin}) refused: the token only goes to ${client.origin}`,
-        );
-      }
-      url = target;
-      continue;
-    }
-    return failure(repo, 'error', `HTTP ${status}: ${messageOf(body) ?? 'unexpected'}`);
-  }
-  return failure(repo, 'error', 'too many redirects');
+  return repos.map((repo) => failureRecord(repo, 'error', lastWhy));
 }
 
 /** A request that failed for this repository although the API answers (vs. the API is gone). */
@@ -252,44 +219,9 @@ function perRepoFailure(error: unknown): boolean {
   return error instanceof CensusError && (error as { status?: unknown }).status !== undefined;
 }
 
-function languagesUrl(client: ApiClient, repo: RepoRecord): URL {
-  try {
-    const given = new URL(repo.languages_url);
-    if (given.origin === client.origin) return given;
-  } catch {
-    // built from the name below
-  }
-  return client.url(`repos/${repo.full_name}/languages`);
-}
-
-function blockReason(body: unknown): string | undefined {
-  if (body && typeof body === 'object' && 'block' in body) {
-    const block = (body as { block?: { reason?: unknown } }).block;
-    if (typeof block?.reason === 'string') return block.reason;
-    return messageOf(body) ?? 'blocked';
-  }
-  return undefined;
-}
-
 function messageOf(body: unknown): string | undefined {
   const message = (body as { message?: unknown } | null)?.message;
   return typeof message === 'string' ? message : undefined;
-}
-
-function languagesRecord(repo: RepoRecord, languages: Record<string, number>): LanguageRecord {
-  const status = Object.keys(languages).length > 0 ? 'ok' : 'empty';
-  return { id: repo.id, full_name: repo.full_name, status, languages };
-}
-
-function failure(
-  repo: RepoRecord,
-  status: 'not_found' | 'blocked' | 'error',
-  detail?: string,
-): LanguageRecord {
-  const base = { id: repo.id, full_name: repo.full_name, status, languages: null };
-  if (status === 'blocked') return { ...base, reason: detail ?? 'blocked' };
-  if (status === 'error') return { ...base, error: detail ?? 'unknown error' };
-  return base;
 }
 
 function repoFromListing(item: unknown): RepoRecord {
