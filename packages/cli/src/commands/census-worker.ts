@@ -1,10 +1,6 @@
 import { resolve } from 'node:path';
 import { report, tokensFrom } from '@forage/census';
-import {
-  type DistributedCensusEvent,
-  runCensusWorker,
-  runDistributedCensus,
-} from '@forage/distributed';
+import type { DistributedCensusEvent } from '@forage/distributed';
 import type { Command } from 'commander';
 import { UsageError } from '../errors.js';
 import type { RegisterCommand } from './index.js';
@@ -59,7 +55,7 @@ export const registerCensusWorker: RegisterCommand = (program: Command) => {
       positiveIntegerFlag('--max-stalled'),
     )
     .action(async (flags: CensusWorkerFlags) => {
-      const queue = queueFlag(flags.queue, 'census-worker');
+      const queue = await queueFlag(flags.queue, 'census-worker');
       checkQueueName(flags.queueName);
       const tokens = tokensFrom(flags.token);
       if (tokens.length === 0) {
@@ -69,6 +65,8 @@ export const registerCensusWorker: RegisterCommand = (program: Command) => {
       }
       const stop = gracefulStop('census-worker');
       try {
+        // Loaded only when it runs (see queueFlag).
+        const { runCensusWorker } = await import('@forage/distributed');
         const summary = await runCensusWorker({
           connection: queue,
           queue: flags.queueName,
@@ -132,7 +130,7 @@ function wholeNumber(flag: string, value: string | undefined): number | undefine
  * distributed census; `forage census-worker` processes make the requests.
  */
 export async function censusCoordinatorAction(flags: CensusQueueFlags): Promise<void> {
-  const queue = queueFlag(flags.queue, 'census');
+  const queue = await queueFlag(flags.queue, 'census');
   checkQueueName(flags.queueName);
   if (flags.token?.length) {
     throw new UsageError(
@@ -177,6 +175,7 @@ export async function censusCoordinatorAction(flags: CensusQueueFlags): Promise<
     }
   };
   try {
+    const { runDistributedCensus } = await import('@forage/distributed');
     const { manifest, dir } = await runDistributedCensus(
       {
         connection: queue,

@@ -1,4 +1,4 @@
-import { parseRedis, runTaskWorker, type TaskWorkerEvent } from '@forage/distributed';
+import type { TaskWorkerEvent } from '@forage/distributed';
 import { type Command, InvalidArgumentError } from 'commander';
 import { UsageError } from '../errors.js';
 import type { RegisterCommand } from './index.js';
@@ -29,12 +29,15 @@ export function positiveIntegerFlag(flag: string): (value: string) => number {
 /**
  * Checks `--queue`: required, a redis:// URL. Throws a {@link UsageError} (exit 2) naming the flag.
  */
-export function queueFlag(value: string | undefined, command: string): string {
+export async function queueFlag(value: string | undefined, command: string): Promise<string> {
   if (value === undefined) {
     throw new UsageError(
       `forage ${command} needs --queue redis://HOST:PORT (where Redis runs; see the README's "More than one machine")`,
     );
   }
+  // Loaded here, not at the top: BullMQ costs about 0.4 s to load, which every other
+  // subcommand (and --help) would pay.
+  const { parseRedis } = await import('@forage/distributed');
   try {
     parseRedis(value);
   } catch (error) {
@@ -137,10 +140,11 @@ export const registerWorker: RegisterCommand = (program: Command) => {
     )
     .option('--quiet', 'print only errors')
     .action(async (flags: WorkerFlags) => {
-      const queue = queueFlag(flags.queue, 'worker');
+      const queue = await queueFlag(flags.queue, 'worker');
       checkQueueName(flags.queueName);
       const stop = gracefulStop('worker');
       try {
+        const { runTaskWorker } = await import('@forage/distributed');
         const summary = await runTaskWorker({
           connection: queue,
           queue: flags.queueName,
