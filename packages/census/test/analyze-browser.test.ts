@@ -7,10 +7,8 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { report } from '@forage/census';
 import { type Browser, chromium } from 'playwright-core';
 import { CHART_NAMES, hostileCensus } from './fixtures/analyze/hostile.ts';
+import { STUDY_FILE } from './shared-data.ts';
 
-const STUDY_FILE = fileURLToPath(
-  new URL('../../../../shared/data/github-2016/lang_data.jsonl', import.meta.url),
-);
 const SMALL = fileURLToPath(new URL('./fixtures/analyze/census-small', import.meta.url));
 const CHROMIUM = process.env.FORAGE_CHROMIUM ?? '/usr/bin/chromium';
 /** Screenshots land here (git-ignored) so a person can look at them after the run. */

@@ -5,11 +5,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { STUDY_FILE } from './shared-data.ts';
 
 const BIN = fileURLToPath(new URL('../../cli/dist/bin.js', import.meta.url));
-const STUDY_FILE = fileURLToPath(
-  new URL('../../../../shared/data/github-2016/lang_data.jsonl', import.meta.url),
-);
 const SMALL = fileURLToPath(new URL('./fixtures/analyze/census-small', import.meta.url));
 
 function forage(cwd: string, ...args: string[]) {

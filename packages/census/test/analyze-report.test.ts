@@ -7,10 +7,8 @@ import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { formatSummaryTable, report } from '@forage/census';
 import { CHART_NAMES, HOSTILE, hostileCensus } from './fixtures/analyze/hostile.ts';
+import { STUDY_FILE } from './shared-data.ts';
 
-const STUDY_FILE = fileURLToPath(
-  new URL('../../../../shared/data/github-2016/lang_data.jsonl', import.meta.url),
-);
 const SMALL = fileURLToPath(new URL('./fixtures/analyze/census-small', import.meta.url));
 
 const ALLOWED_TAGS = new Set(

@@ -15,10 +15,8 @@ import {
   type PartialAggregate,
   wilsonInterval,
 } from '@forage/census';
+import { STUDY_FILE } from './shared-data.ts';
 
-const STUDY_FILE = fileURLToPath(
-  new URL('../../../../shared/data/github-2016/lang_data.jsonl', import.meta.url),
-);
 const SMALL = fileURLToPath(new URL('./fixtures/analyze/census-small', import.meta.url));
 const PY_SCRIPT = fileURLToPath(
   new URL('../../../bench/analyze/study_analysis.py', import.meta.url),

@@ -2,13 +2,9 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { exportCensus, type LanguageRecord, runCensus } from '@forage/census';
 import { emulator, readJsonl, tempDir } from './helpers.ts';
-
-const blogFile = fileURLToPath(
-  new URL('../../../../shared/data/github-2016/lang_data.jsonl', import.meta.url),
-);
+import { STUDY_FILE as blogFile } from './shared-data.ts';
 
 test('the 2016 census, served by the emulator, comes back identical and exports byte for byte', {
   skip: existsSync(blogFile) ? false : `${blogFile} is not on this machine`,
