@@ -4,7 +4,13 @@ import type { DistributedCensusEvent } from '@forage/distributed';
 import type { Command } from 'commander';
 import { UsageError } from '../errors.js';
 import type { RegisterCommand } from './index.js';
-import { checkQueueName, gracefulStop, positiveIntegerFlag, queueFlag } from './worker.js';
+import {
+  checkQueueName,
+  gracefulStop,
+  positiveIntegerFlag,
+  queueFlag,
+  stalledJobOptions,
+} from './worker.js';
 
 interface CensusWorkerFlags {
   queue?: string;
@@ -22,7 +28,7 @@ interface CensusWorkerFlags {
  * this machine's tokens.
  */
 export const registerCensusWorker: RegisterCommand = (program: Command) => {
-  program
+  const command = program
     .command('census-worker')
     .description(
       "make the requests of a distributed census (started with forage census --queue), with this machine's tokens",
@@ -38,65 +44,50 @@ export const registerCensusWorker: RegisterCommand = (program: Command) => {
       '--concurrency <n>',
       'jobs run at once (default 16)',
       positiveIntegerFlag('--concurrency'),
-    )
-    .option(
-      '--lock-duration <ms>',
-      'how long a dead worker holds its jobs before they are retried',
-      positiveIntegerFlag('--lock-duration'),
-    )
-    .option(
-      '--stalled-interval <ms>',
-      'how often to look for jobs of dead workers',
-      positiveIntegerFlag('--stalled-interval'),
-    )
-    .option(
-      '--max-stalled <n>',
-      'times a job may be recovered from dead workers before it fails',
-      positiveIntegerFlag('--max-stalled'),
-    )
-    .action(async (flags: CensusWorkerFlags) => {
-      const queue = await queueFlag(flags.queue, 'census-worker');
-      checkQueueName(flags.queueName);
-      const tokens = tokensFrom(flags.token);
-      if (tokens.length === 0) {
-        throw new UsageError(
-          'forage census-worker needs a token: pass --token T (repeatable) or set GITHUB_TOKEN',
-        );
-      }
-      const stop = gracefulStop('census-worker');
-      try {
-        // Loaded only when it runs (see queueFlag).
-        const { runCensusWorker } = await import('@forage/distributed');
-        const summary = await runCensusWorker({
-          connection: queue,
-          queue: flags.queueName,
-          tokens,
-          concurrency: flags.concurrency,
-          lockDurationMs: flags.lockDuration,
-          stalledIntervalMs: flags.stalledInterval,
-          maxStalledCount: flags.maxStalled ?? 5,
-          signal: stop.signal,
-          onEvent: (event) => {
-            if (event.type === 'ready') {
-              process.stderr.write(
-                `forage census-worker: ready on ${event.where}, queue ${event.queue}, ${tokens.length} token(s), ${event.concurrency} jobs at once (Ctrl-C to stop)\n`,
-              );
-            } else if (event.type === 'finished' && !event.ok) {
-              process.stderr.write(
-                `forage census-worker: job ${event.jobId} (${event.task}) failed; the coordinator has the error\n`,
-              );
-            } else if (event.type === 'error') {
-              process.stderr.write(`forage census-worker: Redis: ${event.message} (retrying)\n`);
-            }
-          },
-        });
-        process.stderr.write(
-          `forage census-worker: stopped after ${summary.completed} jobs done, ${summary.failed} failed\n`,
-        );
-      } finally {
-        stop.dispose();
-      }
-    });
+    );
+  stalledJobOptions(command).action(async (flags: CensusWorkerFlags) => {
+    const queue = await queueFlag(flags.queue, 'census-worker');
+    checkQueueName(flags.queueName);
+    const tokens = tokensFrom(flags.token);
+    if (tokens.length === 0) {
+      throw new UsageError(
+        'forage census-worker needs a token: pass --token T (repeatable) or set GITHUB_TOKEN',
+      );
+    }
+    const stop = gracefulStop('census-worker');
+    try {
+      // Loaded only when it runs (see queueFlag).
+      const { runCensusWorker } = await import('@forage/distributed');
+      const summary = await runCensusWorker({
+        connection: queue,
+        queue: flags.queueName,
+        tokens,
+        concurrency: flags.concurrency,
+        lockDurationMs: flags.lockDuration,
+        stalledIntervalMs: flags.stalledInterval,
+        maxStalledCount: flags.maxStalled ?? 5,
+        signal: stop.signal,
+        onEvent: (event) => {
+          if (event.type === 'ready') {
+            process.stderr.write(
+              `forage census-worker: ready on ${event.where}, queue ${event.queue}, ${tokens.length} token(s), ${event.concurrency} jobs at once (Ctrl-C to stop)\n`,
+            );
+          } else if (event.type === 'finished' && !event.ok) {
+            process.stderr.write(
+              `forage census-worker: job ${event.jobId} (${event.task}) failed; the coordinator has the error\n`,
+            );
+          } else if (event.type === 'error') {
+            process.stderr.write(`forage census-worker: Redis: ${event.message} (retrying)\n`);
+          }
+        },
+      });
+      process.stderr.write(
+        `forage census-worker: stopped after ${summary.completed} jobs done, ${summary.failed} failed\n`,
+      );
+    } finally {
+      stop.dispose();
+    }
+  });
 };
 
 /** The `forage census` flags the coordinator reads (a subset of census.ts's). */

@@ -105,24 +105,12 @@ function logEvent(event: TaskWorkerEvent, quiet: boolean): void {
   }
 }
 
-/** `forage worker --queue redis://HOST:PORT [--concurrency N]`: runs QueueExecutor tasks. */
-export const registerWorker: RegisterCommand = (program: Command) => {
-  program
-    .command('worker')
-    .description(
-      'run tasks submitted to a QueueExecutor, from a Redis queue, until stopped (Ctrl-C finishes the running jobs first)',
-    )
-    .option('--queue <url>', 'the Redis to take tasks from, e.g. redis://127.0.0.1:6379')
-    .option(
-      '--queue-name <name>',
-      'the BullMQ queue name (the executor\'s "queue" option)',
-      'forage-tasks',
-    )
-    .option(
-      '--concurrency <n>',
-      'tasks run at once (default: number of CPUs)',
-      positiveIntegerFlag('--concurrency'),
-    )
+/**
+ * The BullMQ stalled-job options that `forage worker` and `forage census-worker` share: how a
+ * job held by a dead worker is found and given to another.
+ */
+export function stalledJobOptions(command: Command): Command {
+  return command
     .option(
       '--lock-duration <ms>',
       'how long a dead worker holds its jobs before they are retried',
@@ -137,7 +125,28 @@ export const registerWorker: RegisterCommand = (program: Command) => {
       '--max-stalled <n>',
       'times a job may be recovered from dead workers before it fails',
       positiveIntegerFlag('--max-stalled'),
+    );
+}
+
+/** `forage worker --queue redis://HOST:PORT [--concurrency N]`: runs QueueExecutor tasks. */
+export const registerWorker: RegisterCommand = (program: Command) => {
+  const command = program
+    .command('worker')
+    .description(
+      'run tasks submitted to a QueueExecutor, from a Redis queue, until stopped (Ctrl-C finishes the running jobs first)',
     )
+    .option('--queue <url>', 'the Redis to take tasks from, e.g. redis://127.0.0.1:6379')
+    .option(
+      '--queue-name <name>',
+      'the BullMQ queue name (the executor\'s "queue" option)',
+      'forage-tasks',
+    )
+    .option(
+      '--concurrency <n>',
+      'tasks run at once (default: number of CPUs)',
+      positiveIntegerFlag('--concurrency'),
+    );
+  stalledJobOptions(command)
     .option('--quiet', 'print only errors')
     .action(async (flags: WorkerFlags) => {
       const queue = await queueFlag(flags.queue, 'worker');
