@@ -1,5 +1,4 @@
 import { resolve } from 'node:path';
-import { report, tokensFrom } from '@forage/census';
 import type { DistributedCensusEvent } from '@forage/distributed';
 import type { Command } from 'commander';
 import { UsageError } from '../errors.js';
@@ -48,6 +47,7 @@ export const registerCensusWorker: RegisterCommand = (program: Command) => {
   stalledJobOptions(command).action(async (flags: CensusWorkerFlags) => {
     const queue = await queueFlag(flags.queue, 'census-worker');
     checkQueueName(flags.queueName);
+    const { tokensFrom } = await import('@forage/census');
     const tokens = tokensFrom(flags.token);
     if (tokens.length === 0) {
       throw new UsageError(
@@ -188,6 +188,7 @@ export async function censusCoordinatorAction(flags: CensusQueueFlags): Promise<
       `${((manifest.runs.at(-1)?.wallMs ?? 0) / 1000).toFixed(1)} s; files in ${resolve(dir)}`,
     ];
     if (flags.report && manifest.complete && (c?.listed ?? 0) > 0) {
+      const { report } = await import('@forage/census');
       const { files } = await report(dir, { outDir: dir });
       lines.push(`report: ${files.html}`);
     }

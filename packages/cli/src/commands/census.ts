@@ -1,21 +1,15 @@
 import { randomBytes } from 'node:crypto';
 import { resolve } from 'node:path';
-import {
-  type CensusEvent,
-  type CensusOptions,
-  type CensusProgress,
-  type CensusResult,
-  exportCensus,
-  isCensusError,
-  report,
-  runCensus,
-  tokensFrom,
-} from '@forage/census';
-import cliProgress from 'cli-progress';
+import type { CensusEvent, CensusOptions, CensusProgress, CensusResult } from '@forage/census';
 import { type Command, Option } from 'commander';
 import { UsageError } from '../errors.js';
 // Distributed census (issue 10): --queue makes this process the coordinator.
 import { censusCoordinatorAction } from './census-worker.js';
+
+// The census (and its analysis) loads only when a census command runs, so that
+// `forage --help` and the other subcommands start quickly.
+type CensusPackage = typeof import('@forage/census');
+const censusPackage = (): Promise<CensusPackage> => import('@forage/census');
 
 /** The options `forage census` accepts, as commander parses them. */
 interface CensusFlags {
@@ -96,10 +90,13 @@ export function registerCensus(program: Command): void {
     )
     .option('--out <dir>', 'where to write the files (default: the census directory)')
     .action(async (dir: string, flags: { format: 'blog'; out?: string }) => {
-      const result = await exportCensus(dir, {
-        format: flags.format,
-        ...(flags.out ? { outDir: flags.out } : {}),
-      }).catch(rethrowUsage);
+      const census = await censusPackage();
+      const result = await census
+        .exportCensus(dir, {
+          format: flags.format,
+          ...(flags.out ? { outDir: flags.out } : {}),
+        })
+        .catch((error: unknown) => rethrowUsage(census, error));
       process.stdout.write(
         `wrote ${result.files.join(' and ')}: ${result.repos} repositories` +
           (result.inexpressible > 0
@@ -110,7 +107,7 @@ export function registerCensus(program: Command): void {
 }
 
 /** Bad options and an unusable --out directory are bad usage (exit 2); the rest is failure. */
-function rethrowUsage(error: unknown): never {
+function rethrowUsage({ isCensusError }: CensusPackage, error: unknown): never {
   if (isCensusError(error, 'ERR_CENSUS_OPTION') || isCensusError(error, 'ERR_CENSUS_OUTPUT')) {
     throw new UsageError(error.message);
   }
@@ -126,7 +123,8 @@ function integer(flag: string, value: string | undefined): number | undefined {
 }
 
 async function censusAction(flags: CensusFlags): Promise<void> {
-  const tokens = tokensFrom(flags.token);
+  const census = await censusPackage();
+  const tokens = census.tokensFrom(flags.token);
   const options: CensusOptions = {
     api: flags.api ?? 'https://api.github.com',
     tokens,
@@ -153,15 +151,17 @@ async function censusAction(flags: CensusFlags): Promise<void> {
     controller.abort();
   };
   process.on('SIGINT', onSigint);
-  const view = progressView(flags);
+  const view = await progressView(flags);
   let result: CensusResult;
   try {
-    result = await runCensus(
-      emulator
-        ? { ...options, api: emulator.url, tokens: emulator.tokens, dataset: emulator.dataset }
-        : options,
-      { signal: controller.signal, onProgress: view.event },
-    ).catch(rethrowUsage);
+    result = await census
+      .runCensus(
+        emulator
+          ? { ...options, api: emulator.url, tokens: emulator.tokens, dataset: emulator.dataset }
+          : options,
+        { signal: controller.signal, onProgress: view.event },
+      )
+      .catch((error: unknown) => rethrowUsage(census, error));
   } finally {
     view.stop();
     process.off('SIGINT', onSigint);
@@ -175,7 +175,7 @@ async function censusAction(flags: CensusFlags): Promise<void> {
     `${Object.values(m.requests).reduce((a, b) => a + b, 0)} requests in ${(m.runs.at(-1)!.wallMs / 1000).toFixed(1)} s (slept ${(m.sleptMs / 1000).toFixed(1)} s on limits); files in ${out}`,
   ];
   if (flags.report && m.complete && (c?.listed ?? 0) > 0) {
-    const { files } = await report(result.dir, { outDir: result.dir });
+    const { files } = await census.report(result.dir, { outDir: result.dir });
     lines.push(`report: ${files.html}`);
   }
   if (flags.json) process.stdout.write(`${JSON.stringify({ type: 'summary', lines })}\n`);
@@ -199,7 +199,9 @@ async function startEmbedded(
 }
 
 /** Progress: bars on a terminal, a line every few seconds elsewhere, JSON lines with --json. */
-function progressView(flags: CensusFlags): { event: (e: CensusEvent) => void; stop: () => void } {
+async function progressView(
+  flags: CensusFlags,
+): Promise<{ event: (e: CensusEvent) => void; stop: () => void }> {
   if (flags.json) {
     return {
       event: (e) => {
@@ -225,6 +227,8 @@ function progressView(flags: CensusFlags): { event: (e: CensusEvent) => void; st
       stop: () => {},
     };
   }
+  // Progress bars are only drawn on a terminal, so their package loads only there.
+  const { default: cliProgress } = await import('cli-progress');
   const bars = new cliProgress.MultiBar(
     {
       format: '{stage} |{bar}| {value}/{total} {rate}/s ETA {eta_formatted} {info}',

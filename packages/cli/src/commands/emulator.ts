@@ -1,15 +1,11 @@
-import {
-  EmulatorError,
-  type EmulatorOptions,
-  type EmulatorStats,
-  parseDuration,
-  parseFaults,
-  parseLatency,
-  parseRateWindow,
-  startEmulator,
-} from '@forage/github-emulator';
+import type { EmulatorOptions, EmulatorStats } from '@forage/github-emulator';
 import type { Command } from 'commander';
 import { UsageError } from '../errors.js';
+
+// The emulator loads only when `forage emulator` runs, so the other subcommands (and
+// `forage --help`) do not pay for its GraphQL engine and datasets.
+type EmulatorPackage = typeof import('@forage/github-emulator');
+const emulatorPackage = (): Promise<EmulatorPackage> => import('@forage/github-emulator');
 
 /** The flags `forage emulator` accepts, as commander parses them. */
 interface EmulatorFlags {
@@ -48,24 +44,31 @@ function integer(flag: string, value: string | undefined, min: number, max: numb
 }
 
 /** Turns a parse error from the emulator into a usage error that names the flag. */
-function flag<T>(name: string, parse: () => T): T {
+function flag<T>(emulator: EmulatorPackage, name: string, parse: () => T): T {
   try {
     return parse();
   } catch (error) {
-    if (error instanceof EmulatorError) throw new UsageError(`${name}: ${error.message}`);
+    if (error instanceof emulator.EmulatorError) throw new UsageError(`${name}: ${error.message}`);
     throw error;
   }
 }
 
 /** Maps the command line to {@link EmulatorOptions}. */
-export function emulatorOptionsFromFlags(flags: EmulatorFlags): EmulatorOptions {
-  const rest = flags.rateLimit && flag('--rate-limit', () => parseRateWindow(flags.rateLimit!));
+function emulatorOptionsFromFlags(
+  flags: EmulatorFlags,
+  emulator: EmulatorPackage,
+): EmulatorOptions {
+  const { parseDuration, parseFaults, parseLatency, parseRateWindow } = emulator;
+  const rest =
+    flags.rateLimit && flag(emulator, '--rate-limit', () => parseRateWindow(flags.rateLimit!));
   const graphql = flags.graphqlRateLimit
-    ? flag('--graphql-rate-limit', () => parseRateWindow(flags.graphqlRateLimit!))
+    ? flag(emulator, '--graphql-rate-limit', () => parseRateWindow(flags.graphqlRateLimit!))
     : rest;
   const anonymous =
     flags.unauthenticatedRateLimit &&
-    flag('--unauthenticated-rate-limit', () => parseRateWindow(flags.unauthenticatedRateLimit!));
+    flag(emulator, '--unauthenticated-rate-limit', () =>
+      parseRateWindow(flags.unauthenticatedRateLimit!),
+    );
   const options: EmulatorOptions = {
     dataset: flags.dataset,
     port: integer('--port', flags.port, 0, 65535)!,
@@ -97,10 +100,11 @@ export function emulatorOptionsFromFlags(flags: EmulatorFlags): EmulatorOptions 
     options.rateLimitStatus = Number(flags.rateLimitStatus) as 403 | 429;
   }
   if (flags.apiVersion !== undefined) options.apiVersion = flags.apiVersion as never;
-  if (flags.latency) options.latency = flag('--latency', () => parseLatency(flags.latency!));
-  if (flags.faults) options.faults = flag('--faults', () => parseFaults(flags.faults!));
+  if (flags.latency)
+    options.latency = flag(emulator, '--latency', () => parseLatency(flags.latency!));
+  if (flags.faults) options.faults = flag(emulator, '--faults', () => parseFaults(flags.faults!));
   if (flags.stall) {
-    const stallMs = flag('--stall', () => parseDuration(flags.stall!, 'stall'));
+    const stallMs = flag(emulator, '--stall', () => parseDuration(flags.stall!, 'stall'));
     options.faults = { ...options.faults, stallMs };
   }
   return options;
@@ -187,10 +191,11 @@ export function emulatorCommand(deps: Partial<EmulatorCommandDeps> = {}) {
 export const registerEmulator = emulatorCommand();
 
 async function runEmulator(flags: EmulatorFlags, deps: EmulatorCommandDeps): Promise<void> {
-  const options = emulatorOptionsFromFlags(flags);
-  const emu = await startEmulator(options).catch((error: unknown) => {
+  const emulator = await emulatorPackage();
+  const options = emulatorOptionsFromFlags(flags, emulator);
+  const emu = await emulator.startEmulator(options).catch((error: unknown) => {
     // Bad options or datasets are usage errors (exit 2); a port that cannot be used is a failure.
-    if (error instanceof EmulatorError && error.code !== 'ERR_EMULATOR_LISTEN') {
+    if (error instanceof emulator.EmulatorError && error.code !== 'ERR_EMULATOR_LISTEN') {
       throw new UsageError(error.message);
     }
     throw error;

@@ -1,27 +1,14 @@
 import { existsSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import {
-  csvHeader,
-  csvLine,
-  existingOutputUrls,
-  htmlIndex,
-  type IndexItem,
-  loadSelectors,
-  type Opener,
-  type OutputFormat,
-  OutputWriter,
-  openInBrowser,
-  type Post,
-  readJournal,
-  ScrapeError,
-  type ScrapeRun,
-  type Selectors,
-  scrapeBlog,
-} from '@forage/scrape';
+import type { IndexItem, Opener, OutputFormat, Post, ScrapeRun, Selectors } from '@forage/scrape';
 import type { Command } from 'commander';
 import { UsageError } from '../errors.js';
 import type { RegisterCommand } from './index.js';
+
+// The package loads only when a scrape runs, so that `forage --help` and the other
+// subcommands do not pay for the HTML parser and HTTP client.
+const scrapePackage = () => import('@forage/scrape');
 
 interface ScrapeFlags {
   out?: string;
@@ -68,7 +55,7 @@ export function scrapeCommand(deps: Partial<ScrapeDeps> = {}): RegisterCommand {
       )
       .action(async (url: string, flags: ScrapeFlags) => {
         await runScrape(url, flags, {
-          opener: deps.opener ?? openInBrowser,
+          opener: deps.opener ?? (await scrapePackage()).openInBrowser,
           stdout: deps.stdout ?? process.stdout,
           stderr: deps.stderr ?? process.stderr,
           ...(deps.signal ? { signal: deps.signal } : {}),
@@ -98,6 +85,16 @@ function outputFormat(flags: ScrapeFlags): OutputFormat {
 
 async function runScrape(url: string, flags: ScrapeFlags, deps: ScrapeDeps): Promise<void> {
   const format = outputFormat(flags);
+  const {
+    csvHeader,
+    csvLine,
+    existingOutputUrls,
+    loadSelectors,
+    OutputWriter,
+    readJournal,
+    ScrapeError,
+    scrapeBlog,
+  } = await scrapePackage();
   const maxPages = wholeNumber('--max-pages', flags.maxPages, 1);
   const concurrency = wholeNumber('--concurrency', flags.concurrency, 1)!;
   const delayMs = wholeNumber('--delay-ms', flags.delayMs, 0)!;
@@ -138,7 +135,7 @@ async function runScrape(url: string, flags: ScrapeFlags, deps: ScrapeDeps): Pro
         summary: post.summary,
       });
   };
-  const previous = journal ? readJournalSafely(journal) : null;
+  const previous = journal ? readJournalSafely(() => readJournal(journal)) : null;
   if (previous) {
     for (const post of previous.posts.values()) emit(post);
     deps.stderr.write(
@@ -195,9 +192,9 @@ async function runScrape(url: string, flags: ScrapeFlags, deps: ScrapeDeps): Pro
   if (flags.open) await openIndex(url, out, index, deps);
 }
 
-function readJournalSafely(path: string) {
+function readJournalSafely<T>(read: () => T): T {
   try {
-    return readJournal(path);
+    return read();
   } catch (error) {
     throw new UsageError((error as Error).message);
   }
@@ -229,6 +226,7 @@ async function openIndex(
   deps: ScrapeDeps,
 ): Promise<void> {
   const file = out ? `${out}.html` : join(tmpdir(), `forage-scrape-${Date.now()}.html`);
+  const { htmlIndex } = await scrapePackage();
   writeFileSync(file, htmlIndex(items, { source: url }));
   const opened = await deps.opener(file).catch(() => false);
   deps.stderr.write(
