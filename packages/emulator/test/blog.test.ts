@@ -7,9 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { EmulatorError, startEmulator } from '@forage/github-emulator';
-import { pipelinedGet, sharedData, sharedDataMissing, startInChild } from './helpers.ts';
-
-const file = `${sharedData}/github-2016/lang_data.jsonl`;
+import { pipelinedGet, requireSharedData, startInChild } from './helpers.ts';
 
 function get(agent: Agent, url: string): Promise<{ status: number; text: string }> {
   return new Promise((resolve, reject) => {
@@ -30,9 +28,8 @@ function get(agent: Agent, url: string): Promise<{ status: number; text: string 
   });
 }
 
-test("the 2016 file: 100,000 listed repositories answer exactly the file's objects, in order", {
-  skip: sharedDataMissing,
-}, async (t) => {
+test("the 2016 file: 100,000 listed repositories answer exactly the file's objects, in order", async (t) => {
+  const file = `${requireSharedData()}/github-2016/lang_data.jsonl`;
   const lines = readFileSync(file, 'utf8')
     .split('\n')
     .filter((l) => l.length > 0);

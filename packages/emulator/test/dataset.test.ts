@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { EmulatorError, parseDatasetSpec, startEmulator } from '@forage/github-emulator';
-import { as, call, pipelinedGet, sharedData, sharedDataMissing } from './helpers.ts';
+import { as, call, pipelinedGet, requireSharedData } from './helpers.ts';
 
 test('dataset specs: synthetic:N with separators and k/M suffixes, blog:PATH, clear errors', () => {
   assert.deepEqual(parseDatasetSpec('synthetic'), { kind: 'synthetic', repositories: 100_000 });
@@ -93,9 +93,7 @@ test('ten million repositories: constant memory, the far end reachable in one re
   assert.ok(grown < 64 * 1024 * 1024, `heap grew by ${grown} bytes`);
 });
 
-test('the synthetic model resembles the 2016 census it was fitted to', {
-  skip: sharedDataMissing,
-}, async (t) => {
+test('the synthetic model resembles the 2016 census it was fitted to', async (t) => {
   const emu = await startEmulator({
     dataset: 'synthetic:30000',
     tokens: ['s'],
@@ -121,7 +119,7 @@ test('the synthetic model resembles the 2016 census it was fitted to', {
       as('s'),
     )
   ).map((r) => JSON.parse(r.body) as Record<string, number>);
-  const real = readFileSync(`${sharedData}/github-2016/lang_data.jsonl`, 'utf8')
+  const real = readFileSync(`${requireSharedData()}/github-2016/lang_data.jsonl`, 'utf8')
     .split('\n')
     .filter(Boolean)
     .map((l) => JSON.parse(l) as Record<string, number>);

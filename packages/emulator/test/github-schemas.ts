@@ -14,10 +14,18 @@ const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv;
 export const sharedData =
   process.env.FORAGE_SHARED_DATA ??
   fileURLToPath(new URL('../../../../shared/data/', import.meta.url));
-/** Set when the shared data is missing: the faithfulness tests are skipped with this reason. */
-export const sharedDataMissing = existsSync(`${sharedData}/github-graphql-subset.graphql`)
-  ? false
-  : `shared data not found at ${sharedData} (set FORAGE_SHARED_DATA)`;
+/**
+ * Returns the shared data directory, or fails the calling test with what to do when it is
+ * missing. The faithfulness tests fail rather than skip: a green run must mean they ran.
+ */
+export function requireSharedData(): string {
+  if (!existsSync(`${sharedData}/github-graphql-subset.graphql`)) {
+    throw new Error(
+      `shared data not found at ${sharedData}: set FORAGE_SHARED_DATA to the directory holding github-2016/ and GitHub's schemas (.ci/run sets it)`,
+    );
+  }
+  return sharedData;
+}
 
 // The subset file omits the interfaces Repository implements and the fields it does not need;
 // these stubs (names and types as in GitHub's public schema) let graphql-js build it.
@@ -39,7 +47,7 @@ let subset: GraphQLSchema | undefined;
 /** GitHub's GraphQL schema subset from ../shared/data, buildable. */
 export function githubSubsetSchema(): GraphQLSchema {
   subset ??= buildSchema(
-    readFileSync(`${sharedData}/github-graphql-subset.graphql`, 'utf8') + subsetStubs,
+    readFileSync(`${requireSharedData()}/github-graphql-subset.graphql`, 'utf8') + subsetStubs,
     { assumeValid: true },
   );
   return subset;
@@ -47,7 +55,6 @@ export function githubSubsetSchema(): GraphQLSchema {
 
 /** Throws unless `query` is valid against GitHub's own schema subset. */
 export function assertValidForGitHub(query: string): void {
-  if (sharedDataMissing) return;
   const errors = validate(githubSubsetSchema(), parse(query));
   if (errors.length) {
     throw new Error(
@@ -75,7 +82,7 @@ function toJsonSchema(node: unknown): unknown {
 
 /** GitHub's OpenAPI subset, compiled with ajv: one validator per response this emulator sends. */
 export function openapi() {
-  const doc = JSON.parse(readFileSync(`${sharedData}/github-openapi-subset.json`, 'utf8'));
+  const doc = JSON.parse(readFileSync(`${requireSharedData()}/github-openapi-subset.json`, 'utf8'));
   const ajv = new Ajv({ strict: false, allErrors: true });
   addFormats(ajv);
   ajv.addSchema({ $id: 'gh', components: toJsonSchema(doc.components) } as object);
@@ -127,7 +134,7 @@ export function validateRestResponse(
   contentType: string,
   text: string,
 ): void {
-  if (sharedDataMissing || text === '' || !contentType.startsWith('application/json')) return;
+  if (text === '' || !contentType.startsWith('application/json')) return;
   const path = new URL(url).pathname;
   if (path === '/graphql' || path.startsWith('/_emulator/')) return;
   compiled ??= openapi();

@@ -10,8 +10,8 @@ import { assertValidForGitHub, validateRestResponse } from './github-schemas.ts'
 
 export {
   githubSubsetSchema,
+  requireSharedData,
   sharedData,
-  sharedDataMissing,
 } from './github-schemas.ts';
 
 /** A response as the tests see it. */
