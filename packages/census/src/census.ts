@@ -148,6 +148,7 @@ export async function runCensus(
     timeoutMs: opts.timeoutMs,
     connections: Math.min(128, opts.concurrency * Math.max(1, opts.tokens.length)),
     userAgent: `forage-census/${censusVersion}`,
+    compress: opts.compress,
     signal,
   });
   const started = Date.now();

@@ -1,3 +1,4 @@
+import { gunzipSync } from 'node:zlib';
 import {
   retry,
   retryIfException,
@@ -51,6 +52,11 @@ export interface ApiClientOptions {
   readonly timeoutMs?: number;
   readonly connections?: number;
   readonly userAgent?: string;
+  /**
+   * Ask for gzip'd bodies (`accept-encoding: gzip`). Worth it over a real network (a listing
+   * page shrinks about 10x); on loopback it only costs CPU at both ends. Default false.
+   */
+  readonly compress?: boolean;
   readonly signal?: AbortSignal;
 }
 
@@ -66,6 +72,11 @@ export interface ApiRequest {
   readonly primary?: boolean;
   /** Send with this token (index into the token list) rather than any that has budget. */
   readonly token?: number;
+  /**
+   * Reads a 2xx JSON body straight from its bytes (the listing's scanner); returning undefined
+   * falls back to `JSON.parse` of the decoded text, whose failure means a truncated body.
+   */
+  readonly read?: (bytes: Buffer) => unknown;
 }
 
 /** A failure worth another attempt: 5xx, a reset, a stall, a truncated body. */
@@ -229,13 +240,14 @@ export class ApiClient {
     const token = this.options.tokens[lease.tokenIndex];
     if (token) headers.authorization = `Bearer ${token}`;
     if (request.body !== undefined) headers['content-type'] = 'application/json';
+    if (this.options.compress) headers['accept-encoding'] = 'gzip';
     this.stats.requests[request.endpoint] = (this.stats.requests[request.endpoint] ?? 0) + 1;
     if (request.primary !== false) {
       this.stats.points[request.kind === 'rest' ? 'core' : 'graphql']++;
     }
     let status: number;
     let raw: Record<string, string | string[] | undefined>;
-    let text: string;
+    let bytes: Buffer;
     try {
       const res = await this.pool.request({
         origin: this.origin,
@@ -247,7 +259,7 @@ export class ApiClient {
       });
       status = res.statusCode;
       raw = res.headers;
-      text = await res.body.text();
+      bytes = Buffer.from(await res.body.arrayBuffer());
     } catch (error) {
       if (this.options.signal?.aborted) {
         throw new CensusError('ERR_CENSUS_ABORTED', 'the census was aborted');
@@ -258,18 +270,8 @@ export class ApiClient {
       const v = raw[name];
       return Array.isArray(v) ? v[0] : v;
     };
-    let body: unknown = null;
-    if (text.length > 0 && (header('content-type') ?? '').includes('json')) {
-      try {
-        body = JSON.parse(text);
-      } catch {
-        // A 2xx that does not parse was cut off on the way: retry it.
-        if (status < 300) throw new Retryable(`truncated JSON body (${text.length} bytes)`, status);
-        body = null;
-      }
-    } else if (text.length > 0) {
-      body = text;
-    }
+    const decoded = decompress(bytes, header('content-encoding'), status);
+    const body = bodyOf(decoded, header('content-type') ?? '', status, request.read);
     return { status, url: request.url, body, header, rate: parseRateHeaders(header) };
   }
 
@@ -350,6 +352,59 @@ function graphqlErrorText(body: unknown): string | undefined {
 
 function graphqlRateLimited(body: unknown): boolean {
   return graphqlErrors(body).some((e) => e.type === 'RATE_LIMITED' || e.type === 'RATE_LIMIT');
+}
+
+/** Largest body accepted after decompression: far above any API answer, far below memory. */
+const maxBodyBytes = 256 << 20;
+
+/** The body's bytes without their content encoding (gzip, the only one asked for). */
+function decompress(bytes: Buffer, encoding: string | undefined, status: number): Buffer {
+  const coding = encoding?.trim().toLowerCase();
+  if (!coding || coding === 'identity' || bytes.length === 0) return bytes;
+  if (coding !== 'gzip' && coding !== 'x-gzip') {
+    throw new CensusError(
+      'ERR_CENSUS_PROTOCOL',
+      `the API answered with content-encoding "${coding}", which the census cannot read (it only asks for gzip)`,
+    );
+  }
+  try {
+    return gunzipSync(bytes, { maxOutputLength: maxBodyBytes });
+  } catch (error) {
+    // Cut off on the way (or corrupt): worth another attempt, like a truncated JSON body.
+    throw new Retryable(
+      `unreadable gzip body (${bytes.length} bytes: ${messageOf(error)})`,
+      status,
+    );
+  }
+}
+
+/** The body as the caller sees it: parsed JSON (or what `read` made of it), text, or null. */
+function bodyOf(
+  bytes: Buffer,
+  type: string,
+  status: number,
+  read: ((bytes: Buffer) => unknown) | undefined,
+): unknown {
+  if (!type.includes('json')) return bytes.length > 0 ? utf8(bytes) || null : null;
+  if (read && status < 300 && bytes.length > 0) {
+    const body = read(bytes);
+    if (body !== undefined) return body;
+  }
+  const text = utf8(bytes);
+  if (text.length === 0) return null;
+  try {
+    return JSON.parse(text);
+  } catch {
+    // A 2xx that does not parse was cut off on the way: retry it.
+    if (status < 300) throw new Retryable(`truncated JSON body (${bytes.length} bytes)`, status);
+    return null;
+  }
+}
+
+/** UTF-8 text without a byte order mark, as undici's `text()` decodes it. */
+function utf8(bytes: Buffer): string {
+  const bom = bytes.length >= 3 && bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf;
+  return bytes.toString('utf8', bom ? 3 : 0);
 }
 
 function networkMessage(error: unknown): string {

@@ -2,6 +2,7 @@ import type { ApiClient } from './client.js';
 import { CensusError } from './errors.js';
 import { forEachLine, type Journal } from './journal.js';
 import { nextLink } from './link.js';
+import { readListingPage, ScannedPage } from './listing.js';
 import { type ShardPlan, shardOf, shardRange } from './plan.js';
 import { type RepoRecord, repoFromListing } from './records.js';
 
@@ -142,19 +143,26 @@ async function walk(options: EnumerateOptions, k: number): Promise<void> {
   let url = client.url(`repositories?since=${cursor}`);
   let endOfSpace = false;
   for (;;) {
-    const res = await client.send({ kind: 'rest', endpoint: 'rest:/repositories', url });
-    if (res.status !== 200 || !Array.isArray(res.body)) {
+    const res = await client.send({
+      kind: 'rest',
+      endpoint: 'rest:/repositories',
+      url,
+      read: readListingPage,
+    });
+    // Scanned for the five fields it keeps, or (anything unusual) parsed whole.
+    const scanned = res.body instanceof ScannedPage ? res.body.repos : undefined;
+    if (res.status !== 200 || (!scanned && !Array.isArray(res.body))) {
       throw new CensusError(
         'ERR_CENSUS_API',
         `GET ${url.pathname}${url.search} answered HTTP ${res.status}, not a list of repositories`,
       );
     }
-    const items = res.body as unknown[];
+    const items: readonly unknown[] = scanned ?? (res.body as unknown[]);
     let written = 0;
     let reachedEnd = false;
     let last = cursor;
     for (const item of items) {
-      const repo = repoFromListing(item);
+      const repo = scanned ? (item as RepoRecord) : repoFromListing(item);
       if (typeof repo === 'string') throw new CensusError('ERR_CENSUS_PROTOCOL', repo);
       if (repo.id <= last) {
         throw new CensusError(

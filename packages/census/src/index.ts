@@ -32,6 +32,7 @@ export { forEachLine, Journal, JournalTail, readLines } from './journal.js';
 export type { Via } from './languages.js';
 export { restLanguages } from './languages.js';
 export { type LinkEntry, type NextLink, nextLink, parseLinkHeader } from './link.js';
+export { scanListing } from './listing.js';
 export { type CensusManifest, type CensusRun, censusVersion, readManifest } from './manifest.js';
 export { type CensusOptions, isLoopback, parseApiUrl, resolveOptions } from './options.js';
 export { makePlan, type ShardPlan, shardOf, shardRange } from './plan.js';
@@ -42,6 +43,7 @@ export {
   languageStatuses,
   languagesRecord,
   type RepoRecord,
+  repoFromListing,
 } from './records.js';
 export { BudgetScheduler, type Lease, type SchedulerWait } from './scheduler.js';
 export { redactToken, scrubTokens, tokensFrom } from './token.js';

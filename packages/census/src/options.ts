@@ -36,6 +36,11 @@ export interface CensusOptions {
   readonly timeoutMs?: number;
   /** How often journals are flushed and fsync'd, ms (default 100). */
   readonly flushIntervalMs?: number;
+  /**
+   * Ask for gzip'd responses. Default: on for a remote API (a listing page travels about 10x
+   * smaller), off on loopback (an emulator), where compressing only costs CPU at both ends.
+   */
+  readonly compress?: boolean;
 }
 
 /** Options with defaults applied and every value checked. */
@@ -55,6 +60,7 @@ export interface ResolvedOptions {
   readonly retry: RetryPolicy;
   readonly timeoutMs: number;
   readonly flushIntervalMs: number;
+  readonly compress: boolean;
 }
 
 const loopbackHosts = new Set(['127.0.0.1', 'localhost', '[::1]', '::1']);
@@ -143,5 +149,6 @@ export function resolveOptions(options: CensusOptions): ResolvedOptions {
     retry,
     timeoutMs: integer('timeoutMs', options.timeoutMs ?? 30_000, 1)!,
     flushIntervalMs: integer('flushIntervalMs', options.flushIntervalMs ?? 100, 1)!,
+    compress: options.compress ?? !isLoopback(api),
   };
 }
