@@ -2,8 +2,8 @@ import { availableParallelism } from 'node:os';
 import { compareSummaries } from './compare.js';
 import { AnalyzeError } from './errors.js';
 import { type AnalyzeInput, readListing, readManifest, resolveInput } from './input.js';
-import { runRanges } from './parallel.js';
-import { type InputFormat, mergePartials, type PartialAggregate } from './partial.js';
+import { aggregateFile } from './parallel.js';
+import type { InputFormat } from './partial.js';
 import type { RangeTask } from './range.js';
 import { finalize, type Summary } from './summary.js';
 
@@ -21,7 +21,7 @@ export interface AnalyzeOptions {
   /**
    * Threads for the aggregation, the calling thread included (default: the machine's
    * parallelism, at most 8); the others are pool workers. 1 aggregates on the calling thread
-   * alone. Files under 4 MiB are always read in one piece.
+   * alone, and so do files under 8 MiB (one thread per 8 MiB at most).
    */
   parallelism?: number;
 }
@@ -61,19 +61,11 @@ async function analyzeOne(
     'parallelism',
     options.parallelism ?? Math.min(8, availableParallelism()),
   );
-  const tasks = splitRanges(
-    resolved.languagesFile,
-    resolved.format,
-    resolved.languagesBytes,
-    parallelism,
-  );
-  const [parts, listing, manifest] = await Promise.all([
-    runRanges(tasks, parallelism),
+  const [agg, listing, manifest] = await Promise.all([
+    aggregateFile(resolved.languagesFile, resolved.format, resolved.languagesBytes, parallelism),
     readListing(resolved.reposFile),
     readManifest(resolved.manifestFile),
   ]);
-  const agg: PartialAggregate =
-    parts.length === 1 ? parts[0]! : mergePartials(resolved.format, parts);
   if (agg.records === 0 && agg.malformed > 0) {
     const other = resolved.format === 'blog' ? 'census' : 'blog';
     throw new AnalyzeError(
@@ -98,8 +90,9 @@ async function analyzeOne(
 }
 
 /**
- * Cuts a file into at most `parallelism` ranges of at least 4 MiB: one per worker, so that
- * only that many partial aggregates exist at once (memory stays flat as files grow).
+ * Cuts a file into at most `parallelism` ranges of at least 4 MiB, for callers that aggregate
+ * ranges themselves with `aggregateRange` and `mergePartials` (analyze hands out smaller chunks
+ * on demand instead).
  */
 export function splitRanges(
   path: string,

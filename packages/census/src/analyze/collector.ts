@@ -3,6 +3,7 @@ import {
   createPartial,
   type InputFormat,
   MAX_PAIRS,
+  mergeCounts,
   PAIR_BASE,
   type PartialAggregate,
 } from './partial.js';
@@ -12,14 +13,45 @@ import { BUCKETS, bucketOf, EXACT_LIMIT, type QuantileSketch, ZERO_BUCKET } from
 const DENSE_PAIRS = 1024;
 
 /**
+ * A collector's figures as plain data, mostly typed arrays: what a worker thread sends back
+ * (a structured clone of typed arrays is a copy of their bytes) and {@link Collector.absorb}
+ * adds in. Per-language arrays are indexed by the sender's language numbers (`names`).
+ */
+export interface CollectorState {
+  /** Statuses, malformed lines, reasons and ids (its per-language arrays are empty). */
+  partial: PartialAggregate;
+  names: string[];
+  appearances: Float64Array;
+  bytes: Float64Array;
+  primary: Float64Array;
+  firstSeen: Float64Array;
+  min: Float64Array;
+  max: Float64Array;
+  zeros: Float64Array;
+  /** Per language: its values while exact (trimmed to its count), else null. */
+  exact: (Float64Array | null)[];
+  /** Per language: its bucket counts once approximate, else null. */
+  buckets: (Int32Array | null)[];
+  pairCap: number;
+  /** pairs[a * pairCap + b] (either order) counts repositories listing a before b. */
+  pairs: Int32Array;
+  sparsePairs: Map<number, number>;
+  pairsTruncated: boolean;
+  perRepo: Float64Array;
+}
+
+/**
  * The hot path of the aggregation: per-language counters in typed arrays, a dense pair matrix
  * and per-language value stores, all indexed by language number (no Map lookups or boxed
- * numbers per value). It turns into a plain, mergeable {@link PartialAggregate} with
- * {@link toPartial} when its range is done.
+ * numbers per value). Collectors of different threads combine through {@link state} and
+ * {@link absorb}; {@link toPartial} turns the result into a plain, mergeable
+ * {@link PartialAggregate}.
  */
 export class Collector {
   /** Non-hot fields (statuses, malformed lines, reasons, ids) are kept on this partial. */
   readonly partial: PartialAggregate;
+  private names: string[] = [];
+  private byName = new Map<string, number>();
   private n = 0;
   private cap = 64;
   private appearances = new Float64Array(this.cap);
@@ -34,18 +66,24 @@ export class Collector {
   private pairCap = 64;
   private pairs = new Int32Array(this.pairCap * this.pairCap);
   private sparsePairs = new Map<number, number>();
-  private order = new Int32Array(64);
   private pairsTruncated = false;
-  private perRepo: number[] = [];
+  private perRepo = new Float64Array(64);
 
   constructor(format: InputFormat) {
     this.partial = createPartial(format);
   }
 
-  /** Adds a language and returns its number. */
-  addLanguage(name: string): number {
-    const i = addLanguage(this.partial, name);
+  /** The number of a language, adding it when new. */
+  languageOf(name: string): number {
+    const known = this.byName.get(name);
+    return known === undefined ? this.addLanguage(name) : known;
+  }
+
+  private addLanguage(name: string): number {
+    const i = this.n;
     if (i >= this.cap) this.grow();
+    this.names.push(name);
+    this.byName.set(name, i);
     this.n = i + 1;
     this.firstSeen[i] = -1;
     this.min[i] = Number.POSITIVE_INFINITY;
@@ -96,7 +134,11 @@ export class Collector {
       return;
     }
     p.status.withLanguages++;
-    this.perRepo[k] = (this.perRepo[k] ?? 0) + 1;
+    if (k >= this.perRepo.length) this.perRepo = widen(this.perRepo, k * 2);
+    this.perRepo[k]!++;
+    const appearances = this.appearances;
+    const bytes = this.bytes;
+    const firstSeen = this.firstSeen;
     let best = 0;
     let bestSize = -1;
     for (let i = 0; i < k; i++) {
@@ -106,18 +148,20 @@ export class Collector {
         best = l;
         bestSize = v;
       }
-      this.appearances[l]!++;
-      this.bytes[l]! += v;
-      if (this.firstSeen[l] === -1) this.firstSeen[l] = offset;
-      this.addValue(l, v);
+      const count = appearances[l] as number;
+      appearances[l] = count + 1;
+      bytes[l]! += v;
+      if (count === 0) firstSeen[l] = offset;
+      this.addValue(l, v, count);
     }
     this.primary[best]!++;
     if (k > 1) this.addPairs(langs, k);
   }
 
-  private addValue(l: number, v: number): void {
+  /** Stores value `v` of language `l`, which holds `count` values before it. */
+  private addValue(l: number, v: number, count: number): void {
     const buckets = this.buckets[l];
-    if (buckets) {
+    if (buckets !== null && buckets !== undefined) {
       // Exact values know their own min and max; only bucketed ones need tracking.
       if (v < (this.min[l] as number)) this.min[l] = v;
       if (v > (this.max[l] as number)) this.max[l] = v;
@@ -126,25 +170,24 @@ export class Collector {
       return;
     }
     let store = this.exact[l] as Float64Array;
-    const count = this.appearances[l]! - 1; // values stored before this one
     if (count === store.length) {
       if (count >= EXACT_LIMIT) {
-        this.fold(l, store);
-        this.addValue(l, v);
+        this.fold(l, count);
+        this.addValue(l, v, count);
         return;
       }
-      const bigger = new Float64Array(count * 2);
-      bigger.set(store);
-      store = bigger;
+      store = widen(store, count * 2);
       this.exact[l] = store;
     }
     store[count] = v;
   }
 
-  /** Switches a language from exact values to buckets. */
-  private fold(l: number, store: Float64Array): void {
+  /** Switches a language from its `count` exact values to buckets. */
+  private fold(l: number, count: number): void {
     const buckets = new Int32Array(BUCKETS);
-    for (const v of store) {
+    const store = this.exact[l] as Float64Array;
+    for (let i = 0; i < count; i++) {
+      const v = store[i] as number;
       if (v < (this.min[l] as number)) this.min[l] = v;
       if (v > (this.max[l] as number)) this.max[l] = v;
       if (v <= 0) this.zeros[l]!++;
@@ -155,56 +198,141 @@ export class Collector {
   }
 
   private addPairs(langs: Int32Array, k: number): void {
-    // Sorted ascending (insertion sort: k is small), every pair (i < j) is (a < b), so each
-    // row of the triangular matrix is walked in order.
-    if (this.order.length < k) this.order = new Int32Array(k * 2);
-    const order = this.order;
-    for (let i = 0; i < k; i++) {
-      const x = langs[i] as number;
-      let j = i;
-      while (j > 0 && (order[j - 1] as number) > x) {
-        order[j] = order[j - 1] as number;
-        j--;
-      }
-      order[j] = x;
-    }
+    // Counted in the order listed, a before b at [a][b]; [a][b] + [b][a] is the pair's count.
+    // (Cheaper than sorting each repository's languages.)
     const cap = this.pairCap;
     const pairs = this.pairs;
     for (let i = 0; i < k; i++) {
-      const a = order[i] as number;
+      const a = langs[i] as number;
+      if (a >= cap) {
+        for (let j = i + 1; j < k; j++) this.addSparsePair(a, langs[j] as number, 1);
+        continue;
+      }
       const row = a * cap;
       for (let j = i + 1; j < k; j++) {
-        const b = order[j] as number;
+        const b = langs[j] as number;
         if (b < cap) pairs[row + b]!++;
-        else this.addSparsePair(a, b);
+        else this.addSparsePair(a, b, 1);
       }
     }
   }
 
-  private addSparsePair(a: number, b: number): void {
+  private addSparsePair(x: number, y: number, n: number): void {
+    const a = Math.min(x, y);
+    const b = Math.max(x, y);
     const key = a * PAIR_BASE + b;
-    const n = this.sparsePairs.get(key);
-    if (n !== undefined) this.sparsePairs.set(key, n + 1);
-    else if (this.sparsePairs.size < MAX_PAIRS && b < PAIR_BASE) this.sparsePairs.set(key, 1);
+    const cur = this.sparsePairs.get(key);
+    if (cur !== undefined) this.sparsePairs.set(key, cur + n);
+    else if (this.sparsePairs.size < MAX_PAIRS && b < PAIR_BASE) this.sparsePairs.set(key, n);
     else this.pairsTruncated = true;
+  }
+
+  /** Repositories with both a and b (a !== b), from the dense matrix. */
+  private densePair(a: number, b: number): number {
+    const cap = this.pairCap;
+    return (this.pairs[a * cap + b] as number) + (this.pairs[b * cap + a] as number);
+  }
+
+  /** This collector's figures as plain data, to send to another thread. */
+  state(): CollectorState {
+    const n = this.n;
+    return {
+      partial: this.partial,
+      names: this.names,
+      appearances: this.appearances.slice(0, n),
+      bytes: this.bytes.slice(0, n),
+      primary: this.primary.slice(0, n),
+      firstSeen: this.firstSeen.slice(0, n),
+      min: this.min.slice(0, n),
+      max: this.max.slice(0, n),
+      zeros: this.zeros.slice(0, n),
+      exact: this.exact.map((store, l) =>
+        store === null ? null : store.slice(0, this.appearances[l] as number),
+      ),
+      buckets: this.buckets,
+      pairCap: this.pairCap,
+      pairs: this.pairs,
+      sparsePairs: this.sparsePairs,
+      pairsTruncated: this.pairsTruncated,
+      perRepo: this.perRepo,
+    };
+  }
+
+  /** Adds another collector's figures (from {@link state}) to this one. */
+  absorb(s: CollectorState): void {
+    mergeCounts(this.partial, s.partial);
+    const remap = s.names.map((name) => this.languageOf(name));
+    for (let j = 0; j < s.names.length; j++) {
+      const l = remap[j] as number;
+      this.bytes[l]! += s.bytes[j] as number;
+      this.primary[l]! += s.primary[j] as number;
+      const seen = s.firstSeen[j] as number;
+      const cur = this.firstSeen[l] as number;
+      if (seen !== -1 && (cur === -1 || seen < cur)) this.firstSeen[l] = seen;
+      const values = s.exact[j];
+      if (values) {
+        // One at a time, so that the language folds into buckets exactly when it would have.
+        for (const v of values) {
+          const count = this.appearances[l] as number;
+          this.appearances[l] = count + 1;
+          this.addValue(l, v, count);
+        }
+        continue;
+      }
+      if (this.buckets[l] === null) this.fold(l, this.appearances[l] as number);
+      const into = this.buckets[l] as Int32Array;
+      const from = s.buckets[j] as Int32Array;
+      for (let b = 0; b < BUCKETS; b++) into[b]! += from[b] as number;
+      this.appearances[l]! += s.appearances[j] as number;
+      this.zeros[l]! += s.zeros[j] as number;
+      this.min[l] = Math.min(this.min[l] as number, s.min[j] as number);
+      this.max[l] = Math.max(this.max[l] as number, s.max[j] as number);
+    }
+    const dense = Math.min(s.pairCap, s.names.length);
+    for (let a = 0; a < dense; a++) {
+      for (let b = a + 1; b < dense; b++) {
+        const n = (s.pairs[a * s.pairCap + b] as number) + (s.pairs[b * s.pairCap + a] as number);
+        if (n) this.addPairCount(remap[a] as number, remap[b] as number, n);
+      }
+    }
+    for (const [key, n] of s.sparsePairs) {
+      this.addPairCount(
+        remap[Math.floor(key / PAIR_BASE)] as number,
+        remap[key % PAIR_BASE] as number,
+        n,
+      );
+    }
+    this.pairsTruncated ||= s.pairsTruncated;
+    if (s.perRepo.length > this.perRepo.length)
+      this.perRepo = widen(this.perRepo, s.perRepo.length);
+    for (let k = 0; k < s.perRepo.length; k++) this.perRepo[k]! += s.perRepo[k] as number;
+  }
+
+  private addPairCount(a: number, b: number, n: number): void {
+    const cap = this.pairCap;
+    if (a < cap && b < cap) this.pairs[a * cap + b]! += n;
+    else this.addSparsePair(a, b, n);
   }
 
   /** The aggregate of everything collected, as plain mergeable data. */
   toPartial(): PartialAggregate {
     const p = this.partial;
     for (let l = 0; l < this.n; l++) {
+      addLanguage(p, this.names[l] as string);
       p.appearances[l] = this.appearances[l] as number;
       p.bytes[l] = this.bytes[l] as number;
       p.primary[l] = this.primary[l] as number;
       p.firstSeen[l] = this.firstSeen[l] as number;
       p.sketches[l] = this.sketch(l);
     }
-    p.languagesPerRepo = Array.from(this.perRepo, (x) => x ?? 0);
+    let last = this.perRepo.length - 1;
+    while (last > 0 && this.perRepo[last] === 0) last--;
+    p.languagesPerRepo = last > 0 ? Array.from(this.perRepo.subarray(0, last + 1)) : [];
     p.totalBytes = this.bytes.subarray(0, this.n).reduce((a, b) => a + b, 0);
-    const cap = this.pairCap;
-    for (let a = 0; a < Math.min(cap, this.n); a++) {
-      for (let b = a + 1; b < Math.min(cap, this.n); b++) {
-        const n = this.pairs[a * cap + b] as number;
+    const dense = Math.min(this.pairCap, this.n);
+    for (let a = 0; a < dense; a++) {
+      for (let b = a + 1; b < dense; b++) {
+        const n = this.densePair(a, b);
         if (n) p.pairs.set(a * PAIR_BASE + b, n);
       }
     }
@@ -239,4 +367,11 @@ export class Collector {
       buckets: map,
     };
   }
+}
+
+/** A copy of `a` with room for `length` values. */
+function widen(a: Float64Array, length: number): Float64Array<ArrayBuffer> {
+  const b = new Float64Array(length);
+  b.set(a);
+  return b;
 }

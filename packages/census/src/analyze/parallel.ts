@@ -1,43 +1,64 @@
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import { ThreadPoolExecutor, taskModule } from '@forage/futures';
-import type { PartialAggregate } from './partial.js';
-import { aggregateRange, type RangeTask } from './range.js';
+import type { InputFormat, PartialAggregate } from './partial.js';
+import { type ChunkedTask, collectChunks } from './range.js';
 
 /** The worker threads import the compiled range module themselves and call its export. */
 const rangeModule = taskModule<typeof import('./range.js')>(new URL('./range.js', import.meta.url));
 
+/** Below this a file is read by the calling thread alone: a worker's start-up would not pay. */
+export const MIN_PARALLEL_BYTES = 8 << 20;
+
 /**
- * Aggregates each range and returns the partials in range order. One range, or a parallelism
- * of 1, runs on the calling thread. Otherwise the calling thread takes the first range itself
- * while a `ThreadPoolExecutor` of `parallelism - 1` workers takes the rest: the ranges are
- * independent and their partials are plain data, merged by the caller. (The calling thread
- * would only wait otherwise, and each worker costs an isolate's start-up and JIT warm-up.)
+ * Aggregates a languages file of `size` bytes on up to `parallelism` threads, the calling one
+ * included, and returns the aggregate of the whole file.
+ *
+ * The file is cut into chunks of a few MB that the threads take in turn from a shared atomic
+ * counter, so the pool worker, which starts tens of milliseconds after the calling thread and
+ * runs colder code at first, takes fewer chunks and all threads finish together. The calling
+ * thread reads from the start while a `ThreadPoolExecutor` of `parallelism - 1` workers starts
+ * up. Each worker sends back its figures as typed arrays (a copy of bytes, not a clone of
+ * objects) and the calling thread adds them into its own. The result does not depend on which
+ * thread read which chunk.
  */
-export async function runRanges(
-  tasks: readonly RangeTask[],
+export async function aggregateFile(
+  path: string,
+  format: InputFormat,
+  size: number,
   parallelism: number,
-): Promise<PartialAggregate[]> {
-  if (tasks.length <= 1 || parallelism <= 1) {
-    const out: PartialAggregate[] = [];
-    for (const task of tasks) out.push(await aggregateRange(task));
-    return out;
-  }
-  const [first, ...rest] = tasks as [RangeTask, ...RangeTask[]];
+): Promise<PartialAggregate> {
+  const threads = Math.max(1, Math.min(parallelism, Math.ceil(size / MIN_PARALLEL_BYTES)));
+  const task: ChunkedTask = {
+    path,
+    format,
+    size,
+    // About 16 chunks per thread (1 to 4 MiB): fine enough to even out the threads' finishing
+    // times, coarse enough that the extra reads at chunk edges do not count.
+    chunkBytes: Math.min(4 << 20, Math.max(1 << 20, Math.ceil(size / (threads * 16)))),
+    next: new Int32Array(new SharedArrayBuffer(4)),
+  };
+  if (threads === 1) return (await collectChunks(task)).toPartial();
   const pool = new ThreadPoolExecutor({
-    maxWorkers: Math.min(parallelism - 1, rest.length),
+    maxWorkers: threads - 1,
     namePrefix: 'forage-analyze',
     // A small young generation: the workers allocate little that lives, and V8's default
     // semi-spaces would add tens of MB of RSS per worker for nothing.
     resourceLimits: { maxYoungGenerationSizeMb: 4 },
+    // The task module is compiled JavaScript: no loader flags, so workers start sooner.
+    execArgv: [],
   });
   try {
-    const inPool = Promise.all(rest.map((task) => pool.submit(rangeModule.aggregateRange, task)));
+    const inPool = Promise.all(
+      Array.from({ length: threads - 1 }, () => pool.submit(rangeModule.collectChunksState, task)),
+    );
     // Observed now, so that a worker failing while this thread reads is not "unhandled";
     // the error still surfaces through the await below.
     inPool.catch(() => {});
-    // Let the pool start its work before this thread starts its own range.
-    await new Promise((resolve) => setImmediate(resolve));
-    const here = await aggregateRange(first);
-    return [here, ...(await inPool)];
+    // Let the pool post its work before this thread starts reading.
+    await nextTurn();
+    const here = await collectChunks(task);
+    for (const state of await inPool) here.absorb(state);
+    return here.toPartial();
   } finally {
     await pool.shutdown({ wait: true });
   }

@@ -114,6 +114,27 @@ export function noteId(p: PartialAggregate, id: unknown): void {
   if (p.idMax === null || id > p.idMax) p.idMax = id;
 }
 
+/**
+ * Adds the counts that are not per language (records, statuses, malformed lines, reasons, ids)
+ * of `part` into `out`. The malformed examples kept are the first in the file, whatever the
+ * order of merging.
+ */
+export function mergeCounts(out: PartialAggregate, part: PartialAggregate): void {
+  out.records += part.records;
+  for (const key of Object.keys(out.status) as (keyof StatusCounts)[]) {
+    out.status[key] += part.status[key];
+  }
+  out.malformed += part.malformed;
+  if (part.malformedSamples.length) {
+    out.malformedSamples = [...out.malformedSamples, ...part.malformedSamples]
+      .sort((a, b) => a.offset - b.offset)
+      .slice(0, MAX_SAMPLES);
+  }
+  for (const [reason, n] of part.reasons) noteReason(out, reason, n);
+  if (part.idMin !== null) noteId(out, part.idMin);
+  if (part.idMax !== null) noteId(out, part.idMax);
+}
+
 /** Merges partials (any order) into a new one; the inputs are not modified. */
 export function mergePartials(
   format: InputFormat,
@@ -122,15 +143,7 @@ export function mergePartials(
   const out = createPartial(format);
   const index = new Map<string, number>();
   for (const part of parts) {
-    out.records += part.records;
-    for (const key of Object.keys(out.status) as (keyof StatusCounts)[]) {
-      out.status[key] += part.status[key];
-    }
-    out.malformed += part.malformed;
-    for (const s of part.malformedSamples) {
-      if (out.malformedSamples.length < MAX_SAMPLES) out.malformedSamples.push(s);
-    }
-    for (const [reason, n] of part.reasons) noteReason(out, reason, n);
+    mergeCounts(out, part);
     const remap = part.names.map((name) => {
       let i = index.get(name);
       if (i === undefined) {
@@ -163,8 +176,6 @@ export function mergePartials(
     }
     out.pairsTruncated ||= part.pairsTruncated;
     out.totalBytes += part.totalBytes;
-    if (part.idMin !== null) noteId(out, part.idMin);
-    if (part.idMax !== null) noteId(out, part.idMax);
   }
   out.languagesPerRepo = Array.from(out.languagesPerRepo, (n) => n ?? 0);
   return out;

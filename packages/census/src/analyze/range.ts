@@ -1,5 +1,5 @@
-import { open } from 'node:fs/promises';
-import { Collector } from './collector.js';
+import { type FileHandle, open } from 'node:fs/promises';
+import { Collector, type CollectorState } from './collector.js';
 import {
   type InputFormat,
   noteId,
@@ -16,78 +16,232 @@ export interface RangeTask {
   /** Lines whose first byte lies in [start, end) belong to this range. */
   start: number;
   end: number;
-  /** Read size in bytes (default 1 MiB). */
+  /** Read size in bytes (default 256 KiB). */
   chunkSize?: number;
 }
 
+/**
+ * Ranges of one file handed out on demand: chunk i is `[i * chunkBytes, (i + 1) * chunkBytes)`
+ * (the last one ends at `size`), and each thread takes the next with an atomic increment of
+ * `next[0]`, so a thread that starts late (a pool worker) or runs slower simply takes fewer.
+ */
+export interface ChunkedTask {
+  path: string;
+  format: InputFormat;
+  size: number;
+  chunkBytes: number;
+  /** An Int32Array over a SharedArrayBuffer: the next chunk to take, shared by all threads. */
+  next: Int32Array;
+  /** Read size in bytes (default 256 KiB). */
+  readBytes?: number;
+}
+
 const NEWLINE = 0x0a;
+const READ_BYTES = 256 << 10;
 
 /**
  * Aggregates the lines of one byte range of a file. Pure apart from reading the file: the same
  * range always gives the same partial, and the partials of ranges that tile a file merge into
  * the aggregate of the whole file, so it runs sequentially or on a thread pool alike.
- * Memory is one read buffer plus the aggregate, whatever the range's size.
+ * Memory is two read buffers plus the aggregate, whatever the range's size.
  */
 export async function aggregateRange(task: RangeTask): Promise<PartialAggregate> {
-  const collector = new Collector(task.format);
+  const reader = await BlockReader.open(task.path, task.chunkSize);
+  try {
+    const read = rangeReader(new Collector(task.format), task.format);
+    await reader.forEachBlock(task.start, task.end, read.onLines, read.onLine);
+    return read.collector.toPartial();
+  } finally {
+    await reader.close();
+  }
+}
+
+/**
+ * Takes chunks of `task` until none is left (see {@link ChunkedTask}) and returns their
+ * aggregate as a {@link Collector}. Every thread of a parallel run calls it with the same task.
+ */
+export async function collectChunks(task: ChunkedTask): Promise<Collector> {
+  const reader = await BlockReader.open(task.path, task.readBytes);
+  try {
+    const read = rangeReader(new Collector(task.format), task.format);
+    for (;;) {
+      const i = Atomics.add(task.next, 0, 1);
+      const start = i * task.chunkBytes;
+      if (start >= task.size) break;
+      const end = Math.min(task.size, start + task.chunkBytes);
+      await reader.forEachBlock(start, end, read.onLines, read.onLine);
+    }
+    return read.collector;
+  } finally {
+    await reader.close();
+  }
+}
+
+/** {@link collectChunks} for a pool worker: its aggregate as plain data, cheap to send back. */
+export async function collectChunksState(task: ChunkedTask): Promise<CollectorState> {
+  return (await collectChunks(task)).state();
+}
+
+/** The line handlers that feed a collector from a file in `format`. */
+function rangeReader(collector: Collector, format: InputFormat) {
   const scanner = new LanguageScanner(collector);
-  const onLine =
-    task.format === 'blog'
-      ? (buf: Buffer, s: number, e: number, offset: number) =>
-          blogLine(collector, scanner, buf, s, e, offset)
-      : (buf: Buffer, s: number, e: number, offset: number) =>
-          censusLine(collector, scanner, buf, s, e, offset);
-  await forEachLine(task, onLine);
-  return collector.toPartial();
+  const onLine: LineHandler =
+    format === 'blog'
+      ? (buf, s, e, offset) => blogLine(collector, scanner, buf, s, e, offset)
+      : (buf, s, e, offset) => censusLine(collector, scanner, buf, s, e, offset);
+  const onLines: BlockHandler =
+    format === 'blog'
+      ? (buf, from, stop, base) => scanner.scanLines(buf, from, stop, base, onLine)
+      : (buf, from, stop, base) => splitLines(buf, from, stop, base, onLine);
+  return { collector, onLine, onLines };
 }
 
 /** Receives one line as `buf[start, end)` (no newline); `offset` is its position in the file. */
 export type LineHandler = (buf: Buffer, start: number, end: number, offset: number) => void;
+
+/**
+ * Receives the lines that start in `buf[from, stop)`, each ended by a newline inside `buf`;
+ * `base` is the file offset of `buf[0]`.
+ */
+export type BlockHandler = (buf: Buffer, from: number, stop: number, base: number) => void;
+
+function splitLines(buf: Buffer, p: number, stop: number, base: number, onLine: LineHandler) {
+  while (p < stop) {
+    const nl = buf.indexOf(NEWLINE, p);
+    onLine(buf, p, nl, base + p);
+    p = nl + 1;
+  }
+}
 
 /** Calls `onLine` for each line starting in [task.start, task.end), without the newline. */
 export async function forEachLine(
   task: Pick<RangeTask, 'path' | 'start' | 'end' | 'chunkSize'>,
   onLine: LineHandler,
 ): Promise<void> {
-  const handle = await open(task.path, 'r');
+  const reader = await BlockReader.open(task.path, task.chunkSize);
   try {
-    let buf = Buffer.allocUnsafe(task.chunkSize ?? 1 << 20);
+    await reader.forEachBlock(
+      task.start,
+      task.end,
+      (buf, from, stop, base) => splitLines(buf, from, stop, base, onLine),
+      onLine,
+    );
+  } finally {
+    await reader.close();
+  }
+}
+
+/**
+ * Reads ranges of one file in blocks of whole lines. Two buffers alternate: the next block is
+ * read (on libuv's threads) while the current one is scanned. Each buffer keeps room in front
+ * of its block for the unfinished last line of the block before, which is copied there, so a
+ * line is never split across calls; the room grows when a line is longer.
+ */
+export class BlockReader {
+  private room = 16 << 10;
+  private current: Buffer;
+  private spare: Buffer;
+
+  private constructor(
+    private readonly handle: FileHandle,
+    private readonly readBytes: number,
+  ) {
+    this.current = Buffer.allocUnsafe(this.room + readBytes);
+    this.spare = Buffer.allocUnsafe(this.room + readBytes);
+  }
+
+  static async open(path: string, readBytes = READ_BYTES): Promise<BlockReader> {
+    return new BlockReader(await open(path, 'r'), Math.max(1, readBytes));
+  }
+
+  close(): Promise<void> {
+    return this.handle.close();
+  }
+
+  private async read(buf: Buffer, at: number): Promise<number> {
+    const { bytesRead } = await this.handle.read(buf, this.room, this.readBytes, at);
+    return bytesRead;
+  }
+
+  /**
+   * Calls `onLines` for the complete lines that start in [start, end), block by block, and
+   * `onLast` for a last line that has no newline (at the end of the file).
+   */
+  async forEachBlock(
+    start: number,
+    end: number,
+    onLines: BlockHandler,
+    onLast: LineHandler,
+  ): Promise<void> {
     // Begin one byte early: if that byte is a newline, a line starts exactly at `start`.
-    let filePos = task.start > 0 ? task.start - 1 : 0;
-    let skipFirst = task.start > 0;
-    let bufStart = filePos; // file offset of buf[0]
-    let have = 0;
+    let pos = start > 0 ? start - 1 : 0;
+    let skip = start > 0; // inside the line that began before the range
+    let buf = this.current;
+    let n = await this.read(buf, pos);
+    let base = pos - this.room; // file offset of buf[0]
+    let from = this.room;
+    let to = from + n;
+    pos += n;
     for (;;) {
-      if (have === buf.length) {
-        const bigger = Buffer.allocUnsafe(buf.length * 2); // a line longer than the buffer
-        buf.copy(bigger, 0, 0, have);
-        buf = bigger;
-      }
-      const { bytesRead } = await handle.read(buf, have, buf.length - have, filePos);
-      filePos += bytesRead;
-      const eof = bytesRead === 0;
-      const limit = have + bytesRead;
-      let p = 0;
-      for (;;) {
-        const nl = buf.indexOf(NEWLINE, p);
-        if (nl === -1 || nl >= limit) break;
-        if (skipFirst) skipFirst = false;
-        else if (bufStart + p >= task.end) return;
-        else onLine(buf, p, nl, bufStart + p);
-        p = nl + 1;
-      }
-      if (eof) {
-        if (!skipFirst && p < limit && bufStart + p < task.end) onLine(buf, p, limit, bufStart + p);
+      if (n === 0) {
+        if (!skip && from < to && base + from < end) onLast(buf, from, to, base + from);
         return;
       }
-      if (!skipFirst && bufStart + p >= task.end) return; // the next line belongs to the next range
-      // Keep the unfinished line at the front of the buffer.
-      buf.copy(buf, 0, p, limit);
-      have = limit - p;
-      bufStart += p;
+      // Read ahead only while this block does not reach the range's end: the last line may
+      // run past it, but rarely by more than the rest of the block.
+      const ahead = base + to <= end ? this.read(this.spare, pos) : null;
+      let p = from;
+      try {
+        if (skip) {
+          const nl = buf.indexOf(NEWLINE, from);
+          if (nl !== -1 && nl < to) {
+            skip = false;
+            p = nl + 1;
+          } else p = to;
+        }
+        if (!skip) {
+          const last = buf.lastIndexOf(NEWLINE, to - 1);
+          if (last >= p) {
+            const stop = Math.min(last + 1, end - base);
+            if (p < stop) onLines(buf, p, stop, base);
+            p = last + 1;
+          }
+        }
+      } catch (error) {
+        // Never leave a read writing into a buffer (or a closing file) behind.
+        await ahead?.catch(() => {});
+        throw error;
+      }
+      if (!skip && base + p >= end) {
+        await ahead;
+        return; // the next line starts in the next range
+      }
+      n = await (ahead ?? this.read(this.spare, pos));
+      // The unfinished line goes in front of the next block.
+      const tail = to - p;
+      if (tail > this.room) this.makeRoom(tail, n);
+      buf.copy(this.spare, this.room - tail, p, to);
+      base = pos - this.room;
+      pos += n;
+      from = this.room - tail;
+      to = this.room + n;
+      const filled = this.spare;
+      this.spare = buf.length === this.room + this.readBytes ? buf : this.alloc();
+      this.current = buf = filled;
     }
-  } finally {
-    await handle.close();
+  }
+
+  private alloc(): Buffer {
+    return Buffer.allocUnsafe(this.room + this.readBytes);
+  }
+
+  /** Grows the room for a line of `tail` bytes; the spare buffer's `n` bytes just read move along. */
+  private makeRoom(tail: number, n: number): void {
+    const old = this.room;
+    this.room = 2 ** Math.ceil(Math.log2(tail * 2));
+    const spare = this.alloc();
+    this.spare.copy(spare, this.room, old, old + n);
+    this.spare = spare;
   }
 }
 

@@ -1,4 +1,5 @@
 import type { Collector } from './collector.js';
+import type { LineHandler } from './range.js';
 
 /**
  * Reads one languages object (`{"C":123,"Shell":45}`) straight from bytes, without building a
@@ -25,7 +26,6 @@ export class LanguageScanner {
   /** Keys by their first two bytes (id + 1 of the newest; 0: none), chained through nextSame. */
   private byPrefix = new Int32Array(65536);
   private nextSame: number[] = [];
-  private byName = new Map<string, number>();
 
   constructor(private readonly collector: Collector) {}
 
@@ -34,14 +34,108 @@ export class LanguageScanner {
     this.count = 0;
   }
 
-  /** Language number for a name, adding it to the partial when new. */
+  /** Language number for a name, adding it to the collector when new. */
   languageOf(name: string): number {
-    let i = this.byName.get(name);
-    if (i === undefined) {
-      i = this.collector.addLanguage(name);
-      this.byName.set(name, i);
+    return this.collector.languageOf(name);
+  }
+
+  /**
+   * Reads the blog-format lines that start in `buf[p, stop)`; each must end with a newline
+   * inside `buf`. `base` is the file offset of `buf[0]`. The common line, compact
+   * (`{"C":123,"Shell":45}`) with keys seen before and no repeated key, is read and counted in
+   * one pass over its bytes, with no per-line call or bounds check (every loop stops at the
+   * newline); any other line goes to `other` (whitespace, escapes, new keys, floats, bad
+   * JSON), which reads it the careful way. Both give the same result for a line.
+   */
+  scanLines(buf: Buffer, p: number, stop: number, base: number, other: LineHandler): void {
+    const collector = this.collector;
+    const byPrefix = this.byPrefix;
+    const keyLength = this.keyLength;
+    const keyLang = this.keyLang;
+    const keyStart = this.keyStart;
+    const nextSame = this.nextSame;
+    let arena = this.arena;
+    let langs = this.langs;
+    let sizes = this.sizes;
+    while (p < stop) {
+      const lineStart = p;
+      let k = 0;
+      let closed = false;
+      if (buf[p] === 0x7b) {
+        p++;
+        if (buf[p] === 0x7d) {
+          p++;
+          closed = true;
+        } else {
+          for (;;) {
+            if (buf[p] !== 0x22) break;
+            p++;
+            // The key: one seen before with these first two bytes, whole, then a quote.
+            let lang = -1;
+            let id = (byPrefix[((buf[p] as number) << 8) | (buf[p + 1] as number)] as number) - 1;
+            while (id >= 0) {
+              const len = keyLength[id] as number;
+              if (buf[p + len] === 0x22) {
+                const at = keyStart[id] as number;
+                let i = 0;
+                while (i < len && buf[p + i] === arena[at + i]) i++;
+                if (i === len) {
+                  lang = keyLang[id] as number;
+                  p += len + 1;
+                  break;
+                }
+              }
+              id = nextSame[id] as number;
+            }
+            if (lang < 0 || buf[p] !== 0x3a) break; // a new key (the careful path adds it)
+            p++;
+            const digits = p;
+            let v = 0;
+            for (;;) {
+              const d = (buf[p] as number) - 0x30;
+              if (!(d >= 0 && d <= 9)) break;
+              v = v * 10 + d;
+              p++;
+            }
+            const n = p - digits;
+            if (n === 0 || n > 15 || (n > 1 && buf[digits] === 0x30)) break;
+            let repeated = false;
+            for (let i = 0; i < k; i++) if (langs[i] === lang) repeated = true;
+            if (repeated) break; // JSON keeps the last value: the careful path does that
+            if (k === langs.length) {
+              this.count = k;
+              this.widen();
+              langs = this.langs;
+              sizes = this.sizes;
+            }
+            langs[k] = lang;
+            sizes[k] = v;
+            k++;
+            const c = buf[p];
+            if (c === 0x2c) {
+              p++;
+              continue;
+            }
+            if (c === 0x7d) {
+              p++;
+              closed = true;
+            }
+            break;
+          }
+        }
+      }
+      if (closed && buf[p] === 0x0a) {
+        collector.addRepository(langs, sizes, k, base + lineStart);
+        p++;
+        continue;
+      }
+      const nl = buf.indexOf(0x0a, lineStart);
+      other(buf, lineStart, nl, base + lineStart);
+      arena = this.arena; // the careful path may have added keys
+      langs = this.langs;
+      sizes = this.sizes;
+      p = nl + 1;
     }
-    return i;
   }
 
   /** Adds (language, bytes) to the current object; a repeated key keeps the last value, as JSON.parse does. */
@@ -52,17 +146,20 @@ export class LanguageScanner {
         return;
       }
     }
-    if (this.count === this.langs.length) {
-      const langs = new Int32Array(this.count * 2);
-      langs.set(this.langs);
-      this.langs = langs;
-      const sizes = new Float64Array(this.count * 2);
-      sizes.set(this.sizes);
-      this.sizes = sizes;
-    }
+    if (this.count === this.langs.length) this.widen();
     this.langs[this.count] = lang;
     this.sizes[this.count] = size;
     this.count++;
+  }
+
+  /** Doubles the room for one object's languages (keeping the first `count`). */
+  private widen(): void {
+    const langs = new Int32Array(this.langs.length * 2);
+    langs.set(this.langs.subarray(0, this.count));
+    this.langs = langs;
+    const sizes = new Float64Array(this.sizes.length * 2);
+    sizes.set(this.sizes.subarray(0, this.count));
+    this.sizes = sizes;
   }
 
   /** Scans `buf[start, end)`, which must hold exactly one object (and whitespace). */
