@@ -5,6 +5,8 @@
 //
 //   npm run --workspace bench analyze            (after npm run build)
 //   BENCH_RUNS=5 BENCH_COPIES=30 npm run --workspace bench analyze
+//   BENCH_ONLY=forage,duckdb npm run --workspace bench analyze   (a subset, while iterating:
+//     forage, forage1 (one thread), duckdb, python, report)
 import { spawnSync } from 'node:child_process';
 import {
   createReadStream,
@@ -25,6 +27,10 @@ const root = join(here, '..', '..');
 const STUDY = join(root, '..', 'shared', 'data', 'github-2016', 'lang_data.jsonl');
 const COPIES = Number(process.env.BENCH_COPIES ?? 30);
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
+const ALL = ['forage', 'forage1', 'duckdb', 'python', 'report'];
+const ONLY = new Set(process.env.BENCH_ONLY ? process.env.BENCH_ONLY.split(',') : ALL);
+for (const name of ONLY)
+  if (!ALL.includes(name)) throw new Error(`BENCH_ONLY: unknown ${name}; choose from ${ALL}`);
 const out = join(here, 'out');
 const big = join(out, `lang_data_x${COPIES}.jsonl`);
 
@@ -93,27 +99,34 @@ const cores = availableParallelism();
 console.log(
   `analyze benchmark: ${big} (${(statSync(big).size / 1e6).toFixed(1)} MB, ${COPIES * 100_000} lines), ${RUNS} runs each, ${cores} cores, Node ${process.version}`,
 );
-const forage = measure(`forage analyze (${cores} threads)`, () =>
-  node('child-forage.mjs', big, String(cores)),
-);
-const forage1 = measure('forage analyze (1 thread)', () => node('child-forage.mjs', big, '1'));
-const duck = measure('DuckDB read_json_objects', () => node('child-duckdb.mjs', big));
-const python = spawnSync('python3', ['--version']).status === 0;
+const forage = ONLY.has('forage')
+  ? measure(`forage analyze (${cores} threads)`, () => node('child-forage.mjs', big, String(cores)))
+  : null;
+const forage1 = ONLY.has('forage1')
+  ? measure('forage analyze (1 thread)', () => node('child-forage.mjs', big, '1'))
+  : null;
+const duck = ONLY.has('duckdb')
+  ? measure('DuckDB read_json_objects', () => node('child-duckdb.mjs', big))
+  : null;
+const python = ONLY.has('python') && spawnSync('python3', ['--version']).status === 0;
 const py = python
   ? measure('study script (Python, json)', () => child('python3', ['-c', PY, big]))
   : null;
 
 // The same answers: top 10 by bytes and by repositories agree.
-const a = forage.runs[0]!.top!;
-const b = duck.runs[0]!.top!;
-if (JSON.stringify(a) !== JSON.stringify(b))
-  throw new Error(`forage and DuckDB disagree:\n${JSON.stringify(a)}\n${JSON.stringify(b)}`);
+const answers = [forage, forage1, duck].filter((m) => m !== null).map((m) => m.runs[0]!.top!);
+for (const other of answers.slice(1)) {
+  if (JSON.stringify(answers[0]) !== JSON.stringify(other))
+    throw new Error(
+      `the contenders disagree:\n${JSON.stringify(answers[0])}\n${JSON.stringify(other)}`,
+    );
+}
 
 // 100,000 repositories, from input to a finished report (summary, HTML, 7 charts as SVG + PNG),
 // as a user runs it: the CLI in a fresh process, module loading included.
 const bin = join(root, 'packages', 'cli', 'dist', 'bin.js');
 const reportRuns: number[] = [];
-for (let i = 0; i < RUNS; i++) {
+for (let i = 0; ONLY.has('report') && i < RUNS; i++) {
   const dir = mkdtempSync(join(tmpdir(), 'forage-bench-report-'));
   const start = performance.now();
   const r = spawnSync(
@@ -125,19 +138,29 @@ for (let i = 0; i < RUNS; i++) {
   rmSync(dir, { recursive: true, force: true });
   if (r.status !== 0) throw new Error(`forage analyze failed: ${r.stderr}`);
 }
-const reportMs = median(reportRuns);
 
 console.log('\nratios (higher = forage faster):');
-console.log(`  DuckDB / forage:          ${(duck.ms / forage.ms).toFixed(2)}x   (target >= 2x)`);
-if (py)
+if (forage && duck)
+  console.log(`  DuckDB / forage:          ${(duck.ms / forage.ms).toFixed(2)}x   (target >= 2x)`);
+if (forage && py)
   console.log(`  Python script / forage:   ${(py.ms / forage.ms).toFixed(2)}x   (target >= 5x)`);
-console.log(
-  `  CPU time, DuckDB / forage: ${(duck.cpu / forage.cpu).toFixed(2)}x` +
-    (py ? `;  Python / forage: ${(py.cpu / forage.cpu).toFixed(2)}x` : ''),
-);
-console.log(`  1 thread / ${cores} threads:       ${(forage1.ms / forage.ms).toFixed(2)}x`);
-console.log(`  forage peak RSS:          ${forage.rss.toFixed(0)} MB   (target < 150 MB)`);
-console.log(
-  `  100,000 lines -> report:  ${reportMs.toFixed(0)} ms wall, CLI process included (runs: ${reportRuns.map((x) => x.toFixed(0)).join(', ')}; target < 2,000 ms)`,
-);
-if (!py) console.log('  python3 not found: the study script was not measured');
+if (forage && (duck || py))
+  console.log(
+    '  CPU time, ' +
+      [
+        duck && `DuckDB / forage: ${(duck.cpu / forage.cpu).toFixed(2)}x`,
+        py && `Python / forage: ${(py.cpu / forage.cpu).toFixed(2)}x`,
+      ]
+        .filter(Boolean)
+        .join(';  '),
+  );
+if (forage && forage1)
+  console.log(`  1 thread / ${cores} threads:       ${(forage1.ms / forage.ms).toFixed(2)}x`);
+if (forage)
+  console.log(`  forage peak RSS:          ${forage.rss.toFixed(0)} MB   (target < 150 MB)`);
+if (reportRuns.length)
+  console.log(
+    `  100,000 lines -> report:  ${median(reportRuns).toFixed(0)} ms wall, CLI process included (runs: ${reportRuns.map((x) => x.toFixed(0)).join(', ')}; target < 2,000 ms)`,
+  );
+if (ONLY.has('python') && !python)
+  console.log('  python3 not found: the study script was not measured');

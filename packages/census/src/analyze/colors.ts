@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 
 /** How one language name from the data matches GitHub Linguist's current list. */
 export interface LanguageColor {
@@ -47,6 +48,13 @@ interface LinguistEntry {
 }
 
 const require = createRequire(import.meta.url);
+let dataFolder: string | null = null;
+
+/** Linguist's data folder, resolved once (resolving each language's file costs more than reading it). */
+function dataDir(): string {
+  dataFolder ??= dirname(require.resolve('linguist-languages/data/C'));
+  return dataFolder;
+}
 const entries = new Map<string, LinguistEntry | null>();
 let lowerCase: Map<string, string> | null = null;
 
@@ -64,7 +72,7 @@ function entry(name: string): LinguistEntry | null {
     found = null;
     const file = name.replace(/[^A-Za-z0-9.-]/g, (c) => `_${c.charCodeAt(0).toString(16)}_`);
     try {
-      const text = readFileSync(require.resolve(`linguist-languages/data/${file}`), 'utf8');
+      const text = readFileSync(join(dataDir(), `${file}.js`), 'utf8');
       if (text.includes(`name: ${quote(name)},`)) {
         found = { name, color: /^ {2}color: '(#[0-9a-fA-F]{6})',$/m.exec(text)?.[1] };
       }

@@ -22,8 +22,12 @@ export function escapeHtml(value: unknown): string {
     .replace(/'/g, '&#39;');
 }
 
+/** A whole number with thousands separators (1,234,567), as en-US writes it, without loading ICU. */
 export function formatInt(n: number): string {
-  return Math.round(n).toLocaleString('en-US');
+  const digits = String(Math.abs(Math.round(n)));
+  if (!/^\d+$/.test(digits)) return Math.round(n).toLocaleString('en-US'); // 1e21 and above
+  const grouped = digits.replace(/\B(?=(\d{3})+$)/g, ',');
+  return n <= -0.5 ? `-${grouped}` : grouped;
 }
 
 export function formatPercent(x: number, digits = 1): string {

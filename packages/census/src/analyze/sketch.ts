@@ -120,28 +120,70 @@ export function isApproximate(sketch: QuantileSketch): boolean {
  * clamped to the exact min and max. Returns null for an empty sketch.
  */
 export function quantile(sketch: QuantileSketch, q: number): number | null {
-  if (sketch.count === 0) return null;
-  const rank = q * (sketch.count - 1);
+  return quantiles(sketch, [q])[0] as number | null;
+}
+
+/** Several quantiles of one sketch (see {@link quantile}), for the cost of one. */
+export function quantiles(sketch: QuantileSketch, qs: readonly number[]): (number | null)[] {
+  if (sketch.count === 0) return qs.map(() => null);
   if (sketch.exact !== null) {
-    const sorted = sketch.exact.slice().sort();
-    const lo = Math.floor(rank);
-    const hi = Math.ceil(rank);
-    const a = sorted[lo] as number;
-    const b = sorted[hi] as number;
-    return a + (b - a) * (rank - lo);
+    // Selecting the ranks needed is linear; sorting every value was most of the summary's time.
+    const values = sketch.exact.slice();
+    return qs.map((q) => {
+      const rank = q * (sketch.count - 1);
+      const lo = Math.floor(rank);
+      const a = select(values, lo);
+      const b = Math.ceil(rank) === lo ? a : select(values, lo + 1);
+      return a + (b - a) * (rank - lo);
+    });
   }
   const buckets = sketch.buckets as Map<number, number>;
   // Zero sorts first; the rest by bucket index.
   const keys = [...buckets.keys()].sort((x, y) =>
     x === ZERO_BUCKET ? -1 : y === ZERO_BUCKET ? 1 : x - y,
   );
-  const target = Math.floor(rank);
-  let seen = 0;
-  for (const k of keys) {
-    seen += buckets.get(k) as number;
-    // Byte counts are whole numbers, so the estimate is too.
-    if (seen > target)
-      return Math.round(Math.min(sketch.max, Math.max(sketch.min, bucketValue(k))));
+  return qs.map((q) => {
+    const target = Math.floor(q * (sketch.count - 1));
+    let seen = 0;
+    for (const k of keys) {
+      seen += buckets.get(k) as number;
+      // Byte counts are whole numbers, so the estimate is too.
+      if (seen > target)
+        return Math.round(Math.min(sketch.max, Math.max(sketch.min, bucketValue(k))));
+    }
+    return sketch.max;
+  });
+}
+
+/**
+ * The k-th smallest value (0-based) of `values`, which it reorders (Hoare's selection with a
+ * median-of-three pivot). Reordering keeps the values, so later calls stay correct.
+ */
+function select(values: Float64Array, k: number): number {
+  let lo = 0;
+  let hi = values.length - 1;
+  while (hi > lo) {
+    const mid = (lo + hi) >>> 1;
+    const x = values[lo] as number;
+    const y = values[mid] as number;
+    const z = values[hi] as number;
+    const pivot = Math.max(Math.min(x, y), Math.min(Math.max(x, y), z)); // median of three
+    let i = lo;
+    let j = hi;
+    while (i <= j) {
+      while ((values[i] as number) < pivot) i++;
+      while ((values[j] as number) > pivot) j--;
+      if (i <= j) {
+        const t = values[i] as number;
+        values[i] = values[j] as number;
+        values[j] = t;
+        i++;
+        j--;
+      }
+    }
+    if (k <= j) hi = j;
+    else if (k >= i) lo = i;
+    else return values[k] as number;
   }
-  return sketch.max;
+  return values[k] as number;
 }

@@ -1,6 +1,7 @@
 import { languageColor } from './colors.js';
+import { formatInt } from './format.js';
 import { type InputFormat, PAIR_BASE, type PartialAggregate } from './partial.js';
-import { EXACT_LIMIT, isApproximate, quantile, RELATIVE_ACCURACY } from './sketch.js';
+import { EXACT_LIMIT, isApproximate, quantiles, RELATIVE_ACCURACY } from './sketch.js';
 import { wilsonInterval } from './stats.js';
 
 /** Version tag of the summary.json layout. */
@@ -172,6 +173,7 @@ export function finalize(agg: PartialAggregate, opts: FinalizeOptions): Summary 
     const primary = agg.primary[i] as number;
     const bytes = agg.bytes[i] as number;
     const sketch = agg.sketches[i]!;
+    const [median, p90] = quantiles(sketch, [0.5, 0.9]);
     const { linguist, color } = languageColor(name);
     return {
       name,
@@ -186,8 +188,8 @@ export function finalize(agg: PartialAggregate, opts: FinalizeOptions): Summary 
       bytes,
       bytesShare: agg.totalBytes ? bytes / agg.totalBytes : 0,
       meanBytes: bytes / repos,
-      medianBytes: quantile(sketch, 0.5) ?? 0,
-      p90Bytes: quantile(sketch, 0.9) ?? 0,
+      medianBytes: median ?? 0,
+      p90Bytes: p90 ?? 0,
       quantilesApproximate: isApproximate(sketch),
     };
   });
@@ -351,7 +353,7 @@ function approximations(approximate: string[], agg: PartialAggregate): string[] 
   const notes: string[] = [];
   if (approximate.length) {
     notes.push(
-      `Median and 90th percentile bytes per repository are estimates, within ${(RELATIVE_ACCURACY * 100).toFixed(1)}% of a value of the right rank, for the ${approximate.length} language(s) present in more than ${EXACT_LIMIT.toLocaleString('en-US')} repositories (${approximate.slice(0, 12).join(', ')}${approximate.length > 12 ? ', ...' : ''}); every other figure is exact.`,
+      `Median and 90th percentile bytes per repository are estimates, within ${(RELATIVE_ACCURACY * 100).toFixed(1)}% of a value of the right rank, for the ${approximate.length} language(s) present in more than ${formatInt(EXACT_LIMIT)} repositories (${approximate.slice(0, 12).join(', ')}${approximate.length > 12 ? ', ...' : ''}); every other figure is exact.`,
     );
   } else notes.push('Every figure is exact.');
   if (agg.pairsTruncated)
@@ -370,7 +372,7 @@ function caveats(format: InputFormat, overall: OverallSummary): string[] {
   ];
   if (format === 'blog') {
     list.push(
-      `This file wrote {} for empty repositories and for failed requests alike, so the ${overall.emptyOrFailed.toLocaleString('en-US')} such lines cannot be told apart; a census run by forage records them separately.`,
+      `This file wrote {} for empty repositories and for failed requests alike, so the ${formatInt(overall.emptyOrFailed)} such lines cannot be told apart; a census run by forage records them separately.`,
     );
   }
   if (overall.forks === null)
