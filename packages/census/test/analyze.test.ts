@@ -15,6 +15,8 @@ import {
   type PartialAggregate,
   wilsonInterval,
 } from '@forage/census';
+// Internal: the chunked collection that analyze runs on each thread.
+import { collectChunks } from '../dist/analyze/range.js';
 import { STUDY_FILE } from './shared-data.ts';
 
 const SMALL = fileURLToPath(new URL('./fixtures/analyze/census-small', import.meta.url));
@@ -122,7 +124,7 @@ test("the study file: honest figures beside the study's", async () => {
 });
 
 function comparable(p: PartialAggregate) {
-  const byName = (arr: number[]) => Object.fromEntries(p.names.map((n, i) => [n, arr[i]]));
+  const byName = <T>(arr: T[]) => Object.fromEntries(p.names.map((n, i) => [n, arr[i]]));
   const pairs: Record<string, number> = {};
   for (const [key, n] of p.pairs) {
     const a = p.names[Math.floor(key / 2 ** 15)]!;
@@ -139,6 +141,10 @@ function comparable(p: PartialAggregate) {
     perRepo: [...p.languagesPerRepo],
     pairs,
     count: byName(p.sketches.map((s) => s.count)),
+    sketches: byName(
+      p.sketches.map((s) => [s.min, s.max, s.exact ? [...s.exact].sort((x, y) => x - y) : null]),
+    ),
+    malformed: p.malformed,
   };
 }
 
@@ -162,6 +168,65 @@ test('byte ranges that tile a file merge into the whole, wherever the cuts fall'
     );
   }
   assert.deepEqual(comparable(mergePartials('blog', parts.reverse())), comparable(whole));
+});
+
+test('chunks taken in turn by several collectors, of any size, add up to the whole file', async (t) => {
+  const file = join(tmp(t), 'mixed.jsonl');
+  // A line longer than the reader's room for an unfinished line (16 KiB), languages past the
+  // dense pair matrix (1,024) in pairs, and every kind of line the careful path reads.
+  const long = JSON.stringify(
+    Object.fromEntries(Array.from({ length: 300 }, (_, i) => [`${'Long'.repeat(15)}-${i}`, i])),
+  );
+  const many = Array.from({ length: 1030 }, (_, i) => `{"Only-${i}":${i}}`);
+  const study = readFileSync(STUDY_FILE, 'utf8').split('\n').slice(0, 300);
+  const odd = [
+    '{"C":1,"Go":2}',
+    '{}',
+    ' { "C" : 3 }',
+    '{"C\\u002B\\u002B":4}',
+    'not json',
+    '{"Go":5}\r',
+    long,
+    '',
+    '{"Go":1,"Go":9}',
+    '{"C":123456789012345}', // 15 digits: the longest the fast path reads
+    '{"C":1234567890123456}', // 16: the careful path
+    '{"C":-1}',
+    ...many,
+    '{"Only-1029":1,"Only-1028":2,"C":3}',
+  ];
+  writeFileSync(file, `${[...odd, ...study, ...odd, ...study, ...odd].join('\n')}\n{"Go":7}`);
+  const size = statSync(file).size;
+  const whole = await aggregateRange({ path: file, format: 'blog', start: 0, end: size });
+  assert.equal(whole.malformed, 6); // "not json" and {"C":-1}, three times
+  for (const [chunkBytes, readBytes] of [
+    [size, 1 << 18],
+    [97, 4096],
+    [4096, 16],
+    [20_000, 1000],
+  ] as const) {
+    const task = {
+      path: file,
+      format: 'blog' as const,
+      size,
+      chunkBytes,
+      readBytes,
+      next: new Int32Array(new SharedArrayBuffer(4)),
+    };
+    // Three collectors interleave at each read, as threads would take chunks in turn.
+    const [a, b, c] = await Promise.all([
+      collectChunks(task),
+      collectChunks(task),
+      collectChunks(task),
+    ]);
+    a.absorb(b.state());
+    a.absorb(structuredClone(c.state())); // as a worker's figures arrive
+    const merged = a.toPartial();
+    const why = `chunks of ${chunkBytes} bytes, reads of ${readBytes}`;
+    assert.deepEqual(comparable(merged), comparable(whole), why);
+    assert.deepEqual(merged.malformedSamples, whole.malformedSamples, why);
+    assert.equal(merged.pairsTruncated, false);
+  }
 });
 
 test('analyze over several ranges equals one range', async () => {
