@@ -7,6 +7,7 @@ import {
 } from '@forage/decorators';
 import { Pool } from 'undici';
 import { type ApiKind, type Outcome, parseRateHeaders, type RateHeaders } from './budget.js';
+import { BufferPool } from './buffers.js';
 import { CensusError, messageOf } from './errors.js';
 import type { BudgetScheduler, Lease } from './scheduler.js';
 import { redactToken, scrubTokens } from './token.js';
@@ -75,6 +76,7 @@ export interface ApiRequest {
   /**
    * Reads a 2xx JSON body straight from its bytes (the listing's scanner); returning undefined
    * falls back to `JSON.parse` of the decoded text, whose failure means a truncated body.
+   * It must not keep `bytes` or a view of them: the buffer is reused for later bodies.
    */
   readonly read?: (bytes: Buffer) => unknown;
 }
@@ -119,6 +121,8 @@ export class ApiClient {
     rateLimited: 0,
   };
   private readonly pool: Pool;
+  /** Where response bodies are read (see {@link BufferPool} for why). */
+  private readonly buffers = new BufferPool();
   private readonly retry: RetryPolicy;
   private readonly timeoutMs: number;
   private readonly userAgent: string;
@@ -259,7 +263,7 @@ export class ApiClient {
       });
       status = res.statusCode;
       raw = res.headers;
-      bytes = Buffer.from(await res.body.arrayBuffer());
+      bytes = await this.buffers.read(res.body);
     } catch (error) {
       if (this.options.signal?.aborted) {
         throw new CensusError('ERR_CENSUS_ABORTED', 'the census was aborted');
@@ -270,8 +274,14 @@ export class ApiClient {
       const v = raw[name];
       return Array.isArray(v) ? v[0] : v;
     };
-    const decoded = decompress(bytes, header('content-encoding'), status);
-    const body = bodyOf(decoded, header('content-type') ?? '', status, request.read);
+    let body: unknown;
+    try {
+      const decoded = decompress(bytes, header('content-encoding'), status);
+      body = bodyOf(decoded, header('content-type') ?? '', status, request.read);
+    } finally {
+      // Everything kept from the body is a copy by now (strings, records, parsed JSON).
+      this.buffers.give(bytes);
+    }
     return { status, url: request.url, body, header, rate: parseRateHeaders(header) };
   }
 

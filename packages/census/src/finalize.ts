@@ -1,6 +1,7 @@
+import { same } from './bytes.js';
 import type { ListingState } from './enumerate.js';
 import { writeLinesAtomic } from './files.js';
-import { forEachLine, readLines } from './journal.js';
+import { forEachLineBytes, idOfLine, readLines } from './journal.js';
 import type { ShardPlan } from './plan.js';
 import { shardOf } from './plan.js';
 import { type LanguageStatus, languageStatuses } from './records.js';
@@ -24,8 +25,8 @@ export async function nthId(
     const count = state.counts.get(k) ?? 0;
     if (before + count >= n) {
       const ids: number[] = [];
-      await forEachLine(reposPath, (line) => {
-        const id = (JSON.parse(line) as { id: number }).id;
+      await forEachLineBytes(reposPath, (bytes, start, end) => {
+        const id = idOfLine(bytes, start, end);
         if (shardOf(plan, id) === k) ids.push(id);
       });
       ids.sort((a, b) => a - b);
@@ -56,12 +57,31 @@ export async function countJournals(
 ): Promise<CensusCounts> {
   const counts = { listed: 0 } as CensusCounts;
   for (const s of languageStatuses) counts[s] = 0;
-  await forEachLine(reposPath, () => {
+  await forEachLineBytes(reposPath, () => {
     counts.listed++;
   });
-  await forEachLine(languagesPath, (line) => {
-    const status = (JSON.parse(line) as { status: LanguageStatus }).status;
-    if (status in counts) counts[status]++;
+  await forEachLineBytes(languagesPath, (bytes, start, end) => {
+    const status = statusOfLine(bytes, start, end);
+    if (languageStatuses.includes(status)) counts[status]++;
   });
   return counts;
+}
+
+const statusKey = Buffer.from(',"status":"');
+const statusBytes = languageStatuses.map((s) => [s, Buffer.from(`${s}"`)] as const);
+
+/**
+ * The status of a `languages.jsonl` line, read from its bytes: the census writes it right after
+ * `id` and `full_name`, and `,"status":"` cannot occur inside the `full_name` string before it
+ * (a quote in a JSON string is escaped). Anything else is parsed as JSON.
+ */
+export function statusOfLine(bytes: Buffer, start: number, end: number): LanguageStatus {
+  const at = bytes.indexOf(statusKey, start);
+  if (at >= 0 && at < end) {
+    const from = at + statusKey.length;
+    for (const [status, word] of statusBytes) {
+      if (from + word.length <= end && same(bytes, from, word)) return status;
+    }
+  }
+  return (JSON.parse(bytes.toString('utf8', start, end)) as { status: LanguageStatus }).status;
 }

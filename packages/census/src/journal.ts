@@ -1,6 +1,7 @@
 import { createReadStream } from 'node:fs';
 import { type FileHandle, open, stat } from 'node:fs/promises';
 import { StringDecoder } from 'node:string_decoder';
+import { same } from './bytes.js';
 import { CensusError, messageOf } from './errors.js';
 
 /**
@@ -9,8 +10,14 @@ import { CensusError, messageOf } from './errors.js';
  * line, which {@link Journal.open} cuts off. Nothing is ever rewritten in place.
  */
 export class Journal {
-  private buffer: string[] = [];
-  private bufferedBytes = 0;
+  /**
+   * The next batch, already UTF-8: each line is encoded as it is appended, so its string dies
+   * young instead of waiting (and being promoted by the garbage collector) until the flush.
+   */
+  private batch: Buffer = Buffer.allocUnsafeSlow(64 << 10);
+  private batchBytes = 0;
+  /** Batch buffers whose write has finished, for reuse. */
+  private readonly spare: Buffer[] = [];
   private flushing: Promise<void> = Promise.resolve();
   private failure: CensusError | undefined;
   /** Bytes known to be on disk (after the last completed flush). */
@@ -52,27 +59,36 @@ export class Journal {
   /** Adds one record (serialised as one line) to the next batch. */
   append(record: unknown): void {
     if (this.failure) throw this.failure;
-    const line = `${JSON.stringify(record)}\n`;
-    this.buffer.push(line);
-    this.bufferedBytes += line.length;
+    const line = JSON.stringify(record);
+    // At most 3 UTF-8 bytes per UTF-16 unit, and the newline.
+    const room = line.length * 3 + 1;
+    if (this.batchBytes + room > this.batch.length) {
+      let size = this.batch.length * 2;
+      while (size < this.batchBytes + room) size *= 2;
+      const bigger = Buffer.allocUnsafeSlow(size);
+      this.batch.copy(bigger, 0, 0, this.batchBytes);
+      this.batch = bigger;
+    }
+    this.batchBytes += this.batch.write(line, this.batchBytes);
+    this.batch[this.batchBytes++] = 0x0a;
     this.appended++;
   }
 
   /** Bytes waiting in memory for the next flush. */
   get pendingBytes(): number {
-    return this.bufferedBytes;
+    return this.batchBytes;
   }
 
   /** Writes the buffered lines and syncs them to disk. Flushes run one after another. */
   flush(): Promise<void> {
-    if (this.buffer.length === 0) return this.flushing;
-    const data = this.buffer.join('');
-    this.buffer = [];
-    this.bufferedBytes = 0;
+    if (this.batchBytes === 0) return this.flushing;
+    const whole = this.batch;
+    const bytes = whole.subarray(0, this.batchBytes);
+    this.batch = this.spare.pop() ?? Buffer.allocUnsafeSlow(whole.length);
+    this.batchBytes = 0;
     this.flushing = this.flushing.then(async () => {
       if (this.failure) throw this.failure;
       try {
-        const bytes = Buffer.from(data);
         let offset = 0;
         while (offset < bytes.length) {
           const { bytesWritten } = await this.handle.write(bytes, offset);
@@ -83,6 +99,8 @@ export class Journal {
       } catch (error) {
         this.failure = writeError(this.path, error);
         throw this.failure;
+      } finally {
+        if (this.spare.length < 2) this.spare.push(whole);
       }
     });
     return this.flushing;
@@ -201,6 +219,68 @@ export async function forEachLine(
 }
 
 /**
+ * Calls `onLine(bytes, start, end)` for every complete, non-empty line of `path` (none if it
+ * does not exist; an unfinished last line is left out, as {@link forEachLine} does), reading
+ * through one reused buffer. For passes over whole journals that need a field or two per line:
+ * nothing is decoded or allocated per line. `bytes` is only valid during the call.
+ */
+export async function forEachLineBytes(
+  path: string,
+  onLine: (bytes: Buffer, start: number, end: number) => void,
+  chunkSize = 1 << 20,
+): Promise<void> {
+  if (!(await isFile(path))) return;
+  const handle = await open(path, 'r');
+  try {
+    let buf = Buffer.allocUnsafe(chunkSize);
+    let carried = 0; // the start of an unfinished line, moved to the front
+    for (;;) {
+      if (carried === buf.length) {
+        const bigger = Buffer.allocUnsafe(buf.length * 2);
+        buf.copy(bigger, 0, 0, carried);
+        buf = bigger;
+      }
+      const { bytesRead } = await handle.read(buf, carried, buf.length - carried, null);
+      if (bytesRead === 0) return;
+      const filled = carried + bytesRead;
+      let start = 0;
+      for (;;) {
+        const nl = buf.indexOf(10, start);
+        if (nl < 0 || nl >= filled) break;
+        if (nl > start) onLine(buf, start, nl);
+        start = nl + 1;
+      }
+      buf.copy(buf, 0, start, filled);
+      carried = filled - start;
+    }
+  } finally {
+    await handle.close();
+  }
+}
+
+/**
+ * The `id` of a journal line (`repos.jsonl`, `languages.jsonl`), read from its bytes: the census
+ * writes it first, as `{"id":123,`. Anything else is parsed as JSON.
+ */
+export function idOfLine(bytes: Buffer, start: number, end: number): number {
+  if (same(bytes, start, idPrefix)) {
+    let n = 0;
+    let k = start + idPrefix.length;
+    const first = k;
+    for (; k < end && k - first < 16; k++) {
+      const c = bytes[k]!;
+      if (c < 0x30 || c > 0x39) break;
+      n = n * 10 + (c - 0x30);
+    }
+    const next = bytes[k];
+    if (k > first && k - first < 16 && (next === 0x2c || next === 0x7d)) return n;
+  }
+  return (JSON.parse(bytes.toString('utf8', start, end)) as { id: number }).id;
+}
+
+const idPrefix = Buffer.from('{"id":');
+
+/**
  * Reads the complete lines a journal has flushed since the last call, without holding more
  * than one chunk in memory: the languages stage follows `repos.jsonl` this way while the
  * listing is still writing it.
@@ -210,6 +290,7 @@ export class JournalTail {
   private rest = '';
   private readonly decoder = new StringDecoder('utf8');
   private handle: FileHandle | undefined;
+  private buf = Buffer.alloc(0);
 
   constructor(readonly path: string) {}
 
@@ -218,7 +299,9 @@ export class JournalTail {
     if (this.offset >= end) return [];
     this.handle ??= await open(this.path, 'r');
     const length = Math.min(maxBytes, end - this.offset);
-    const buf = Buffer.alloc(length);
+    // One buffer, reused: the decoder copies what it reads into strings.
+    if (this.buf.length < length) this.buf = Buffer.allocUnsafe(length);
+    const buf = this.buf;
     const { bytesRead } = await this.handle.read(buf, 0, length, this.offset);
     this.offset += bytesRead;
     const text = this.rest + this.decoder.write(buf.subarray(0, bytesRead));

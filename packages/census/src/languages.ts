@@ -1,7 +1,7 @@
 import { type ApiClient, messageField, RetriesExhausted } from './client.js';
 import { CensusError, messageOf } from './errors.js';
 import { batchBody, maxBatch, pageBody, parseBatch, parsePage } from './graphql.js';
-import { forEachLine, type Journal, JournalTail } from './journal.js';
+import { forEachLineBytes, idOfLine, type Journal, JournalTail } from './journal.js';
 import { failureRecord, type LanguageRecord, languagesRecord, type RepoRecord } from './records.js';
 
 /** How languages are fetched: GraphQL batches of 100, or one REST call per repository. */
@@ -14,13 +14,13 @@ export class DoneIds {
   static async load(path: string): Promise<DoneIds> {
     let ids = new Float64Array(1024);
     let n = 0;
-    await forEachLine(path, (line) => {
+    await forEachLineBytes(path, (bytes, start, end) => {
       if (n === ids.length) {
         const bigger = new Float64Array(ids.length * 2);
         bigger.set(ids);
         ids = bigger;
       }
-      ids[n++] = (JSON.parse(line) as { id: number }).id;
+      ids[n++] = idOfLine(bytes, start, end);
     });
     return new DoneIds(ids.subarray(0, n).sort());
   }

@@ -1,3 +1,4 @@
+import { same } from './bytes.js';
 import type { RepoRecord } from './records.js';
 
 /**
@@ -354,12 +355,6 @@ class Scanner {
     this.i += word.length;
     return true;
   }
-}
-
-/** Whether `b` holds `word` at `at`. */
-function same(b: Buffer, at: number, word: Uint8Array): boolean {
-  for (let k = 0; k < word.length; k++) if (b[at + k] !== word[k]) return false;
-  return true;
 }
 
 /** The safe integer a valid JSON number token spells, or undefined (1.5, 1e300, ...). */
