@@ -34,6 +34,7 @@ export {
 } from './output.js';
 export { type Pagination, readPagination } from './pagination.js';
 export { type ExtractOptions, extractPost } from './post-page.js';
+export { extractPostFromHtml } from './post-stream.js';
 export { type GetOptions, get, type Response } from './requests.js';
 export { DEFAULT_RETRY, type RetryPolicy } from './retry.js';
 export { Robots } from './robots.js';

@@ -23,7 +23,7 @@ import type { AnyNode, Element } from 'domhandler';
  *
  * Elements inside navigation, asides and the site's own header and footer are left out.
  */
-export interface PageFacts {
+export interface PageFacts<T = Element> {
   /** `<meta>` content by lower-cased name, property or itemprop (first one wins). */
   metas: Map<string, string>;
   /** Every `article:tag` meta value, in order. */
@@ -31,15 +31,17 @@ export interface PageFacts {
   canonical: string | undefined;
   /** Texts of `application/ld+json` scripts. */
   ldJson: string[];
-  titleTag: Element | undefined;
-  title: Element[][];
-  h1: Element[];
-  published: Element[][];
-  dateText: Element[];
-  author: Element[][];
-  byline: Element[];
-  tags: Element[][];
-  content: (Element | undefined)[];
+  titleTag: T | undefined;
+  title: T[][];
+  h1: T[];
+  published: T[][];
+  dateText: T[];
+  author: T[][];
+  byline: T[];
+  tags: T[][];
+  content: (T | undefined)[];
+  /** Counts every element recorded above, so a caller can tell whether a visit kept one. */
+  kept: number;
 }
 
 // Ancestor flags, passed down the walk.
@@ -103,155 +105,192 @@ function tokens(value: string | undefined): string[] {
     : [value];
 }
 
-/** Collects {@link PageFacts} from a parsed document in one pass. */
-export function collectFacts(root: AnyNode): PageFacts {
-  const f: PageFacts = {
+/** Empty facts, to be filled by {@link visitElement}. */
+export function emptyFacts<T>(): PageFacts<T> {
+  return {
     metas: new Map(),
     metaTags: [],
     canonical: undefined,
     ldJson: [],
     titleTag: undefined,
-    title: TITLE_H1_CLASSES.map(() => [] as Element[]).concat([[], [], [], []]),
+    title: [[], [], [], [], [], [], [], [], []],
     h1: [],
     published: [[], [], [], [], [], [], []],
     dateText: [],
     author: [[], [], [], [], [], [], [], [], [], []],
     byline: [],
-    tags: [[], ...TAG_BOXES.map(() => [] as Element[])],
+    tags: [[], ...TAG_BOXES.map(() => [] as T[])],
     content: new Array(14).fill(undefined),
+    kept: 0,
   };
-  const visit = (el: Element, flags: number): void => {
-    const name = el.name;
-    const a = el.attribs;
-    const cls = tokens(a.class);
-    const has = (c: string) => cls.includes(c);
-    const itemprop = a.itemprop ? tokens(a.itemprop) : undefined;
-    const rel = a.rel ? tokens(a.rel.toLowerCase()) : undefined;
-    let inner = flags;
+}
 
-    // Context for descendants.
-    if (name === 'nav' || name === 'aside') inner |= CHROME;
-    else if ((name === 'header' || name === 'footer') && !(flags & ARTICLE)) {
-      const role = a.role ?? '';
-      if (
-        role === 'banner' ||
-        role === 'contentinfo' ||
-        cls.some(
-          (c) => c === 'site-header' || c === 'site-footer' || c === 'masthead' || c === 'header',
-        )
+/** {@link visitElement}'s answer for elements whose children are not visited. */
+export const NO_DESCENT = -1;
+/** {@link visitElement}'s answer for a JSON-LD script: its text belongs in `ldJson`. */
+export const LD_JSON = -2;
+
+/**
+ * Applies the rules to one element, given the flags its ancestors passed down, and records it
+ * in `f` where it matches. Returns the flags for its children, or {@link NO_DESCENT} /
+ * {@link LD_JSON} when its children are not to be visited. The DOM walk ({@link collectFacts})
+ * and the streaming extractor (`post-stream.ts`) both call this, so they find the same facts.
+ */
+export function visitElement<T>(
+  f: PageFacts<T>,
+  node: T,
+  name: string,
+  a: Record<string, string>,
+  flags: number,
+  parentName: string | undefined,
+): number {
+  const cls = tokens(a.class);
+  const has = (c: string) => cls.includes(c);
+  const itemprop = a.itemprop ? tokens(a.itemprop) : undefined;
+  const rel = a.rel ? tokens(a.rel.toLowerCase()) : undefined;
+  let inner = flags;
+
+  // Context for descendants.
+  if (name === 'nav' || name === 'aside') inner |= CHROME;
+  else if ((name === 'header' || name === 'footer') && !(flags & ARTICLE)) {
+    const role = a.role ?? '';
+    if (
+      role === 'banner' ||
+      role === 'contentinfo' ||
+      cls.some(
+        (c) => c === 'site-header' || c === 'site-footer' || c === 'masthead' || c === 'header',
       )
-        inner |= CHROME;
-    }
-    if (name === 'article') inner |= ARTICLE;
-    if (name === 'main') inner |= MAIN;
-    if (name === 'header' && flags & ARTICLE) inner |= ARTICLE_HEADER;
-    if (name === 'header' && flags & MAIN) inner |= MAIN_HEADER;
-    if (itemprop?.includes('author')) inner |= AUTHOR_PROP;
-    if (has('author')) inner |= AUTHOR_CLASS;
-    if (has('byline')) inner |= BYLINE;
-    if (has('post-heading')) inner |= POST_HEADING;
-    for (let i = 0; i < TAG_BOXES.length; i++) if (has(TAG_BOXES[i]!)) inner |= TAG_BIT0 << i;
+    )
+      inner |= CHROME;
+  }
+  if (name === 'article') inner |= ARTICLE;
+  if (name === 'main') inner |= MAIN;
+  if (name === 'header' && flags & ARTICLE) inner |= ARTICLE_HEADER;
+  if (name === 'header' && flags & MAIN) inner |= MAIN_HEADER;
+  if (itemprop?.includes('author')) inner |= AUTHOR_PROP;
+  if (has('author')) inner |= AUTHOR_CLASS;
+  if (has('byline')) inner |= BYLINE;
+  if (has('post-heading')) inner |= POST_HEADING;
+  for (let i = 0; i < TAG_BOXES.length; i++) if (has(TAG_BOXES[i]!)) inner |= TAG_BIT0 << i;
 
-    const chrome = (flags & CHROME) !== 0;
-    switch (name) {
-      case 'meta': {
-        const content = a.content;
-        if (content !== undefined) {
-          for (const key of [a.property, a.name, a.itemprop]) {
-            if (!key) continue;
-            const k = key.toLowerCase();
-            if (!f.metas.has(k)) f.metas.set(k, content);
-            if (k === 'article:tag') f.metaTags.push(content);
-          }
-        }
-        return;
-      }
-      case 'link':
-        if (f.canonical === undefined && rel?.includes('canonical')) f.canonical = a.href;
-        return;
-      case 'script':
-        if ((a.type ?? '').toLowerCase() === 'application/ld+json') f.ldJson.push(textOf(el));
-        return;
-      case 'title':
-        f.titleTag ??= el;
-        return;
-      case 'style':
-      case 'template':
-      case 'noscript':
-        return;
-    }
-
-    if (!chrome) {
-      // Title.
-      if (name === 'h1') {
-        f.h1.push(el);
-        for (let i = 0; i < TITLE_H1_CLASSES.length; i++)
-          if (has(TITLE_H1_CLASSES[i]!)) f.title[i]!.push(el);
-        if (flags & ARTICLE) f.title[5]!.push(el);
-        if (flags & MAIN) f.title[6]!.push(el);
-        if (flags & POST_HEADING) f.title[7]!.push(el);
-      }
-      if (itemprop?.includes('headline')) f.title[8]!.push(el);
-      // Published date.
-      const updated = has('updated') || itemprop?.includes('dateModified');
-      if (name === 'time' && itemprop?.includes('datePublished')) f.published[0]!.push(el);
-      if (itemprop?.includes('datePublished')) f.published[1]!.push(el);
-      if (name === 'time') {
-        if (has('dt-published')) f.published[2]!.push(el);
-        if (has('published')) f.published[3]!.push(el);
-        if (has('entry-date') && !has('updated')) f.published[4]!.push(el);
-        if (a.datetime !== undefined && !updated) {
-          if (flags & ARTICLE) f.published[5]!.push(el);
-          f.published[6]!.push(el);
+  const chrome = (flags & CHROME) !== 0;
+  switch (name) {
+    case 'meta': {
+      const content = a.content;
+      if (content !== undefined) {
+        for (const key of [a.property, a.name, a.itemprop]) {
+          if (!key) continue;
+          const k = key.toLowerCase();
+          if (!f.metas.has(k)) f.metas.set(k, content);
+          if (k === 'article:tag') f.metaTags.push(content);
         }
       }
-      if (name === 'time' || cls.some((c) => DATE_CLASSES.includes(c))) f.dateText.push(el);
-      // Author.
-      if (flags & AUTHOR_PROP && itemprop?.includes('name')) f.author[0]!.push(el);
-      if (itemprop?.includes('author')) f.author[1]!.push(el);
-      if (has('p-author')) f.author[2]!.push(el);
-      if (name === 'a' && rel?.includes('author')) f.author[3]!.push(el);
-      if (has('author-name')) f.author[4]!.push(el);
-      if (flags & BYLINE && has('author')) f.author[5]!.push(el);
-      if (has('post-author')) f.author[6]!.push(el);
-      if (has('entry-author')) f.author[7]!.push(el);
-      if (flags & AUTHOR_CLASS && has('fn')) f.author[8]!.push(el);
-      if (has('author')) f.author[9]!.push(el);
-      if (
-        f.byline.length < 40 &&
-        ((flags & ARTICLE_HEADER && (name === 'p' || name === 'span' || name === 'div')) ||
-          (flags & MAIN_HEADER && name === 'p') ||
-          has('post-meta') ||
-          has('byline') ||
-          (name === 'p' && el.parent?.type === 'tag' && (el.parent as Element).name === 'article'))
-      ) {
-        f.byline.push(el);
+      return NO_DESCENT;
+    }
+    case 'link':
+      if (f.canonical === undefined && rel?.includes('canonical')) f.canonical = a.href;
+      return NO_DESCENT;
+    case 'script':
+      return (a.type ?? '').toLowerCase() === 'application/ld+json' ? LD_JSON : NO_DESCENT;
+    case 'title':
+      if (f.titleTag === undefined) {
+        f.titleTag = node;
+        f.kept++;
       }
-      // Tags.
-      if (name === 'a') {
-        if (rel?.includes('tag')) f.tags[0]!.push(el);
-        for (let i = 0; i < TAG_BOXES.length; i++)
-          if (flags & (TAG_BIT0 << i)) f.tags[i + 1]!.push(el);
+      return NO_DESCENT;
+    case 'style':
+    case 'template':
+    case 'noscript':
+      return NO_DESCENT;
+  }
+
+  const keep = (list: T[]) => {
+    list.push(node);
+    f.kept++;
+  };
+  if (!chrome) {
+    // Title.
+    if (name === 'h1') {
+      keep(f.h1);
+      for (let i = 0; i < TITLE_H1_CLASSES.length; i++)
+        if (has(TITLE_H1_CLASSES[i]!)) keep(f.title[i]!);
+      if (flags & ARTICLE) keep(f.title[5]!);
+      if (flags & MAIN) keep(f.title[6]!);
+      if (flags & POST_HEADING) keep(f.title[7]!);
+    }
+    if (itemprop?.includes('headline')) keep(f.title[8]!);
+    // Published date.
+    const updated = has('updated') || itemprop?.includes('dateModified');
+    if (name === 'time' && itemprop?.includes('datePublished')) keep(f.published[0]!);
+    if (itemprop?.includes('datePublished')) keep(f.published[1]!);
+    if (name === 'time') {
+      if (has('dt-published')) keep(f.published[2]!);
+      if (has('published')) keep(f.published[3]!);
+      if (has('entry-date') && !has('updated')) keep(f.published[4]!);
+      if (a.datetime !== undefined && !updated) {
+        if (flags & ARTICLE) keep(f.published[5]!);
+        keep(f.published[6]!);
       }
     }
-    // Content containers (first of each kind).
-    const c = f.content;
-    if (c[0] === undefined && itemprop?.includes('articleBody')) c[0] = el;
-    for (let i = 0; i < CONTENT_CLASSES.length; i++)
-      if (c[i + 1] === undefined && has(CONTENT_CLASSES[i]!)) c[i + 1] = el;
-    if (c[9] === undefined && flags & ARTICLE && has('content')) c[9] = el;
-    if (c[10] === undefined && name === 'article') c[10] = el;
-    if (c[11] === undefined && name === 'main') c[11] = el;
-    if (c[12] === undefined && a.role === 'main') c[12] = el;
-    if (c[13] === undefined && name === 'body') c[13] = el;
+    if (name === 'time' || cls.some((c) => DATE_CLASSES.includes(c))) keep(f.dateText);
+    // Author.
+    if (flags & AUTHOR_PROP && itemprop?.includes('name')) keep(f.author[0]!);
+    if (itemprop?.includes('author')) keep(f.author[1]!);
+    if (has('p-author')) keep(f.author[2]!);
+    if (name === 'a' && rel?.includes('author')) keep(f.author[3]!);
+    if (has('author-name')) keep(f.author[4]!);
+    if (flags & BYLINE && has('author')) keep(f.author[5]!);
+    if (has('post-author')) keep(f.author[6]!);
+    if (has('entry-author')) keep(f.author[7]!);
+    if (flags & AUTHOR_CLASS && has('fn')) keep(f.author[8]!);
+    if (has('author')) keep(f.author[9]!);
+    if (
+      f.byline.length < 40 &&
+      ((flags & ARTICLE_HEADER && (name === 'p' || name === 'span' || name === 'div')) ||
+        (flags & MAIN_HEADER && name === 'p') ||
+        has('post-meta') ||
+        has('byline') ||
+        (name === 'p' && parentName === 'article'))
+    ) {
+      keep(f.byline);
+    }
+    // Tags.
+    if (name === 'a') {
+      if (rel?.includes('tag')) keep(f.tags[0]!);
+      for (let i = 0; i < TAG_BOXES.length; i++) if (flags & (TAG_BIT0 << i)) keep(f.tags[i + 1]!);
+    }
+  }
+  // Content containers (first of each kind).
+  const c = f.content;
+  const container = (i: number) => {
+    c[i] = node;
+    f.kept++;
+  };
+  if (c[0] === undefined && itemprop?.includes('articleBody')) container(0);
+  for (let i = 0; i < CONTENT_CLASSES.length; i++)
+    if (c[i + 1] === undefined && has(CONTENT_CLASSES[i]!)) container(i + 1);
+  if (c[9] === undefined && flags & ARTICLE && has('content')) container(9);
+  if (c[10] === undefined && name === 'article') container(10);
+  if (c[11] === undefined && name === 'main') container(11);
+  if (c[12] === undefined && a.role === 'main') container(12);
+  if (c[13] === undefined && name === 'body') container(13);
+  return inner;
+}
 
+/** Collects {@link PageFacts} from a parsed document in one pass. */
+export function collectFacts(root: AnyNode): PageFacts {
+  const f = emptyFacts<Element>();
+  const visit = (el: Element, flags: number, parentName: string | undefined): void => {
+    const inner = visitElement(f, el, el.name, el.attribs, flags, parentName);
+    if (inner === LD_JSON) f.ldJson.push(textOf(el));
+    if (inner < 0) return;
     for (const child of el.children)
       if (child.type === 'tag' || child.type === 'script' || child.type === 'style')
-        visit(child as Element, inner);
+        visit(child as Element, inner, el.name);
   };
   for (const child of (root as unknown as { children: AnyNode[] }).children ?? []) {
     if (child.type === 'tag' || child.type === 'script' || child.type === 'style')
-      visit(child as Element, 0);
+      visit(child as Element, 0, undefined);
   }
   return f;
 }

@@ -23,7 +23,7 @@ function stripSiteName(title: string, siteName: string | undefined): string {
   return title;
 }
 
-function meta(f: PageFacts, ...names: string[]): string | undefined {
+function meta<T>(f: PageFacts<T>, ...names: string[]): string | undefined {
   for (const n of names) {
     const v = f.metas.get(n.toLowerCase());
     if (v?.trim()) return squash(v);
@@ -31,11 +31,37 @@ function meta(f: PageFacts, ...names: string[]): string | undefined {
   return undefined;
 }
 
+/**
+ * How field extraction reads the elements {@link PageFacts} recorded: a DOM element, or what
+ * the streaming extractor kept of one. Both paths share the field rules below.
+ */
+export interface FactReader<T> {
+  /** The element's text on one line, whitespace collapsed. */
+  text(node: T): string;
+  /** An attribute value. */
+  attr(node: T, name: string): string | undefined;
+  /** The element's readable block text, without page furniture or the post's title heading. */
+  blocks(node: T): string;
+}
+
+/** Where the user's selectors point, on a parsed page (only the DOM path supports them). */
+interface Overrides {
+  $: CheerioAPI;
+  selectors: NonNullable<Selectors['post']>;
+}
+
+/** Reads DOM elements. */
+const DOM_READER: FactReader<Element> = {
+  text: (el) => inlineText([el]),
+  attr: (el, name) => el.attribs[name],
+  blocks: (el) => blockText([el], { dropFurniture: true, skip: isTitle }),
+};
+
 /** The first element of the first rule (in priority order) that has text. */
-function firstText(rules: readonly Element[][]): string | undefined {
+function firstText<T>(r: FactReader<T>, rules: readonly T[][]): string | undefined {
   for (const list of rules) {
     for (const el of list) {
-      const t = inlineText([el]);
+      const t = r.text(el);
       if (t) return t;
     }
   }
@@ -43,7 +69,7 @@ function firstText(rules: readonly Element[][]): string | undefined {
 }
 
 /** JSON-LD Article/BlogPosting from the page's ld+json scripts. */
-function ldArticle(f: PageFacts): JsonLd | null {
+function ldArticle<T>(f: PageFacts<T>): JsonLd | null {
   return f.ldJson.length ? jsonLdArticleFrom(f.ldJson) : null;
 }
 
@@ -62,13 +88,25 @@ export interface ExtractOptions {
  * first: JSON-LD and meta tags (written for machines), then semantic markup, then visible text.
  * The page is walked once (see `page-facts.ts`); the user's selectors, when given, go first.
  * Returns `null` when the page has neither a title nor any text.
+ * `extractPostFromHtml` gives the same result from the HTML text without building a DOM.
  */
 export function extractPost($: CheerioAPI, url: string, options: ExtractOptions = {}): Post | null {
   const f = collectFacts($.root()[0]!);
+  const o = options.selectors ? { $, selectors: options.selectors } : undefined;
+  return postFromFacts(f, DOM_READER, url, options, o);
+}
+
+/** The post's fields from the facts of its page (see {@link extractPost}). */
+export function postFromFacts<T>(
+  f: PageFacts<T>,
+  r: FactReader<T>,
+  url: string,
+  options: ExtractOptions,
+  o?: Overrides,
+): Post | null {
   const ld = ldArticle(f);
-  const sel = options.selectors;
-  const text = mainText($, f, sel?.content);
-  const title = postTitle($, f, ld, sel?.title) ?? options.preview?.title;
+  const text = mainText(f, r, o);
+  const title = postTitle(f, r, ld, o) ?? options.preview?.title;
   if (!title && !text) return null;
   const canonicalHref = resolveHref(f.canonical ?? meta(f, 'og:url'), url);
   const canonical =
@@ -81,49 +119,49 @@ export function extractPost($: CheerioAPI, url: string, options: ExtractOptions 
   return {
     url: detach(canonical),
     title: detach(title ?? ''),
-    date: postDate($, f, ld, sel?.date) ?? options.preview?.date ?? null,
-    author: detach(postAuthor($, f, ld, sel?.author) ?? null),
-    tags: postTags($, f, ld, sel?.tags).map((t) => detach(t)),
+    date: postDate(f, r, ld, o) ?? options.preview?.date ?? null,
+    author: detach(postAuthor(f, r, ld, o) ?? null),
+    tags: postTags(f, r, ld, o).map((t) => detach(t)),
     summary: summary ? detach(summary) : null,
     text: detach(text),
     wordCount: countWords(text),
   };
 }
 
-function postTitle(
-  $: CheerioAPI,
-  f: PageFacts,
+function postTitle<T>(
+  f: PageFacts<T>,
+  r: FactReader<T>,
   ld: JsonLd | null,
-  override?: string,
+  o?: Overrides,
 ): string | undefined {
-  if (override) {
-    const t = inlineText($(override).first().toArray());
+  if (o?.selectors.title) {
+    const t = inlineText(o.$(o.selectors.title).first().toArray());
     if (t) return t;
   }
-  const fromMarkup = firstText(f.title);
+  const fromMarkup = firstText(r, f.title);
   if (fromMarkup) return fromMarkup;
   const og = meta(f, 'og:title', 'twitter:title');
   if (og) return og;
   if (typeof ld?.headline === 'string' && ld.headline.trim()) return squash(ld.headline);
-  const h1 = firstText([f.h1]);
+  const h1 = firstText(r, [f.h1]);
   if (h1) return h1;
-  const title = f.titleTag ? inlineText([f.titleTag]) : '';
+  const title = f.titleTag ? r.text(f.titleTag) : '';
   return title ? stripSiteName(title, meta(f, 'og:site_name')) : undefined;
 }
 
-function dateOf(el: Element): string | null {
-  return isoFromMachine(el.attribs.datetime ?? el.attribs.content) ?? isoFromText(inlineText([el]));
+function dateOf<T>(r: FactReader<T>, el: T): string | null {
+  return isoFromMachine(r.attr(el, 'datetime') ?? r.attr(el, 'content')) ?? isoFromText(r.text(el));
 }
 
-function postDate(
-  $: CheerioAPI,
-  f: PageFacts,
+function postDate<T>(
+  f: PageFacts<T>,
+  r: FactReader<T>,
   ld: JsonLd | null,
-  override?: string,
+  o?: Overrides,
 ): string | null {
-  if (override) {
-    const el = $(override).first()[0];
-    const d = el?.type === 'tag' ? dateOf(el as Element) : null;
+  if (o?.selectors.date) {
+    const el = o.$(o.selectors.date).first()[0];
+    const d = el?.type === 'tag' ? dateOf(DOM_READER, el as Element) : null;
     if (d) return d;
   }
   const fromLd = typeof ld?.datePublished === 'string' ? isoFromMachine(ld.datePublished) : null;
@@ -142,50 +180,56 @@ function postDate(
   if (fromMeta) return fromMeta;
   for (const list of f.published) {
     for (const el of list) {
-      const d = dateOf(el);
+      const d = dateOf(r, el);
       if (d) return d;
     }
   }
   for (const el of f.dateText) {
-    const d = isoFromText(inlineText([el])) ?? isoFromMachine(el.attribs.title);
+    const d = isoFromText(r.text(el)) ?? isoFromMachine(r.attr(el, 'title'));
     if (d) return d;
   }
   return null;
 }
 
-function postAuthor(
-  $: CheerioAPI,
-  f: PageFacts,
+function postAuthor<T>(
+  f: PageFacts<T>,
+  r: FactReader<T>,
   ld: JsonLd | null,
-  override?: string,
+  o?: Overrides,
 ): string | null {
-  if (override) {
-    const t = inlineText($(override).first().toArray());
+  if (o?.selectors.author) {
+    const t = inlineText(o.$(o.selectors.author).first().toArray());
     if (t) return t;
   }
   const fromLd = jsonLdNames(ld?.author).map(squash).filter(Boolean);
   if (fromLd.length) return fromLd.join(', ');
   const m = meta(f, 'author', 'article:author', 'twitter:creator');
   if (m && !/^https?:\/\//.test(m)) return m;
-  const t = firstText(f.author);
+  const t = firstText(r, f.author);
   if (t) return t.replace(/^by\s+/i, '');
   // A short "By Jane Doe" line near the title (themes such as Ananke mark it up with no class).
   for (const el of f.byline) {
-    const m = /^by\s+([^|·•,]{2,60}?)\s*$/i.exec(inlineText([el]));
+    const m = /^by\s+([^|·•,]{2,60}?)\s*$/i.exec(r.text(el));
     if (m && m[1]!.split(' ').length <= 5) return m[1]!;
   }
   return null;
 }
 
-function postTags($: CheerioAPI, f: PageFacts, ld: JsonLd | null, override?: string): string[] {
+function postTags<T>(
+  f: PageFacts<T>,
+  r: FactReader<T>,
+  ld: JsonLd | null,
+  o?: Overrides,
+): string[] {
   const unique = (list: string[]) => {
     const seen = new Set<string>();
     // Exact duplicates only: a category "Notes" and a tag "notes" are two terms.
     return list.map(squash).filter((t) => t && !seen.has(t) && seen.add(t));
   };
-  if (override)
+  if (o?.selectors.tags)
     return unique(
-      $(override)
+      o
+        .$(o.selectors.tags)
         .toArray()
         .map((el) => inlineText([el])),
     );
@@ -198,20 +242,23 @@ function postTags($: CheerioAPI, f: PageFacts, ld: JsonLd | null, override?: str
   }
   if (f.metaTags.some(Boolean)) return unique(f.metaTags);
   for (const list of f.tags) {
-    if (list.length) return unique(list.map((el) => inlineText([el]).replace(/^#/, '')));
+    if (list.length) return unique(list.map((el) => r.text(el).replace(/^#/, '')));
   }
   return [];
 }
 
 /** The post's main text: the first content container that has text, without page furniture. */
-export function mainText($: CheerioAPI, f: PageFacts, override?: string): string {
-  if (override) {
-    const text = blockText($(override).first().toArray(), { dropFurniture: true, skip: isTitle });
+function mainText<T>(f: PageFacts<T>, r: FactReader<T>, o?: Overrides): string {
+  if (o?.selectors.content) {
+    const text = blockText(o.$(o.selectors.content).first().toArray(), {
+      dropFurniture: true,
+      skip: isTitle,
+    });
     if (text) return text;
   }
   for (const el of f.content) {
-    if (!el) continue;
-    const text = blockText([el], { dropFurniture: true, skip: isTitle });
+    if (el === undefined) continue;
+    const text = r.blocks(el);
     if (text) return text;
   }
   return '';

@@ -10,7 +10,7 @@ import { documentBase, parseHtml, resolveHref } from './html.js';
 import { readIndexEntries, TRIED_DESCRIPTION } from './index-page.js';
 import { type JournalState, JournalWriter, type PageRole, readJournal } from './journal.js';
 import { type Pagination, readPagination } from './pagination.js';
-import { extractPost } from './post-page.js';
+import { extractPostFromHtml } from './post-stream.js';
 import { queryOne } from './query.js';
 import { DEFAULT_RETRY, isSlowDown, type RetryPolicy, retryOptions } from './retry.js';
 import { Robots } from './robots.js';
@@ -550,10 +550,9 @@ class Crawl {
       this.#skip('not-html');
       return;
     }
-    const $ = parseHtml(page.text);
     const feed = this.#feedPreview(page.url);
     const preview = feed || info.preview ? { ...feed, ...info.preview } : undefined;
-    const post = extractPost($, page.finalUrl, {
+    const post = extractPostFromHtml(page.text, page.finalUrl, {
       preview,
       selectors: this.selectors.post,
       sameSite: (u) => this.site.has(u),

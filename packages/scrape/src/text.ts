@@ -17,8 +17,10 @@ export function detach(s: string | null): string | null {
 
 /** Collapses runs of whitespace (including no-break spaces) to one space and trims. */
 export function squash(s: string): string {
-  return s.replace(/\s+/g, ' ').trim();
+  // Same as s.replace(/\s+/g, ' '), but single plain spaces (most of them) are not matched.
+  return s.replace(SPACE_RUNS, ' ').trim();
 }
+const SPACE_RUNS = /\s{2,}|[^\S ]/g;
 
 /** Words in a text: runs of non-space characters. */
 export function countWords(text: string): number {
@@ -108,14 +110,75 @@ export interface BlockTextOptions {
 }
 
 /**
- * The readable text of `nodes`: one block per paragraph, heading, list item, ... separated by a
- * blank line, whitespace collapsed inside each block (kept inside `<pre>`), and the text of
- * navigation, headers, footers, scripts and forms left out.
+ * Whether an element and everything in it is left out of an article's text: scripts, forms,
+ * navigation, hidden elements and (with `dropFurniture`) share bars, comments and the like.
+ * The same rule serves the DOM walk here and the streaming extractor (`post-stream.ts`).
  */
-export function blockText(nodes: readonly AnyNode[], options: BlockTextOptions = {}): string {
-  const blocks: string[] = [];
-  let line = '';
-  const flush = () => {
+export function excludedFromText(
+  name: string,
+  attribs: Record<string, string>,
+  dropFurniture: boolean,
+): boolean {
+  if (SKIPPED.has(name)) return true;
+  if (attribs.hidden !== undefined || attribs['aria-hidden'] === 'true') return true;
+  return dropFurniture && FURNITURE.test(`${attribs.class ?? ''} ${attribs.id ?? ''}`);
+}
+
+/** Whether an element starts a new block of text (a paragraph, heading, list item, ...). */
+export function isBlock(name: string): boolean {
+  return BLOCKS.has(name);
+}
+
+/** Elements whose text is left out of one-line texts (titles, names, dates). */
+export function excludedFromInline(name: string): boolean {
+  return SKIPPED_INLINE.has(name);
+}
+
+/**
+ * Builds block text from a walk over elements, in document order: one block per paragraph,
+ * heading, list item, ... separated by a blank line, whitespace collapsed inside each block
+ * (kept inside `<pre>`). Both the DOM walk ({@link blockText}) and the streaming extractor feed
+ * it, so both give the same text.
+ */
+export class TextBlocks {
+  readonly #blocks: string[] = [];
+  #line = '';
+
+  /** A text node; `pre` when it sits inside a `<pre>`. */
+  text(data: string, pre: boolean): void {
+    this.#line += pre ? data.replace(/\n/g, '\uE000') : data.replace(/\n/g, ' ');
+  }
+
+  /** A `<br>`. */
+  br(): void {
+    this.#line += '\n';
+  }
+
+  /** A block element starts. */
+  open(): void {
+    this.#flush();
+  }
+
+  /** A block element ends; `pre` when it is a `<pre>` (its line breaks are kept). */
+  close(pre: boolean): void {
+    if (!pre) {
+      this.#flush();
+      return;
+    }
+    const kept = this.#line.replace(/\uE000/g, '\n').replace(/^\n+|\s+$/g, '');
+    if (kept) this.#blocks.push(kept);
+    this.#line = '';
+  }
+
+  /** The text so far, blocks separated by blank lines. */
+  result(): string {
+    this.#flush();
+    return this.#blocks.join('\n\n').replace(/\uE000/g, '\n');
+  }
+
+  #flush(): void {
+    const line = this.#line;
+    if (!line) return;
     // Line breaks only come from <br>; most blocks have none and need one pass.
     const t = line.includes('\n')
       ? line
@@ -124,13 +187,22 @@ export function blockText(nodes: readonly AnyNode[], options: BlockTextOptions =
           .filter(Boolean)
           .join('\n')
       : squash(line);
-    if (t) blocks.push(t);
-    line = '';
-  };
+    if (t) this.#blocks.push(t);
+    this.#line = '';
+  }
+}
+
+/**
+ * The readable text of `nodes`: one block per paragraph, heading, list item, ... separated by a
+ * blank line, whitespace collapsed inside each block (kept inside `<pre>`), and the text of
+ * navigation, headers, footers, scripts and forms left out.
+ */
+export function blockText(nodes: readonly AnyNode[], options: BlockTextOptions = {}): string {
+  const out = new TextBlocks();
+  const dropFurniture = options.dropFurniture === true;
   const walk = (node: AnyNode, pre: boolean): void => {
     if (node.type === 'text') {
-      const data = (node as unknown as { data: string }).data;
-      line += pre ? data.replace(/\n/g, '\uE000') : data.replace(/\n/g, ' ');
+      out.text((node as unknown as { data: string }).data, pre);
       return;
     }
     if (node.type !== 'tag' && node.type !== 'root') return;
@@ -140,30 +212,20 @@ export function blockText(nodes: readonly AnyNode[], options: BlockTextOptions =
     }
     const el = node as Element;
     const name = el.name.toLowerCase();
-    if (SKIPPED.has(name)) return;
-    if (el.attribs.hidden !== undefined || el.attribs['aria-hidden'] === 'true') return;
-    if (options.dropFurniture && FURNITURE.test(`${el.attribs.class ?? ''} ${el.attribs.id ?? ''}`))
-      return;
+    if (excludedFromText(name, el.attribs, dropFurniture)) return;
     if (options.skip?.(el)) return;
     if (name === 'br') {
-      line += '\n';
+      out.br();
       return;
     }
     const block = BLOCKS.has(name);
-    if (block) flush();
+    if (block) out.open();
     const inPre = pre || name === 'pre';
     for (const child of el.children) walk(child, inPre);
-    if (block) {
-      if (name === 'pre') {
-        const kept = line.replace(/\uE000/g, '\n').replace(/^\n+|\s+$/g, '');
-        if (kept) blocks.push(kept);
-        line = '';
-      } else flush();
-    }
+    if (block) out.close(name === 'pre');
   };
   for (const node of nodes) walk(node, false);
-  flush();
-  return blocks.join('\n\n').replace(/\uE000/g, '\n');
+  return out.result();
 }
 
 /** The text of `nodes` on one line, whitespace collapsed (for titles, names, summaries). */
