@@ -7,7 +7,7 @@ import {
   PAIR_BASE,
   type PartialAggregate,
 } from './partial.js';
-import { BUCKETS, bucketOf, EXACT_LIMIT, type QuantileSketch, ZERO_BUCKET } from './sketch.js';
+import { BUCKETS, bucketOf, EXACT_LIMIT, type QuantileSketch } from './sketch.js';
 
 /** Languages whose pairs are counted in the dense matrix; rarer ones (hostile input) use a Map. */
 const DENSE_PAIRS = 1024;
@@ -270,6 +270,16 @@ export class Collector {
       const cur = this.firstSeen[l] as number;
       if (seen !== -1 && (cur === -1 || seen < cur)) this.firstSeen[l] = seen;
       const values = s.exact[j];
+      const stored = this.appearances[l] as number;
+      const store = this.exact[l];
+      if (values && store && stored + values.length <= EXACT_LIMIT) {
+        // Still exact: the values are appended at once.
+        if (stored + values.length > store.length)
+          this.exact[l] = widen(store, Math.max(store.length * 2, stored + values.length));
+        (this.exact[l] as Float64Array).set(values, stored);
+        this.appearances[l] = stored + values.length;
+        continue;
+      }
       if (values) {
         // One at a time, so that the language folds into buckets exactly when it would have.
         for (const v of values) {
@@ -352,19 +362,15 @@ export class Collector {
         if (v < min) min = v;
         if (v > max) max = v;
       }
-      return { count, min, max, exact, buckets: null };
+      return { count, min, max, exact, buckets: null, zeros: 0 };
     }
-    const map = new Map<number, number>();
-    if (this.zeros[l]) map.set(ZERO_BUCKET, this.zeros[l] as number);
-    buckets.forEach((n, b) => {
-      if (n) map.set(b, n);
-    });
     return {
       count,
       min: this.min[l] as number,
       max: this.max[l] as number,
       exact: null,
-      buckets: map,
+      buckets: buckets.slice(),
+      zeros: this.zeros[l] as number,
     };
   }
 }

@@ -8,16 +8,18 @@
  * {@link RELATIVE_ACCURACY} of a value of the right rank. Memory is then bounded by the number
  * of buckets (6,912 for 1 byte .. 2^54), whatever the number of repositories.
  *
- * The sketch is plain data (arrays and a Map) so that it crosses worker threads by structured
- * clone; the functions below operate on it.
+ * The sketch is plain data (typed arrays and numbers) so that it crosses worker threads by
+ * structured clone; the functions below operate on it.
  */
 export interface QuantileSketch {
   /** Number of values added. */
   count: number;
   /** Every value (in no particular order), while `count <= EXACT_LIMIT`; `null` once folded. */
   exact: Float64Array | null;
-  /** Bucket index -> count, once the sketch is approximate. Zero bytes use index 0x7fffffff. */
-  buckets: Map<number, number> | null;
+  /** Once the sketch is approximate: the count in each of the {@link BUCKETS} buckets. */
+  buckets: Int32Array | null;
+  /** Values of zero bytes, once approximate (they have no bucket). */
+  zeros: number;
   /** Smallest and largest value seen (always exact). */
   min: number;
   max: number;
@@ -43,6 +45,7 @@ export function createSketch(): QuantileSketch {
     count: 0,
     exact: new Float64Array(0),
     buckets: null,
+    zeros: 0,
     min: Number.POSITIVE_INFINITY,
     max: 0,
   };
@@ -62,21 +65,26 @@ export function bucketOf(value: number): number {
 
 /** The midpoint of a bucket: within RELATIVE_ACCURACY of every value in it. */
 function bucketValue(index: number): number {
-  if (index === ZERO_BUCKET) return 0;
   const scale = 2 ** (index >>> SUB_BITS);
   const sub = index & ((1 << SUB_BITS) - 1);
   return scale * (1 + (sub + 0.5) / (1 << SUB_BITS));
 }
 
-function fold(sketch: QuantileSketch): Map<number, number> {
-  const buckets = new Map<number, number>();
-  for (const v of sketch.exact ?? []) {
-    const b = bucketOf(v);
-    buckets.set(b, (buckets.get(b) ?? 0) + 1);
+/** Adds the values to an approximate sketch's buckets (count, min and max are the caller's). */
+function addValues(sketch: QuantileSketch, values: Float64Array): void {
+  const buckets = sketch.buckets as Int32Array;
+  for (const v of values) {
+    if (v <= 0) sketch.zeros++;
+    else buckets[bucketOf(v)]!++;
   }
+}
+
+function fold(sketch: QuantileSketch): Int32Array {
+  const values = sketch.exact ?? new Float64Array(0);
   sketch.exact = null;
-  sketch.buckets = buckets;
-  return buckets;
+  sketch.buckets = new Int32Array(BUCKETS);
+  addValues(sketch, values);
+  return sketch.buckets;
 }
 
 /** Adds everything in `from` to `into` (from is left unchanged). */
@@ -97,14 +105,11 @@ export function mergeSketch(into: QuantileSketch, from: QuantileSketch): void {
     return;
   }
   const buckets = into.buckets ?? fold(into);
-  if (from.exact !== null) {
-    for (const v of from.exact) {
-      const b = bucketOf(v);
-      buckets.set(b, (buckets.get(b) ?? 0) + 1);
-    }
-  } else {
-    for (const [b, n] of from.buckets as Map<number, number>)
-      buckets.set(b, (buckets.get(b) ?? 0) + n);
+  if (from.exact !== null) addValues(into, from.exact);
+  else {
+    const more = from.buckets as Int32Array;
+    for (let b = 0; b < BUCKETS; b++) buckets[b]! += more[b] as number;
+    into.zeros += from.zeros;
   }
 }
 
@@ -128,28 +133,37 @@ export function quantiles(sketch: QuantileSketch, qs: readonly number[]): (numbe
   if (sketch.count === 0) return qs.map(() => null);
   if (sketch.exact !== null) {
     // Selecting the ranks needed is linear; sorting every value was most of the summary's time.
+    // Ranks in increasing order: each selection leaves the larger values to the right of its
+    // rank, so the next one only searches there.
     const values = sketch.exact.slice();
-    return qs.map((q) => {
-      const rank = q * (sketch.count - 1);
+    const out: (number | null)[] = new Array(qs.length);
+    let from = 0;
+    for (const i of qs.map((_, i) => i).sort((x, y) => (qs[x] as number) - (qs[y] as number))) {
+      const rank = (qs[i] as number) * (sketch.count - 1);
       const lo = Math.floor(rank);
-      const a = select(values, lo);
-      const b = Math.ceil(rank) === lo ? a : select(values, lo + 1);
-      return a + (b - a) * (rank - lo);
-    });
+      const a = select(values, lo, from);
+      from = lo;
+      let b = a;
+      if (lo + 1 < values.length && rank > lo) {
+        b = values[lo + 1] as number;
+        for (let j = lo + 2; j < values.length; j++)
+          if ((values[j] as number) < b) b = values[j] as number;
+      }
+      out[i] = a + (b - a) * (rank - lo);
+    }
+    return out;
   }
-  const buckets = sketch.buckets as Map<number, number>;
-  // Zero sorts first; the rest by bucket index.
-  const keys = [...buckets.keys()].sort((x, y) =>
-    x === ZERO_BUCKET ? -1 : y === ZERO_BUCKET ? 1 : x - y,
-  );
+  const buckets = sketch.buckets as Int32Array;
+  // Zero first, then the buckets in order.
+  const clamp = (v: number) => Math.round(Math.min(sketch.max, Math.max(sketch.min, v)));
   return qs.map((q) => {
     const target = Math.floor(q * (sketch.count - 1));
-    let seen = 0;
-    for (const k of keys) {
-      seen += buckets.get(k) as number;
+    let seen = sketch.zeros;
+    if (seen > target) return clamp(0);
+    for (let b = 0; b < BUCKETS; b++) {
+      seen += buckets[b] as number;
       // Byte counts are whole numbers, so the estimate is too.
-      if (seen > target)
-        return Math.round(Math.min(sketch.max, Math.max(sketch.min, bucketValue(k))));
+      if (seen > target) return clamp(bucketValue(b));
     }
     return sketch.max;
   });
@@ -157,10 +171,11 @@ export function quantiles(sketch: QuantileSketch, qs: readonly number[]): (numbe
 
 /**
  * The k-th smallest value (0-based) of `values`, which it reorders (Hoare's selection with a
- * median-of-three pivot). Reordering keeps the values, so later calls stay correct.
+ * median-of-three pivot), searching `values[from..]` only: everything before `from` must be
+ * no larger than what follows. Reordering keeps the values, so later calls stay correct.
  */
-function select(values: Float64Array, k: number): number {
-  let lo = 0;
+function select(values: Float64Array, k: number, from = 0): number {
+  let lo = from;
   let hi = values.length - 1;
   while (hi > lo) {
     const mid = (lo + hi) >>> 1;

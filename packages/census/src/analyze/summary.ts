@@ -314,9 +314,7 @@ function histogramQuantile(
 
 function topPairs(agg: PartialAggregate, limit: number): PairSummary[] {
   const n = agg.status.withLanguages;
-  const best: [number, number][] = [...agg.pairs]
-    .sort((a, b) => b[1] - a[1] || a[0] - b[0])
-    .slice(0, limit);
+  const best = topEntries(agg.pairs, limit);
   return best.map(([key, repos]) => {
     const a = Math.floor(key / PAIR_BASE);
     const b = key % PAIR_BASE;
@@ -330,6 +328,26 @@ function topPairs(agg: PartialAggregate, limit: number): PairSummary[] {
       lift: (repos * n) / (ra * rb),
     };
   });
+}
+
+/**
+ * The `limit` entries with the highest counts (ties: lower key first), in that order: one pass
+ * that keeps a short sorted list, rather than sorting tens of thousands of pairs.
+ */
+function topEntries(counts: Map<number, number>, limit: number): [number, number][] {
+  const best: [number, number][] = [];
+  const before = (a: [number, number], key: number, n: number) =>
+    n > a[1] || (n === a[1] && key < a[0]);
+  for (const [key, n] of counts) {
+    if (best.length === limit && !before(best[limit - 1] as [number, number], key, n)) continue;
+    let i = best.length === limit ? limit - 1 : best.length;
+    while (i > 0 && before(best[i - 1] as [number, number], key, n)) {
+      best[i] = best[i - 1] as [number, number];
+      i--;
+    }
+    best[i] = [key, n];
+  }
+  return best;
 }
 
 function cooccurrence(agg: PartialAggregate, langs: number[]): CooccurrenceMatrix {
