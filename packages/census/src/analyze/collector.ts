@@ -69,14 +69,20 @@ export class Collector {
   private pairsTruncated = false;
   private perRepo = new Float64Array(64);
 
-  constructor(format: InputFormat) {
+  /** `onLanguage` is called with each new language's name (not with absorbed ones). */
+  constructor(
+    format: InputFormat,
+    private readonly onLanguage?: (name: string) => void,
+  ) {
     this.partial = createPartial(format);
   }
 
   /** The number of a language, adding it when new. */
   languageOf(name: string): number {
     const known = this.byName.get(name);
-    return known === undefined ? this.addLanguage(name) : known;
+    if (known !== undefined) return known;
+    this.onLanguage?.(name);
+    return this.addLanguage(name);
   }
 
   private addLanguage(name: string): number {
@@ -261,7 +267,7 @@ export class Collector {
   /** Adds another collector's figures (from {@link state}) to this one. */
   absorb(s: CollectorState): void {
     mergeCounts(this.partial, s.partial);
-    const remap = s.names.map((name) => this.languageOf(name));
+    const remap = s.names.map((name) => this.byName.get(name) ?? this.addLanguage(name));
     for (let j = 0; j < s.names.length; j++) {
       const l = remap[j] as number;
       this.bytes[l]! += s.bytes[j] as number;

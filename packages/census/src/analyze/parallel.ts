@@ -1,5 +1,6 @@
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { ThreadPoolExecutor, taskModule } from '@forage/futures';
+import { languageColor } from './colors.js';
 import type { InputFormat, PartialAggregate } from './partial.js';
 import { type ChunkedTask, collectChunks } from './range.js';
 
@@ -56,7 +57,9 @@ export async function aggregateFile(
     inPool.catch(() => {});
     // Let the pool post its work before this thread starts reading.
     await nextTurn();
-    const here = await collectChunks(task);
+    // The summary looks up each language's colour (a file read each); done as languages appear,
+    // that work is shared out like the reading: the worker takes more chunks meanwhile.
+    const here = await collectChunks(task, (name) => void languageColor(name));
     for (const state of await inPool) here.absorb(state);
     return here.toPartial();
   } finally {

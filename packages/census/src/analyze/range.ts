@@ -59,11 +59,15 @@ export async function aggregateRange(task: RangeTask): Promise<PartialAggregate>
 /**
  * Takes chunks of `task` until none is left (see {@link ChunkedTask}) and returns their
  * aggregate as a {@link Collector}. Every thread of a parallel run calls it with the same task.
+ * `onLanguage` is called with the name of each language this thread meets first.
  */
-export async function collectChunks(task: ChunkedTask): Promise<Collector> {
+export async function collectChunks(
+  task: ChunkedTask,
+  onLanguage?: (name: string) => void,
+): Promise<Collector> {
   const reader = await BlockReader.open(task.path, task.readBytes);
   try {
-    const read = rangeReader(new Collector(task.format), task.format);
+    const read = rangeReader(new Collector(task.format, onLanguage), task.format);
     for (;;) {
       const i = Atomics.add(task.next, 0, 1);
       const start = i * task.chunkBytes;
