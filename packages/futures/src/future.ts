@@ -203,6 +203,11 @@ export class Future<T = unknown> implements PromiseLike<T> {
     return this.#failed;
   }
 
+  /** The result of a successfully finished future, without waiting (for `map()`). @internal */
+  _value(): T | undefined {
+    return this.#result;
+  }
+
   /** @internal */
   _addWaiter(waiter: FutureWaiter): void {
     if (this.#waiters === undefined) this.#waiters = [waiter];

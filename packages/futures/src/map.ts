@@ -36,14 +36,32 @@ interface Slot {
 // million one-element arrays would be the main cost of a chunked map.
 type ArgsIterator =
   | { sync: true; it: Iterator<unknown> }
-  | { sync: false; it: AsyncIterator<unknown> };
+  | { sync: false; it: AsyncIterator<unknown> }
+  | { sync: true; it: undefined; array: unknown[] };
+
+const arrayValues = Array.prototype[Symbol.iterator];
+const arrayIteratorNext = Object.getPrototypeOf([][Symbol.iterator]()).next;
+
+/**
+ * An array read through its own, unpatched iterator: slicing it as the reads happen gives the
+ * same items (a later read sees the array as it is then) without an iterator step per item.
+ */
+function isPlainArray(source: unknown): source is unknown[] {
+  return (
+    Array.isArray(source) &&
+    source[Symbol.iterator] === arrayValues &&
+    Object.getPrototypeOf([][Symbol.iterator]()).next === arrayIteratorNext
+  );
+}
 
 function zip(sources: (Iterable<unknown> | AsyncIterable<unknown>)[]): ArgsIterator {
   const allSync = sources.every(
     (s) => typeof (s as Iterable<unknown>)[Symbol.iterator] === 'function',
   );
   if (allSync && sources.length === 1) {
-    return { sync: true, it: (sources[0] as Iterable<unknown>)[Symbol.iterator]() };
+    const source = sources[0] as Iterable<unknown>;
+    if (isPlainArray(source)) return { sync: true, it: undefined, array: source };
+    return { sync: true, it: source[Symbol.iterator]() };
   }
   if (allSync) {
     const its = sources.map((s) => (s as Iterable<unknown>)[Symbol.iterator]());
@@ -100,6 +118,8 @@ export class MapIterator<R> implements AsyncIterableIterator<R> {
   #wakeFeeder: (() => void) | undefined = undefined;
   #chain: Promise<unknown> = Promise.resolve();
   #pendingNext = 0;
+  /** Where the next read of an array input starts (see {@link isPlainArray}). */
+  #arrayIndex = 0;
   /** Items are argument lists (several iterables), not single arguments. */
   readonly #spread: boolean;
 
@@ -117,17 +137,15 @@ export class MapIterator<R> implements AsyncIterableIterator<R> {
   }
 
   next(): Promise<IteratorResult<R>> {
-    // Fast path: the next value of a chunk that already arrived.
-    const buffer = this.#buffer;
-    if (this.#pendingNext === 0 && buffer !== undefined && this.#bufferIndex < buffer.length - 1) {
-      const value = buffer[this.#bufferIndex] as R;
-      buffer[this.#bufferIndex] = undefined;
-      this.#bufferIndex += 1;
-      return Promise.resolve({ done: false, value });
+    // Fast path: a result that is already here (the next item of a chunk that arrived, or a
+    // finished task), with no earlier next() still waiting.
+    if (this.#pendingNext === 0) {
+      const ready = this.#takeReady();
+      if (ready !== undefined) return Promise.resolve(ready);
     }
     // Serialise overlapping next() calls so results keep their order.
     this.#pendingNext += 1;
-    const result = this.#chain.then(() => this.#next());
+    const result = this.#pendingNext === 1 ? this.#next() : this.#chain.then(() => this.#next());
     this.#chain = result.then(
       () => {
         this.#pendingNext -= 1;
@@ -145,8 +163,8 @@ export class MapIterator<R> implements AsyncIterableIterator<R> {
   }
 
   async #next(): Promise<IteratorResult<R>> {
-    if (this.#buffer !== undefined) return this.#fromBuffer();
     if (this.#closed) return { done: true, value: undefined };
+    if (this.#buffer !== undefined) return this.#fromBuffer();
     let slot = this.#slots.shift();
     while (slot === undefined) {
       if (this.#exhausted) {
@@ -164,15 +182,36 @@ export class MapIterator<R> implements AsyncIterableIterator<R> {
       if (slot.future === undefined) throw slot.error;
       const value = await this.#await(slot.future);
       if (!slot.chunk) return { done: false, value: value as R };
-      const outcome = value as ChunkOutcome;
-      this.#buffer = outcome.values;
-      this.#bufferIndex = 0;
-      this.#bufferError = outcome.failed ? { error: outcome.error } : undefined;
+      this.#openChunk(value as ChunkOutcome);
       return this.#fromBuffer();
     } catch (error) {
       this.#close();
       throw error;
     }
+  }
+
+  /** The next result if it can be given without waiting (a finished, successful task). */
+  #takeReady(): IteratorResult<R> | undefined {
+    if (this.#closed) return undefined;
+    if (this.#buffer === undefined) {
+      const slot = this.#slots.peek();
+      const future = slot?.future;
+      if (future === undefined || future.state !== 'FINISHED' || future._failed()) return undefined;
+      this.#slots.shift();
+      this.#refill();
+      const value = future._value();
+      if (!(slot as Slot).chunk) return { done: false, value: value as R };
+      this.#openChunk(value as ChunkOutcome);
+    }
+    // A chunk's error is thrown by the slow path.
+    if (this.#bufferIndex >= (this.#buffer as unknown[]).length) return undefined;
+    return this.#fromBuffer() as IteratorResult<R>;
+  }
+
+  #openChunk(outcome: ChunkOutcome): void {
+    this.#buffer = outcome.values;
+    this.#bufferIndex = 0;
+    this.#bufferError = outcome.failed ? { error: outcome.error } : undefined;
   }
 
   #fromBuffer(): Promise<IteratorResult<R>> | IteratorResult<R> {
@@ -229,9 +268,17 @@ export class MapIterator<R> implements AsyncIterableIterator<R> {
   }
 
   #fillSync(): void {
-    const it = (this.#input as { it: Iterator<unknown> }).it;
+    const input = this.#input as { it: Iterator<unknown> | undefined; array?: unknown[] };
     const { chunksize } = this.#plan;
     while (!this.#exhausted && !this.#closed && this.#roomForMore()) {
+      if (input.array !== undefined) {
+        const group = input.array.slice(this.#arrayIndex, this.#arrayIndex + chunksize);
+        this.#arrayIndex += group.length;
+        if (group.length < chunksize) this.#exhausted = true;
+        this.#submit(group);
+        continue;
+      }
+      const it = input.it as Iterator<unknown>;
       const group: unknown[] = [];
       try {
         while (group.length < chunksize) {

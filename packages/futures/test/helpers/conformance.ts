@@ -185,6 +185,44 @@ export function describeExecutorConformance(name: string, make: MakeExecutor): v
       assert.equal(ran[0], 'a');
     });
 
+    test('map reads an array as its iterator would: holes, growth while read lazily, a custom iterator', async () => {
+      await using ex = make(2);
+      // biome-ignore lint/suspicious/noSparseArray: holes are what this checks.
+      const sparse = [1, , 3, , 5, 6, 7];
+      for (const chunksize of [1, 3, 256]) {
+        assert.deepEqual(
+          await collect(ex.map((x: number | undefined) => x ?? 'hole', sparse, { chunksize })),
+          [1, 'hole', 3, 'hole', 5, 6, 7],
+          `chunksize ${chunksize}`,
+        );
+      }
+      // With buffersize the array is read as the results are consumed, so items added while
+      // iterating are seen (an array iterator checks the length at each step).
+      const growing = [0, 1, 2];
+      const seen: number[] = [];
+      for await (const v of ex.map((x: number) => x, growing, { buffersize: 1 })) {
+        seen.push(v);
+        if (growing.length < 6) growing.push(growing.length);
+      }
+      assert.deepEqual(seen, [0, 1, 2, 3, 4, 5]);
+      const custom = [1, 2, 3];
+      Object.defineProperty(custom, Symbol.iterator, {
+        *value() {
+          yield 10;
+          yield 20;
+        },
+      });
+      assert.deepEqual(
+        await collect(ex.map((x: number) => x + 1, custom, { chunksize: 2 })),
+        [11, 21],
+      );
+      // After leaving the loop, the iterator is finished even with results still buffered.
+      const it = ex.map((x: number) => x, [1, 2, 3, 4, 5, 6], { chunksize: 6 });
+      assert.deepEqual(await it.next(), { done: false, value: 1 });
+      await it.return?.();
+      assert.deepEqual(await it.next(), { done: true, value: undefined });
+    });
+
     test('buffersize reads the input lazily and works with infinite inputs', async () => {
       await using ex = make(2);
       let pulled = 0;
