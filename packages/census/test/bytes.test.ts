@@ -121,4 +121,9 @@ test('BufferPool: one chunk is used as it is, several are joined into a reused b
     })(),
   );
   await assert.rejects(pool.read(failing), /reset/);
+  // Destroyed without an error: not a whole body either.
+  const cut = new Readable({ read() {} });
+  cut.push(Buffer.from('half'));
+  setImmediate(() => cut.destroy());
+  await assert.rejects(pool.read(cut), /ended early/);
 });
