@@ -1,4 +1,5 @@
 import { load } from 'cheerio/slim';
+import { Parser } from 'htmlparser2';
 import { isoFromMachine } from './dates.js';
 import { detach, squash } from './text.js';
 
@@ -60,20 +61,52 @@ export function parseFeed(xml: string, base: string): FeedEntry[] {
   return out;
 }
 
-/** The `<loc>`s of a sitemap or sitemap index, resolved against `base`. */
+/**
+ * The `<loc>`s of a sitemap or sitemap index (`urlset > url > loc`, `sitemapindex > sitemap >
+ * loc`), resolved against `base`. Read from the parser's events: a sitemap can list tens of
+ * thousands of URLs, and a tree of them would be the largest thing a crawl holds in memory.
+ */
 export function parseSitemap(xml: string, base: string): SitemapContents {
-  const $ = load(xml, { xml: { xmlMode: true } });
-  const collect = (selector: string) =>
-    $(selector)
-      .toArray()
-      .map((el) => $(el).text().trim())
-      .filter(Boolean)
-      .flatMap((loc) => {
-        try {
-          return [detach(new URL(loc, base).href)];
-        } catch {
-          return [];
+  const out: SitemapContents = { urls: [], sitemaps: [] };
+  const stack: string[] = [];
+  let loc: string | null = null;
+  let locDepth = 0;
+  let into: string[] = out.urls;
+  const add = (text: string) => {
+    const trimmed = text.trim();
+    if (!trimmed) return;
+    try {
+      into.push(detach(new URL(trimmed, base).href));
+    } catch {
+      // not a URL: skipped, like any other junk in a sitemap
+    }
+  };
+  const parser = new Parser(
+    {
+      onopentag(name) {
+        const parent = stack[stack.length - 1];
+        const grandparent = stack[stack.length - 2];
+        stack.push(name);
+        if (name !== 'loc' || loc !== null) return;
+        if (parent === 'url' && grandparent === 'urlset') into = out.urls;
+        else if (parent === 'sitemap' && grandparent === 'sitemapindex') into = out.sitemaps;
+        else return;
+        loc = '';
+        locDepth = stack.length;
+      },
+      ontext(text) {
+        if (loc !== null) loc += text;
+      },
+      onclosetag() {
+        if (loc !== null && stack.length === locDepth) {
+          add(loc);
+          loc = null;
         }
-      });
-  return { urls: collect('urlset > url > loc'), sitemaps: collect('sitemapindex > sitemap > loc') };
+        stack.pop();
+      },
+    },
+    { xmlMode: true },
+  );
+  parser.end(xml);
+  return out;
 }

@@ -64,6 +64,12 @@ export interface ScrapeRun extends AsyncIterable<Post> {
 
 /** Post pages in progress at once (fetching, parsing, or waiting for the consumer). */
 const POST_WINDOW = 48;
+/**
+ * Index pages are read only while fewer than this many posts they found (or will find) are
+ * waiting, so fanning out over thousands of index pages does not hold every post's preview in
+ * memory before the posts are fetched.
+ */
+const POSTS_AHEAD = 256;
 const PRIORITY: Record<PageRole, number> = { index: 10, post: 0, late: 0 };
 const acceptPage = (type: string) => type === '' || /html|xml/i.test(type);
 
@@ -134,6 +140,8 @@ class Crawl {
   readonly #waitingPosts: { url: string; info: QueueInfo }[] = [];
   #waitingHead = 0;
   #postsActive = 0;
+  readonly #waitingIndex: { url: string; info: QueueInfo }[] = [];
+  #indexActive = 0;
   readonly stats: ScrapeRun['stats'] = {
     pages: 0,
     indexPages: 0,
@@ -345,10 +353,31 @@ class Crawl {
       return;
     }
     this.#budget--;
-    if (info.role === 'index') this.#track(this.#process(url, info));
-    else {
+    if (info.role === 'index') {
+      this.#waitingIndex.push({ url, info });
+      this.#startIndexPages();
+    } else {
       this.#waitingPosts.push({ url, info });
       this.#startPosts();
+    }
+  }
+
+  /** Starts waiting index pages while the posts found and still to be fetched stay under POSTS_AHEAD. */
+  #startIndexPages(): void {
+    const perPage = this.#perPage || 10;
+    while (
+      this.#waitingIndex.length > 0 &&
+      (this.#indexActive === 0 ||
+        this.#waitingPosts.length - this.#waitingHead + this.#indexActive * perPage < POSTS_AHEAD)
+    ) {
+      const next = this.#waitingIndex.shift()!;
+      this.#indexActive++;
+      this.#track(
+        this.#process(next.url, next.info).finally(() => {
+          this.#indexActive--;
+          this.#startIndexPages();
+        }),
+      );
     }
   }
 
@@ -375,6 +404,7 @@ class Crawl {
         }),
       );
     }
+    this.#startIndexPages();
   }
 
   #track(task: Promise<void>): void {
@@ -499,6 +529,9 @@ class Crawl {
     } catch (error) {
       this.#fail(url, error);
     }
+    // The URL stays known (no page is fetched twice); what the index showed of it is no longer
+    // needed, and 5,000 summaries are most of a crawl's live memory.
+    info.preview = undefined;
     if (!this.#stopped) this.#markDone(url);
   }
 

@@ -118,6 +118,18 @@ test('feeds (RSS, Atom) and sitemaps (urlset, index) are read', () => {
     ).urls,
     ['https://example.com/a/'],
   );
+  // Only urlset > url > loc counts: not image:loc, not a loc elsewhere; CDATA and entities are text.
+  const tricky = parseSitemap(
+    `<?xml version="1.0"?><urlset xmlns:image="http://www.google.com/schemas/sitemap-image/1.1">
+      <url><loc><![CDATA[/b/?x=1&y=2]]></loc><image:image><image:loc>/i.png</image:loc></image:image></url>
+      <url><loc>/c/?q=1&amp;r=2</loc><lastmod>2024-01-01</lastmod></url>
+      <url><loc>   </loc></url><loc>/stray/</loc><url><wrap><loc>/deep/</loc></wrap></url></urlset>`,
+    'https://example.com/',
+  );
+  assert.deepEqual(tricky, {
+    urls: ['https://example.com/b/?x=1&y=2', 'https://example.com/c/?q=1&r=2'],
+    sitemaps: [],
+  });
 });
 
 test('soup(): BeautifulSoup names, null where bs4 gives None', () => {
