@@ -1,6 +1,6 @@
-import type { AnyNode, Element } from 'domhandler';
+import type { Element } from 'domhandler';
 import { type CheerioAPI, resolveHref } from './html.js';
-import { queryAll, queryOne } from './query.js';
+import { elementsUnder, matching } from './query.js';
 import { inlineText } from './text.js';
 
 /** What an index page says about the pages after it. */
@@ -81,7 +81,9 @@ export function readPagination(
   override?: string,
 ): Pagination {
   const current = pageNumberOf(url)?.n ?? 1;
-  const root = $.root()[0]!;
+  // Every selector below runs over one list of the page's elements (links mostly), not a walk each.
+  const all = elementsUnder($.root()[0]!);
+  const links = all.filter((el) => el.name === 'a' || el.name === 'link');
   let next: string | null = null;
   let how: string | null = null;
   const usable = (href: string | undefined) => {
@@ -94,7 +96,7 @@ export function readPagination(
   }
   for (const s of NEXT_STRATEGIES) {
     if (next) break;
-    for (const el of queryAll(root, s.css)) {
+    for (const el of matching(links, s.css)) {
       next = usable(el.attribs.href);
       if (next) {
         how = s.how;
@@ -102,7 +104,7 @@ export function readPagination(
       }
     }
   }
-  const anchors = next ? [] : queryAll(root, 'a[href]');
+  const anchors = next ? [] : matching(links, 'a[href]');
   if (!next) {
     for (const el of anchors) {
       const text = inlineText([el]).replace(ARROWS, ' ').trim();
@@ -127,7 +129,7 @@ export function readPagination(
   }
   const numbered = next ? pageNumberOf(next) : null;
   const pageUrl = numbered && numbered.n === current + 1 ? numbered.with : null;
-  return { next, last: lastPage(root, base, current), current, pageUrl, how };
+  return { next, last: lastPage(all, links, base, current), current, pageUrl, how };
 }
 
 /** A link to page N+1 only counts when it differs from this page's URL in the page number alone. */
@@ -149,20 +151,20 @@ function insideArticle(el: Element): boolean {
   return false;
 }
 
-function lastPage(root: AnyNode, base: string, current: number): number | null {
-  const lastLink = queryOne(
-    root,
+function lastPage(all: Element[], links: Element[], base: string, current: number): number | null {
+  const lastLink = matching(
+    links,
     'a[aria-label="Last" i][href], a[aria-label="Last page" i][href], a.last[href], li.last > a[href]',
-  )?.attribs.href;
+  )[0]?.attribs.href;
   const fromLast = lastLink ? pageNumberOf(resolveHref(lastLink, base) ?? '')?.n : undefined;
   if (fromLast && fromLast >= current) return fromLast;
   const ofN = /\bpage:?\s+\d+\s+of\s+(\d+)\b/i.exec(
-    inlineText(queryAll(root, '.pagination, .pager, .page-number, nav, .nav-links')),
+    inlineText(matching(all, '.pagination, .pager, .page-number, nav, .nav-links')),
   );
   if (ofN) return Number(ofN[1]);
   let max = 0;
-  for (const el of queryAll(
-    root,
+  for (const el of matching(
+    links,
     '.pagination a[href], a.page-numbers[href], .page-numbers a[href], .nav-links a[href], nav[aria-label*="pagination" i] a[href]',
   )) {
     const n = pageNumberOf(resolveHref(el.attribs.href, base) ?? '')?.n;
