@@ -22,6 +22,9 @@ export class LanguageScanner {
   private keyLength: number[] = [];
   private arena = new Uint8Array(4096);
   private arenaUsed = 0;
+  /** lineOf[lang] = number of the last line the fast path saw the language on. */
+  private lineOf = new Int32Array(1024);
+  private line = 0;
   private keyLang: number[] = [];
   /** Keys by their first two bytes (id + 1 of the newest; 0: none), chained through nextSame. */
   private byPrefix = new Int32Array(65536);
@@ -57,9 +60,15 @@ export class LanguageScanner {
     let arena = this.arena;
     let langs = this.langs;
     let sizes = this.sizes;
+    let lineOf = this.lineOf;
+    let line = this.line;
     while (p < stop) {
       const lineStart = p;
       let k = 0;
+      if (++line === 0x7fffffff) {
+        lineOf.fill(0);
+        line = 1;
+      }
       let closed = false;
       if (buf[p] === 0x7b) {
         p++;
@@ -99,9 +108,10 @@ export class LanguageScanner {
             }
             const n = p - digits;
             if (n === 0 || n > 15 || (n > 1 && buf[digits] === 0x30)) break;
-            let repeated = false;
-            for (let i = 0; i < k; i++) if (langs[i] === lang) repeated = true;
-            if (repeated) break; // JSON keeps the last value: the careful path does that
+            // A repeated key: JSON keeps the last value, and the careful path does that.
+            if (lang >= lineOf.length) lineOf = this.widenLines(lang);
+            if (lineOf[lang] === line) break;
+            lineOf[lang] = line;
             if (k === langs.length) {
               this.count = k;
               this.widen();
@@ -136,6 +146,7 @@ export class LanguageScanner {
       sizes = this.sizes;
       p = nl + 1;
     }
+    this.line = line;
   }
 
   /** Adds (language, bytes) to the current object; a repeated key keeps the last value, as JSON.parse does. */
@@ -150,6 +161,14 @@ export class LanguageScanner {
     this.langs[this.count] = lang;
     this.sizes[this.count] = size;
     this.count++;
+  }
+
+  /** Room in {@link lineOf} for language `lang`. */
+  private widenLines(lang: number): Int32Array<ArrayBuffer> {
+    const wider = new Int32Array(Math.max(lang + 1, this.lineOf.length * 2));
+    wider.set(this.lineOf);
+    this.lineOf = wider;
+    return wider;
   }
 
   /** Doubles the room for one object's languages (keeping the first `count`). */
