@@ -51,15 +51,14 @@ function describeValue(value: unknown): string {
  * ```
  */
 export class Future<T = unknown> implements PromiseLike<T> {
+  // Few fields, filled lazily: 200,000 queued futures should fit in a small heap.
   #state: FutureState = 'PENDING';
-  #result: T | undefined = undefined;
-  #exception: unknown = undefined;
+  /** The result, or the error if #failed. */
+  #value: unknown = undefined;
   #failed = false;
-  // Stored without T so that Future<T> stays covariant (a Future<number> is a Future<unknown>).
-  #callbacks: DoneCallback<any>[] | undefined = undefined;
-  #waiters: FutureWaiter[] | undefined = undefined;
-  // A settled promise, created on demand once the future is done.
-  #promise: Promise<T> | undefined = undefined;
+  // Done callbacks (functions) and wait()/asCompleted() waiters (objects), in registration
+  // order. Stored without T so that Future<T> stays covariant.
+  #observers: (DoneCallback<any> | FutureWaiter)[] | undefined = undefined;
   // Pending then() calls, flat: [onfulfilled, onrejected, resolve, reject, ...]. Cheaper than
   // keeping a promise per future plus its resolving functions (200,000 queued tasks add up),
   // and an unobserved failed future never becomes an unhandled rejection.
@@ -136,8 +135,7 @@ export class Future<T = unknown> implements PromiseLike<T> {
       runCallback(fn, this);
       return;
     }
-    if (this.#callbacks === undefined) this.#callbacks = [fn];
-    else this.#callbacks.push(fn);
+    this.#observe(fn);
   }
 
   /** Makes the future awaitable: `await future` gives the result. */
@@ -165,7 +163,7 @@ export class Future<T = unknown> implements PromiseLike<T> {
     }
     if (this.#state === 'CANCELLED') {
       this.#state = 'CANCELLED_AND_NOTIFIED';
-      if (this.#waiters) for (const waiter of this.#waiters) waiter.addCancelled(this);
+      this.#notifyWaiters('addCancelled');
       return false;
     }
     throw new InvalidStateError(`Future in unexpected state: ${this.toString()}`);
@@ -177,9 +175,9 @@ export class Future<T = unknown> implements PromiseLike<T> {
    */
   setResult(value: T): void {
     this.#assertNotDone();
-    this.#result = value;
+    this.#value = value;
     this.#state = 'FINISHED';
-    if (this.#waiters) for (const waiter of this.#waiters) waiter.addResult(this);
+    this.#notifyWaiters('addResult');
     this.#settlePromise(true, value);
     this.#invokeCallbacks();
   }
@@ -190,10 +188,10 @@ export class Future<T = unknown> implements PromiseLike<T> {
    */
   setException(error: unknown): void {
     this.#assertNotDone();
-    this.#exception = error;
+    this.#value = error;
     this.#failed = true;
     this.#state = 'FINISHED';
-    if (this.#waiters) for (const waiter of this.#waiters) waiter.addException(this);
+    this.#notifyWaiters('addException');
     this.#settlePromise(false, error);
     this.#invokeCallbacks();
   }
@@ -205,21 +203,20 @@ export class Future<T = unknown> implements PromiseLike<T> {
 
   /** The result of a successfully finished future, without waiting (for `map()`). @internal */
   _value(): T | undefined {
-    return this.#result;
+    return this.#failed ? undefined : (this.#value as T);
   }
 
   /** @internal */
   _addWaiter(waiter: FutureWaiter): void {
-    if (this.#waiters === undefined) this.#waiters = [waiter];
-    else this.#waiters.push(waiter);
+    this.#observe(waiter);
   }
 
   /** @internal */
   _removeWaiter(waiter: FutureWaiter): void {
-    const waiters = this.#waiters;
-    if (waiters === undefined) return;
-    const index = waiters.indexOf(waiter);
-    if (index !== -1) waiters.splice(index, 1);
+    const observers = this.#observers;
+    if (observers === undefined) return;
+    const index = observers.indexOf(waiter);
+    if (index !== -1) observers.splice(index, 1);
   }
 
   /** Renders like CPython's repr: `<Future state=finished returned number>`. */
@@ -227,8 +224,8 @@ export class Future<T = unknown> implements PromiseLike<T> {
     switch (this.#state) {
       case 'FINISHED':
         return this.#failed
-          ? `<Future state=finished raised ${describeValue(this.#exception)}>`
-          : `<Future state=finished returned ${describeValue(this.#result)}>`;
+          ? `<Future state=finished raised ${describeValue(this.#value)}>`
+          : `<Future state=finished returned ${describeValue(this.#value)}>`;
       case 'CANCELLED_AND_NOTIFIED':
         return '<Future state=cancelled>';
       default:
@@ -245,21 +242,26 @@ export class Future<T = unknown> implements PromiseLike<T> {
   }
 
   #settled(): Promise<T> {
-    if (this.#promise !== undefined) return this.#promise;
     switch (this.#state) {
       case 'FINISHED':
-        this.#promise = this.#failed
-          ? Promise.reject(this.#exception)
-          : Promise.resolve(this.#result as T);
-        break;
+        return this.#failed ? Promise.reject(this.#value) : Promise.resolve(this.#value as T);
       case 'CANCELLED':
       case 'CANCELLED_AND_NOTIFIED':
-        this.#promise = Promise.reject(new CancelledError());
-        break;
+        return Promise.reject(new CancelledError());
       default:
         return this.then();
     }
-    return this.#promise;
+  }
+
+  #observe(observer: DoneCallback<any> | FutureWaiter): void {
+    if (this.#observers === undefined) this.#observers = [observer];
+    else this.#observers.push(observer);
+  }
+
+  #notifyWaiters(event: 'addResult' | 'addException' | 'addCancelled'): void {
+    const observers = this.#observers;
+    if (observers === undefined) return;
+    for (const observer of observers) if (typeof observer !== 'function') observer[event](this);
   }
 
   // Runs the pending then() reactions, all in one microtask (as promise reactions would).
@@ -270,11 +272,16 @@ export class Future<T = unknown> implements PromiseLike<T> {
     queueMicrotask(() => runReactions(reactions, ok, value));
   }
 
+  // Callbacks run once; waiters stay registered (a cancelled future notifies them again when
+  // the executor acknowledges the cancel).
   #invokeCallbacks(): void {
-    const callbacks = this.#callbacks;
-    if (callbacks === undefined) return;
-    this.#callbacks = undefined;
-    for (const fn of callbacks) runCallback(fn, this);
+    const observers = this.#observers;
+    if (observers === undefined) return;
+    const waiters = observers.filter((observer) => typeof observer !== 'function');
+    this.#observers = waiters.length === 0 ? undefined : waiters;
+    for (const observer of observers) {
+      if (typeof observer === 'function') runCallback(observer, this);
+    }
   }
 }
 

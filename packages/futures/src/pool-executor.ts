@@ -34,6 +34,7 @@ import {
   RESULT_ERROR,
   RESULT_OK,
   TASK_CALL,
+  TASK_CALL_ONE,
   TASK_CHUNK,
   TASK_CHUNK_ONE,
 } from './protocol.js';
@@ -82,8 +83,13 @@ class WorkItem extends Future<unknown> {
 
   constructor(
     readonly def: FunctionDef,
-    readonly args: unknown[],
-    readonly mode: typeof TASK_CALL | typeof TASK_CHUNK | typeof TASK_CHUNK_ONE,
+    /** The argument list, the single argument (`TASK_CALL_ONE`), or a chunk's items. */
+    readonly args: unknown,
+    readonly mode:
+      | typeof TASK_CALL
+      | typeof TASK_CALL_ONE
+      | typeof TASK_CHUNK
+      | typeof TASK_CHUNK_ONE,
   ) {
     super();
   }
@@ -112,7 +118,7 @@ const MIN_COST_MS = 0.001;
 
 /** Timings are kept per function and per mode (a chunk costs more than a call). */
 function costKey(item: WorkItem): number {
-  return item.def.id * 3 + item.mode;
+  return item.def.id * 4 + (item.mode === TASK_CALL_ONE ? TASK_CALL : item.mode);
 }
 
 function describeExit(code: number | null, signal: string | null): string {
@@ -193,7 +199,12 @@ export abstract class PoolExecutor extends Executor {
   submit<A extends unknown[], R>(fn: TaskFunction<A, R>, ...args: A): Future<Awaited<R>> {
     checkTaskFunction(fn);
     this._checkOpen();
-    return this.#enqueue(functionDef(fn), args, TASK_CALL) as Future<Awaited<R>>;
+    // One argument (the usual case) is kept bare: no array per queued task.
+    const future =
+      args.length === 1
+        ? this.#enqueue(functionDef(fn), args[0], TASK_CALL_ONE)
+        : this.#enqueue(functionDef(fn), args, TASK_CALL);
+    return future as Future<Awaited<R>>;
   }
 
   protected override _submitChunk(
@@ -234,7 +245,7 @@ export abstract class PoolExecutor extends Executor {
     return this.#forceStop('SIGKILL');
   }
 
-  #enqueue(def: FunctionDef, args: unknown[], mode: WorkItem['mode']): Future<unknown> {
+  #enqueue(def: FunctionDef, args: unknown, mode: WorkItem['mode']): Future<unknown> {
     const item = new WorkItem(def, args, mode);
     this.#queue.push(item);
     this.#schedulePump();
@@ -365,14 +376,17 @@ export abstract class PoolExecutor extends Executor {
       item.mode === TASK_CHUNK
         ? (item.args as unknown[][])
         : item.mode === TASK_CHUNK_ONE
-          ? item.args.map((arg) => [arg])
-          : [item.args];
+          ? (item.args as unknown[]).map((arg) => [arg])
+          : item.mode === TASK_CALL_ONE
+            ? [[item.args]]
+            : [item.args as unknown[]];
     for (const [n, args] of argsLists.entries()) {
       for (const [i, arg] of args.entries()) {
         try {
           this._checkCloneable(arg);
         } catch (cloneError) {
-          const position = item.mode === TASK_CALL ? '' : ` of item ${n + 1} of the chunk`;
+          const inChunk = item.mode === TASK_CHUNK || item.mode === TASK_CHUNK_ONE;
+          const position = inChunk ? ` of item ${n + 1} of the chunk` : '';
           return new TaskSerializationError(
             `argument ${i + 1}${position} of task ${item.def.name} cannot be sent to ${where} (${cloneError instanceof Error ? cloneError.message.replace(/\.$/, '') : String(cloneError)}). Pass plain data (numbers, strings, arrays, objects, typed arrays, Map, Set) instead`,
             { cause: cloneError },

@@ -6,7 +6,8 @@
 import type { SerializedError } from './serialize-error.js';
 
 // Parent -> worker.
-/** `[MSG_TASKS, defs: FunctionDef[] | null, batch: [taskId, fnId, args, mode, ...]]` */
+/** `[MSG_TASKS, defs: FunctionDef[] | null, batch: [taskId, fnId, args, mode, ...]]`; `args` is the
+ * argument itself for `TASK_CALL_ONE`. */
 export const MSG_TASKS = 0;
 /** `[MSG_EXIT]`: finish and exit (recycling or shutdown). */
 export const MSG_EXIT = 1;
@@ -30,6 +31,8 @@ export const TASK_CALL = 0;
 export const TASK_CHUNK = 1;
 /** A chunk of single arguments (a map over one iterable): `fn(item)` for each. */
 export const TASK_CHUNK_ONE = 2;
+/** A call with exactly one argument, sent bare rather than in an array (the common case). */
+export const TASK_CALL_ONE = 3;
 
 /** Result statuses. */
 export const RESULT_OK = 0;

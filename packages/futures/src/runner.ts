@@ -15,6 +15,7 @@ import {
   RESULT_OK,
   RESULT_UNSENDABLE,
   TASK_CALL,
+  TASK_CALL_ONE,
   TASK_CHUNK,
 } from './protocol.js';
 import { serializeError } from './serialize-error.js';
@@ -184,10 +185,11 @@ export class Runner {
     for (let i = 0; i < batch.length; i += 4) {
       const taskId = batch[i] as number;
       const entry = this.#entries[batch[i + 1] as number] as Entry;
-      const args = batch[i + 2] as unknown[];
+      const args = batch[i + 2];
       const mode = batch[i + 3];
-      if (mode === TASK_CALL) this.#call(taskId, entry, args, startedAt);
-      else this.#chunk(taskId, entry, args, mode === TASK_CHUNK, startedAt);
+      if (mode === TASK_CALL_ONE) this.#call(taskId, entry, args, false, startedAt);
+      else if (mode === TASK_CALL) this.#call(taskId, entry, args, true, startedAt);
+      else this.#chunk(taskId, entry, args as unknown[], mode === TASK_CHUNK, startedAt);
       const now = performance.now();
       // Synchronous time of this task (an async one adds its remaining time when it settles).
       this.#durationMs += now - startedAt;
@@ -200,7 +202,8 @@ export class Runner {
     this.#flush();
   }
 
-  #call(taskId: number, entry: Entry, args: unknown[], startedAt: number): void {
+  /** Runs `fn(...args)` if `spread`, else `fn(args)`. */
+  #call(taskId: number, entry: Entry, args: unknown, spread: boolean, startedAt: number): void {
     const fn = entry.fn;
     if (fn === undefined) {
       this.#push(taskId, RESULT_ERROR, serializeError(entry.error));
@@ -208,7 +211,7 @@ export class Runner {
     }
     let value: unknown;
     try {
-      value = fn(...args);
+      value = spread ? fn(...(args as unknown[])) : fn(args);
     } catch (error) {
       this.#push(taskId, RESULT_ERROR, serializeError(explainFreeVariable(error, entry)));
       return;

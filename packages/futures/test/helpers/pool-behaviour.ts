@@ -224,6 +224,21 @@ export function describePoolBehaviour(pool: PoolFactory): void {
       assert.equal(await alsoGood, 3);
     });
 
+    test('a single argument is passed as it is: arrays are not spread, undefined still counts', async () => {
+      await using ex = make({ maxWorkers: 1 });
+      const countArgs = (...args: unknown[]) => [args.length, Array.isArray(args[0])];
+      assert.deepEqual(await ex.submit(countArgs, [1, 2, 3]), [1, true]);
+      assert.deepEqual(await ex.submit(countArgs, undefined), [1, false]);
+      assert.deepEqual(await ex.submit(countArgs), [0, false]);
+      assert.deepEqual(await ex.submit(countArgs, 1, 2), [2, false]);
+      const bad = ex.submit((_f: unknown) => 1, Symbol('not cloneable'));
+      await assert.rejects(bad.result(), (e: unknown) => {
+        assert.ok(e instanceof TaskSerializationError);
+        assert.match(e.message, /argument 1 of task/);
+        return true;
+      });
+    });
+
     test('a result that cannot be cloned fails its future with TaskSerializationError', async () => {
       await using ex = make({ maxWorkers: 1 });
       const bad = ex.submit(function makeFn() {
