@@ -57,8 +57,8 @@ export class Future<T = unknown> implements PromiseLike<T> {
   #value: unknown = undefined;
   #failed = false;
   // Done callbacks (functions) and wait()/asCompleted() waiters (objects), in registration
-  // order. Stored without T so that Future<T> stays covariant.
-  #observers: (DoneCallback<any> | FutureWaiter)[] | undefined = undefined;
+  // order: one is stored as it is, several in an array.
+  #observers: Observer | Observer[] | undefined = undefined;
   // Pending then() calls, flat: [onfulfilled, onrejected, resolve, reject, ...]. Cheaper than
   // keeping a promise per future plus its resolving functions (200,000 queued tasks add up),
   // and an unobserved failed future never becomes an unhandled rejection.
@@ -146,8 +146,10 @@ export class Future<T = unknown> implements PromiseLike<T> {
   ): Promise<R1 | R2> {
     if (this.done()) return this.#settled().then(onfulfilled, onrejected);
     return new Promise<R1 | R2>((resolve, reject) => {
-      this.#reactions ??= [];
-      this.#reactions.push(onfulfilled, onrejected, resolve, reject);
+      // An exact-size literal for the usual single reaction (`[]` + push reserves 17 slots).
+      if (this.#reactions === undefined)
+        this.#reactions = [onfulfilled, onrejected, resolve, reject];
+      else this.#reactions.push(onfulfilled, onrejected, resolve, reject);
     });
   }
 
@@ -214,9 +216,11 @@ export class Future<T = unknown> implements PromiseLike<T> {
   /** @internal */
   _removeWaiter(waiter: FutureWaiter): void {
     const observers = this.#observers;
-    if (observers === undefined) return;
-    const index = observers.indexOf(waiter);
-    if (index !== -1) observers.splice(index, 1);
+    if (observers === waiter) this.#observers = undefined;
+    else if (Array.isArray(observers)) {
+      const index = observers.indexOf(waiter);
+      if (index !== -1) observers.splice(index, 1);
+    }
   }
 
   /** Renders like CPython's repr: `<Future state=finished returned number>`. */
@@ -253,14 +257,20 @@ export class Future<T = unknown> implements PromiseLike<T> {
     }
   }
 
-  #observe(observer: DoneCallback<any> | FutureWaiter): void {
-    if (this.#observers === undefined) this.#observers = [observer];
-    else this.#observers.push(observer);
+  #observe(observer: Observer): void {
+    const observers = this.#observers;
+    if (observers === undefined) this.#observers = observer;
+    else if (Array.isArray(observers)) observers.push(observer);
+    else this.#observers = [observers, observer];
   }
 
   #notifyWaiters(event: 'addResult' | 'addException' | 'addCancelled'): void {
     const observers = this.#observers;
     if (observers === undefined) return;
+    if (!Array.isArray(observers)) {
+      if (typeof observers !== 'function') observers[event](this);
+      return;
+    }
     for (const observer of observers) if (typeof observer !== 'function') observer[event](this);
   }
 
@@ -276,9 +286,14 @@ export class Future<T = unknown> implements PromiseLike<T> {
   // the executor acknowledges the cancel).
   #invokeCallbacks(): void {
     const observers = this.#observers;
-    if (observers === undefined) return;
+    if (typeof observers === 'function') {
+      this.#observers = undefined;
+      runCallback(observers, this);
+      return;
+    }
+    if (!Array.isArray(observers)) return;
     const waiters = observers.filter((observer) => typeof observer !== 'function');
-    this.#observers = waiters.length === 0 ? undefined : waiters;
+    this.#observers = waiters.length > 1 ? waiters : waiters[0];
     for (const observer of observers) {
       if (typeof observer === 'function') runCallback(observer, this);
     }
@@ -286,6 +301,8 @@ export class Future<T = unknown> implements PromiseLike<T> {
 }
 
 type Resolve = (value: unknown) => void;
+// Stored without T so that Future<T> stays covariant (a Future<number> is a Future<unknown>).
+type Observer = DoneCallback<any> | FutureWaiter;
 
 function runReactions(reactions: unknown[], ok: boolean, value: unknown): void {
   for (let i = 0; i < reactions.length; i += 4) {

@@ -99,6 +99,28 @@ describe('wait()', () => {
     assert.deepEqual([...done], [f]);
   });
 
+  test('waiters and done callbacks on one future: callbacks run once, every waiter wakes', async () => {
+    const f = new Future();
+    const calls: string[] = [];
+    f.addDoneCallback(() => calls.push('first'));
+    const both = Promise.all([wait([f], { timeoutMs: 5000 }), wait([f], { timeoutMs: 5000 })]);
+    f.addDoneCallback(() => calls.push('second'));
+    f.cancel();
+    assert.deepEqual(calls, ['first', 'second']);
+    // Still waiting: the executor has not acknowledged the cancel.
+    f.setRunningOrNotifyCancel();
+    for (const { done } of await both) assert.deepEqual([...done], [f]);
+    assert.deepEqual(calls, ['first', 'second']);
+    // A waiter that timed out is removed and never called later.
+    const g = new Future();
+    g.setRunningOrNotifyCancel();
+    const { notDone } = await wait([g], { timeoutMs: 1 });
+    assert.deepEqual([...notDone], [g]);
+    g.addDoneCallback(() => calls.push('g'));
+    g.setResult(1);
+    assert.deepEqual(calls, ['first', 'second', 'g']);
+  });
+
   test('a timeout returns the partition instead of throwing', async () => {
     const fast = finished(1);
     const never = new Future();
