@@ -14,10 +14,10 @@ import type { Post } from './types.js';
  * `Parser` (the same parser and options cheerio uses, hence the same element structure) with
  * callbacks that apply the same rules, element by element, keeping only:
  *
- * - for each element a rule recorded: its attributes and its one-line text, gathered while it is
- *   open, the way `inlineText` reads it from a DOM;
- * - one flat log of the page's open / close / text events, from which the main text of the
- *   chosen content container is replayed the way `blockText` walks a DOM.
+ * - for each element a rule recorded: its attributes and where it starts and ends in the log;
+ * - one flat log of the page's open / close / text events, from which the texts that field
+ *   extraction asks for (a title, a date, the main text of the chosen content container) are
+ *   replayed the way `inlineText` and `blockText` walk a DOM.
  *
  * Field rules are shared with the DOM path (`postFromFacts`), so both give the same post.
  * When the user gave post selectors, the page is parsed with cheerio and read by
@@ -44,10 +44,6 @@ export function extractPostFromHtml(
 /** What is kept of an element a rule recorded. */
 interface Kept {
   attribs: Record<string, string>;
-  /** Its depth in the element stack (1 for a top-level element). */
-  depth: number;
-  /** Its text as `inlineText` collects it, before whitespace is collapsed. */
-  inline: string;
   /** Index of its open event in the log, and of its close event (-1 while open). */
   open: number;
   close: number;
@@ -60,6 +56,8 @@ const EXCLUDED = 2;
 const BLOCK = 4;
 const PRE = 8;
 const BR = 16;
+/** Left out of one-line texts (`inlineText`): script, style, svg, ... */
+const NOT_INLINE = 32;
 const CLOSE = -1;
 
 /** Flags value of an element whose children the fact rules do not visit. */
@@ -73,15 +71,11 @@ class PageStream implements FactReader<Kept> {
   // The element stack, one array per field (index 0 is the document).
   readonly #names: string[] = [''];
   readonly #flags: number[] = [0];
-  /** Depth of the nearest element (self or ancestor) whose text `inlineText` leaves out; -1 if none. */
-  readonly #inlineSkip: number[] = [-1];
   readonly #kept: (Kept | null)[] = [null];
   /** Non-blank text nodes seen before each element opened (to tell a leading title heading). */
   readonly #textsBefore: number[] = [0];
   #depth = 0;
   #nonBlank = 0;
-  /** Recorded elements still open, innermost last. */
-  readonly #live: Kept[] = [];
   #spare: Kept | null = null;
   #ld: string | null = null;
 
@@ -92,9 +86,8 @@ class PageStream implements FactReader<Kept> {
     let flags = DEAD;
     let kept: Kept | null = null;
     if (parentFlags !== DEAD) {
-      const node = this.#spare ?? { attribs, depth, inline: '', open: 0, close: -1 };
+      const node = this.#spare ?? { attribs, open: 0, close: -1 };
       node.attribs = attribs;
-      node.depth = depth;
       const before = this.facts.kept;
       flags = visitElement(
         this.facts,
@@ -111,10 +104,8 @@ class PageStream implements FactReader<Kept> {
       if (flags === LD_JSON) this.#ld = '';
       if (flags < 0) flags = DEAD;
     }
-    const skip = excludedFromInline(name) ? depth : this.#inlineSkip[parent]!;
     this.#names[depth] = name;
     this.#flags[depth] = flags;
-    this.#inlineSkip[depth] = skip;
     this.#kept[depth] = kept;
     this.#textsBefore[depth] = this.#nonBlank;
 
@@ -124,14 +115,12 @@ class PageStream implements FactReader<Kept> {
     if (name === 'br') op |= BR;
     else if (isBlock(name)) op |= BLOCK;
     if (name === 'pre') op |= PRE;
+    if (excludedFromInline(name)) op |= NOT_INLINE;
     if (kept) {
-      kept.inline = '';
       kept.open = this.#ops.length;
       kept.close = -1;
-      this.#live.push(kept);
     }
     this.#ops.push(op);
-    if (name === 'br') this.#inline(' ', skip);
   }
 
   ontext(data: string): void {
@@ -144,7 +133,6 @@ class PageStream implements FactReader<Kept> {
       return;
     }
     if (data.trim()) this.#nonBlank++;
-    this.#inline(data, this.#inlineSkip[depth]!);
   }
 
   onclosetag(): void {
@@ -152,11 +140,9 @@ class PageStream implements FactReader<Kept> {
     if (depth === 0) return;
     const name = this.#names[depth]!;
     this.#ops.push(CLOSE);
-    if (isBlock(name)) this.#inline(' ', this.#inlineSkip[depth]!);
     const kept = this.#kept[depth];
     if (kept) {
       kept.close = this.#ops.length - 1;
-      this.#live.pop();
       this.#kept[depth] = null;
     }
     if (this.#ld !== null && name === 'script') {
@@ -164,16 +150,6 @@ class PageStream implements FactReader<Kept> {
       this.#ld = null;
     }
     this.#depth--;
-  }
-
-  /** Adds text to every open recorded element it counts for (none in between leaves it out). */
-  #inline(data: string, skipDepth: number): void {
-    const live = this.#live;
-    for (let i = live.length - 1; i >= 0; i--) {
-      const k = live[i]!;
-      if (skipDepth >= k.depth) break; // this one and every outer one are cut off
-      k.inline += data;
-    }
   }
 
   /**
@@ -189,8 +165,32 @@ class PageStream implements FactReader<Kept> {
     return true;
   }
 
+  /** Replays the log over `k` the way `inlineText` walks a DOM. */
   text(k: Kept): string {
-    return squash(k.inline);
+    const ops = this.#ops;
+    const end = k.close < 0 ? ops.length - 1 : k.close;
+    const open: number[] = [];
+    let out = '';
+    let skip = 0;
+    for (let i = k.open; i <= end; i++) {
+      const op = ops[i]!;
+      if (skip) {
+        if (op > 0) skip++;
+        else if (op === CLOSE) skip--;
+        continue;
+      }
+      if (op > 0) {
+        if (op & NOT_INLINE) {
+          skip = 1;
+          continue;
+        }
+        if (op & BR) out += ' ';
+        open.push(op);
+      } else if (op === CLOSE) {
+        if ((open.pop() ?? 0) & BLOCK) out += ' ';
+      } else out += this.#texts[-op - 2]!;
+    }
+    return squash(out);
   }
 
   attr(k: Kept, name: string): string | undefined {

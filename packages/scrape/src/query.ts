@@ -12,7 +12,9 @@ const compiled = new Map<string, Compiled>();
 function query(css: string): Compiled {
   let q = compiled.get(css);
   if (!q) {
-    q = compile<AnyNode, Element>(css);
+    // No result cache: it is a WeakSet per selector that would fill with the elements of every
+    // page the crawl reads (and cost the garbage collector), for no gain on pages this small.
+    q = compile<AnyNode, Element>(css, { cacheResults: false });
     compiled.set(css, q);
   }
   return q;
