@@ -190,17 +190,12 @@ export class Collector {
 
   /** Switches a language from its `count` exact values to buckets. */
   private fold(l: number, count: number): void {
-    const buckets = new Int32Array(BUCKETS);
     const store = this.exact[l] as Float64Array;
-    for (let i = 0; i < count; i++) {
-      const v = store[i] as number;
-      if (v < (this.min[l] as number)) this.min[l] = v;
-      if (v > (this.max[l] as number)) this.max[l] = v;
-      if (v <= 0) this.zeros[l]!++;
-      else buckets[bucketOf(v)]!++;
-    }
-    this.buckets[l] = buckets;
+    this.buckets[l] = new Int32Array(BUCKETS);
     this.exact[l] = null;
+    // Nothing after the loop: V8 compiles this hot loop on the fly (on-stack replacement), and
+    // code after it, never run before, would throw that code away again at every fold.
+    for (let i = 0; i < count; i++) this.addValue(l, store[i] as number, i);
   }
 
   private addPairs(langs: Int32Array, k: number): void {

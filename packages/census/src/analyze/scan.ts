@@ -22,9 +22,8 @@ export class LanguageScanner {
   private keyLength: number[] = [];
   private arena = new Uint8Array(4096);
   private arenaUsed = 0;
-  /** lineOf[lang] = number of the last line the fast path saw the language on. */
-  private lineOf = new Int32Array(1024);
-  private line = 0;
+  /** lineOf[lang] = file offset of the last line the fast path saw the language on. */
+  private lineOf = new Float64Array(1024).fill(-1);
   private keyLang: number[] = [];
   /** Keys by their first two bytes (id + 1 of the newest; 0: none), chained through nextSame. */
   private byPrefix = new Int32Array(65536);
@@ -61,14 +60,10 @@ export class LanguageScanner {
     let langs = this.langs;
     let sizes = this.sizes;
     let lineOf = this.lineOf;
-    let line = this.line;
     while (p < stop) {
       const lineStart = p;
+      const line = base + lineStart;
       let k = 0;
-      if (++line === 0x7fffffff) {
-        lineOf.fill(0);
-        line = 1;
-      }
       let closed = false;
       if (buf[p] === 0x7b) {
         p++;
@@ -146,7 +141,8 @@ export class LanguageScanner {
       sizes = this.sizes;
       p = nl + 1;
     }
-    this.line = line;
+    // Nothing after the loop: V8 compiles it on the fly (on-stack replacement), and code after
+    // it that had never run would make V8 throw that code away when it first runs.
   }
 
   /** Adds (language, bytes) to the current object; a repeated key keeps the last value, as JSON.parse does. */
@@ -164,8 +160,8 @@ export class LanguageScanner {
   }
 
   /** Room in {@link lineOf} for language `lang`. */
-  private widenLines(lang: number): Int32Array<ArrayBuffer> {
-    const wider = new Int32Array(Math.max(lang + 1, this.lineOf.length * 2));
+  private widenLines(lang: number): Float64Array<ArrayBuffer> {
+    const wider = new Float64Array(Math.max(lang + 1, this.lineOf.length * 2)).fill(-1);
     wider.set(this.lineOf);
     this.lineOf = wider;
     return wider;
