@@ -76,19 +76,47 @@ export class BufferPool {
    * pooled buffer, returned as a view of the bytes read. Give the result back with
    * {@link BufferPool.give} once nothing refers to it.
    */
-  read(body: NodeJS.ReadableStream): Promise<Buffer> {
+  read(body: NodeJS.ReadableStream, expected?: number): Promise<Buffer> {
     // 'data' events rather than `for await`: no promise per chunk (a page comes in ~7).
     return new Promise((resolve, reject) => {
       const chunks: Buffer[] = [];
       let length = 0;
+      // A long body of known length is copied chunk by chunk as it arrives, so the socket's
+      // buffers die young (held to the end, some live through a scavenge and wait for a full
+      // GC, which let external memory drift up by tens of MB).
+      const copy = expected !== undefined && expected > 1 << 16 && expected <= this.largest;
+      let into = copy ? this.take(expected) : undefined;
+      const drop = () => {
+        if (into) this.give(into);
+        into = undefined;
+      };
       body.on('data', (chunk: Buffer) => {
+        if (into) {
+          if (length + chunk.length <= into.length) {
+            length += chunk.copy(into, length);
+            return;
+          }
+          // Longer than announced: collect chunks, starting with a copy of what came so far.
+          chunks.push(Buffer.from(into.subarray(0, length)));
+          drop();
+        }
         chunks.push(chunk);
         length += chunk.length;
       });
-      body.once('error', reject);
-      body.once('end', () => resolve(this.join(chunks, length)));
+      body.once('error', (error) => {
+        drop();
+        reject(error);
+      });
+      body.once('end', () => {
+        if (into) resolve(into.subarray(0, length));
+        else resolve(this.join(chunks, length));
+        into = undefined;
+      });
       // Destroyed without an error (after 'end' this is a no-op).
-      body.once('close', () => reject(new Error('the response body ended early')));
+      body.once('close', () => {
+        drop();
+        reject(new Error('the response body ended early'));
+      });
     });
   }
 

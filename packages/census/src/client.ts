@@ -263,7 +263,8 @@ export class ApiClient {
       });
       status = res.statusCode;
       raw = res.headers;
-      bytes = await this.buffers.read(res.body);
+      const length = Number(res.headers['content-length']);
+      bytes = await this.buffers.read(res.body, Number.isSafeInteger(length) ? length : undefined);
     } catch (error) {
       if (this.options.signal?.aborted) {
         throw new CensusError('ERR_CENSUS_ABORTED', 'the census was aborted');
