@@ -60,6 +60,8 @@ const BR = 16;
 const NOT_INLINE = 32;
 const CLOSE = -1;
 
+const NOT_BLANK = /\S/;
+
 /** Flags value of an element whose children the fact rules do not visit. */
 const DEAD = -1;
 
@@ -132,7 +134,7 @@ class PageStream implements FactReader<Kept> {
       if (this.#ld !== null) this.#ld += data;
       return;
     }
-    if (data.trim()) this.#nonBlank++;
+    if (NOT_BLANK.test(data)) this.#nonBlank++;
   }
 
   onclosetag(): void {

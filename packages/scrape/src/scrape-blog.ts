@@ -365,10 +365,10 @@ class Crawl {
   /** Starts waiting index pages while the posts found and still to be fetched stay under POSTS_AHEAD. */
   #startIndexPages(): void {
     const perPage = this.#perPage || 10;
+    // Waiting posts always get started (each one that ends calls this again), so this never stalls.
     while (
       this.#waitingIndex.length > 0 &&
-      (this.#indexActive === 0 ||
-        this.#waitingPosts.length - this.#waitingHead + this.#indexActive * perPage < POSTS_AHEAD)
+      this.#waitingPosts.length - this.#waitingHead + this.#indexActive * perPage < POSTS_AHEAD
     ) {
       const next = this.#waitingIndex.shift()!;
       this.#indexActive++;

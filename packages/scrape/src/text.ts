@@ -121,7 +121,8 @@ export function excludedFromText(
 ): boolean {
   if (SKIPPED.has(name)) return true;
   if (attribs.hidden !== undefined || attribs['aria-hidden'] === 'true') return true;
-  return dropFurniture && FURNITURE.test(`${attribs.class ?? ''} ${attribs.id ?? ''}`);
+  if (!dropFurniture || (attribs.class === undefined && attribs.id === undefined)) return false;
+  return FURNITURE.test(`${attribs.class ?? ''} ${attribs.id ?? ''}`);
 }
 
 /** Whether an element starts a new block of text (a paragraph, heading, list item, ...). */

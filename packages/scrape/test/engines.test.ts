@@ -90,3 +90,17 @@ test('with only "Older Posts" links, index pages are walked one after another', 
   assert.equal(posts.length, site.truth.length);
   assert.equal(overlapped(server, /^\/page\/\d+\/$/), false);
 });
+
+test('on fan-out, index pages are read only a few hundred posts ahead of the posts (bounded memory)', async (t) => {
+  const bh = ENGINES.find((e) => e.name === 'Hugo beautifulhugo')!;
+  const { server, site } = await serveSite(bh, { count: 700, paragraphs: 1 }, { perPage: 10 });
+  t.after(() => server.close());
+  const { posts } = await scrapeAll(`${server.base}/`, { concurrency: 4 });
+  assertSamePosts(posts, site.truth, 'beautifulhugo, 70 index pages');
+  const paths = server.log.map((r) => r.path);
+  const lastIndex = paths.findLastIndex((p) => /^\/page\/\d+\/$/.test(p));
+  const postsBefore = paths.slice(0, lastIndex).filter((p) => p.startsWith('/post/')).length;
+  // 690 posts are listed before the last index page; at most 256 may wait plus 48 in progress.
+  // Reading every index page first (the pool's priority alone) would fetch almost no post before it.
+  assert.ok(postsBefore >= 690 - 256 - 48, `only ${postsBefore} posts before the last index page`);
+});
