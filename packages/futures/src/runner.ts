@@ -92,6 +92,8 @@ export class Runner {
   /** Time the reported tasks occupied this worker (start to settle), for the parent's batching. */
   #durationMs = 0;
   #flushScheduled = false;
+  /** Async tasks (or chunks) started and not yet settled. */
+  #awaiting = 0;
   // Batches wait here while a task module they need is being imported, to keep their order.
   #blocked: Promise<void> | undefined = undefined;
 
@@ -114,6 +116,14 @@ export class Runner {
     }
     this.#transport.post([MSG_READY]);
     return true;
+  }
+
+  /**
+   * Nothing in progress: no async task awaiting, no result waiting to be sent, no batch waiting
+   * for a module import.
+   */
+  get idle(): boolean {
+    return this.#awaiting === 0 && !this.#flushScheduled && this.#blocked === undefined;
   }
 
   /** Handles one `MSG_TASKS` message. */
@@ -220,6 +230,7 @@ export class Runner {
       this.#push(taskId, RESULT_OK, value);
       return;
     }
+    this.#awaiting += 1;
     value.then(
       (resolved) => this.#pushLater(taskId, RESULT_OK, resolved, startedAt),
       (error: unknown) =>
@@ -268,6 +279,7 @@ export class Runner {
       this.#push(taskId, RESULT_CHUNK, [values, 0, null]);
       return;
     }
+    this.#awaiting += 1;
     void Promise.allSettled(pending).then((settled) => {
       for (const outcome of settled) {
         if (outcome.status === 'rejected') {
@@ -286,6 +298,7 @@ export class Runner {
   }
 
   #pushLater(taskId: number, status: number, value: unknown, startedAt: number): void {
+    this.#awaiting -= 1;
     this.#results.push(taskId, status, value);
     this.#durationMs += performance.now() - startedAt;
     if (this.#flushScheduled) return;

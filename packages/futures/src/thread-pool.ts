@@ -12,6 +12,7 @@ import {
   type WorkerHandle,
 } from './pool-executor.js';
 import type { InitPayload } from './protocol.js';
+import type { ThreadWorkerData } from './worker.js';
 
 /** Options of {@link ThreadPoolExecutor}. */
 export interface ThreadPoolExecutorOptions extends PoolOptions {
@@ -64,8 +65,11 @@ export class ThreadPoolExecutor extends PoolExecutor {
   }
 
   protected _spawn(index: number, init: InitPayload, events: WorkerEvents): WorkerHandle {
+    // Bumped after each message, to wake a worker parked in Atomics.wait (see worker.ts).
+    const wake = new Int32Array(new SharedArrayBuffer(4));
+    const workerData: ThreadWorkerData = { init, wake };
     const worker = new Worker(workerUrl, {
-      workerData: init,
+      workerData,
       name: `${this.#namePrefix}_${index}`,
       ...(this.#resourceLimits === undefined ? {} : { resourceLimits: this.#resourceLimits }),
       ...(this.#execArgv === undefined ? {} : { execArgv: this.#execArgv }),
@@ -75,7 +79,11 @@ export class ThreadPoolExecutor extends PoolExecutor {
     worker.on('exit', (code) => events.exit(code, null));
     return {
       label: `thread ${worker.threadId}`,
-      post: (message) => worker.postMessage(message),
+      post: (message) => {
+        worker.postMessage(message);
+        Atomics.add(wake, 0, 1);
+        Atomics.notify(wake, 0);
+      },
       terminate: () => void worker.terminate(),
       ref: () => worker.ref(),
       unref: () => worker.unref(),

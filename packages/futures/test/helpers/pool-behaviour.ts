@@ -376,6 +376,34 @@ export function describePoolBehaviour(pool: PoolFactory): void {
       assert.ok(new Set(many).size >= 7, 'no worker ran more than 3 tasks');
     });
 
+    test('back-to-back tasks (a thread worker parks between them) mix with tasks that leave timers or await', async () => {
+      await using ex = make({ maxWorkers: 1 });
+      for (let round = 0; round < 3; round++) {
+        for (let i = 0; i < 50; i++) assert.equal(await ex.submit((n: number) => n + 1, i), i + 1);
+        // Submitted while the worker may be parked after the last quick task.
+        const slow = ex.submit(async (ms: number) => {
+          await new Promise((resolve) => setTimeout(resolve, ms));
+          return 'awaited';
+        }, 20);
+        const quick = ex.submit(() => 'quick');
+        assert.deepEqual(await Promise.all([slow, quick]), ['awaited', 'quick']);
+        await ex.submit(() => {
+          const g = globalThis as { ticks?: number };
+          g.ticks = 0;
+          const timer = setInterval(() => {
+            g.ticks = (g.ticks ?? 0) + 1;
+            if (g.ticks === 3) clearInterval(timer);
+          }, 5);
+        });
+        await sleep(100);
+        assert.equal(await ex.submit(() => (globalThis as { ticks?: number }).ticks), 3);
+      }
+      // A worker stopped right after a quick task (possibly parked) exits at once.
+      await ex.submit(() => 1);
+      await ex.terminateWorkers();
+      assert.equal(ex.workerCount, 0);
+    });
+
     test('idle workers keep running timers that a task left behind', async () => {
       await using ex = make({ maxWorkers: 1 });
       await ex.submit(() => {
