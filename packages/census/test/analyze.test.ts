@@ -229,6 +229,31 @@ test('chunks taken in turn by several collectors, of any size, add up to the who
   }
 });
 
+test('a census file read in chunks by several collectors equals one pass', async (t) => {
+  // Statuses, ids, reasons and a torn line, repeated, through the census format's line reader.
+  const file = join(tmp(t), 'languages.jsonl');
+  const lines = readFileSync(join(SMALL, 'languages.jsonl'), 'utf8').trimEnd().split('\n');
+  writeFileSync(file, `${Array.from({ length: 40 }, () => lines.join('\n')).join('\n')}\n`);
+  const size = statSync(file).size;
+  const whole = await aggregateRange({ path: file, format: 'census', start: 0, end: size });
+  const task = {
+    path: file,
+    format: 'census' as const,
+    size,
+    chunkBytes: 333,
+    readBytes: 128,
+    next: new Int32Array(new SharedArrayBuffer(4)),
+  };
+  const [a, b] = await Promise.all([collectChunks(task), collectChunks(task)]);
+  a.absorb(structuredClone(b.state()));
+  const merged = a.toPartial();
+  assert.deepEqual(comparable(merged), comparable(whole));
+  assert.deepEqual(merged.malformedSamples, whole.malformedSamples);
+  assert.deepEqual(merged.reasons, whole.reasons);
+  assert.deepEqual([merged.idMin, merged.idMax], [101, 110]);
+  assert.equal(merged.status.blocked, 40);
+});
+
 test('analyze over several ranges equals one range', async () => {
   const one = await analyze(STUDY_FILE, { parallelism: 1 });
   const dir = mkdtempSync(join(tmpdir(), 'forage-analyze-'));
