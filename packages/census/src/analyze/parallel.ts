@@ -48,6 +48,7 @@ export async function aggregateFile(
     // The task module is compiled JavaScript: no loader flags, so workers start sooner.
     execArgv: [],
   });
+  let closing: Promise<void> | undefined;
   try {
     const inPool = Promise.all(
       Array.from({ length: threads - 1 }, () => pool.submit(rangeModule.collectChunksState, task)),
@@ -60,9 +61,11 @@ export async function aggregateFile(
     // The summary looks up each language's colour (a file read each); done as languages appear,
     // that work is shared out like the reading: the worker takes more chunks meanwhile.
     const here = await collectChunks(task, (name) => void languageColor(name));
-    for (const state of await inPool) here.absorb(state);
+    const states = await inPool;
+    closing = pool.shutdown({ wait: true }); // the workers exit while this thread merges
+    for (const state of states) here.absorb(state);
     return here.toPartial();
   } finally {
-    await pool.shutdown({ wait: true });
+    await (closing ?? pool.shutdown({ wait: true }));
   }
 }
