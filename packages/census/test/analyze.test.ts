@@ -16,7 +16,7 @@ import {
   wilsonInterval,
 } from '@forage/census';
 // Internal: the chunked collection that analyze runs on each thread.
-import { collectChunks } from '../dist/analyze/range.js';
+import { chunkBounds, collectChunks } from '../dist/analyze/range.js';
 import { STUDY_FILE } from './shared-data.ts';
 
 const SMALL = fileURLToPath(new URL('./fixtures/analyze/census-small', import.meta.url));
@@ -208,8 +208,7 @@ test('chunks taken in turn by several collectors, of any size, add up to the who
     const task = {
       path: file,
       format: 'blog' as const,
-      size,
-      chunkBytes,
+      bounds: chunkBounds(size, 1e9, chunkBytes), // chunks of chunkBytes
       readBytes,
       next: new Int32Array(new SharedArrayBuffer(4)),
     };
@@ -239,8 +238,7 @@ test('a census file read in chunks by several collectors equals one pass', async
   const task = {
     path: file,
     format: 'census' as const,
-    size,
-    chunkBytes: 333,
+    bounds: chunkBounds(size, 2, 333), // large chunks first, then 333 bytes
     readBytes: 128,
     next: new Int32Array(new SharedArrayBuffer(4)),
   };

@@ -2,7 +2,7 @@ import { setImmediate as nextTurn } from 'node:timers/promises';
 import { ThreadPoolExecutor, taskModule } from '@forage/futures';
 import { languageColor } from './colors.js';
 import type { InputFormat, PartialAggregate } from './partial.js';
-import { type ChunkedTask, collectChunks } from './range.js';
+import { type ChunkedTask, chunkBounds, collectChunks } from './range.js';
 
 /** The worker threads import the compiled range module themselves and call its export. */
 const rangeModule = taskModule<typeof import('./range.js')>(new URL('./range.js', import.meta.url));
@@ -14,8 +14,8 @@ export const MIN_PARALLEL_BYTES = 8 << 20;
  * Aggregates a languages file of `size` bytes on up to `parallelism` threads, the calling one
  * included, and returns the aggregate of the whole file.
  *
- * The file is cut into chunks of a few MB that the threads take in turn from a shared atomic
- * counter, so the pool worker, which starts tens of milliseconds after the calling thread and
+ * The file is cut into chunks, large first and small last, that the threads take in turn from a
+ * shared atomic counter, so the pool worker, which starts tens of milliseconds after the calling thread and
  * runs colder code at first, takes fewer chunks and all threads finish together. The calling
  * thread reads from the start while a `ThreadPoolExecutor` of `parallelism - 1` workers starts
  * up. Each worker sends back its figures as typed arrays (a copy of bytes, not a clone of
@@ -32,10 +32,7 @@ export async function aggregateFile(
   const task: ChunkedTask = {
     path,
     format,
-    size,
-    // About 16 chunks per thread (1 to 4 MiB): fine enough to even out the threads' finishing
-    // times, coarse enough that the extra reads at chunk edges do not count.
-    chunkBytes: Math.min(4 << 20, Math.max(1 << 20, Math.ceil(size / (threads * 16)))),
+    bounds: threads === 1 ? Float64Array.of(0, size) : chunkBounds(size, threads),
     next: new Int32Array(new SharedArrayBuffer(4)),
   };
   if (threads === 1) return (await collectChunks(task)).toPartial();

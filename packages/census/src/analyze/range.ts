@@ -21,19 +21,33 @@ export interface RangeTask {
 }
 
 /**
- * Ranges of one file handed out on demand: chunk i is `[i * chunkBytes, (i + 1) * chunkBytes)`
- * (the last one ends at `size`), and each thread takes the next with an atomic increment of
- * `next[0]`, so a thread that starts late (a pool worker) or runs slower simply takes fewer.
+ * Ranges of one file handed out on demand: chunk i is `[bounds[i], bounds[i + 1])`, and each
+ * thread takes the next with an atomic increment of `next[0]`, so a thread that starts late (a
+ * pool worker) or runs slower simply takes fewer.
  */
 export interface ChunkedTask {
   path: string;
   format: InputFormat;
-  size: number;
-  chunkBytes: number;
+  /** Chunk boundaries, from 0 to the file's size (see {@link chunkBounds}). */
+  bounds: Float64Array;
   /** An Int32Array over a SharedArrayBuffer: the next chunk to take, shared by all threads. */
   next: Int32Array;
   /** Read size in bytes (default 256 KiB). */
   readBytes?: number;
+}
+
+/**
+ * Chunk boundaries for `threads` threads: each chunk is a quarter of an even share of what is
+ * left (a "guided" schedule), but at least `min` bytes. Large chunks first keep the chunks few;
+ * small ones last let the threads finish within a few milliseconds of each other.
+ */
+export function chunkBounds(size: number, threads: number, min = 512 << 10): Float64Array {
+  const bounds = [0];
+  for (let at = 0; at < size; ) {
+    at = Math.min(size, at + Math.max(min, Math.ceil((size - at) / (threads * 4))));
+    bounds.push(at);
+  }
+  return Float64Array.from(bounds);
 }
 
 const NEWLINE = 0x0a;
@@ -70,10 +84,13 @@ export async function collectChunks(
     const read = rangeReader(new Collector(task.format, onLanguage), task.format);
     for (;;) {
       const i = Atomics.add(task.next, 0, 1);
-      const start = i * task.chunkBytes;
-      if (start >= task.size) break;
-      const end = Math.min(task.size, start + task.chunkBytes);
-      await reader.forEachBlock(start, end, read.onLines, read.onLine);
+      if (i + 1 >= task.bounds.length) break;
+      await reader.forEachBlock(
+        task.bounds[i] as number,
+        task.bounds[i + 1] as number,
+        read.onLines,
+        read.onLine,
+      );
     }
     return read.collector;
   } finally {
