@@ -1,6 +1,6 @@
 import { Parser } from 'htmlparser2';
 import { parseHtml } from './html.js';
-import { emptyFacts, LD_JSON, NO_DESCENT, type PageFacts, visitElement } from './page-facts.js';
+import { emptyFacts, LD_JSON, type PageFacts, visitElement } from './page-facts.js';
 import { type ExtractOptions, extractPost, type FactReader, postFromFacts } from './post-page.js';
 import { excludedFromInline, excludedFromText, isBlock, squash, TextBlocks } from './text.js';
 import type { Post } from './types.js';
