@@ -98,7 +98,8 @@ export async function collectLanguages(options: LanguagesOptions): Promise<void>
         throw new CensusError('ERR_CENSUS_ABORTED', 'the languages stage was stopped');
       }
       const finished = options.listingDone();
-      const lines = await tail.read(options.repos.flushedBytes);
+      // A little at a time: lines waiting for a free batch slot live through garbage collections.
+      const lines = await tail.read(options.repos.flushedBytes, 64 << 10);
       if (lines.length === 0) {
         if (finished) break;
         await options.moreListed();
