@@ -109,9 +109,11 @@ const scenarios = {
     c.create();
     await run();
     const coldMs = now() - start;
-    const warmMs = await run();
+    // Warm: the median of three rounds in the same pool, after the cold one (one round on a
+    // shared machine is at the mercy of whatever else runs in those ~80 ms).
+    const warm = [await run(), await run(), await run()].sort((a, b) => a - b);
     await c.close();
-    return { coldMs, warmMs };
+    return { coldMs, warmMs: warm[1] };
   },
 };
 
