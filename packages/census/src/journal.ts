@@ -243,18 +243,31 @@ export async function forEachLineBytes(
       const { bytesRead } = await handle.read(buf, carried, buf.length - carried, null);
       if (bytesRead === 0) return;
       const filled = carried + bytesRead;
-      let start = 0;
-      for (;;) {
-        const nl = buf.indexOf(10, start);
-        if (nl < 0 || nl >= filled) break;
-        if (nl > start) onLine(buf, start, nl);
-        start = nl + 1;
-      }
+      const start = eachLine(buf, filled, onLine);
       buf.copy(buf, 0, start, filled);
       carried = filled - start;
     }
   } finally {
     await handle.close();
+  }
+}
+
+/**
+ * Calls `onLine` for each complete, non-empty line in `buf[0, filled)` and returns where the
+ * unfinished rest starts.
+ */
+function eachLine(
+  buf: Buffer,
+  filled: number,
+  onLine: (bytes: Buffer, start: number, end: number) => void,
+): number {
+  let start = 0;
+  for (;;) {
+    const nl = buf.indexOf(10, start);
+    // (Past `filled` are stale bytes of an earlier read.)
+    if (nl < 0 || nl >= filled) return start;
+    if (nl > start) onLine(buf, start, nl);
+    start = nl + 1;
   }
 }
 
@@ -287,31 +300,52 @@ const idPrefix = Buffer.from('{"id":');
  */
 export class JournalTail {
   private offset = 0;
-  private rest = '';
-  private readonly decoder = new StringDecoder('utf8');
   private handle: FileHandle | undefined;
+  /** One buffer, reused; `buf[0, carried)` is the start of an unfinished line. */
   private buf = Buffer.alloc(0);
+  private carried = 0;
 
   constructor(readonly path: string) {}
 
   /** Up to about `maxBytes` of new complete lines, reading no further than `end`. */
   async read(end: number, maxBytes = 1 << 20): Promise<string[]> {
-    if (this.offset >= end) return [];
-    this.handle ??= await open(this.path, 'r');
-    const length = Math.min(maxBytes, end - this.offset);
-    // One buffer, reused: the decoder copies what it reads into strings.
-    if (this.buf.length < length) this.buf = Buffer.allocUnsafe(length);
-    const buf = this.buf;
-    const { bytesRead } = await this.handle.read(buf, 0, length, this.offset);
-    this.offset += bytesRead;
-    const text = this.rest + this.decoder.write(buf.subarray(0, bytesRead));
-    const lastNl = text.lastIndexOf('\n');
-    this.rest = text.slice(lastNl + 1);
-    if (lastNl < 0) return [];
-    return text
-      .slice(0, lastNl)
-      .split('\n')
-      .filter((l) => l.length > 0);
+    const lines: string[] = [];
+    await this.forEachNewLine(end, maxBytes, (b, s, e) => lines.push(b.toString('utf8', s, e)));
+    return lines;
+  }
+
+  /**
+   * Calls `onLine(bytes, start, end)` for the new complete, non-empty lines in about the next
+   * `maxBytes`, reading no further than `end` (at least one line when there is one below
+   * `end`). `bytes` is only valid during the call. Returns how many lines it called back.
+   */
+  async forEachNewLine(
+    end: number,
+    maxBytes: number,
+    onLine: (bytes: Buffer, start: number, end: number) => void,
+  ): Promise<number> {
+    let lines = 0;
+    while (lines === 0 && this.offset < end) {
+      this.handle ??= await open(this.path, 'r');
+      const length = Math.min(maxBytes, end - this.offset);
+      if (this.buf.length < this.carried + length) {
+        const bigger = Buffer.allocUnsafe(this.carried + length);
+        this.buf.copy(bigger, 0, 0, this.carried);
+        this.buf = bigger;
+      }
+      const buf = this.buf;
+      const { bytesRead } = await this.handle.read(buf, this.carried, length, this.offset);
+      if (bytesRead === 0) break;
+      this.offset += bytesRead;
+      const filled = this.carried + bytesRead;
+      const start = eachLine(buf, filled, (b, s, e) => {
+        onLine(b, s, e);
+        lines++;
+      });
+      buf.copy(buf, 0, start, filled);
+      this.carried = filled - start;
+    }
+    return lines;
   }
 
   async close(): Promise<void> {

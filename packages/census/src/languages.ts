@@ -2,6 +2,7 @@ import { type ApiClient, messageField, RetriesExhausted } from './client.js';
 import { CensusError, messageOf } from './errors.js';
 import { batchBody, maxBatch, pageBody, parseBatch, parsePage } from './graphql.js';
 import { forEachLineBytes, idOfLine, type Journal, JournalTail } from './journal.js';
+import { readRepoLine } from './listing.js';
 import { failureRecord, type LanguageRecord, languagesRecord, type RepoRecord } from './records.js';
 
 /** How languages are fetched: GraphQL batches of 100, or one REST call per repository. */
@@ -99,14 +100,16 @@ export async function collectLanguages(options: LanguagesOptions): Promise<void>
       }
       const finished = options.listingDone();
       // A little at a time: lines waiting for a free batch slot live through garbage collections.
-      const lines = await tail.read(options.repos.flushedBytes, 64 << 10);
-      if (lines.length === 0) {
+      const repos: RepoRecord[] = [];
+      const lines = await tail.forEachNewLine(options.repos.flushedBytes, 64 << 10, (b, s, e) => {
+        repos.push(readRepoLine(b, s, e));
+      });
+      if (lines === 0) {
         if (finished) break;
         await options.moreListed();
         continue;
       }
-      for (const line of lines) {
-        const repo = JSON.parse(line) as RepoRecord;
+      for (const repo of repos) {
         if (options.done.has(repo.id)) continue;
         batch.push(repo);
         if (batch.length === size) {

@@ -50,6 +50,21 @@ export function scanListing(bytes: Buffer): RepoRecord[] | undefined {
   return s.skipSpace() === END ? repos : undefined;
 }
 
+/**
+ * Reads a `repos.jsonl` line (`bytes[start, end)`) with the same scanner: its five fields are
+ * a listing item's. Anything the scanner leaves alone is parsed as JSON.
+ */
+export function readRepoLine(bytes: Buffer, start: number, end: number): RepoRecord {
+  const s = new Scanner(bytes);
+  s.i = start;
+  if (s.skipSpace() === OPEN_OBJECT) {
+    const repo = s.item();
+    // Exactly the line: a malformed one could otherwise run on into the next.
+    if (repo !== undefined && s.i === end) return repo;
+  }
+  return JSON.parse(bytes.toString('utf8', start, end)) as RepoRecord;
+}
+
 /** A listing page the scanner read (told apart from an array `JSON.parse` made). */
 export class ScannedPage {
   constructor(readonly repos: readonly RepoRecord[]) {}

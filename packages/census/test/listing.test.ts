@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { test } from 'node:test';
 import { type RepoRecord, repoFromListing, runCensus, scanListing } from '@forage/census';
 import { request } from 'undici';
+import { readRepoLine } from '../dist/listing.js';
 import { censusById, emulator, quickRetry, sorted, tempDir } from './helpers.ts';
 
 const token = 'ghp_listingtesttoken00000000000000000abcd';
@@ -180,6 +181,31 @@ test('the scanner refuses truncated bodies at every cut, and garbled structure',
   // Nesting deeper than any listing has is left to JSON.parse.
   const deep = `[{"id":1,"node_id":"a","full_name":"c","x":${'['.repeat(100)}${']'.repeat(100)}}]`;
   assert.equal(scan(deep), undefined);
+});
+
+test('repos.jsonl lines read back as written, one line at a time, odd ones through JSON.parse', () => {
+  const repos = viaParse(
+    JSON.stringify([
+      item(1),
+      item(2, { full_name: 'a/"b"\\c', node_id: 'é😀' }),
+      item(3, { languages_url: 5, fork: true }),
+    ]),
+  );
+  const text = repos.map((r) => `${JSON.stringify(r)}\n`).join('');
+  const bytes = Buffer.from(text);
+  let start = 0;
+  for (const repo of repos) {
+    const end = bytes.indexOf(10, start);
+    assert.deepEqual(readRepoLine(bytes, start, end), repo);
+    start = end + 1;
+  }
+  const at = (line: string) => readRepoLine(Buffer.from(line), 0, Buffer.byteLength(line));
+  // Not the census's layout: JSON.parse gives it as it is.
+  assert.deepEqual(at(' {"id":1} '), { id: 1 });
+  assert.throws(() => at('{"id":1,"node_id":"a"'), SyntaxError);
+  // An unfinished line must not run on into the next one.
+  const two = Buffer.from('{"id":1,"node_id":"a",\n"full_name":"b"}\n');
+  assert.throws(() => readRepoLine(two, 0, two.indexOf(10)), SyntaxError);
 });
 
 /**
