@@ -142,7 +142,13 @@ function comparable(p: PartialAggregate) {
     pairs,
     count: byName(p.sketches.map((s) => s.count)),
     sketches: byName(
-      p.sketches.map((s) => [s.min, s.max, s.exact ? [...s.exact].sort((x, y) => x - y) : null]),
+      p.sketches.map((s) => [
+        s.min,
+        s.max,
+        s.exact ? [...s.exact].sort((x, y) => x - y) : null,
+        s.buckets ? [...s.buckets] : null,
+        s.zeros,
+      ]),
     ),
     malformed: p.malformed,
   };
@@ -178,6 +184,8 @@ test('chunks taken in turn by several collectors, of any size, add up to the who
     Object.fromEntries(Array.from({ length: 300 }, (_, i) => [`${'Long'.repeat(15)}-${i}`, i])),
   );
   const many = Array.from({ length: 1030 }, (_, i) => `{"Only-${i}":${i}}`);
+  // A language past the exact limit of its sketch only once the collectors' values add up.
+  const common = Array.from({ length: 3000 }, (_, i) => `{"Common":${i % 97}}`);
   const study = readFileSync(STUDY_FILE, 'utf8').split('\n').slice(0, 300);
   const odd = [
     '{"C":1,"Go":2}',
@@ -194,11 +202,15 @@ test('chunks taken in turn by several collectors, of any size, add up to the who
     '{"C":-1}',
     ...many,
     '{"Only-1029":1,"Only-1028":2,"C":3}',
+    ...common,
   ];
   writeFileSync(file, `${[...odd, ...study, ...odd, ...study, ...odd].join('\n')}\n{"Go":7}`);
   const size = statSync(file).size;
   const whole = await aggregateRange({ path: file, format: 'blog', start: 0, end: size });
   assert.equal(whole.malformed, 6); // "not json" and {"C":-1}, three times
+  const commonSketch = whole.sketches[whole.names.indexOf('Common')]!;
+  assert.equal(commonSketch.exact, null); // 9,000 values: in buckets
+  assert.equal(commonSketch.zeros, 93); // i % 97 === 0, three times
   for (const [chunkBytes, readBytes] of [
     [size, 1 << 18],
     [97, 4096],

@@ -188,6 +188,24 @@ export class Collector {
     store[count] = v;
   }
 
+  /** Adds values to a language that is already in buckets. */
+  private addToBuckets(l: number, values: Float64Array): void {
+    const buckets = this.buckets[l] as Int32Array;
+    let min = this.min[l] as number;
+    let max = this.max[l] as number;
+    let zeros = this.zeros[l] as number;
+    for (let i = 0; i < values.length; i++) {
+      const v = values[i] as number;
+      if (v < min) min = v;
+      if (v > max) max = v;
+      if (v <= 0) zeros++;
+      else buckets[bucketOf(v)]!++;
+    }
+    this.min[l] = min;
+    this.max[l] = max;
+    this.zeros[l] = zeros;
+  }
+
   /** Switches a language from its `count` exact values to buckets. */
   private fold(l: number, count: number): void {
     const store = this.exact[l] as Float64Array;
@@ -282,12 +300,11 @@ export class Collector {
         continue;
       }
       if (values) {
-        // One at a time, so that the language folds into buckets exactly when it would have.
-        for (const v of values) {
-          const count = this.appearances[l] as number;
-          this.appearances[l] = count + 1;
-          this.addValue(l, v, count);
-        }
+        // Together past the exact limit: into buckets, which hold the same whatever the order
+        // the values come in (counts, zeros, min and max).
+        if (store) this.fold(l, stored);
+        this.addToBuckets(l, values);
+        this.appearances[l] = stored + values.length;
         continue;
       }
       if (this.buckets[l] === null) this.fold(l, this.appearances[l] as number);
