@@ -14,13 +14,14 @@ export const MIN_PARALLEL_BYTES = 8 << 20;
  * Aggregates a languages file of `size` bytes on up to `parallelism` threads, the calling one
  * included, and returns the aggregate of the whole file.
  *
- * The file is cut into chunks, large first and small last, that the threads take in turn from a
- * shared atomic counter, so the pool worker, which starts tens of milliseconds after the calling thread and
- * runs colder code at first, takes fewer chunks and all threads finish together. The calling
- * thread reads from the start while a `ThreadPoolExecutor` of `parallelism - 1` workers starts
- * up. Each worker sends back its figures as typed arrays (a copy of bytes, not a clone of
- * objects) and the calling thread adds them into its own. The result does not depend on which
- * thread read which chunk.
+ * The file is cut into chunks, large first and small last, that the threads take in turn from
+ * a shared atomic counter: the pool worker, which starts tens of milliseconds after the calling
+ * thread and runs colder code at first, takes fewer chunks, and all threads finish together.
+ * The calling thread reads from the start while a `ThreadPoolExecutor` of `parallelism - 1`
+ * workers starts up. Each worker sends back its figures as typed arrays (a copy of bytes, not a
+ * clone of objects) and the calling thread adds them into its own. The result does not depend
+ * on which thread read which chunk (but for byte totals past 2^53, summed in floating point,
+ * and which reasons are named past the 20 kept).
  */
 export async function aggregateFile(
   path: string,
