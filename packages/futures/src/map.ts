@@ -9,7 +9,8 @@ import type { Future } from './future.js';
 
 /** What a chunk task returns: the results up to the first failure, and that failure. @internal */
 export interface ChunkOutcome {
-  values: unknown[];
+  /** An array, or a `Float64Array` when every result is a number (see `packNumbers`). */
+  values: ArrayLike<unknown>;
   failed: boolean;
   error: unknown;
 }
@@ -209,7 +210,8 @@ export class MapIterator<R> implements AsyncIterableIterator<R> {
   }
 
   #openChunk(outcome: ChunkOutcome): void {
-    this.#buffer = outcome.values;
+    // Clearing a yielded slot of a Float64Array stores NaN: harmless, it is never read again.
+    this.#buffer = outcome.values as unknown[];
     this.#bufferIndex = 0;
     this.#bufferError = outcome.failed ? { error: outcome.error } : undefined;
   }

@@ -30,6 +30,7 @@ import {
   MSG_READY,
   MSG_RESULTS,
   MSG_TASKS,
+  packNumbers,
   RESULT_CHUNK,
   RESULT_ERROR,
   RESULT_OK,
@@ -213,8 +214,12 @@ export abstract class PoolExecutor extends Executor {
     spread: boolean,
   ): Future<ChunkOutcome> {
     this._checkOpen();
-    const mode = spread ? TASK_CHUNK : TASK_CHUNK_ONE;
-    return this.#enqueue(functionDef(fn), items, mode) as Future<ChunkOutcome>;
+    if (spread) return this.#enqueue(functionDef(fn), items, TASK_CHUNK) as Future<ChunkOutcome>;
+    return this.#enqueue(
+      functionDef(fn),
+      packNumbers(items),
+      TASK_CHUNK_ONE,
+    ) as Future<ChunkOutcome>;
   }
 
   protected _checkOpen(): void {
@@ -376,7 +381,7 @@ export abstract class PoolExecutor extends Executor {
       item.mode === TASK_CHUNK
         ? (item.args as unknown[][])
         : item.mode === TASK_CHUNK_ONE
-          ? (item.args as unknown[]).map((arg) => [arg])
+          ? Array.from(item.args as ArrayLike<unknown>, (arg) => [arg])
           : item.mode === TASK_CALL_ONE
             ? [[item.args]]
             : [item.args as unknown[]];
@@ -501,7 +506,7 @@ export abstract class PoolExecutor extends Executor {
     } else if (status === RESULT_ERROR) {
       item.setException(deserializeError(value as SerializedError));
     } else if (status === RESULT_CHUNK) {
-      const [values, failed, error] = value as [unknown[], number, SerializedError | null];
+      const [values, failed, error] = value as [ArrayLike<unknown>, number, SerializedError | null];
       const outcome: ChunkOutcome = {
         values,
         failed: failed === 1,

@@ -42,6 +42,17 @@ export const RESULT_CHUNK = 2;
 /** value: the clone error's message; the parent names the task. */
 export const RESULT_UNSENDABLE = 3;
 
+/**
+ * A chunk's items or results that are all numbers travel as a `Float64Array`: cloned as one
+ * block of bytes instead of element by element, and every JavaScript number (integers, -0,
+ * NaN, infinities) comes out the same. Anything else stays an array.
+ */
+export function packNumbers(values: unknown[]): unknown[] | Float64Array {
+  if (values.length < 2) return values;
+  for (let i = 0; i < values.length; i++) if (typeof values[i] !== 'number') return values;
+  return Float64Array.from(values as number[]);
+}
+
 /** How a worker finds a function: by source text (shipped once per worker) or module export. */
 export interface FunctionDef {
   id: number;

@@ -10,6 +10,7 @@ import {
   MSG_INIT_FAILED,
   MSG_READY,
   MSG_RESULTS,
+  packNumbers,
   RESULT_CHUNK,
   RESULT_ERROR,
   RESULT_OK,
@@ -199,7 +200,7 @@ export class Runner {
       const mode = batch[i + 3];
       if (mode === TASK_CALL_ONE) this.#call(taskId, entry, args, false, startedAt);
       else if (mode === TASK_CALL) this.#call(taskId, entry, args, true, startedAt);
-      else this.#chunk(taskId, entry, args as unknown[], mode === TASK_CHUNK, startedAt);
+      else this.#chunk(taskId, entry, args as Iterable<unknown>, mode === TASK_CHUNK, startedAt);
       const now = performance.now();
       // Synchronous time of this task (an async one adds its remaining time when it settles).
       this.#durationMs += now - startedAt;
@@ -247,7 +248,13 @@ export class Runner {
    * Runs `fn` over every item (`fn(...item)` if `spread`, else `fn(item)`); the outcome stops
    * at the first failure.
    */
-  #chunk(taskId: number, entry: Entry, items: unknown[], spread: boolean, startedAt: number): void {
+  #chunk(
+    taskId: number,
+    entry: Entry,
+    items: Iterable<unknown>,
+    spread: boolean,
+    startedAt: number,
+  ): void {
     const fn = entry.fn;
     if (fn === undefined) {
       this.#push(taskId, RESULT_CHUNK, [[], 1, serializeError(entry.error)]);
@@ -276,7 +283,7 @@ export class Runner {
       else values.push(value);
     }
     if (pending === undefined) {
-      this.#push(taskId, RESULT_CHUNK, [values, 0, null]);
+      this.#push(taskId, RESULT_CHUNK, [packNumbers(values), 0, null]);
       return;
     }
     this.#awaiting += 1;
@@ -289,7 +296,7 @@ export class Runner {
         }
         values.push(outcome.value);
       }
-      this.#pushLater(taskId, RESULT_CHUNK, [values, 0, null], startedAt);
+      this.#pushLater(taskId, RESULT_CHUNK, [packNumbers(values), 0, null], startedAt);
     });
   }
 

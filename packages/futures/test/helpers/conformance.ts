@@ -223,6 +223,24 @@ export function describeExecutorConformance(name: string, make: MakeExecutor): v
       assert.deepEqual(await it.next(), { done: true, value: undefined });
     });
 
+    test('map over numbers gives back exactly the same numbers, and mixed results stay as they are', async () => {
+      await using ex = make(2);
+      const odd = [0, -0, 1.5, -(2 ** 53), 2 ** 53, Number.NaN, Number.POSITIVE_INFINITY, 1e-300];
+      for (const chunksize of [1, 4, 256]) {
+        const same = await collect(ex.map((x: number) => x, odd, { chunksize }));
+        assert.equal(same.length, odd.length);
+        same.forEach((v, i) => assert.ok(Object.is(v, odd[i]), `item ${i}: ${v}`));
+        assert.deepEqual(
+          await collect(ex.map((x: number) => typeof x, odd, { chunksize })),
+          odd.map(() => 'number'),
+        );
+        const mixed = await collect(
+          ex.map((x: number) => (x % 2 === 0 ? x : String(x)), [1, 2, 3, 4], { chunksize }),
+        );
+        assert.deepEqual(mixed, ['1', 2, '3', 4]);
+      }
+    });
+
     test('buffersize reads the input lazily and works with infinite inputs', async () => {
       await using ex = make(2);
       let pulled = 0;
