@@ -1,7 +1,6 @@
-import type { Cheerio } from 'cheerio/slim';
 import type { AnyNode, Element } from 'domhandler';
 import { isoFromMachine, isoFromText } from './dates.js';
-import { type CheerioAPI, resolveHref } from './html.js';
+import { type CheerioAPI, cheerioOf, type ParsedPage, resolveHref, rootOf } from './html.js';
 import { queryAll } from './query.js';
 import type { Selectors } from './selectors.js';
 import { blockText, detach, inlineText } from './text.js';
@@ -68,13 +67,20 @@ const SKIP_IN_SUMMARY = (el: Element): boolean =>
 /**
  * The posts listed on an index page, found with the user's selectors or by trying the known
  * engines' markup and then a structural guess. `strategy` says what matched (null: nothing).
+ * `page` is a cheerio document or, cheaper, htmlparser2's tree from `parseDom`.
  */
 export function readIndexEntries(
-  $: CheerioAPI,
+  page: ParsedPage,
   base: string,
   selectors?: Selectors['index'],
 ): { entries: IndexEntry[]; strategy: string | null } {
-  const root = $.root()[0]!;
+  const root = rootOf(page);
+  // cheerio only for the user's selectors (they may use its extensions), and only if given.
+  let $: CheerioAPI | undefined;
+  const api = () => {
+    $ ??= cheerioOf(page);
+    return $;
+  };
   // Tried one after another, each query only when the ones before found nothing.
   const candidates = [
     ...(selectors?.post ? [{ name: 'selectors', css: selectors.post }] : []),
@@ -83,20 +89,20 @@ export function readIndexEntries(
   for (const candidate of candidates) {
     const c = { name: candidate.name, elements: queryAll(root, candidate.css) };
     const entries = toEntries(
-      $,
+      api,
       c.elements.filter((el) => !inFurniture(el) && !containsAnother(el, c.elements)),
       base,
       selectors,
     );
     if (entries.length) return { entries, strategy: c.name };
   }
-  const repeated = repeatedBlocks($);
-  const entries = toEntries($, repeated, base, selectors);
+  const repeated = repeatedBlocks(root);
+  const entries = toEntries(api, repeated, base, selectors);
   return { entries, strategy: entries.length ? 'repeated blocks' : null };
 }
 
 function toEntries(
-  $: CheerioAPI,
+  api: () => CheerioAPI,
   elements: Element[],
   base: string,
   selectors?: Selectors['index'],
@@ -104,7 +110,7 @@ function toEntries(
   const seen = new Set<string>();
   const out: IndexEntry[] = [];
   for (const el of elements) {
-    const entry = readEntry($, $(el), base, selectors);
+    const entry = readEntry(api, el, base, selectors);
     if (entry && !seen.has(entry.url)) {
       seen.add(entry.url);
       out.push(entry);
@@ -183,36 +189,34 @@ function boxFacts(box: Element): BoxFacts {
 }
 
 function readEntry(
-  $: CheerioAPI,
-  box: Cheerio<Element>,
+  api: () => CheerioAPI,
+  el: Element,
   base: string,
   selectors?: Selectors['index'],
 ): IndexEntry | null {
-  const el = box[0]!;
   const f = boxFacts(el);
-  const link = selectors?.link ? (box.find(selectors.link)[0] as Element | undefined) : f.titleLink;
+  const find = (css: string) => api()(el).find(css);
+  const link = selectors?.link ? (find(selectors.link)[0] as Element | undefined) : f.titleLink;
   // Some themes wrap the whole card in a link (or the box is itself the link).
   const href = link?.attribs.href ?? (el.name === 'a' ? el.attribs.href : f.anyLink?.attribs.href);
   const url = resolveHref(href, base);
   if (!url) return null;
   const preview: Preview = {};
-  const titleEl = selectors?.title
-    ? (box.find(selectors.title)[0] as Element | undefined)
-    : f.title;
+  const titleEl = selectors?.title ? (find(selectors.title)[0] as Element | undefined) : f.title;
   const title = inlineText(titleEl ? [titleEl] : link ? [link] : []);
   if (title) preview.title = detach(title);
   const summaryEl = selectors?.summary
-    ? (box.find(selectors.summary)[0] as Element | undefined)
+    ? (find(selectors.summary)[0] as Element | undefined)
     : f.summary;
   const summary = blockText(summaryEl ? [summaryEl] : f.paragraphs, { skip: SKIP_IN_SUMMARY });
   if (summary) preview.summary = detach(summary);
-  const date = selectors?.date ? overrideDate($, box, selectors.date) : entryDate(f);
+  const date = selectors?.date ? overrideDate(api(), el, selectors.date) : entryDate(f);
   if (date) preview.date = date;
   return { url, preview };
 }
 
-function overrideDate($: CheerioAPI, box: Cheerio<Element>, css: string): string | null {
-  const el = box.find(css).first();
+function overrideDate($: CheerioAPI, box: Element, css: string): string | null {
+  const el = $(box).find(css).first();
   return (
     isoFromMachine(el.attr('datetime') ?? el.attr('content')) ??
     (el.length ? isoFromText($(el).text()) : null)
@@ -251,10 +255,10 @@ function containsAnother(el: Element, all: Element[]): boolean {
  * The structural fallback: the parent element with the most children that each hold a linked
  * heading (at least two), those children being the post boxes.
  */
-function repeatedBlocks($: CheerioAPI): Element[] {
+function repeatedBlocks(root: AnyNode): Element[] {
   const groups = new Map<AnyNode, Set<Element>>();
   for (const a of queryAll(
-    $.root()[0]!,
+    root,
     'h1 a[href], h2 a[href], h3 a[href], h4 a[href], a[href] h2, a[href] h3',
   )) {
     let child = a as Element;

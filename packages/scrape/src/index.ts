@@ -18,6 +18,7 @@ export {
   type FetchOptions,
 } from './fetcher.js';
 export { HostPool, type HostPoolOptions } from './host-pool.js';
+export { type ParsedPage, parseDom } from './html.js';
 export { type IndexEntry, readIndexEntries } from './index-page.js';
 export { type JournalState, readJournal } from './journal.js';
 export {

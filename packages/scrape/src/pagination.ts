@@ -1,5 +1,5 @@
 import type { Element } from 'domhandler';
-import { type CheerioAPI, resolveHref } from './html.js';
+import { cheerioOf, type ParsedPage, resolveHref, rootOf } from './html.js';
 import { elementsUnder, matching } from './query.js';
 import { inlineText } from './text.js';
 
@@ -75,14 +75,14 @@ export function pageNumberOf(url: string): { n: number; with: (n: number) => str
  * "Older Posts"/"Next" text, then a link to page N+1), and the last page number when shown.
  */
 export function readPagination(
-  $: CheerioAPI,
+  page: ParsedPage,
   url: string,
   base: string,
   override?: string,
 ): Pagination {
   const current = pageNumberOf(url)?.n ?? 1;
   // Every selector below runs over one list of the page's elements (links mostly), not a walk each.
-  const all = elementsUnder($.root()[0]!);
+  const all = elementsUnder(rootOf(page));
   const links = all.filter((el) => el.name === 'a' || el.name === 'link');
   let next: string | null = null;
   let how: string | null = null;
@@ -91,7 +91,7 @@ export function readPagination(
     return r && r !== url ? r : null;
   };
   if (override) {
-    next = usable($(override).first().attr('href'));
+    next = usable(cheerioOf(page)(override).first().attr('href'));
     how = next ? 'selectors' : null;
   }
   for (const s of NEXT_STRATEGIES) {

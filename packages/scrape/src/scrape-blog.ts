@@ -6,7 +6,7 @@ import { ScrapeError } from './errors.js';
 import { type FeedEntry, looksLikeFeed, parseFeed, parseSitemap } from './feeds.js';
 import { assertHttpUrl, type FetchedPage, Fetcher } from './fetcher.js';
 import { HostPool } from './host-pool.js';
-import { documentBase, parseHtml, resolveHref } from './html.js';
+import { documentBase, parseDom, resolveHref } from './html.js';
 import { readIndexEntries, TRIED_DESCRIPTION } from './index-page.js';
 import { type JournalState, JournalWriter, type PageRole, readJournal } from './journal.js';
 import { type Pagination, readPagination } from './pagination.js';
@@ -553,16 +553,17 @@ class Crawl {
       return;
     }
     this.stats.indexPages++;
-    const $ = parseHtml(page.text);
-    const base = documentBase($, page.finalUrl);
-    const { entries, strategy } = readIndexEntries($, base, this.selectors.index);
+    // The bare tree, not cheerio: it dies young (see parseDom), and nothing here needs the wrapper.
+    const doc = parseDom(page.text);
+    const base = documentBase(doc, page.finalUrl);
+    const { entries, strategy } = readIndexEntries(doc, base, this.selectors.index);
     if (isStart) {
       this.stats.strategy = strategy;
       this.#perPage = entries.length;
       for (const e of entries) if (this.site.has(e.url)) this.#shapes.add(urlShape(e.url));
       if (this.options.useFeeds !== false) {
         const feed = queryOne(
-          $.root()[0]!,
+          doc,
           'link[rel~="alternate"][type*="rss"], link[rel~="alternate"][type*="atom"]',
         )?.attribs.href;
         const feedUrl = resolveHref(feed, base);
@@ -570,7 +571,7 @@ class Crawl {
       }
     }
     for (const e of entries) this.#enqueue(e.url, 'post', e.preview);
-    const pagination = readPagination($, page.url, base, this.selectors.index?.next);
+    const pagination = readPagination(doc, page.url, base, this.selectors.index?.next);
     if (pagination.next) this.#enqueue(pagination.next, 'index');
     if (isStart) this.#pagination = pagination;
     else if (pagination.last && this.#pagination && !this.#pagination.last)

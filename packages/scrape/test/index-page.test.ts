@@ -1,0 +1,81 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { parseDom, readIndexEntries, readPagination } from '@forage/scrape';
+import { load } from 'cheerio/slim';
+import { ENGINES } from './fixtures/engines/index.js';
+import { buildSite, makePosts } from './fixtures/site.js';
+
+// The crawl reads index pages from htmlparser2's bare tree (parseDom) rather than a cheerio
+// document, to keep them out of V8's old space. Both must read the same entries and pagination.
+
+test('index pages read the same from a bare tree as from cheerio, on every fixture engine', () => {
+  let indexPages = 0;
+  for (const engine of ENGINES) {
+    const posts = makePosts({ count: 12, rich: true, readMore: 'alternate', seed: 9 });
+    const site = buildSite(engine, posts, {
+      base: 'http://127.0.0.1:9',
+      siteTitle: 'Fixture Blog',
+      perPage: 5,
+      feed: false,
+      sitemap: false,
+    });
+    for (const [path, res] of site.files) {
+      if (typeof res.body !== 'string' || !/<html|<!doctype/i.test(res.body)) continue;
+      const url = `http://127.0.0.1:9${path}`;
+      const fromTree = readIndexEntries(parseDom(res.body), url);
+      const fromCheerio = readIndexEntries(load(res.body), url);
+      assert.deepEqual(fromTree, fromCheerio, `${engine.name} ${path}`);
+      assert.deepEqual(
+        comparable(readPagination(parseDom(res.body), url, url)),
+        comparable(readPagination(load(res.body), url, url)),
+        `${engine.name} ${path}`,
+      );
+      if (site.truth.some((t) => t.url === url) || fromTree.entries.length === 0) continue;
+      // An index page: every entry links to a real post, with its title.
+      for (const e of fromTree.entries) {
+        const truth = site.truth.find((t) => t.url === e.url);
+        assert.ok(truth, `${engine.name} ${path}: ${e.url} is a post`);
+        assert.equal(e.preview.title, truth.title, `${engine.name} ${e.url}`);
+      }
+      indexPages++;
+    }
+  }
+  // 12 posts at 5 a page: three index pages per engine.
+  assert.ok(indexPages >= ENGINES.length * 3, `${indexPages} index pages compared`);
+});
+
+/** pageUrl is a closure: compare what it builds, not the function. */
+function comparable(p: ReturnType<typeof readPagination>) {
+  return { ...p, pageUrl: p.pageUrl?.(7) ?? null };
+}
+
+test('user selectors work on a bare tree (cheerio wraps it only for them)', () => {
+  const html = `<html><body><div class="feed">
+    <section class="item"><span class="head"><a href="/a/">First</a></span>
+      <em class="when" data-x="1">March 3, 2024</em><div class="blurb"><p>One.</p></div></section>
+    <section class="item"><span class="head"><a href="/b/">Second</a></span>
+      <em class="when">2024-03-02</em><div class="blurb"><p>Two.</p></div></section>
+    </div><div class="nav"><a class="onward" href="/p/2/">more</a></div></body></html>`;
+  const selectors = {
+    post: 'section.item',
+    link: '.head a',
+    title: '.head',
+    summary: '.blurb',
+    date: 'em.when',
+  };
+  const base = 'http://127.0.0.1:9/';
+  const tree = readIndexEntries(parseDom(html), base, selectors);
+  assert.deepEqual(tree, readIndexEntries(load(html), base, selectors));
+  assert.equal(tree.strategy, 'selectors');
+  assert.deepEqual(
+    tree.entries.map((e) => [e.url, e.preview.title, e.preview.summary, e.preview.date]),
+    [
+      ['http://127.0.0.1:9/a/', 'First', 'One.', '2024-03-03'],
+      ['http://127.0.0.1:9/b/', 'Second', 'Two.', '2024-03-02'],
+    ],
+  );
+  assert.equal(
+    readPagination(parseDom(html), base, base, 'a.onward').next,
+    'http://127.0.0.1:9/p/2/',
+  );
+});
