@@ -2,7 +2,17 @@ import assert from 'node:assert/strict';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { test } from 'node:test';
-import { type RepoRecord, repoFromListing, runCensus, scanListing } from '@forage/census';
+import { gzipSync } from 'node:zlib';
+import {
+  ApiClient,
+  BudgetScheduler,
+  githubLimits,
+  isCensusError,
+  type RepoRecord,
+  repoFromListing,
+  runCensus,
+  scanListing,
+} from '@forage/census';
 import { request } from 'undici';
 import { readRepoLine } from '../dist/listing.js';
 import { censusById, emulator, quickRetry, sorted, tempDir } from './helpers.ts';
@@ -307,4 +317,31 @@ test('a listing page cut off cleanly (a finished HTTP body, unfinished JSON) is 
 test('compress: gzip bodies give the same census, and cut gzip bodies are retried', async (t) => {
   const proxy = await censusThroughCuts(t, true, 6);
   assert.ok(proxy.gzipped() > 15, `gzip'd responses: ${proxy.gzipped()}`);
+});
+
+test('the client reads gzip bodies it did not ask for, and stops on an encoding it cannot read', async (t) => {
+  const page = Buffer.from(JSON.stringify([item(1)]));
+  const server = createServer((req, res) => {
+    const headers = { 'content-type': 'application/json; charset=utf-8' };
+    if (req.url === '/gzip') res.writeHead(200, { ...headers, 'content-encoding': 'gzip' });
+    else res.writeHead(200, { ...headers, 'content-encoding': 'br' });
+    res.end(req.url === '/gzip' ? gzipSync(page) : page);
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  t.after(() => new Promise<void>((r) => server.close(() => r())));
+  const api = new URL(`http://127.0.0.1:${(server.address() as AddressInfo).port}/`);
+  const scheduler = new BudgetScheduler(1, githubLimits);
+  const client = new ApiClient({ api, tokens: [token], scheduler, compress: false });
+  t.after(async () => {
+    scheduler.close(new Error('test over'));
+    await client.close();
+  });
+  const res = await client.send({ kind: 'rest', endpoint: 'gzip', url: client.url('gzip') });
+  assert.deepEqual(res.body, JSON.parse(page.toString()));
+  const error = await client.send({ kind: 'rest', endpoint: 'br', url: client.url('br') }).then(
+    () => assert.fail('should fail'),
+    (e: unknown) => e,
+  );
+  assert.ok(isCensusError(error, 'ERR_CENSUS_PROTOCOL'), String(error));
+  assert.match(error.message, /content-encoding "br"/);
 });
