@@ -23,6 +23,16 @@ export interface MapOptions {
   buffersize?: number;
 }
 
+/** Options of {@link Executor.submitWith}. */
+export interface SubmitOptions {
+  /**
+   * Aborting it cancels the task if it has not started (the future then rejects with
+   * `CancelledError`). A task that is already running is not interrupted: its future settles
+   * with its result or error, as with `future.cancel()`.
+   */
+  signal?: AbortSignal;
+}
+
 /** Options of {@link Executor.shutdown}. */
 export interface ShutdownOptions {
   /** Wait until every queued and running task has finished and workers exited. Default true. */
@@ -49,6 +59,44 @@ export abstract class Executor implements AsyncDisposable {
    * @throws {@link ExecutorShutdownError} after `shutdown()`, {@link BrokenExecutor} if broken.
    */
   abstract submit<A extends unknown[], R>(fn: TaskFunction<A, R>, ...args: A): Future<Awaited<R>>;
+
+  /**
+   * Like {@link submit}, with options first (`submit` takes its arguments variadically, so
+   * options cannot follow them). With an already aborted `signal`, the task never runs and the
+   * future comes back cancelled.
+   *
+   * @example
+   * ```ts
+   * const controller = new AbortController();
+   * const future = executor.submitWith({ signal: controller.signal }, tasks.sumPrimes, 400_000);
+   * controller.abort(); // cancels it if it is still queued
+   * ```
+   */
+  submitWith<A extends unknown[], R>(
+    options: SubmitOptions,
+    fn: TaskFunction<A, R>,
+    ...args: A
+  ): Future<Awaited<R>> {
+    if (typeof options !== 'object' || options === null) {
+      throw invalidArgType(
+        `submitWith() needs an options object first, e.g. submitWith({ signal }, fn, ...args); got ${options === null ? 'null' : typeof options}`,
+      );
+    }
+    const { signal } = options;
+    if (signal !== undefined && !(signal instanceof AbortSignal)) {
+      throw invalidArgType('the signal option must be an AbortSignal');
+    }
+    const future = this.submit(fn, ...args);
+    if (signal === undefined) return future;
+    if (signal.aborted) {
+      future.cancel();
+      return future;
+    }
+    const onAbort = () => future.cancel();
+    signal.addEventListener('abort', onAbort, { once: true });
+    future.addDoneCallback(() => signal.removeEventListener('abort', onAbort));
+    return future;
+  }
 
   /**
    * Stops accepting work. Idempotent.

@@ -20,6 +20,7 @@ export {
   type IterablesOf,
   type MapOptions,
   type ShutdownOptions,
+  type SubmitOptions,
   type TaskFunction,
 } from './executor.js';
 export { type DoneCallback, Future, type FutureState } from './future.js';

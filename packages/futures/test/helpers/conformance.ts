@@ -2,6 +2,7 @@
 // tests), run against AsyncExecutor, ThreadPoolExecutor and ProcessPoolExecutor. Functions given
 // to executors here are self-contained so that they can be shipped to workers by source.
 import assert from 'node:assert/strict';
+import { getEventListeners } from 'node:events';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -79,6 +80,44 @@ export function describeExecutorConformance(name: string, make: MakeExecutor): v
         return true;
       });
       assert.ok((await f.exception()) instanceof RangeError);
+    });
+
+    test('submitWith({ signal }): aborting cancels a queued task; a running one finishes', async () => {
+      await using ex = make(1);
+      const file = logFile();
+      const controller = new AbortController();
+      const running = ex.submitWith({ signal: controller.signal }, logAfter, file, 'running', 150);
+      const queued = ex.submitWith({ signal: controller.signal }, logAfter, file, 'queued', 1);
+      const other = ex.submit(logAfter, file, 'other', 1);
+      // Let the first task start, then abort while the second still waits for the worker.
+      while (!running.running()) await sleep(5);
+      controller.abort();
+      assert.ok(queued.cancelled());
+      assert.ok(!running.cancelled());
+      await assert.rejects(queued.result(), CancelledError);
+      assert.equal(await running, 'running');
+      assert.equal(await other, 'other');
+      const before = ex.submitWith({ signal: AbortSignal.abort() }, logAfter, file, 'never', 1);
+      assert.ok(before.cancelled());
+      await ex.shutdown({ wait: true });
+      assert.deepEqual(readLog(file), ['running', 'other']);
+      const { done } = await wait([queued, before], { timeoutMs: 5000 });
+      assert.equal(done.size, 2, 'cancelled futures are acknowledged');
+      assert.throws(
+        () => ex.submitWith(null as never, (x: number) => x, 1),
+        /needs an options object first/,
+      );
+    });
+
+    test('submitWith removes its abort listener once the future is done', async () => {
+      await using ex = make(1);
+      const controller = new AbortController();
+      const futures = Array.from({ length: 5 }, (_, i) =>
+        ex.submitWith({ signal: controller.signal }, (n: number) => n * 2, i),
+      );
+      assert.deepEqual(await Promise.all(futures), [0, 2, 4, 6, 8]);
+      assert.equal(getEventListeners(controller.signal, 'abort').length, 0);
+      assert.equal(await ex.submitWith({}, (n: number) => n + 1, 1), 2);
     });
 
     test('map keeps input order, zips iterables to the shortest, and chunksize changes nothing', async () => {
@@ -229,7 +268,7 @@ export function describeExecutorConformance(name: string, make: MakeExecutor): v
       for (const chunksize of [1, 4, 256]) {
         const same = await collect(ex.map((x: number) => x, odd, { chunksize }));
         assert.equal(same.length, odd.length);
-        same.forEach((v, i) => assert.ok(Object.is(v, odd[i]), `item ${i}: ${v}`));
+        for (const [i, v] of same.entries()) assert.ok(Object.is(v, odd[i]), `item ${i}: ${v}`);
         assert.deepEqual(
           await collect(ex.map((x: number) => typeof x, odd, { chunksize })),
           odd.map(() => 'number'),
