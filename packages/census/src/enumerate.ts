@@ -135,6 +135,86 @@ export async function enumerate(options: EnumerateOptions): Promise<void> {
   if (firstError !== undefined) throw firstError;
 }
 
+/** One page of `GET /repositories?since=`, cut at a shard's end (see {@link listingPage}). */
+export interface ListingPage {
+  /** Repositories of the page below `end`, in id order (forks not yet filtered). */
+  readonly repos: RepoRecord[];
+  /** The highest id on the page (kept or not, below `end` or not); `after` if it was empty. */
+  readonly last: number;
+  /** The page reached `end`: the shard is finished. */
+  readonly reachedEnd: boolean;
+  /** No repository above `after` exists (an empty page, or no `rel="next"`). */
+  readonly endOfSpace: boolean;
+  /** Where the listing continues, when neither end was reached. */
+  readonly next?: URL;
+}
+
+/**
+ * Fetches one listing page at `url` (whose `since` is `after`) and checks what GitHub promises:
+ * ids ascending past `after`, and a `rel="next"` on the API's own origin that moves forward.
+ * The census's shard walk and the distributed census's shard jobs both step with it.
+ */
+export async function listingPage(
+  client: ApiClient,
+  url: URL,
+  after: number,
+  end: number,
+): Promise<ListingPage> {
+  const res = await client.send({
+    kind: 'rest',
+    endpoint: 'rest:/repositories',
+    url,
+    read: readListingPage,
+  });
+  // Scanned for the five fields it keeps, or (anything unusual) parsed whole.
+  const scanned = res.body instanceof ScannedPage ? res.body.repos : undefined;
+  if (res.status !== 200 || (!scanned && !Array.isArray(res.body))) {
+    throw new CensusError(
+      'ERR_CENSUS_API',
+      `GET ${url.pathname}${url.search} answered HTTP ${res.status}, not a list of repositories`,
+    );
+  }
+  const items: readonly unknown[] = scanned ?? (res.body as unknown[]);
+  // Nothing above the cursor anywhere: the id space ends here.
+  if (items.length === 0) return { repos: [], last: after, reachedEnd: false, endOfSpace: true };
+  const repos: RepoRecord[] = [];
+  let last = after;
+  let reachedEnd = false;
+  for (const item of items) {
+    const repo = scanned ? (item as RepoRecord) : repoFromListing(item);
+    if (typeof repo === 'string') throw new CensusError('ERR_CENSUS_PROTOCOL', repo);
+    if (repo.id <= last) {
+      throw new CensusError(
+        'ERR_CENSUS_PROTOCOL',
+        `the listing went backwards (id ${repo.id} after ${last}) at ${url.pathname}${url.search}`,
+      );
+    }
+    last = repo.id;
+    if (repo.id >= end) {
+      reachedEnd = true;
+      break;
+    }
+    repos.push(repo);
+  }
+  if (reachedEnd || last >= end - 1) return { repos, last, reachedEnd: true, endOfSpace: false };
+  const link = nextLink(res.header('link'), url, client.origin);
+  if (link.kind === 'foreign') {
+    throw new CensusError(
+      'ERR_CENSUS_PROTOCOL',
+      `refused a Link rel="next" to another origin (${new URL(link.href, url).origin}); the token only goes to ${client.origin}`,
+    );
+  }
+  if (link.kind === 'none') return { repos, last, reachedEnd: false, endOfSpace: true };
+  const since = Number(link.url.searchParams.get('since'));
+  if (!Number.isSafeInteger(since) || since <= after) {
+    throw new CensusError(
+      'ERR_CENSUS_PROTOCOL',
+      `the Link rel="next" (${link.url.pathname}${link.url.search}) does not move past id ${after}`,
+    );
+  }
+  return { repos, last, reachedEnd: false, endOfSpace: false, next: link.url };
+}
+
 /** Walks one shard to its end. */
 async function walk(options: EnumerateOptions, k: number): Promise<void> {
   const { client, plan, state } = options;
@@ -143,39 +223,10 @@ async function walk(options: EnumerateOptions, k: number): Promise<void> {
   let url = client.url(`repositories?since=${cursor}`);
   let endOfSpace = false;
   for (;;) {
-    const res = await client.send({
-      kind: 'rest',
-      endpoint: 'rest:/repositories',
-      url,
-      read: readListingPage,
-    });
-    // Scanned for the five fields it keeps, or (anything unusual) parsed whole.
-    const scanned = res.body instanceof ScannedPage ? res.body.repos : undefined;
-    if (res.status !== 200 || (!scanned && !Array.isArray(res.body))) {
-      throw new CensusError(
-        'ERR_CENSUS_API',
-        `GET ${url.pathname}${url.search} answered HTTP ${res.status}, not a list of repositories`,
-      );
-    }
-    const items: readonly unknown[] = scanned ?? (res.body as unknown[]);
+    const page = await listingPage(client, url, cursor, range.end);
     let written = 0;
-    let reachedEnd = false;
-    let last = cursor;
-    for (const item of items) {
-      const repo = scanned ? (item as RepoRecord) : repoFromListing(item);
-      if (typeof repo === 'string') throw new CensusError('ERR_CENSUS_PROTOCOL', repo);
-      if (repo.id <= last) {
-        throw new CensusError(
-          'ERR_CENSUS_PROTOCOL',
-          `the listing went backwards (id ${repo.id} after ${last}) at ${url.pathname}${url.search}`,
-        );
-      }
-      last = repo.id;
-      if (repo.id >= range.end) {
-        reachedEnd = true;
-        break;
-      }
-      if (keep(repo, options.forks)) {
+    for (const repo of page.repos) {
+      if (keepRepo(repo, options.forks)) {
         options.repos.append(repo);
         written++;
       }
@@ -184,32 +235,12 @@ async function walk(options: EnumerateOptions, k: number): Promise<void> {
     state.counts.set(k, (state.counts.get(k) ?? 0) + written);
     state.listed += written;
     options.onPage?.(written);
-    if (items.length === 0) {
-      // Nothing above the cursor anywhere: the id space ends in this shard.
-      endOfSpace = true;
+    if (page.next === undefined) {
+      endOfSpace = page.endOfSpace;
       break;
     }
-    if (reachedEnd || last >= range.end - 1) break;
-    const link = nextLink(res.header('link'), url, client.origin);
-    if (link.kind === 'foreign') {
-      throw new CensusError(
-        'ERR_CENSUS_PROTOCOL',
-        `refused a Link rel="next" to another origin (${new URL(link.href, url).origin}); the token only goes to ${client.origin}`,
-      );
-    }
-    if (link.kind === 'none') {
-      endOfSpace = true;
-      break;
-    }
-    const since = Number(link.url.searchParams.get('since'));
-    if (!Number.isSafeInteger(since) || since <= cursor) {
-      throw new CensusError(
-        'ERR_CENSUS_PROTOCOL',
-        `the Link rel="next" (${link.url.pathname}${link.url.search}) does not move past id ${cursor}`,
-      );
-    }
-    cursor = since;
-    url = link.url;
+    cursor = Number(page.next.searchParams.get('since'));
+    url = page.next;
   }
   // The shard's repositories must be on disk before it is marked finished.
   await options.repos.flush();
@@ -222,6 +253,7 @@ async function walk(options: EnumerateOptions, k: number): Promise<void> {
   if (endOfSpace) state.endShard = Math.min(state.endShard, k + 1);
 }
 
-function keep(repo: RepoRecord, forks: ForksMode): boolean {
+/** Whether `forks` keeps this repository. */
+export function keepRepo(repo: RepoRecord, forks: ForksMode): boolean {
   return forks === 'include' || (forks === 'only') === repo.fork;
 }

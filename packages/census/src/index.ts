@@ -22,15 +22,20 @@ export {
   type TokenView,
 } from './census.js';
 export { ApiClient, type ApiResponse, defaultRetry, type RetryPolicy } from './client.js';
-export type { ForksMode, ShardDone } from './enumerate.js';
+export {
+  type ForksMode,
+  keepRepo,
+  type ListingPage,
+  listingPage,
+  type ShardDone,
+} from './enumerate.js';
 export { CensusError, type CensusErrorCode, isCensusError } from './errors.js';
 export { type ExportFormat, type ExportResult, exportCensus } from './export.js';
 export { censusFiles } from './files.js';
 export type { CensusCounts } from './finalize.js';
 export { batchBody, batchQuery, maxBatch, parseBatch, parsePage } from './graphql.js';
 export { forEachLine, Journal, JournalTail, readLines } from './journal.js';
-export type { Via } from './languages.js';
-export { restLanguages } from './languages.js';
+export { languagesBatch, restLanguages, type Via } from './languages.js';
 export { type LinkEntry, type NextLink, nextLink, parseLinkHeader } from './link.js';
 export { scanListing } from './listing.js';
 export { type CensusManifest, type CensusRun, censusVersion, readManifest } from './manifest.js';

@@ -128,9 +128,22 @@ export async function collectLanguages(options: LanguagesOptions): Promise<void>
 }
 
 /** Fetches one batch and returns one record per repository, in order. */
-async function runBatch(options: LanguagesOptions, repos: RepoRecord[]): Promise<LanguageRecord[]> {
-  if (options.via === 'rest') return [await restLanguages(options.client, repos[0]!)];
-  return graphqlBatch(options.client, repos);
+function runBatch(options: LanguagesOptions, repos: RepoRecord[]): Promise<LanguageRecord[]> {
+  return languagesBatch(options.client, options.via, repos);
+}
+
+/**
+ * The languages of up to 100 repositories (one GraphQL batch, or one REST call each), one
+ * record per repository in order; a failure of one repository is its `error` record. Only a
+ * failure of the whole API (or an abort) throws. The distributed census's jobs use it too.
+ */
+export function languagesBatch(
+  client: ApiClient,
+  via: Via,
+  repos: RepoRecord[],
+): Promise<LanguageRecord[]> {
+  if (via === 'rest') return Promise.all(repos.map((repo) => restLanguages(client, repo)));
+  return graphqlBatch(client, repos);
 }
 
 /** Whether an error means "this repository failed" rather than "the API is gone". */

@@ -8,28 +8,24 @@
  * and budget scheduler (one per API origin, shared by every job this process runs), gated by
  * the per-token budget kept in Redis (see `shared-budget.ts`).
  *
- * The REST languages call and the record builders come from `@forage/census`; the shard walk
- * and the GraphQL batch call are repeated here because the census's versions write journals
- * as they go; see the package README.
+ * Each listing page and each languages batch is fetched and checked by `@forage/census`'s own
+ * steps (`listingPage`, `languagesBatch`), so a distributed census answers exactly as one
+ * process would.
  */
 import {
   ApiClient,
-  type ApiResponse,
   type BudgetLimits,
   BudgetScheduler,
-  batchBody,
   CensusError,
   type ForksMode,
-  failureRecord,
   githubLimits,
+  keepRepo,
   type LanguageRecord,
-  languagesRecord,
-  nextLink,
+  languagesBatch,
+  listingPage,
   parseApiUrl,
-  parseBatch,
   type RepoRecord,
   type RetryPolicy,
-  restLanguages,
   type Via,
 } from '@forage/census';
 import { type SharedBudget, SharedBudgetScheduler } from './shared-budget.js';
@@ -130,121 +126,20 @@ export async function listShard(job: ShardJob): Promise<ShardSlice> {
   let cursor = job.cursor;
   let url = client.url(`repositories?since=${cursor}`);
   for (let page = 0; page < job.maxPages; page++) {
-    const res = await client.send({ kind: 'rest', endpoint: 'rest:/repositories', url });
-    if (res.status !== 200 || !Array.isArray(res.body)) {
-      throw new CensusError(
-        'ERR_CENSUS_API',
-        `GET ${url.pathname}${url.search} answered HTTP ${res.status}, not a list of repositories`,
-      );
-    }
-    const items = res.body as unknown[];
-    if (items.length === 0) return { repos, cursor, finished: true, endOfSpace: true };
-    for (const item of items) {
-      const repo = repoFromListing(item);
-      if (repo.id <= cursor) {
-        throw new CensusError(
-          'ERR_CENSUS_PROTOCOL',
-          `the listing went backwards (id ${repo.id} after ${cursor}) at ${url.pathname}${url.search}`,
-        );
-      }
-      if (repo.id >= job.end) return { repos, cursor, finished: true, endOfSpace: false };
-      if (keep(repo, job.forks)) repos.push(repo);
+    const step = await listingPage(client, url, cursor, job.end);
+    for (const repo of step.repos) {
+      if (keepRepo(repo, job.forks)) repos.push(repo);
       cursor = repo.id;
     }
-    if (cursor >= job.end - 1) return { repos, cursor, finished: true, endOfSpace: false };
-    const link = nextLink(res.header('link'), url, client.origin);
-    if (link.kind === 'foreign') {
-      throw new CensusError(
-        'ERR_CENSUS_PROTOCOL',
-        `refused a Link rel="next" to another origin; the token only goes to ${client.origin}`,
-      );
+    if (step.next === undefined) {
+      return { repos, cursor, finished: true, endOfSpace: step.endOfSpace };
     }
-    if (link.kind === 'none') return { repos, cursor, finished: true, endOfSpace: true };
-    url = link.url;
+    url = step.next;
   }
   return { repos, cursor, finished: false, endOfSpace: false };
 }
 
 /** Fetches the languages of a batch; one record per repository, in order. */
-export async function fetchLanguages(job: LanguagesJob): Promise<LanguageRecord[]> {
-  const client = clientFor(job.api);
-  if (job.via === 'rest') return Promise.all(job.repos.map((repo) => restLanguages(client, repo)));
-  return graphqlBatch(client, job.repos);
-}
-
-async function graphqlBatch(client: ApiClient, repos: RepoRecord[]): Promise<LanguageRecord[]> {
-  const url = client.url('graphql');
-  let lastWhy = '';
-  for (let attempt = 1; attempt <= 3; attempt++) {
-    let res: ApiResponse;
-    try {
-      res = await client.send({
-        kind: 'graphql',
-        endpoint: 'graphql',
-        url,
-        method: 'POST',
-        body: batchBody(repos),
-      });
-    } catch (error) {
-      if (!perRepoFailure(error)) throw error;
-      lastWhy = (error as Error).message;
-      break;
-    }
-    if (res.status !== 200) {
-      lastWhy = `HTTP ${res.status}: ${messageOf(res.body) ?? 'unexpected status'}`;
-      continue;
-    }
-    const parsed = parseBatch(res.body, repos.length);
-    if (parsed.kind === 'failed') {
-      lastWhy = `GraphQL: ${parsed.why}`;
-      continue;
-    }
-    const records: LanguageRecord[] = [];
-    for (let i = 0; i < repos.length; i++) {
-      const repo = repos[i] as RepoRecord;
-      const node = parsed.nodes[i];
-      if (node?.kind === 'not_found') records.push(failureRecord(repo, 'not_found'));
-      else if (node?.kind === 'languages' && node.after === undefined)
-        records.push(languagesRecord(repo, node.languages));
-      // More than 100 languages, or GraphQL could not say: REST has the whole object and exact statuses.
-      else records.push(await restLanguages(client, repo));
-    }
-    return records;
-  }
-  return repos.map((repo) => failureRecord(repo, 'error', lastWhy));
-}
-
-/** A request that failed for this repository although the API answers (vs. the API is gone). */
-function perRepoFailure(error: unknown): boolean {
-  return error instanceof CensusError && (error as { status?: unknown }).status !== undefined;
-}
-
-function messageOf(body: unknown): string | undefined {
-  const message = (body as { message?: unknown } | null)?.message;
-  return typeof message === 'string' ? message : undefined;
-}
-
-function repoFromListing(item: unknown): RepoRecord {
-  const r = (item ?? {}) as Record<string, unknown>;
-  if (
-    !Number.isSafeInteger(r.id) ||
-    typeof r.node_id !== 'string' ||
-    typeof r.full_name !== 'string'
-  ) {
-    throw new CensusError(
-      'ERR_CENSUS_PROTOCOL',
-      `a listing item lacks an integer id, node_id or full_name (id ${String(r.id)})`,
-    );
-  }
-  return {
-    id: r.id as number,
-    node_id: r.node_id,
-    full_name: r.full_name,
-    fork: r.fork === true,
-    languages_url: typeof r.languages_url === 'string' ? r.languages_url : '',
-  };
-}
-
-function keep(repo: RepoRecord, forks: ForksMode): boolean {
-  return forks === 'include' || (forks === 'only') === repo.fork;
+export function fetchLanguages(job: LanguagesJob): Promise<LanguageRecord[]> {
+  return languagesBatch(clientFor(job.api), job.via, job.repos);
 }
