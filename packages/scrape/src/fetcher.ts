@@ -1,7 +1,10 @@
+import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
-import { Agent, type Dispatcher, request, errors as undiciErrors } from 'undici';
+import type { Readable } from 'node:stream';
+import type { Dispatcher } from 'undici';
 import { decodeBody } from './charset.js';
 import { ScrapeError } from './errors.js';
+import { nodeTransport, type RawResponse, type Transport, undiciTransport } from './transport.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
   version: string;
@@ -40,7 +43,10 @@ export interface FetcherOptions {
   checkRedirect?: (
     url: URL,
   ) => { code: 'ERR_SCRAPE_OFF_SITE' | 'ERR_SCRAPE_ROBOTS'; reason: string } | null;
-  /** An undici dispatcher to use instead of the fetcher's own keep-alive agent. */
+  /**
+   * An undici dispatcher to send requests through (proxies, mocks) instead of the fetcher's own
+   * node:http keep-alive agents; undici is loaded only when one is given.
+   */
   dispatcher?: Dispatcher;
 }
 
@@ -61,9 +67,15 @@ export interface FetchOptions {
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);
 
 /** Drops a response body we will not read (closing the stream errors it; nobody needs that error). */
-function discard(res: Dispatcher.ResponseData): void {
+function discard(res: RawResponse): void {
   res.body.on('error', () => undefined);
   res.body.destroy();
+}
+
+/** Reads a small body we do not need (redirect, error page) to its end, keeping the connection. */
+async function drain(body: Readable): Promise<void> {
+  body.resume();
+  await once(body, 'end').catch(() => undefined);
 }
 
 /** Parses `Retry-After` (seconds or an HTTP date) to milliseconds from now. */
@@ -101,7 +113,7 @@ export function assertHttpUrl(input: string | URL, base?: string): URL {
 }
 
 /**
- * HTTP GET over a keep-alive undici agent with the limits a polite, robust crawler needs:
+ * HTTP GET over keep-alive connections with the limits a polite, robust crawler needs:
  * a whole-request timeout, a body size limit, at most N redirects (each one checked by the
  * caller for robots and site), http(s) only, and text decoded with the right charset.
  * Retries and per-host scheduling live outside (see `retry.ts` and `host-pool.ts`).
@@ -111,8 +123,7 @@ export class Fetcher {
   readonly timeoutMs: number;
   readonly maxBytes: number;
   readonly maxRedirects: number;
-  readonly #dispatcher: Dispatcher;
-  readonly #ownsDispatcher: boolean;
+  readonly #transport: Transport;
   readonly #checkRedirect: FetcherOptions['checkRedirect'];
 
   constructor(options: FetcherOptions = {}) {
@@ -121,10 +132,9 @@ export class Fetcher {
     this.maxBytes = options.maxBytes ?? 10 * 1024 * 1024;
     this.maxRedirects = options.maxRedirects ?? 10;
     this.#checkRedirect = options.checkRedirect;
-    this.#ownsDispatcher = options.dispatcher === undefined;
-    this.#dispatcher =
-      options.dispatcher ??
-      new Agent({ connections: options.connections ?? 8, keepAliveTimeout: 4_000, pipelining: 1 });
+    this.#transport = options.dispatcher
+      ? undiciTransport(options.dispatcher)
+      : nodeTransport(options.connections ?? 8);
   }
 
   /** GETs `url`, following redirects; throws {@link ScrapeError} for anything but a 2xx page. */
@@ -160,7 +170,7 @@ export class Fetcher {
     for (let hop = 0; ; hop++) {
       const res = await this.#send(current, options, timeoutMs, signal);
       if (REDIRECTS.has(res.statusCode) && res.headers.location) {
-        await res.body.dump().catch(() => undefined);
+        await drain(res.body);
         if (hop >= this.maxRedirects) {
           throw new ScrapeError(
             'ERR_SCRAPE_REDIRECTS',
@@ -181,7 +191,7 @@ export class Fetcher {
       }
       const contentType = String(res.headers['content-type'] ?? '');
       if ((res.statusCode < 200 || res.statusCode > 299) && options.throwOnStatus !== false) {
-        await res.body.dump().catch(() => undefined);
+        await drain(res.body);
         throw new ScrapeError('ERR_SCRAPE_HTTP', `HTTP ${res.statusCode} for ${current.href}`, {
           url,
           status: res.statusCode,
@@ -208,27 +218,26 @@ export class Fetcher {
     }
   }
 
-  async #send(url: URL, options: FetchOptions, timeoutMs: number, signal: AbortSignal) {
+  async #send(
+    url: URL,
+    options: FetchOptions,
+    timeoutMs: number,
+    signal: AbortSignal,
+  ): Promise<RawResponse> {
+    const headers = {
+      'user-agent': this.userAgent,
+      accept: 'text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8',
+      ...options.headers,
+    };
     try {
-      return await request(url, {
-        method: 'GET',
-        dispatcher: this.#dispatcher,
-        headers: {
-          'user-agent': this.userAgent,
-          accept: 'text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8',
-          ...options.headers,
-        },
-        headersTimeout: timeoutMs,
-        bodyTimeout: timeoutMs,
-        signal,
-      });
+      return await this.#transport.send(url, headers, timeoutMs, signal);
     } catch (error) {
-      throw this.#networkError(error, url.href, timeoutMs);
+      throw this.#networkError(signal.aborted ? signal.reason : error, url.href, timeoutMs);
     }
   }
 
   async #readBody(
-    res: Dispatcher.ResponseData,
+    res: RawResponse,
     url: string,
     signal: AbortSignal,
     timeoutMs: number,
@@ -266,10 +275,11 @@ export class Fetcher {
 
   #networkError(error: unknown, url: string, timeoutMs: number): ScrapeError {
     const name = (error as { name?: string })?.name;
+    const code = (error as { code?: string })?.code;
     if (
       name === 'TimeoutError' ||
-      error instanceof undiciErrors.HeadersTimeoutError ||
-      error instanceof undiciErrors.BodyTimeoutError
+      code === 'UND_ERR_HEADERS_TIMEOUT' ||
+      code === 'UND_ERR_BODY_TIMEOUT'
     ) {
       return new ScrapeError('ERR_SCRAPE_TIMEOUT', `${url} did not answer within ${timeoutMs} ms`, {
         url,
@@ -280,8 +290,8 @@ export class Fetcher {
     return new ScrapeError('ERR_SCRAPE_NETWORK', `${url}: ${message}`, { url, cause: error });
   }
 
-  /** Closes the keep-alive connections (only those of the fetcher's own agent). */
+  /** Closes the keep-alive connections (only the fetcher's own; a given dispatcher stays open). */
   async close(): Promise<void> {
-    if (this.#ownsDispatcher) await this.#dispatcher.close();
+    await this.#transport.close();
   }
 }
