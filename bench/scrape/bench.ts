@@ -26,7 +26,7 @@ function arg(name: string, fallback: string): string {
 }
 const ROUNDS = Number(arg('rounds', '3'));
 const POSTS = Number(arg('posts', '5000'));
-const ONLY = arg('only', 'forage,crawlee,scrapy').split(',');
+const ONLY = arg('only', 'forage,forage-thread,crawlee,scrapy').split(',');
 
 interface Contender {
   name: string;
@@ -39,6 +39,12 @@ const ALL_CONTENDERS: Contender[] = [
     name: 'forage',
     full: true,
     command: (f) => [process.execPath, join(here, 'forage.mjs'), `${BASE}/`, f],
+  },
+  {
+    // The same with post pages read on one extraction thread (`extractThreads: 1`).
+    name: 'forage-thread',
+    full: true,
+    command: (f) => [process.execPath, join(here, 'forage.mjs'), `${BASE}/`, f, '1'],
   },
   {
     name: 'crawlee',
@@ -188,10 +194,12 @@ async function main(): Promise<void> {
       `| ${c.name} | ${median(walls).toFixed(2)} (${Math.min(...walls).toFixed(2)}–${Math.max(...walls).toFixed(2)}) | ${pps.toFixed(0)} | ${median(rs.map((r) => r.cpuS)).toFixed(1)} | ${median(rs.map((r) => r.rssMb)).toFixed(0)} (max ${Math.max(...rs.map((r) => r.rssMb)).toFixed(0)}) | ${median(rs.map((r) => r.requests))} | ${median(rs.map((r) => r.verdict.items))} | ${Math.max(...rs.map((r) => r.verdict.mismatches + r.verdict.missing))} |`,
     );
   }
-  const f = rate.get('forage');
-  if (f) {
+  for (const ours of ['forage', 'forage-thread']) {
+    const f = rate.get(ours);
+    if (!f) continue;
     for (const [name, r] of rate)
-      if (name !== 'forage') console.log(`forage / ${name}: ${(f / r).toFixed(1)}x pages/s`);
+      if (!name.startsWith('forage'))
+        console.log(`${ours} / ${name}: ${(f / r).toFixed(1)}x pages/s`);
   }
 }
 

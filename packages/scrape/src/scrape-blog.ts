@@ -1,5 +1,6 @@
 import { setMaxListeners } from 'node:events';
 import { retry } from '@forage/decorators';
+import { ThreadPoolExecutor, taskModule } from '@forage/futures';
 import type { Dispatcher } from 'undici';
 import { Channel } from './channel.js';
 import { ScrapeError } from './errors.js';
@@ -50,7 +51,21 @@ export interface ScrapeOptions {
   signal?: AbortSignal;
   /** Undici dispatcher to send requests through (tests, proxies). */
   dispatcher?: Dispatcher;
+  /**
+   * Worker threads (a `ThreadPoolExecutor` of `@forage/futures`) that parse and read post pages
+   * while the calling thread keeps the requests moving. Default 0: everything on the calling
+   * thread. On the 5,000-post benchmark 1 thread took about 1,270 to about 1,700 pages/s for
+   * about 20 MB more memory. Post-page `selectors` keep extraction on the calling thread.
+   */
+  extractThreads?: number;
 }
+
+/** The extraction thread's young generation, MB: a page's garbage dies young (see below). */
+const EXTRACT_YOUNG_MB = 2;
+// The extraction thread's task module (see post-worker.ts); typed references to its exports.
+const postWorker = taskModule<typeof import('./post-worker.js')>(
+  new URL('./post-worker.js', import.meta.url),
+);
 
 /** A running scrape: iterate it for posts; `stats` is kept current and final once iteration ends. */
 export interface ScrapeRun extends AsyncIterable<Post> {
@@ -180,6 +195,8 @@ class Crawl {
   #startError: string | null = null;
   #postLinks = 0;
   #t0 = 0;
+  /** Where post pages are read, when not on this thread (`extractThreads`). */
+  #extractor: ThreadPoolExecutor | undefined;
 
   constructor(url: string, options: ScrapeOptions) {
     this.start = assertHttpUrl(url);
@@ -198,6 +215,17 @@ class Crawl {
     this.selectors = options.selectors
       ? validateSelectors(options.selectors, 'options.selectors')
       : {};
+    const threads = positiveInt('extractThreads', options.extractThreads, 0) ?? 0;
+    const postSelectors = this.selectors.post && Object.values(this.selectors.post).some(Boolean);
+    if (threads > 0 && !postSelectors) {
+      this.#extractor = new ThreadPoolExecutor({
+        maxWorkers: threads,
+        namePrefix: 'forage-scrape-extract',
+        // Measured on the 5,000-post bench: 2 MB held the thread's heap near 11 MB at no cost in
+        // speed; V8's default young generation let peak RSS grow by about 20 MB more.
+        resourceLimits: { maxYoungGenerationSizeMb: EXTRACT_YOUNG_MB },
+      });
+    }
     this.site = new Site(this.start, options.allowHosts);
     this.retry = { ...DEFAULT_RETRY, ...options.retry };
     this.pool = new HostPool({ concurrency, delayMs });
@@ -269,7 +297,7 @@ class Crawl {
     } finally {
       this.stats.elapsedMs = Math.round(performance.now() - this.#t0);
       this.#journal?.close();
-      await this.fetcher.close();
+      await Promise.all([this.fetcher.close(), this.#extractor?.shutdown({ cancelFutures: true })]);
     }
   }
 
@@ -586,11 +614,20 @@ class Crawl {
     }
     const feed = this.#feedPreview(page.url);
     const preview = feed || info.preview ? { ...feed, ...info.preview } : undefined;
-    const post = extractPostFromHtml(page.text, page.finalUrl, {
-      preview,
-      selectors: this.selectors.post,
-      sameSite: (u) => this.site.has(u),
-    });
+    const post = this.#extractor
+      ? await this.#extractor.submit(
+          postWorker.extractPostTask,
+          page.text,
+          page.finalUrl,
+          preview,
+          this.start.href,
+          this.options.allowHosts ?? [],
+        )
+      : extractPostFromHtml(page.text, page.finalUrl, {
+          preview,
+          selectors: this.selectors.post,
+          sameSite: (u) => this.site.has(u),
+        });
     if (!post?.text) {
       this.#skip('empty');
       return;

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { DEFAULT_USER_AGENT } from '@forage/scrape';
+import { DEFAULT_USER_AGENT, scrapeBlog } from '@forage/scrape';
 import { ENGINES } from './fixtures/engines/index.js';
 import { assertSamePosts, overlapped, scrapeAll, serveSite } from './fixtures/harness.js';
 
@@ -47,6 +47,25 @@ for (const engine of ENGINES) {
     });
   }
 }
+
+// The same posts when they are read on an extraction thread (`extractThreads`): only plain data
+// crosses, and the canonical-URL rule still knows the site.
+test('extractThreads: 1 gives every post, every field, on every engine', async (t) => {
+  const variant = VARIANTS[0]!;
+  for (const engine of ENGINES) {
+    const { server, site } = await serveSite(engine, variant.posts, variant.ctx);
+    t.after(() => server.close());
+    const { posts, run } = await scrapeAll(`${server.base}/`, { extractThreads: 1 });
+    assertSamePosts(posts, site.truth, `${engine.name} on an extraction thread`);
+    assert.equal(run.stats.errors, 0, JSON.stringify(run.stats.errorSamples));
+    assert.equal(run.stats.complete, true);
+  }
+});
+
+test('extractThreads must be a whole number >= 0', () => {
+  assert.throws(() => scrapeBlog('http://127.0.0.1:1/', { extractThreads: -1 }), /extractThreads/);
+  assert.throws(() => scrapeBlog('http://127.0.0.1:1/', { extractThreads: 1.5 }), /extractThreads/);
+});
 
 test('index pages are fetched in parallel when a "Last" link gives the page count (Hugo pagination)', async (t) => {
   const ananke = ENGINES.find((e) => e.name === 'Hugo Ananke')!;
