@@ -26,7 +26,7 @@ function arg(name: string, fallback: string): string {
 }
 const ROUNDS = Number(arg('rounds', '3'));
 const POSTS = Number(arg('posts', '5000'));
-const ONLY = arg('only', 'forage,forage-thread,crawlee,scrapy').split(',');
+const ONLY = arg('only', 'forage,forage-inline,crawlee,scrapy').split(',');
 
 interface Contender {
   name: string;
@@ -41,10 +41,10 @@ const ALL_CONTENDERS: Contender[] = [
     command: (f) => [process.execPath, join(here, 'forage.mjs'), `${BASE}/`, f],
   },
   {
-    // The same with post pages read on one extraction thread (`extractThreads: 1`).
-    name: 'forage-thread',
+    // The same with every page read on the calling thread (`extractThreads: 0`).
+    name: 'forage-inline',
     full: true,
-    command: (f) => [process.execPath, join(here, 'forage.mjs'), `${BASE}/`, f, '1'],
+    command: (f) => [process.execPath, join(here, 'forage.mjs'), `${BASE}/`, f, '0'],
   },
   {
     name: 'crawlee',
@@ -194,7 +194,7 @@ async function main(): Promise<void> {
       `| ${c.name} | ${median(walls).toFixed(2)} (${Math.min(...walls).toFixed(2)}–${Math.max(...walls).toFixed(2)}) | ${pps.toFixed(0)} | ${median(rs.map((r) => r.cpuS)).toFixed(1)} | ${median(rs.map((r) => r.rssMb)).toFixed(0)} (max ${Math.max(...rs.map((r) => r.rssMb)).toFixed(0)}) | ${median(rs.map((r) => r.requests))} | ${median(rs.map((r) => r.verdict.items))} | ${Math.max(...rs.map((r) => r.verdict.mismatches + r.verdict.missing))} |`,
     );
   }
-  for (const ours of ['forage', 'forage-thread']) {
+  for (const ours of ['forage', 'forage-inline']) {
     const f = rate.get(ours);
     if (!f) continue;
     for (const [name, r] of rate)

@@ -1,4 +1,5 @@
 import { setMaxListeners } from 'node:events';
+import { availableParallelism } from 'node:os';
 import { retry } from '@forage/decorators';
 import { ThreadPoolExecutor, taskModule } from '@forage/futures';
 import type { Dispatcher } from 'undici';
@@ -53,9 +54,10 @@ export interface ScrapeOptions {
   dispatcher?: Dispatcher;
   /**
    * Worker threads (a `ThreadPoolExecutor` of `@forage/futures`) that parse and read post pages
-   * while the calling thread keeps the requests moving. Default 0: everything on the calling
-   * thread. On the 5,000-post benchmark 1 thread took about 1,270 to about 1,700 pages/s for
-   * about 20 MB more memory. Post-page `selectors` keep extraction on the calling thread.
+   * while the calling thread keeps the requests moving. Default 1 where the machine has more
+   * than one core, else 0 (everything on the calling thread). On the 5,000-post benchmark 1
+   * thread took the scrape from about 1,230 to about 1,660 pages/s for about 25 MB more memory.
+   * Post-page `selectors` keep extraction on the calling thread.
    */
   extractThreads?: number;
 }
@@ -197,6 +199,13 @@ class Crawl {
   #t0 = 0;
   /** Where post pages are read, when not on this thread (`extractThreads`). */
   #extractor: ThreadPoolExecutor | undefined;
+  /**
+   * Posts between "fetch started" and "handed to the consumer". With an extraction thread,
+   * fetches would otherwise run ahead of extraction by the whole window (while the thread
+   * starts, say); twice the concurrency keeps both busy and a consumer that leaves early
+   * costs at most that many extra requests.
+   */
+  #postWindow = POST_WINDOW;
 
   constructor(url: string, options: ScrapeOptions) {
     this.start = assertHttpUrl(url);
@@ -215,9 +224,12 @@ class Crawl {
     this.selectors = options.selectors
       ? validateSelectors(options.selectors, 'options.selectors')
       : {};
-    const threads = positiveInt('extractThreads', options.extractThreads, 0) ?? 0;
+    const threads =
+      positiveInt('extractThreads', options.extractThreads, 0) ??
+      (availableParallelism() > 1 ? 1 : 0);
     const postSelectors = this.selectors.post && Object.values(this.selectors.post).some(Boolean);
     if (threads > 0 && !postSelectors) {
+      this.#postWindow = Math.min(POST_WINDOW, 2 * concurrency);
       this.#extractor = new ThreadPoolExecutor({
         maxWorkers: threads,
         namePrefix: 'forage-scrape-extract',
@@ -410,12 +422,12 @@ class Crawl {
   }
 
   /**
-   * Starts waiting post pages while fewer than POST_WINDOW are between "fetch started" and
+   * Starts waiting post pages while fewer than `#postWindow` are between "fetch started" and
    * "handed to the consumer". The frontier stays plain data until then, so a 5,000-post queue
    * costs a few hundred KB, and a slow consumer holds back fetching instead of filling memory.
    */
   #startPosts(): void {
-    while (this.#postsActive < POST_WINDOW && this.#waitingHead < this.#waitingPosts.length) {
+    while (this.#postsActive < this.#postWindow && this.#waitingHead < this.#waitingPosts.length) {
       const next = this.#waitingPosts[this.#waitingHead]!;
       this.#waitingPosts[this.#waitingHead++] = undefined as never;
       if (this.#waitingHead > 1024 && this.#waitingHead * 2 > this.#waitingPosts.length) {
