@@ -141,7 +141,7 @@ export abstract class Executor implements AsyncDisposable {
       submitChunk:
         submitChunk === undefined
           ? undefined
-          : (items, spread) => submitChunk.call(this, fn, items, spread),
+          : (source, start, end, spread) => submitChunk.call(this, fn, source, start, end, spread),
     });
   }
 
@@ -155,12 +155,15 @@ export abstract class Executor implements AsyncDisposable {
 
   /**
    * Runs several calls of `fn` as one task (one message to a worker): `fn(...item)` for each
-   * item if `spread`, else `fn(item)`. Executors that cannot batch leave it undefined and
+   * item of `source[start..end)` if `spread`, else `fn(item)`. The executor copies the range
+   * now (the caller may reuse `source`). Executors that cannot batch leave it undefined and
    * `map()` ignores `chunksize`. @internal
    */
   protected _submitChunk?(
     fn: TaskFunction,
-    items: unknown[],
+    source: unknown[],
+    start: number,
+    end: number,
     spread: boolean,
   ): Future<ChunkOutcome>;
 }

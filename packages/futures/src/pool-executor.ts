@@ -210,14 +210,19 @@ export abstract class PoolExecutor extends Executor {
 
   protected override _submitChunk(
     fn: TaskFunction,
-    items: unknown[],
+    source: unknown[],
+    start: number,
+    end: number,
     spread: boolean,
   ): Future<ChunkOutcome> {
     this._checkOpen();
-    if (spread) return this.#enqueue(functionDef(fn), items, TASK_CHUNK) as Future<ChunkOutcome>;
+    if (spread) {
+      const items = start === 0 && end === source.length ? source : source.slice(start, end);
+      return this.#enqueue(functionDef(fn), items, TASK_CHUNK) as Future<ChunkOutcome>;
+    }
     return this.#enqueue(
       functionDef(fn),
-      packNumbers(items),
+      packNumbers(source, start, end),
       TASK_CHUNK_ONE,
     ) as Future<ChunkOutcome>;
   }

@@ -273,6 +273,14 @@ export function describeExecutorConformance(name: string, make: MakeExecutor): v
           await collect(ex.map((x: number) => typeof x, odd, { chunksize })),
           odd.map(() => 'number'),
         );
+        // Small integers travel packed as 32-bit integers: the edges of that range, and the
+        // first numbers past them, must come back unchanged.
+        const edges = [0, 1, -1, 2 ** 31 - 1, -(2 ** 31), 2 ** 31, -(2 ** 31) - 1, 7];
+        assert.deepEqual(await collect(ex.map((x: number) => x, edges, { chunksize })), edges);
+        assert.deepEqual(
+          await collect(ex.map((x: number) => x, edges.slice(0, 5), { chunksize })),
+          edges.slice(0, 5),
+        );
         const mixed = await collect(
           ex.map((x: number) => (x % 2 === 0 ? x : String(x)), [1, 2, 3, 4], { chunksize }),
         );
