@@ -9,12 +9,16 @@ import type { RepoRecord } from './records.js';
 /** Most ids GitHub accepts in one `nodes(ids:)` call. */
 export const maxBatch = 100;
 
-const languageFields = 'totalCount edges { size node { name } } pageInfo { hasNextPage endCursor }';
+// Only what the census keeps: each byte of the answer is decoded and parsed.
+const languageFields = 'edges { size node { name } } pageInfo { hasNextPage endCursor }';
 
-/** The batch query: `$ids` is a list of up to 100 repository node ids. */
+/**
+ * The batch query: `$ids` is a list of up to 100 repository node ids. `databaseId` lets the
+ * answer be checked against the request (see {@link parseBatch}).
+ */
 export const batchQuery =
   'query CensusLanguages($ids: [ID!]!) { rateLimit { cost remaining resetAt } ' +
-  'nodes(ids: $ids) { ... on Repository { databaseId nameWithOwner ' +
+  'nodes(ids: $ids) { ... on Repository { databaseId ' +
   `languages(first: 100, orderBy: {field: SIZE, direction: DESC}) { ${languageFields} } } } }`;
 
 /** The follow-up query for a repository with more than 100 languages. */
@@ -82,11 +86,14 @@ export function readConnection(
 }
 
 /**
- * Interprets a batch response body for `count` repositories, in request order. Missing ids come
- * back as `null` with a `NOT_FOUND` error at `["nodes", i]`; other per-node errors defer to
- * REST; a body with no `data` fails the batch (to be retried).
+ * Interprets a batch response body for the repositories whose ids are `ids`, in request order.
+ * Missing ids come back as `null` with a `NOT_FOUND` error at `["nodes", i]`; other per-node
+ * errors defer to REST; a body with no `data`, or a node that is another repository than the
+ * one asked for at its place, fails the batch (to be retried): languages are never credited to
+ * the wrong repository.
  */
-export function parseBatch(body: unknown, count: number): BatchOutcome {
+export function parseBatch(body: unknown, ids: readonly number[]): BatchOutcome {
+  const count = ids.length;
   const b = (body ?? {}) as { data?: { nodes?: unknown } | null; errors?: unknown };
   const errors = Array.isArray(b.errors) ? (b.errors as GraphqlError[]) : [];
   const nodes = b.data?.nodes;
@@ -96,6 +103,12 @@ export function parseBatch(body: unknown, count: number): BatchOutcome {
   }
   if (nodes.length !== count) {
     return { kind: 'failed', why: `asked for ${count} nodes, got ${nodes.length}` };
+  }
+  for (let i = 0; i < count; i++) {
+    const id = (nodes[i] as { databaseId?: unknown } | null)?.databaseId;
+    if (typeof id === 'number' && id !== ids[i]) {
+      return { kind: 'failed', why: `node ${i} is repository ${id}, asked for ${ids[i]}` };
+    }
   }
   const byIndex = new Map<number, GraphqlError>();
   for (const e of errors) {

@@ -174,7 +174,10 @@ async function graphqlBatch(client: ApiClient, repos: RepoRecord[]): Promise<Lan
       lastWhy = messageOf(error);
       break;
     }
-    const parsed = parseBatch(body, repos.length);
+    const parsed = parseBatch(
+      body,
+      repos.map((r) => r.id),
+    );
     if (parsed.kind === 'failed') {
       lastWhy = `GraphQL: ${parsed.why}`;
       continue;

@@ -127,7 +127,6 @@ test('shards tile the range exactly: every id in exactly one shard', () => {
 
 test('parseBatch maps nodes to languages, NOT_FOUND and REST fallbacks, in order', () => {
   const lang = (pairs: Array<[string, number]>, next?: string) => ({
-    totalCount: pairs.length,
     edges: pairs.map(([name, size]) => ({ size, node: { name } })),
     pageInfo: { hasNextPage: next !== undefined, endCursor: next ?? null },
   });
@@ -152,7 +151,7 @@ test('parseBatch maps nodes to languages, NOT_FOUND and REST fallbacks, in order
       { type: 'FORBIDDEN', path: ['nodes', 3], message: 'Repository access blocked' },
     ],
   };
-  const out = parseBatch(body, 5);
+  const out = parseBatch(body, [1, 2, 3, 4, 5]);
   assert.equal(out.kind, 'nodes');
   assert.deepEqual(out.kind === 'nodes' && out.nodes, [
     { kind: 'languages', languages: { C: 10, Go: 5 } },
@@ -167,10 +166,15 @@ test('parseBatch maps nodes to languages, NOT_FOUND and REST fallbacks, in order
     'order kept',
   );
   assert.equal(
-    parseBatch({ errors: [{ type: 'ARGUMENT_LIMIT', message: 'too many' }] }, 2).kind,
+    parseBatch({ errors: [{ type: 'ARGUMENT_LIMIT', message: 'too many' }] }, [1, 2]).kind,
     'failed',
   );
-  assert.equal(parseBatch({ data: { nodes: [null] } }, 2).kind, 'failed', 'count mismatch');
+  assert.equal(parseBatch({ data: { nodes: [null] } }, [1, 2]).kind, 'failed', 'count mismatch');
+  // An answer for another repository than the one asked for at that place is never credited.
+  assert.deepEqual(parseBatch(body, [1, 2, 4, 4, 5]), {
+    kind: 'failed',
+    why: 'node 2 is repository 3, asked for 4',
+  });
   const into = { A: 3 };
   assert.deepEqual(parsePage({ data: { node: { languages: lang([['B', 2]]) } } }, into), {
     languages: { A: 3, B: 2 },
