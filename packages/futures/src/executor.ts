@@ -155,9 +155,10 @@ export abstract class Executor implements AsyncDisposable {
 
   /**
    * Runs several calls of `fn` as one task (one message to a worker): `fn(...item)` for each
-   * item of `source[start..end)` if `spread`, else `fn(item)`. The executor copies the range
-   * now (the caller may reuse `source`). Executors that cannot batch leave it undefined and
-   * `map()` ignores `chunksize`. @internal
+   * item of `source[start..end)` if `spread`, else `fn(item)`. The range is read now: an
+   * array input may change later (a group array that `map()` built for this call alone may be
+   * kept as it is). Executors that cannot batch leave it undefined and `map()` ignores
+   * `chunksize`. @internal
    */
   protected _submitChunk?(
     fn: TaskFunction,
