@@ -127,8 +127,11 @@ export class Runner {
     return this.#awaiting === 0 && !this.#flushScheduled && this.#blocked === undefined;
   }
 
-  /** Handles one `MSG_TASKS` message. */
-  runBatch(defs: FunctionDef[] | null, batch: unknown[]): void {
+  /**
+   * Handles one `MSG_TASKS` message. With `holdResults`, the results of the tasks that finish
+   * at once are kept for {@link flush} instead of being sent at the end of the batch.
+   */
+  runBatch(defs: FunctionDef[] | null, batch: unknown[], holdResults = false): void {
     let loading: Promise<void>[] | undefined;
     if (defs !== null) {
       for (const def of defs) {
@@ -139,7 +142,7 @@ export class Runner {
       }
     }
     if (loading === undefined && this.#blocked === undefined) {
-      this.#execute(batch);
+      this.#execute(batch, holdResults);
       return;
     }
     const previous = this.#blocked ?? Promise.resolve();
@@ -147,7 +150,7 @@ export class Runner {
       .then(() => Promise.all(loading ?? []))
       .then(() => {
         if (this.#blocked === blocked) this.#blocked = undefined;
-        this.#execute(batch);
+        this.#execute(batch, false);
       });
     this.#blocked = blocked;
   }
@@ -190,7 +193,7 @@ export class Runner {
     return entry;
   }
 
-  #execute(batch: unknown[]): void {
+  #execute(batch: unknown[], holdResults: boolean): void {
     let flushedAt = performance.now();
     let startedAt = flushedAt;
     for (let i = 0; i < batch.length; i += 4) {
@@ -210,7 +213,7 @@ export class Runner {
         this.#flush();
       }
     }
-    this.#flush();
+    if (!holdResults) this.#flush();
   }
 
   /** Runs `fn(...args)` if `spread`, else `fn(args)`. */
@@ -314,6 +317,11 @@ export class Runner {
       this.#flushScheduled = false;
       this.#flush();
     });
+  }
+
+  /** Sends the results held so far (see `holdResults` of {@link runBatch}). */
+  flush(): void {
+    this.#flush();
   }
 
   #flush(): void {

@@ -404,6 +404,43 @@ export function describePoolBehaviour(pool: PoolFactory): void {
       assert.equal(ex.workerCount, 0);
     });
 
+    test('what a task sets off without awaiting it runs before the next back-to-back task', async () => {
+      await using ex = make({ maxWorkers: 1 });
+      for (let i = 0; i < 200; i++) {
+        await ex.submit((n: number) => {
+          const g = globalThis as { seen?: string[] };
+          g.seen = [];
+          process.nextTick(() => g.seen?.push(`tick ${n}`));
+          void Promise.resolve()
+            .then(() => g.seen?.push(`then ${n}`))
+            .then(() => process.nextTick(() => g.seen?.push(`tick in then ${n}`)));
+        }, i);
+        assert.deepEqual(
+          await ex.submit(() => (globalThis as { seen?: string[] }).seen),
+          [`tick ${i}`, `then ${i}`, `tick in then ${i}`],
+        );
+      }
+    });
+
+    test('an unreferenced timer a task left behind still fires while tasks keep coming', async () => {
+      await using ex = make({ maxWorkers: 1 });
+      await ex.submit(() => {
+        const g = globalThis as { fired?: number };
+        const start = performance.now();
+        setTimeout(() => {
+          g.fired = performance.now() - start;
+        }, 5).unref();
+      });
+      // Back-to-back tasks for 300 ms: the worker would never need its event loop for them.
+      const until = performance.now() + 300;
+      let fired: number | undefined;
+      while (performance.now() < until && fired === undefined) {
+        fired = await ex.submit(() => (globalThis as { fired?: number }).fired);
+      }
+      assert.ok(fired !== undefined, 'the timer fired');
+      assert.ok(fired < 100, `the timer fired after ${fired} ms`);
+    });
+
     test('idle workers keep running timers that a task left behind', async () => {
       await using ex = make({ maxWorkers: 1 });
       await ex.submit(() => {
