@@ -415,10 +415,11 @@ export function describePoolBehaviour(pool: PoolFactory): void {
             .then(() => g.seen?.push(`then ${n}`))
             .then(() => process.nextTick(() => g.seen?.push(`tick in then ${n}`)));
         }, i);
-        assert.deepEqual(
-          await ex.submit(() => (globalThis as { seen?: string[] }).seen),
-          [`tick ${i}`, `then ${i}`, `tick in then ${i}`],
-        );
+        assert.deepEqual(await ex.submit(() => (globalThis as { seen?: string[] }).seen), [
+          `tick ${i}`,
+          `then ${i}`,
+          `tick in then ${i}`,
+        ]);
       }
     });
 
