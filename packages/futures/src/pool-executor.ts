@@ -16,6 +16,7 @@ import {
   checkPositiveInteger,
   ExecutorShutdownError,
   invalidArgType,
+  invalidArgValue,
   TaskSerializationError,
 } from './errors.js';
 import { Executor, type ShutdownOptions, type TaskFunction } from './executor.js';
@@ -45,6 +46,12 @@ import { deserializeError, type SerializedError } from './serialize-error.js';
 export interface PoolOptions {
   /** Most workers; they start lazily, one per task that finds no idle worker. */
   maxWorkers?: number;
+  /**
+   * Workers to start as soon as the executor is created rather than when tasks come, and to
+   * keep (one retired after `maxTasksPerWorker` tasks is replaced at once). Default 0. Starting
+   * early takes each worker's start-up (tens of milliseconds) out of the first tasks.
+   */
+  minWorkers?: number;
   /**
    * Called in every worker, before its first task, with `initArgs`: a self-contained function
    * or a `taskModule()` reference. If it throws, the pool is broken.
@@ -122,6 +129,19 @@ function costKey(item: WorkItem): number {
   return item.def.id * 4 + (item.mode === TASK_CALL_ONE ? TASK_CALL : item.mode);
 }
 
+function checkMinWorkers(value: unknown, maxWorkers: number): number {
+  if (value === undefined) return 0;
+  if (typeof value !== 'number' || !Number.isInteger(value)) {
+    throw invalidArgType(`minWorkers must be an integer, got ${String(value)}`);
+  }
+  if (value < 0 || value > maxWorkers) {
+    throw invalidArgValue(
+      `minWorkers must be between 0 and maxWorkers (${maxWorkers}), got ${value}: raise maxWorkers or lower minWorkers`,
+    );
+  }
+  return value;
+}
+
 function describeExit(code: number | null, signal: string | null): string {
   return signal !== null ? `signal ${signal}` : `exit code ${code}`;
 }
@@ -129,6 +149,7 @@ function describeExit(code: number | null, signal: string | null): string {
 /** @internal */
 export abstract class PoolExecutor extends Executor {
   readonly #maxWorkers: number;
+  readonly #minWorkers: number;
   readonly #maxTasksPerWorker: number | undefined;
   readonly #init: InitPayload;
   readonly #queue = new Deque<WorkItem>();
@@ -153,6 +174,7 @@ export abstract class PoolExecutor extends Executor {
   ) {
     super();
     this.#maxWorkers = checkMaxWorkers(options.maxWorkers, defaultWorkers);
+    this.#minWorkers = checkMinWorkers(options.minWorkers, this.#maxWorkers);
     this.#maxTasksPerWorker = checkPositiveInteger(maxTasksPerWorker, maxTasksName);
     const { initializer, initArgs = [] } = options;
     if (initializer !== undefined) checkTaskFunction(initializer, 'the initializer option');
@@ -168,6 +190,8 @@ export abstract class PoolExecutor extends Executor {
       initializer: initializer === undefined ? null : functionDef(initializer),
       initArgs,
     };
+    // After the subclass's constructor, which `_spawn` depends on.
+    if (this.#minWorkers > 0) queueMicrotask(() => this.#startMinimum());
   }
 
   /** The most workers this pool starts. */
@@ -424,6 +448,12 @@ export abstract class PoolExecutor extends Executor {
     }
   }
 
+  /** Starts workers until `minWorkers` are alive (not after shutdown or breakage). */
+  #startMinimum(): void {
+    if (this.#shutdown || this.#broken !== undefined) return;
+    while (this.#liveWorkers() < this.#minWorkers) this.#startWorker();
+  }
+
   #liveWorkers(): number {
     let live = 0;
     for (const slot of this.#workers) if (!slot.exiting) live += 1;
@@ -547,6 +577,7 @@ export abstract class PoolExecutor extends Executor {
   #onExit(slot: WorkerSlot, code: number | null, signal: string | null): void {
     if (!this.#workers.delete(slot)) return; // already reported
     if (slot.exiting || this.#broken !== undefined) {
+      this.#startMinimum();
       if (this.#queue.length > 0) this.#pump();
       this.#notifyClosed();
       return;

@@ -2,7 +2,9 @@
 // functions, task modules, error fidelity, crashes, serialisation failures, initializers,
 // recycling and forced termination (CPython's test_process_pool, test_init, test_deadlock).
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { describe, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
 import {
   type BrokenExecutor,
   CancelledError,
@@ -28,6 +30,7 @@ export interface PoolFactory {
   name: string;
   make(options?: {
     maxWorkers?: number;
+    minWorkers?: number;
     initializer?: (...args: never[]) => unknown;
     initArgs?: unknown[];
     maxTasks?: number;
@@ -347,6 +350,42 @@ export function describePoolBehaviour(pool: PoolFactory): void {
         assert.deepEqual(await Promise.all(futures), [0, 1, 2, 3]);
         assert.equal(ex.workerCount, 0);
       }
+    });
+
+    test('minWorkers starts workers before any task, and replaces a recycled one at once', async () => {
+      await using ex = make({ maxWorkers: 2, minWorkers: 2 });
+      assert.equal(ex.workerCount, 0, 'started after the constructor');
+      await Promise.resolve();
+      assert.equal(ex.workerCount, 2);
+      assert.deepEqual(await Promise.all([ex.submit((n: number) => n + 1, 1)]), [2]);
+      assert.equal(ex.workerCount, 2);
+
+      await using recycled = make({ maxWorkers: 1, minWorkers: 1, maxTasks: 1 });
+      const first = await recycled.submit(workerId);
+      // The retired worker exits, and a new one starts with no task waiting for it.
+      await sleep(500);
+      assert.equal(recycled.workerCount, 1);
+      assert.notEqual(await recycled.submit(workerId), first);
+
+      assert.throws(() => make({ maxWorkers: 2, minWorkers: 3 }), {
+        name: 'RangeError',
+        message: /minWorkers must be between 0 and maxWorkers \(2\), got 3/,
+      });
+      assert.throws(() => make({ maxWorkers: 2, minWorkers: 1.5 }), TypeError);
+    });
+
+    test("workers started by minWorkers do not keep an unused pool's process alive", () => {
+      const script = `import { ${name} } from '@forage/futures';
+        const ex = new ${name}({ maxWorkers: 2, minWorkers: 2, execArgv: [] });
+        setTimeout(() => console.log(ex.workerCount), 50);`;
+      const run = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
+        cwd: fileURLToPath(new URL('../../../..', import.meta.url)),
+        encoding: 'utf8',
+        timeout: 20_000,
+      });
+      assert.equal(run.error, undefined, 'exited on its own');
+      assert.equal(run.status, 0, run.stderr);
+      assert.equal(run.stdout.trim(), '2');
     });
 
     test('workers start lazily and are reused', async () => {
