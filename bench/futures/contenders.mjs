@@ -28,7 +28,8 @@ async function forage(kind) {
   return {
     create() {
       const Executor = kind === 'process' ? ProcessPoolExecutor : ThreadPoolExecutor;
-      this.ex = new Executor({ maxWorkers: WORKERS, execArgv: [] });
+      // Both workers started at once, as the peers are configured (minThreads, minWorkers).
+      this.ex = new Executor({ maxWorkers: WORKERS, minWorkers: WORKERS, execArgv: [] });
     },
     call(name, arg) {
       return this.ex.submit(tasks[name], arg);
