@@ -47,9 +47,10 @@ export interface PoolOptions {
   /** Most workers; they start lazily, one per task that finds no idle worker. */
   maxWorkers?: number;
   /**
-   * Workers to start as soon as the executor is created rather than when tasks come, and to
-   * keep (one retired after `maxTasksPerWorker` tasks is replaced at once). Default 0. Starting
-   * early takes each worker's start-up (tens of milliseconds) out of the first tasks.
+   * Workers to start as soon as the executor is created rather than when tasks come (the first
+   * at once, the others when it is ready), and to keep (one retired after `maxTasksPerWorker`
+   * tasks is replaced at once). Default 0. Starting early takes each worker's start-up (tens of
+   * milliseconds) out of the first tasks.
    */
   minWorkers?: number;
   /**
@@ -448,9 +449,20 @@ export abstract class PoolExecutor extends Executor {
     }
   }
 
-  /** Starts workers until `minWorkers` are alive (not after shutdown or breakage). */
+  /**
+   * Starts workers until `minWorkers` are alive (not after shutdown or breakage). The first
+   * starts alone and the others once it is ready: starting them all at once would delay the
+   * first one, and so the first result, where cores are few.
+   */
   #startMinimum(): void {
     if (this.#shutdown || this.#broken !== undefined) return;
+    if (this.#liveWorkers() >= this.#minWorkers) return;
+    let ready = false;
+    for (const slot of this.#workers) if (slot.ready && !slot.exiting) ready = true;
+    if (!ready) {
+      if (this.#liveWorkers() === 0) this.#startWorker();
+      return; // the rest when a worker reports ready
+    }
     while (this.#liveWorkers() < this.#minWorkers) this.#startWorker();
   }
 
@@ -488,6 +500,7 @@ export abstract class PoolExecutor extends Executor {
         if (slot.exiting) break;
         slot.ready = true;
         slot.handle.unref();
+        this.#startMinimum();
         this.#pump();
         break;
       case MSG_INIT_FAILED: {
