@@ -86,9 +86,14 @@ function park(): void {
     // before the results go out: sending them is the last step before waiting, so the parent
     // is woken by a thread that is about to sleep.
     run(next.message as unknown[], true);
-    drainTicks();
-    canPark = nothingElseToServe();
-    runner.flush();
+    try {
+      drainTicks();
+      canPark = nothingElseToServe();
+    } finally {
+      // Even if a callback the batch set off throws (which ends the worker, as it would have
+      // anyway), the batch's results go out first.
+      runner.flush();
+    }
   }
 }
 

@@ -43,6 +43,29 @@ describe('ThreadPoolExecutor', () => {
     await ex.shutdown();
   });
 
+  test('a nextTick callback that throws ends the worker, after the result of its task went out', async () => {
+    const ex = new ThreadPoolExecutor({ maxWorkers: 1, execArgv: [] });
+    // Back-to-back tasks first, so the worker is in its parking loop.
+    for (let i = 0; i < 50; i++) assert.equal(await ex.submit((n: number) => n, i), i);
+    const sent = ex.submit(() => {
+      process.nextTick(() => {
+        throw new Error('tick boom');
+      });
+      return 'sent';
+    });
+    assert.equal(await sent, 'sent');
+    await assert.rejects(
+      (async () => {
+        for (let i = 0; i < 100; i++) {
+          await ex.submit(() => 1);
+          await new Promise((resolve) => setTimeout(resolve, 10));
+        }
+      })(),
+      (e: unknown) => e instanceof BrokenThreadPool && /tick boom/.test(e.message),
+    );
+    await ex.shutdown();
+  });
+
   test('a worker that cannot start breaks the pool instead of hanging', async () => {
     const ex = new ThreadPoolExecutor({ maxWorkers: 1, execArgv: ['--no-such-node-flag'] });
     await assert.rejects(ex.submit(() => 1).result(), (e: unknown) => {
