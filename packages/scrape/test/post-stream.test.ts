@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import { extractPost, extractPostFromHtml } from '@forage/scrape';
 import { load } from 'cheerio/slim';
 import { ENGINES } from './fixtures/engines/index.js';
-import { buildSite, makePosts } from './fixtures/site.js';
+import { buildSite, htmlPages, makePosts, OFFLINE_BASE } from './fixtures/site.js';
 
 // The streaming extractor (no DOM) and the DOM path must give the same post for any page.
 // Both run here on every page of every fixture engine, and on hand-written markup that
@@ -21,21 +21,19 @@ test('streaming extraction equals the DOM path on every page of every fixture en
   for (const engine of ENGINES) {
     for (const readMore of ['alternate', 'none'] as const) {
       const site = buildSite(engine, makePosts({ count: 12, rich: true, readMore, seed: 5 }), {
-        base: 'http://127.0.0.1:9',
+        base: OFFLINE_BASE,
         siteTitle: 'Fixture Blog',
         perPage: 5,
         feed: true,
         sitemap: true,
       });
-      for (const [path, res] of site.files) {
-        if (typeof res.body !== 'string' || !/<html|<!doctype/i.test(res.body)) continue;
-        const url = `http://127.0.0.1:9${path}`;
-        bothWays(res.body, url);
+      for (const { path, url, html } of htmlPages(site)) {
+        bothWays(html, url);
         pages++;
         const truth = site.truth.find((t) => t.url === url);
         if (truth) {
           // And both are right, not merely equal.
-          const post = extractPostFromHtml(res.body, url);
+          const post = extractPostFromHtml(html, url);
           assert.equal(post?.title, truth.title, `${engine.name} ${path}`);
           assert.equal(post?.text, truth.text, `${engine.name} ${path}`);
           posts++;
