@@ -4,7 +4,7 @@
  */
 import { cpus } from 'node:os';
 import { Deque } from './deque.js';
-import { ExecutorShutdownError, invalidArgType, invalidArgValue } from './errors.js';
+import { checkInteger, ExecutorShutdownError, invalidArgType, invalidArgValue } from './errors.js';
 import { Executor, type ShutdownOptions, type TaskFunction } from './executor.js';
 import { Future } from './future.js';
 import { loadTaskFunction, taskRefOf } from './task-module.js';
@@ -29,9 +29,7 @@ export function defaultMaxWorkers(extra: number): number {
 /** Validates `maxWorkers` (Python: `ValueError("max_workers must be greater than 0")`). */
 export function checkMaxWorkers(value: unknown, fallback: number): number {
   if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isInteger(value)) {
-    throw invalidArgType(`maxWorkers must be an integer, got ${String(value)}`);
-  }
+  checkInteger(value, 'maxWorkers');
   if (value <= 0) throw invalidArgValue(`maxWorkers must be greater than 0, got ${value}`);
   return value;
 }

@@ -120,12 +120,17 @@ export function invalidArgValue(message: string): RangeError & { code: string } 
   return Object.assign(new RangeError(message), { code: 'ERR_INVALID_ARG_VALUE' });
 }
 
-/** Validates an optional integer option that must be at least 1. */
-export function checkPositiveInteger(value: unknown, name: string): number | undefined {
-  if (value === undefined) return undefined;
+/** Throws a `TypeError` naming the option unless `value` is an integer. */
+export function checkInteger(value: unknown, name: string): asserts value is number {
   if (typeof value !== 'number' || !Number.isInteger(value)) {
     throw invalidArgType(`${name} must be an integer, got ${String(value)}`);
   }
+}
+
+/** Validates an optional integer option that must be at least 1. */
+export function checkPositiveInteger(value: unknown, name: string): number | undefined {
+  if (value === undefined) return undefined;
+  checkInteger(value, name);
   if (value < 1) throw invalidArgValue(`${name} must be >= 1, got ${value}`);
   return value;
 }

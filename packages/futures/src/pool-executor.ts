@@ -13,6 +13,7 @@ import { checkMaxWorkers, checkTaskFunction } from './async-executor.js';
 import { Deque } from './deque.js';
 import {
   type BrokenExecutor,
+  checkInteger,
   checkPositiveInteger,
   ExecutorShutdownError,
   invalidArgType,
@@ -132,9 +133,7 @@ function costKey(item: WorkItem): number {
 
 function checkMinWorkers(value: unknown, maxWorkers: number): number {
   if (value === undefined) return 0;
-  if (typeof value !== 'number' || !Number.isInteger(value)) {
-    throw invalidArgType(`minWorkers must be an integer, got ${String(value)}`);
-  }
+  checkInteger(value, 'minWorkers');
   if (value < 0 || value > maxWorkers) {
     throw invalidArgValue(
       `minWorkers must be between 0 and maxWorkers (${maxWorkers}), got ${value}: raise maxWorkers or lower minWorkers`,
@@ -245,11 +244,9 @@ export abstract class PoolExecutor extends Executor {
       const items = start === 0 && end === source.length ? source : source.slice(start, end);
       return this.#enqueue(functionDef(fn), items, TASK_CHUNK) as Future<ChunkOutcome>;
     }
-    return this.#enqueue(
-      functionDef(fn),
-      packNumbers(source, start, end),
-      TASK_CHUNK_ONE,
-    ) as Future<ChunkOutcome>;
+    // A copy of the range either way: the input array may change once map() returns.
+    const items = packNumbers(source, start, end) ?? source.slice(start, end);
+    return this.#enqueue(functionDef(fn), items, TASK_CHUNK_ONE) as Future<ChunkOutcome>;
   }
 
   protected _checkOpen(): void {

@@ -47,19 +47,20 @@ export const RESULT_UNSENDABLE = 3;
  * of bytes instead of element by element. Small integers (the common case: counts, indexes,
  * ids) go as an `Int32Array`, whose elements read back without allocating; any other numbers as
  * a `Float64Array`, from which every JavaScript number (-0, NaN, infinities) comes out the same.
- * Anything else stays an array. Packs `values[start..end)`; the result never aliases `values`.
+ * Packs `values[start..end)` into a new array; undefined when some item is not a number (or the
+ * range holds fewer than two), for the caller to send as it is.
  */
 export function packNumbers(
   values: unknown[],
   start = 0,
   end = values.length,
-): unknown[] | Int32Array | Float64Array {
+): Int32Array | Float64Array | undefined {
   const length = end - start;
-  if (length < 2) return values.slice(start, end);
+  if (length < 2) return undefined;
   let int32 = true;
   for (let i = start; i < end; i++) {
     const v = values[i];
-    if (typeof v !== 'number') return values.slice(start, end);
+    if (typeof v !== 'number') return undefined;
     // -0 is not an int32 (it would come back as 0).
     if (int32 && ((v | 0) !== v || (v === 0 && 1 / v < 0))) int32 = false;
   }

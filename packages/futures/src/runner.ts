@@ -286,7 +286,7 @@ export class Runner {
       else values.push(value);
     }
     if (pending === undefined) {
-      this.#push(taskId, RESULT_CHUNK, [packNumbers(values), 0, null]);
+      this.#push(taskId, RESULT_CHUNK, [packNumbers(values) ?? values, 0, null]);
       return;
     }
     this.#awaiting += 1;
@@ -299,7 +299,7 @@ export class Runner {
         }
         values.push(outcome.value);
       }
-      this.#pushLater(taskId, RESULT_CHUNK, [packNumbers(values), 0, null], startedAt);
+      this.#pushLater(taskId, RESULT_CHUNK, [packNumbers(values) ?? values, 0, null], startedAt);
     });
   }
 
