@@ -55,6 +55,13 @@ export interface PoolOptions {
    */
   minWorkers?: number;
   /**
+   * A worker that has had no task for this many milliseconds exits, as long as more than
+   * `minWorkers` are alive; the next task that finds no idle worker starts a new one. Default:
+   * workers live until shutdown (as in CPython). `0` retires a worker as soon as it is idle.
+   * Idle workers never keep the process alive either way; this gives their memory back.
+   */
+  idleTimeoutMs?: number;
+  /**
    * Called in every worker, before its first task, with `initArgs`: a self-contained function
    * or a `taskModule()` reference. If it throws, the pool is broken.
    */
@@ -112,8 +119,10 @@ class WorkerSlot {
   /** Estimated work in flight, in ms. */
   pendingMs = 0;
   sent = 0;
-  /** We asked it to exit (recycling, shutdown, terminate): its exit is not a crash. */
+  /** We asked it to exit (recycling, idleness, shutdown, terminate): its exit is not a crash. */
   exiting = false;
+  /** When it last ran out of work (performance.now()), for `idleTimeoutMs`. */
+  idleSince = 0;
   lastError: unknown = undefined;
   readonly known = new Set<number>();
 }
@@ -125,6 +134,8 @@ const BATCH_MS = TARGET_MS / 2;
 const MAX_IN_FLIGHT = 1024;
 // Even a no-op task costs a little in messaging: never treat a task as free.
 const MIN_COST_MS = 0.001;
+// setTimeout's longest delay; a longer idle timeout is reached by re-arming.
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /** Timings are kept per function and per mode (a chunk costs more than a call). */
 function costKey(item: WorkItem): number {
@@ -142,6 +153,19 @@ function checkMinWorkers(value: unknown, maxWorkers: number): number {
   return value;
 }
 
+function checkIdleTimeout(value: unknown): number | undefined {
+  if (value === undefined || value === Number.POSITIVE_INFINITY) return undefined;
+  if (typeof value !== 'number' || Number.isNaN(value)) {
+    throw invalidArgType(`idleTimeoutMs must be a number of milliseconds, got ${String(value)}`);
+  }
+  if (value < 0) {
+    throw invalidArgValue(
+      `idleTimeoutMs must be >= 0, got ${value}: use 0 to retire idle workers at once, or leave it out to keep them`,
+    );
+  }
+  return value;
+}
+
 function describeExit(code: number | null, signal: string | null): string {
   return signal !== null ? `signal ${signal}` : `exit code ${code}`;
 }
@@ -151,6 +175,7 @@ export abstract class PoolExecutor extends Executor {
   readonly #maxWorkers: number;
   readonly #minWorkers: number;
   readonly #maxTasksPerWorker: number | undefined;
+  readonly #idleTimeoutMs: number | undefined;
   readonly #init: InitPayload;
   readonly #queue = new Deque<WorkItem>();
   readonly #tasks = new Map<number, WorkItem>();
@@ -165,6 +190,8 @@ export abstract class PoolExecutor extends Executor {
   #broken: BrokenExecutor | undefined = undefined;
   #brokenReason: { message: string; cause: unknown } | undefined = undefined;
   #closedWaiters: (() => void)[] = [];
+  /** One timer for all idle workers, due when the first of them has been idle long enough. */
+  #idleTimer: ReturnType<typeof setTimeout> | undefined = undefined;
 
   protected constructor(
     options: PoolOptions,
@@ -176,6 +203,7 @@ export abstract class PoolExecutor extends Executor {
     this.#maxWorkers = checkMaxWorkers(options.maxWorkers, defaultWorkers);
     this.#minWorkers = checkMinWorkers(options.minWorkers, this.#maxWorkers);
     this.#maxTasksPerWorker = checkPositiveInteger(maxTasksPerWorker, maxTasksName);
+    this.#idleTimeoutMs = checkIdleTimeout(options.idleTimeoutMs);
     const { initializer, initArgs = [] } = options;
     if (initializer !== undefined) checkTaskFunction(initializer, 'the initializer option');
     if (!Array.isArray(initArgs)) throw invalidArgType('initArgs must be an array of arguments');
@@ -499,6 +527,7 @@ export abstract class PoolExecutor extends Executor {
         slot.handle.unref();
         this.#startMinimum();
         this.#pump();
+        if (slot.inFlight === 0) this.#markIdle(slot);
         break;
       case MSG_INIT_FAILED: {
         const cause = deserializeError(message[1] as SerializedError);
@@ -538,7 +567,10 @@ export abstract class PoolExecutor extends Executor {
     }
     // Refill the workers before settling, so they work while the results are delivered.
     this.#pump();
-    if (slot.inFlight === 0 && !slot.exiting) slot.handle.unref();
+    if (slot.inFlight === 0 && !slot.exiting) {
+      slot.handle.unref();
+      this.#markIdle(slot);
+    }
     for (let i = 0; i < items.length; i++) {
       const item = items[i];
       if (item !== undefined) this.#settle(item, results[i * 3 + 1] as number, results[i * 3 + 2]);
@@ -577,6 +609,43 @@ export abstract class PoolExecutor extends Executor {
       this.#stop(slot, 'SIGTERM');
     }
   }
+
+  /** `slot` just ran out of work: with `idleTimeoutMs`, it may retire when that has passed. */
+  #markIdle(slot: WorkerSlot): void {
+    if (this.#idleTimeoutMs === undefined) return;
+    slot.idleSince = performance.now();
+    this.#armIdleTimer(this.#idleTimeoutMs);
+  }
+
+  #armIdleTimer(delayMs: number): void {
+    if (this.#idleTimer !== undefined) return;
+    this.#idleTimer = setTimeout(this.#retireIdle, Math.min(delayMs, MAX_TIMER_MS));
+    this.#idleTimer.unref();
+  }
+
+  /**
+   * Retires the workers idle for `idleTimeoutMs`, keeping `minWorkers` alive, and re-arms the
+   * timer for the next one due. A worker that got work since is skipped; one that went idle
+   * again since counts from then.
+   */
+  readonly #retireIdle = (): void => {
+    this.#idleTimer = undefined;
+    if (this.#shutdown || this.#broken !== undefined) return;
+    const timeoutMs = this.#idleTimeoutMs as number;
+    const now = performance.now();
+    let spare = this.#liveWorkers() - this.#minWorkers;
+    let nextDue = Number.POSITIVE_INFINITY;
+    for (const slot of this.#workers) {
+      if (spare <= 0) return;
+      if (!slot.ready || slot.exiting || slot.inFlight > 0) continue;
+      const due = slot.idleSince + timeoutMs;
+      if (due <= now) {
+        this.#retire(slot);
+        spare -= 1;
+      } else nextDue = Math.min(nextDue, due);
+    }
+    if (spare > 0 && nextDue !== Number.POSITIVE_INFINITY) this.#armIdleTimer(nextDue - now);
+  };
 
   #stop(slot: WorkerSlot, signal: 'SIGTERM' | 'SIGKILL'): void {
     slot.exiting = true;

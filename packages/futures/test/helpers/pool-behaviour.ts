@@ -31,6 +31,7 @@ export interface PoolFactory {
   make(options?: {
     maxWorkers?: number;
     minWorkers?: number;
+    idleTimeoutMs?: number;
     initializer?: (...args: never[]) => unknown;
     initArgs?: unknown[];
     maxTasks?: number;
@@ -393,6 +394,74 @@ export function describePoolBehaviour(pool: PoolFactory): void {
       assert.equal(run.error, undefined, 'exited on its own');
       assert.equal(run.status, 0, run.stderr);
       assert.equal(run.stdout.trim(), '2');
+    });
+
+    test('idleTimeoutMs retires idle workers down to minWorkers; the next tasks start new ones', async () => {
+      await using ex = make({ maxWorkers: 3, minWorkers: 1, idleTimeoutMs: 100 });
+      // Three tasks that overlap in time, so that each gets its own worker.
+      const overlapping = () =>
+        Promise.all(
+          [1, 2, 3].map((n) =>
+            ex.submit(async (x: number) => {
+              await new Promise((resolve) => setTimeout(resolve, 150));
+              return x * 10;
+            }, n),
+          ),
+        );
+      const first = overlapping();
+      await new Promise((resolve) => setImmediate(resolve));
+      assert.equal(ex.workerCount, 3, 'one worker per overlapping task');
+      assert.deepEqual(await first, [10, 20, 30]);
+      const deadline = Date.now() + 10_000;
+      while (ex.workerCount > 1 && Date.now() < deadline) await sleep(10);
+      assert.equal(ex.workerCount, 1, 'down to minWorkers');
+      await sleep(300);
+      assert.equal(ex.workerCount, 1, 'never below minWorkers');
+      const burst = overlapping();
+      await new Promise((resolve) => setImmediate(resolve));
+      assert.equal(ex.workerCount, 3, 'new workers started for the next burst');
+      assert.deepEqual(await burst, [10, 20, 30]);
+    });
+
+    test('idleTimeoutMs: 0 retires a worker as soon as it is idle, and no task is lost to it', async () => {
+      await using ex = make({ maxWorkers: 2, idleTimeoutMs: 0 });
+      const ids = new Set<number>();
+      for (let i = 0; i < 6; i++) {
+        assert.equal(await ex.submit((n: number) => n + 1, i), i + 1);
+        ids.add(await ex.submit(workerId));
+        // Long enough for the idle worker to be retired before the next task.
+        await sleep(50);
+      }
+      assert.ok(ids.size >= 3, `workers were retired and replaced (${ids.size} distinct)`);
+      // Tasks arriving while workers retire: every one completes.
+      const many = Array.from({ length: 40 }, (_, i) => ex.submit((n: number) => n * 2, i));
+      for (const [i, f] of many.entries()) {
+        assert.equal(await f, i * 2);
+        if (i % 8 === 0) await new Promise((resolve) => setImmediate(resolve));
+      }
+      await sleep(200);
+      assert.equal(ex.workerCount, 0, 'all idle workers retired');
+    });
+
+    test('without idleTimeoutMs idle workers stay; bad values are refused with the fix', async () => {
+      await using ex = make({ maxWorkers: 2 });
+      const slow = async () => {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      };
+      await Promise.all([ex.submit(slow), ex.submit(slow)]);
+      assert.equal(ex.workerCount, 2);
+      await sleep(300);
+      assert.equal(ex.workerCount, 2);
+      assert.throws(() => make({ idleTimeoutMs: -1 }), {
+        name: 'RangeError',
+        message: /idleTimeoutMs must be >= 0, got -1: use 0 to retire idle workers at once/,
+      });
+      assert.throws(() => make({ idleTimeoutMs: Number.NaN }), {
+        name: 'TypeError',
+        message: /idleTimeoutMs must be a number of milliseconds, got NaN/,
+      });
+      const never = make({ idleTimeoutMs: Number.POSITIVE_INFINITY });
+      await never.shutdown();
     });
 
     test('workers start lazily and are reused', async () => {
