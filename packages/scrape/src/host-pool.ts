@@ -11,6 +11,8 @@ interface Waiting {
   task: () => Promise<unknown>;
   resolve: (value: unknown) => void;
   reject: (reason: unknown) => void;
+  /** Removes the abort listener once the task starts. */
+  started?: (() => void) | undefined;
 }
 
 class HostQueue {
@@ -40,6 +42,18 @@ class HostQueue {
     this.size--;
     return this.levels.get(best)!.shift();
   }
+
+  /** Takes `w` out of the queue; false if it already left (started). */
+  remove(w: Waiting): boolean {
+    for (const list of this.levels.values()) {
+      const i = list.indexOf(w);
+      if (i === -1) continue;
+      list.splice(i, 1);
+      this.size--;
+      return true;
+    }
+    return false;
+  }
 }
 
 /** Options for {@link HostPool}. */
@@ -61,11 +75,29 @@ export class HostPool {
     this.delayMs = options.delayMs ?? 0;
   }
 
-  /** Runs `task` when `host` has a free slot; higher `priority` goes first. */
-  run<T>(host: string, task: () => Promise<T>, priority = 0): Promise<T> {
+  /**
+   * Runs `task` when `host` has a free slot; higher `priority` goes first. When `signal` aborts
+   * before the task starts, the task never runs and the promise rejects with the signal's
+   * reason at once (a stopped crawl does not wait out the politeness delays of its queue).
+   */
+  run<T>(host: string, task: () => Promise<T>, priority = 0, signal?: AbortSignal): Promise<T> {
+    if (signal?.aborted) return Promise.reject(signal.reason);
     const q = this.#queue(host);
     return new Promise<T>((resolve, reject) => {
-      q.push(priority, { task, resolve: resolve as (v: unknown) => void, reject });
+      const w: Waiting = { task, resolve: resolve as (v: unknown) => void, reject };
+      if (signal) {
+        const onAbort = () => {
+          if (!q.remove(w)) return;
+          if (q.size === 0 && q.timer) {
+            clearTimeout(q.timer);
+            q.timer = undefined;
+          }
+          reject(signal.reason);
+        };
+        signal.addEventListener('abort', onAbort, { once: true });
+        w.started = () => signal.removeEventListener('abort', onAbort);
+      }
+      q.push(priority, w);
       this.#pump(q);
     });
   }
@@ -105,6 +137,7 @@ export class HostPool {
         return;
       }
       const w = q.shift()!;
+      w.started?.();
       q.active++;
       q.nextStartAt = this.delayMs > 0 ? now + this.delayMs : 0;
       w.task()

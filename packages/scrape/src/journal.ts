@@ -18,6 +18,8 @@ export type JournalRecord =
   | { k: 'start'; url: string; v: 1 }
   | { k: 'queue'; url: string; role: PageRole; preview?: Preview; speculative?: boolean }
   | { k: 'done'; url: string }
+  /** The feed the start page links to (null: none), so a resumed run can read it again. */
+  | { k: 'feed'; url: string | null }
   | { k: 'post'; post: Post }
   | { k: 'end' };
 
@@ -32,6 +34,8 @@ export interface JournalState {
   posts: Map<string, Post>;
   /** Whether the run reached its end. */
   complete: boolean;
+  /** The start page's feed (null: it has none; undefined: not recorded, or not read yet). */
+  feed?: string | null;
 }
 
 /**
@@ -78,6 +82,9 @@ export function readJournal(path: string): JournalState | null {
       }
       case 'done':
         state.done.add(rec.url);
+        break;
+      case 'feed':
+        state.feed = rec.url;
         break;
       case 'post':
         state.posts.set(rec.post.url, rec.post);

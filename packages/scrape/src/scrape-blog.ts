@@ -294,6 +294,7 @@ class Crawl {
       await this.#robotsFor(this.start.origin);
       if (this.options.useFeeds !== false) this.#track(this.#discoverSitemaps());
       if (resumed) {
+        if (this.options.useFeeds !== false) this.#resumeFeed(resumed);
         for (const [url, info] of resumed.queued)
           if (!resumed.done.has(url)) this.#schedule(url, info);
       } else {
@@ -500,6 +501,7 @@ class Crawl {
         new URL(url).host,
         () => this.fetcher.fetch(url, { accept, signal: this.#abort.signal }),
         priority,
+        this.#abort.signal,
       ),
     );
   }
@@ -601,18 +603,18 @@ class Crawl {
       this.stats.strategy = strategy;
       this.#perPage = entries.length;
       for (const e of entries) if (this.site.has(e.url)) this.#shapes.add(urlShape(e.url));
-      if (this.options.useFeeds !== false) {
-        const feed = queryOne(
-          doc,
-          'link[rel~="alternate"][type*="rss"], link[rel~="alternate"][type*="atom"]',
-        )?.attribs.href;
-        const feedUrl = resolveHref(feed, base);
-        if (feedUrl && this.site.has(feedUrl)) this.#track(this.#discoverFeed(feedUrl));
-      }
+      if (this.options.useFeeds !== false) this.#discoverFeedOf(doc, base);
     }
-    for (const e of entries) this.#enqueue(e.url, 'post', e.preview);
+    let fresh = 0;
+    for (const e of entries) {
+      if (!this.#queued.has(e.url)) fresh++;
+      this.#enqueue(e.url, 'post', e.preview);
+    }
     const pagination = readPagination(doc, page.url, base, this.selectors.index?.next);
-    if (pagination.next) this.#enqueue(pagination.next, 'index');
+    // A page past the last one that still links "older posts" (some engines render them)
+    // would lead on forever: follow a next link only from a page that listed new posts.
+    if (pagination.next && (isStart || fresh > 0)) this.#enqueue(pagination.next, 'index');
+    else if (pagination.next) this.#skip('index-without-new-posts');
     if (isStart) this.#pagination = pagination;
     else if (pagination.last && this.#pagination && !this.#pagination.last)
       this.#pagination.last = pagination.last;
@@ -622,6 +624,11 @@ class Crawl {
   async #postPage(page: FetchedPage, info: QueueInfo): Promise<void> {
     if (looksLikeFeed(page.text)) {
       this.#skip('not-html');
+      return;
+    }
+    // A deleted post often redirects to the front page: that is not a post.
+    if (this.#isIndexUrl(page.finalUrl)) {
+      this.#skip('redirected-to-index');
       return;
     }
     const feed = this.#feedPreview(page.url);
@@ -644,6 +651,9 @@ class Crawl {
       this.#skip('empty');
       return;
     }
+    // A canonical link pointing at the front page (a common plugin misconfiguration) would
+    // make every post a duplicate of the first: the URL fetched names the post then.
+    if (post.url !== page.finalUrl && this.#isIndexUrl(post.url)) post.url = page.finalUrl;
     if (info.role === 'late' && !post.date) {
       this.#skip('not-a-post');
       return;
@@ -657,6 +667,11 @@ class Crawl {
     this.stats.posts++;
     this.#journal?.write({ k: 'post', post });
     await this.channel.push(post);
+  }
+
+  /** The start page or a page queued as an index page. */
+  #isIndexUrl(url: string): boolean {
+    return url === this.start.href || this.#queued.get(url)?.role === 'index';
   }
 
   // ---- feeds, sitemaps and fan-out ----------------------------------------------------------
@@ -716,6 +731,49 @@ class Crawl {
     if (!this.site.has(entry.url)) return;
     this.#feed.set(entry.url, entry);
     if (enqueue) this.#enqueue(entry.url, 'post', this.#feedPreview(entry.url));
+  }
+
+  /**
+   * Reads the RSS/Atom feed the start page links to (`<link rel="alternate">`), if on site, and
+   * notes it in the journal for a resumed run.
+   */
+  #discoverFeedOf(doc: ReturnType<typeof parseDom>, base: string): void {
+    const feed = queryOne(
+      doc,
+      'link[rel~="alternate"][type*="rss"], link[rel~="alternate"][type*="atom"]',
+    )?.attribs.href;
+    const href = resolveHref(feed, base);
+    const feedUrl = href && this.site.has(href) ? href : null;
+    this.#journal?.write({ k: 'feed', url: feedUrl });
+    if (feedUrl) this.#track(this.#discoverFeed(feedUrl));
+  }
+
+  /**
+   * The feed's link is on the start page, which a resumed run does not read again: without the
+   * feed, the posts only it lists would be lost (and the run still called complete).
+   */
+  #resumeFeed(state: JournalState): void {
+    if (state.feed !== undefined) {
+      if (state.feed) this.#track(this.#discoverFeed(state.feed));
+    } else if (state.done.has(this.start.href)) {
+      // A journal written before the feed was recorded: fetch the start page for its link.
+      this.#track(this.#rediscoverFeed());
+    }
+  }
+
+  /** Fetches the start page again only for its feed link (see {@link #resumeFeed}). */
+  async #rediscoverFeed(): Promise<void> {
+    const robots = await this.#robotsFor(this.start.origin);
+    if (!robots.allows(this.start.href)) return;
+    try {
+      const page = await this.#fetch(this.start.href, 5);
+      this.stats.pages++;
+      if (looksLikeFeed(page.text)) return; // a feed as the start URL is re-read as an index page
+      const doc = parseDom(page.text);
+      this.#discoverFeedOf(doc, documentBase(doc, page.finalUrl));
+    } catch {
+      this.#skip('feed-unavailable');
+    }
   }
 
   async #discoverFeed(url: string): Promise<void> {

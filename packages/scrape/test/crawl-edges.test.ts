@@ -1,0 +1,188 @@
+/**
+ * What real blogs do that a crawl must not be fooled by: a post that only the feed lists when a
+ * scrape resumes, deleted posts that redirect home, pagination that never ends, a canonical
+ * link shared by every post; and a stop that must not wait out the politeness delays.
+ */
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { HostPool, type Post, scrapeBlog } from '@forage/scrape';
+import { scrapeAll } from './fixtures/harness.js';
+import { type FixtureServer, serve } from './fixtures/server.js';
+
+const html = (head: string, body: string) =>
+  `<!DOCTYPE html><html><head><meta charset="utf-8">${head}</head><body>${body}</body></html>`;
+
+function postPage(n: number, head = ''): string {
+  return html(
+    `<title>Post ${n}</title>${head}`,
+    `<article><h1>Post number ${n}</h1><p class="post-meta">Posted on September ${n}, 2023</p>
+<div class="post-content"><p>The body of post ${n}, with enough words to count as text.</p></div></article>`,
+  );
+}
+
+function indexPage(posts: number[], next: string | null, head = ''): string {
+  const items = posts
+    .map(
+      (
+        n,
+      ) => `<article class="post-preview"><a href="/post/${n}/"><h2 class="post-title">Post number ${n}</h2></a>
+<div class="post-entry"><p>Summary of post ${n}</p></div></article>`,
+    )
+    .join('\n');
+  const pager = next
+    ? `<ul class="pager"><li class="next"><a href="${next}">Older Posts</a></li></ul>`
+    : '';
+  return html(`<title>Blog</title>${head}`, `${items}${pager}`);
+}
+
+/** A blog of posts 1..count, `perPage` to an index page, served from memory. */
+async function blog(count: number, perPage: number, head = ''): Promise<FixtureServer> {
+  const server = await serve();
+  const pages = Math.ceil(count / perPage);
+  for (let p = 1; p <= pages; p++) {
+    const ids = Array.from(
+      { length: Math.min(perPage, count - (p - 1) * perPage) },
+      (_, i) => (p - 1) * perPage + i + 1,
+    );
+    const path = p === 1 ? '/' : `/page/${p}/`;
+    server.files.set(path, { body: indexPage(ids, p < pages ? `/page/${p + 1}/` : null, head) });
+  }
+  for (let n = 1; n <= count; n++) server.files.set(`/post/${n}/`, { body: postPage(n) });
+  return server;
+}
+
+const urls = (posts: Post[]) => posts.map((p) => new URL(p.url).pathname).sort();
+
+for (const journalOf of ['this version', 'a version that did not record the feed']) {
+  test(`a resumed scrape reads the feed again: a post only the feed lists is not lost (journal of ${journalOf})`, async (t) => {
+    const server = await blog(
+      6,
+      6,
+      '<link rel="alternate" type="application/rss+xml" href="/index.xml">',
+    );
+    t.after(() => server.close());
+    server.files.set('/post/99/', { body: postPage(99) });
+    server.files.set('/index.xml', {
+      type: 'application/rss+xml',
+      body: `<?xml version="1.0"?><rss version="2.0"><channel><title>b</title>
+<item><title>Post number 99</title><link>${server.base}/post/99/</link><pubDate>Mon, 04 Sep 2023 10:00:00 GMT</pubDate></item>
+</channel></rss>`,
+    });
+    const dir = mkdtempSync(join(tmpdir(), 'forage-crawl-'));
+    t.after(() => rmSync(dir, { recursive: true, force: true }));
+    const journal = join(dir, 'posts.journal');
+
+    // The first run is stopped after the first post, and then cut as a crash would cut it:
+    // before the late phase that queues the posts only the feed lists.
+    const controller = new AbortController();
+    const first = scrapeBlog(`${server.base}/`, {
+      journal,
+      signal: controller.signal,
+      extractThreads: 0,
+    });
+    const firstPosts: Post[] = [];
+    for await (const post of first) {
+      firstPosts.push(post);
+      controller.abort();
+    }
+    assert.equal(first.stats.complete, false);
+    const lines = readFileSync(journal, 'utf8').split('\n');
+    const cut = (line: string) =>
+      line.includes('/post/99/') || (journalOf !== 'this version' && line.includes('"k":"feed"'));
+    writeFileSync(journal, lines.filter((line) => !cut(line)).join('\n'));
+
+    const second = await scrapeAll(`${server.base}/`, { journal, extractThreads: 0 });
+    assert.equal(second.run.stats.complete, true);
+    const all = [...urls(firstPosts), ...urls(second.posts)].sort();
+    assert.deepEqual(all, [
+      '/post/1/',
+      '/post/2/',
+      '/post/3/',
+      '/post/4/',
+      '/post/5/',
+      '/post/6/',
+      '/post/99/',
+    ]);
+  });
+}
+
+test('a post that redirects to the front page is skipped, not written as a post', async (t) => {
+  const server = await blog(4, 4);
+  t.after(() => server.close());
+  server.hooks.set('/post/3/', (_req, res) => !!res.writeHead(301, { location: '/' }).end());
+  const { posts, run } = await scrapeAll(`${server.base}/`, { extractThreads: 0 });
+  assert.deepEqual(urls(posts), ['/post/1/', '/post/2/', '/post/4/']);
+  assert.equal(run.stats.skipped['redirected-to-index'], 1);
+});
+
+test('pagination that goes on past the last post stops at the first page without new posts', async (t) => {
+  const server = await blog(6, 3);
+  t.after(() => server.close());
+  // Past the last page, every page renders empty with another "Older Posts" link.
+  for (let p = 3; p <= 400; p++)
+    server.files.set(`/page/${p}/`, { body: indexPage([], `/page/${p + 1}/`) });
+  server.files.set('/page/2/', { body: indexPage([4, 5, 6], '/page/3/') });
+  const { posts, run } = await scrapeAll(`${server.base}/`, { extractThreads: 0, maxPages: 300 });
+  assert.equal(posts.length, 6);
+  assert.equal(run.stats.complete, true, 'ended on its own, not cut by maxPages');
+  assert.equal(server.hits('/page/4/'), 0, 'the empty page 3 led nowhere');
+  assert.equal(run.stats.skipped['index-without-new-posts'], 1);
+});
+
+test('a canonical link that points every post at the front page does not merge them', async (t) => {
+  const server = await blog(5, 5);
+  t.after(() => server.close());
+  for (let n = 1; n <= 5; n++) {
+    server.files.set(`/post/${n}/`, {
+      body: postPage(n, `<link rel="canonical" href="${server.base}/">`),
+    });
+  }
+  const { posts, run } = await scrapeAll(`${server.base}/`, { extractThreads: 0 });
+  assert.deepEqual(urls(posts), ['/post/1/', '/post/2/', '/post/3/', '/post/4/', '/post/5/']);
+  assert.equal(run.stats.skipped.duplicate, undefined);
+});
+
+test('stopping a scrape does not wait out the politeness delay of every queued request', async (t) => {
+  const server = await blog(12, 12);
+  t.after(() => server.close());
+  const controller = new AbortController();
+  const run = scrapeBlog(`${server.base}/`, {
+    delayMs: 1_000,
+    signal: controller.signal,
+    extractThreads: 0,
+    timeoutMs: 10_000,
+  });
+  let stoppedAt = 0;
+  for await (const _ of run) {
+    if (stoppedAt === 0) {
+      stoppedAt = performance.now();
+      controller.abort();
+    }
+  }
+  // Eleven posts were waiting 1 s apart: waiting them out would take about ten seconds.
+  const lingered = performance.now() - stoppedAt;
+  assert.ok(lingered < 2_000, `the iteration ended ${Math.round(lingered)} ms after the stop`);
+  const fetched = server.log.filter((r) => r.path.startsWith('/post/')).length;
+  assert.ok(fetched <= 3, `${fetched} posts fetched`);
+});
+
+test('HostPool: a task whose signal aborts while it waits never runs', async () => {
+  const pool = new HostPool({ concurrency: 1, delayMs: 60_000 });
+  const controller = new AbortController();
+  const ran: string[] = [];
+  const first = pool.run('h', async () => ran.push('first'), 0, controller.signal);
+  const second = pool.run('h', async () => ran.push('second'), 0, controller.signal);
+  await first;
+  controller.abort(new Error('stopped'));
+  await assert.rejects(second, /stopped/);
+  assert.deepEqual(ran, ['first']);
+  assert.equal(pool.pending('h'), 0);
+  await assert.rejects(
+    pool.run('h', async () => ran.push('late'), 0, controller.signal),
+    /stopped/,
+  );
+  assert.deepEqual(ran, ['first']);
+});
