@@ -38,7 +38,7 @@ export { type ExtractOptions, extractPost } from './post-page.js';
 export { extractPostFromHtml } from './post-stream.js';
 export { type GetOptions, get, type Response } from './requests.js';
 export { DEFAULT_RETRY, type RetryPolicy } from './retry.js';
-export { Robots } from './robots.js';
+export { productToken, Robots } from './robots.js';
 export { type ScrapeOptions, type ScrapeRun, scrapeBlog } from './scrape-blog.js';
 export { loadSelectors, type Selectors, validateSelectors } from './selectors.js';
 export { type AttrFilter, type FindOptions, type GetTextOptions, Soup, soup, Tag } from './soup.js';

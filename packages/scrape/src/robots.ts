@@ -10,6 +10,15 @@ interface Rule {
   regex: RegExp;
 }
 
+/**
+ * The product token of a User-Agent header or a robots.txt `User-agent` line, lower-cased: its
+ * leading letters, `_` and `-` (RFC 9309), so `MyBot/2.1 (+https://...)` and `MyBot/1.0` are
+ * both `mybot`.
+ */
+export function productToken(userAgent: string): string {
+  return (/^[A-Za-z_-]*/.exec(userAgent.trim())?.[0] ?? '').toLowerCase();
+}
+
 /** The parsed rules that apply to one user agent. */
 export class Robots {
   /** Sitemap URLs the file lists (for every agent). */
@@ -41,9 +50,12 @@ export class Robots {
     return new Robots([], [], undefined, true);
   }
 
-  /** Parses `text` for the agent whose product token is `agent` (e.g. `Forage`). */
+  /**
+   * Parses `text` for the agent whose product token is `agent` (e.g. `Forage`, or a whole
+   * User-Agent header): the groups naming exactly that token (any case, any version), else `*`.
+   */
   static parse(text: string, agent: string): Robots {
-    const token = agent.toLowerCase();
+    const token = productToken(agent);
     type Group = { agents: string[]; rules: Rule[]; delay?: number };
     const groups: Group[] = [];
     const sitemaps: string[] = [];
@@ -64,7 +76,7 @@ export class Robots {
           current = { agents: [], rules: [] };
           groups.push(current);
         }
-        current.agents.push(value.toLowerCase());
+        current.agents.push(value === '*' ? '*' : productToken(value));
         lastWasAgent = true;
         continue;
       }
@@ -78,9 +90,8 @@ export class Robots {
         if (Number.isFinite(n) && n >= 0) current.delay = n * 1000;
       }
     }
-    const mine = groups.filter((g) =>
-      g.agents.some((a) => a !== '*' && a !== '' && token.includes(a)),
-    );
+    // Exact tokens: a substring test would let `User-agent: age` rules bind `forage`.
+    const mine = token ? groups.filter((g) => g.agents.includes(token)) : [];
     const chosen = mine.length ? mine : groups.filter((g) => g.agents.includes('*'));
     const rules = chosen.flatMap((g) => g.rules);
     const delay = chosen.find((g) => g.delay !== undefined)?.delay;

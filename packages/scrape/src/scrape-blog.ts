@@ -526,7 +526,8 @@ class Crawl {
     try {
       const page = await this.#fetch(`${origin}/robots.txt`, 20, () => true);
       this.stats.pages++;
-      return Robots.parse(page.text, 'forage');
+      // The groups for the User-Agent we send (a custom one brings its own rules).
+      return Robots.parse(page.text, this.fetcher.userAgent);
     } catch (error) {
       if (error instanceof ScrapeError && error.status !== undefined && error.status >= 500) {
         this.#fail(

@@ -10,6 +10,7 @@ import {
   type Post,
   parseFeed,
   parseSitemap,
+  productToken,
   Robots,
   ScrapeError,
   soup,
@@ -85,6 +86,27 @@ test('robots.txt: our group over *, longest match, Allow wins ties, wildcards an
     Robots.parse('User-agent: *\nDisallow:\n', 'forage').allows('https://example.com/a'),
     true,
   );
+});
+
+test('robots.txt: the group is chosen by the exact product token of our User-Agent', () => {
+  const text = [
+    'User-agent: age',
+    'Disallow: /age-only/',
+    '',
+    'User-agent: MyBot/1.0',
+    'Disallow: /mybot-only/',
+    '',
+    'User-agent: *',
+    'Disallow: /everyone/',
+  ].join('\n');
+  const forage = Robots.parse(text, 'Forage/0.1 (+https://example.com)');
+  assert.equal(forage.allows('https://example.com/age-only/'), true, 'age is not forage');
+  assert.equal(forage.allows('https://example.com/everyone/'), false);
+  const mine = Robots.parse(text, 'mybot/2.3 (+https://example.com/bot)');
+  assert.equal(mine.allows('https://example.com/mybot-only/'), false);
+  assert.equal(mine.allows('https://example.com/everyone/'), true, 'its own group only');
+  assert.equal(productToken('  MyBot/2.1 (+x)'), 'mybot');
+  assert.equal(productToken('Mozilla/5.0'), 'mozilla');
 });
 
 test('feeds (RSS, Atom) and sitemaps (urlset, index) are read', () => {
