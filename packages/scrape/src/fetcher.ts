@@ -4,7 +4,13 @@ import type { Readable } from 'node:stream';
 import type { Dispatcher } from 'undici';
 import { decodeBody } from './charset.js';
 import { ScrapeError } from './errors.js';
-import { nodeTransport, type RawResponse, type Transport, undiciTransport } from './transport.js';
+import {
+  ACCEPT_ENCODING,
+  nodeTransport,
+  type RawResponse,
+  type Transport,
+  undiciTransport,
+} from './transport.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
   version: string;
@@ -24,7 +30,7 @@ export interface FetchedPage {
   contentType: string;
   /** The body, decoded. */
   text: string;
-  /** Size of the body in bytes. */
+  /** Size of the body in bytes (after undoing its `Content-Encoding`). */
   bytes: number;
 }
 
@@ -33,7 +39,7 @@ export interface FetcherOptions {
   userAgent?: string;
   /** Whole-request timeout (headers and body), milliseconds. Default 30,000. */
   timeoutMs?: number;
-  /** Largest body accepted, bytes. Default 10 MiB. */
+  /** Largest body accepted, bytes, counted after decompression (gzip, deflate, br). Default 10 MiB. */
   maxBytes?: number;
   /** Redirects followed before giving up. Default 10. */
   maxRedirects?: number;
@@ -242,6 +248,17 @@ export class Fetcher {
     signal: AbortSignal,
     timeoutMs: number,
   ): Promise<Buffer> {
+    const encoding = res.headers['content-encoding'];
+    if (encoding !== undefined) {
+      // The transport undid every encoding it knows and dropped the header (transport.ts).
+      discard(res);
+      throw new ScrapeError(
+        'ERR_SCRAPE_HTTP',
+        `${url} is sent with Content-Encoding "${encoding}", which Forage cannot decompress (it reads ${ACCEPT_ENCODING} only)`,
+        { url, status: res.statusCode },
+      );
+    }
+    // For a compressed body the transport dropped Content-Length (the size on the wire).
     const declared = Number(res.headers['content-length'] ?? Number.NaN);
     if (declared > this.maxBytes) {
       discard(res);

@@ -1,0 +1,133 @@
+import assert from 'node:assert/strict';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { test } from 'node:test';
+import { brotliCompressSync, deflateSync, gzipSync } from 'node:zlib';
+import { Fetcher } from '@forage/scrape';
+import { Agent } from 'undici';
+import { beautifulhugo } from './fixtures/engines/index.js';
+import { assertSamePosts, scrapeAll, serveSite } from './fixtures/harness.js';
+
+// Content-Encoding (gzip, deflate, br) on both transports.
+
+type Handler = (req: IncomingMessage, res: ServerResponse) => void;
+
+/** A server on 127.0.0.1 answering every request with `handler`; `close` ends every connection. */
+async function startServer(handler: Handler) {
+  const server = createServer(handler);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    base: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    close: async () => {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    },
+  };
+}
+
+const TRANSPORTS = [
+  { name: 'node:http (default)', dispatcher: () => undefined },
+  { name: 'undici dispatcher', dispatcher: () => new Agent({ connections: 4 }) },
+];
+
+const PAGE = '<html><head><title>Café</title></head><body>Un café — très naïve.</body></html>';
+const ENCODERS: Record<string, (data: Buffer) => Buffer> = {
+  gzip: gzipSync,
+  'x-gzip': gzipSync,
+  deflate: deflateSync,
+  br: brotliCompressSync,
+};
+
+for (const transport of TRANSPORTS) {
+  test(`fetcher over ${transport.name}: gzip, deflate and br bodies are decompressed, even when sent unasked`, async (t) => {
+    const asked: (string | undefined)[] = [];
+    const server = await startServer((req, res) => {
+      asked.push(req.headers['accept-encoding']);
+      const encoding = req.url!.slice(1);
+      const encode = ENCODERS[encoding];
+      if (encoding === 'bomb') {
+        // 64 MiB of zeros, about 64 KiB on the wire.
+        res.writeHead(200, { 'content-type': 'text/html', 'content-encoding': 'gzip' });
+        res.end(gzipSync(Buffer.alloc(64 * 1024 * 1024)));
+      } else if (encoding === 'zstd') {
+        res.writeHead(200, { 'content-type': 'text/html', 'content-encoding': 'zstd' });
+        res.end('not really zstd');
+      } else if (encoding === 'corrupt') {
+        res.writeHead(200, { 'content-type': 'text/html', 'content-encoding': 'gzip' });
+        res.end('this is not gzip');
+      } else if (encoding === 'stalled') {
+        // Half a gzip body, then nothing: the timeout, not a decompression error.
+        res.writeHead(200, { 'content-type': 'text/html', 'content-encoding': 'gzip' });
+        res.write(gzipSync(Buffer.from(PAGE)).subarray(0, 20));
+      } else if (encoding === 'identity') {
+        res.writeHead(200, { 'content-type': 'text/html', 'content-encoding': 'identity' });
+        res.end(PAGE);
+      } else {
+        res.writeHead(200, {
+          'content-type': 'text/html; charset=utf-8',
+          'content-encoding': encoding,
+          vary: 'accept-encoding',
+        });
+        res.end(encode!(Buffer.from(PAGE)));
+      }
+    });
+    const dispatcher = transport.dispatcher();
+    const fetcher = new Fetcher({ dispatcher, timeoutMs: 5_000, maxBytes: 1024 * 1024 });
+    t.after(async () => {
+      await fetcher.close();
+      await dispatcher?.close();
+      await server.close();
+    });
+    for (const encoding of [...Object.keys(ENCODERS), 'identity']) {
+      const page = await fetcher.fetch(`${server.base}/${encoding}`);
+      assert.equal(page.text, PAGE, encoding);
+      assert.equal(
+        page.bytes,
+        Buffer.byteLength(PAGE),
+        `${encoding}: bytes counts the decoded body`,
+      );
+    }
+    assert.deepEqual(new Set(asked), new Set(['gzip, deflate, br']));
+    // The limit holds for the decompressed body (a gzip bomb), with the usual error.
+    await assert.rejects(fetcher.fetch(`${server.base}/bomb`), {
+      code: 'ERR_SCRAPE_TOO_LARGE',
+      message: `${server.base}/bomb is over the 1048576-byte limit (raise maxBytes)`,
+    });
+    await assert.rejects(fetcher.fetch(`${server.base}/zstd`), (e: Error & { code?: string }) => {
+      assert.equal(e.code, 'ERR_SCRAPE_HTTP');
+      assert.match(
+        e.message,
+        /\/zstd is sent with Content-Encoding "zstd", which .* gzip, deflate/,
+      );
+      return true;
+    });
+    await assert.rejects(
+      fetcher.fetch(`${server.base}/corrupt`),
+      (e: Error & { code?: string }) => {
+        assert.equal(e.code, 'ERR_SCRAPE_NETWORK');
+        assert.match(e.message, /\/corrupt: could not decompress its gzip body/);
+        return true;
+      },
+    );
+    await assert.rejects(fetcher.fetch(`${server.base}/stalled`, { timeoutMs: 300 }), {
+      code: 'ERR_SCRAPE_TIMEOUT',
+      message: `${server.base}/stalled did not answer within 300 ms`,
+    });
+    // Still usable after all that.
+    assert.equal((await fetcher.fetch(`${server.base}/gzip`)).text, PAGE);
+  });
+}
+
+test('a blog whose host gzips every file whatever the request says scrapes as usual', async (t) => {
+  const { server, site } = await serveSite(beautifulhugo, { count: 12 });
+  t.after(() => server.close());
+  for (const [path, file] of server.files) {
+    server.files.set(path, {
+      ...file,
+      body: gzipSync(file.body),
+      headers: { ...file.headers, 'content-encoding': 'gzip' },
+    });
+  }
+  const { posts } = await scrapeAll(`${server.base}/`);
+  assertSamePosts(posts, site.truth, 'gzipped blog');
+});
