@@ -64,6 +64,8 @@ export interface FetchOptions {
   headers?: Record<string, string>;
   /** Timeout for this request, overriding the fetcher's. */
   timeoutMs?: number;
+  /** Largest body accepted for this request, overriding the fetcher's `maxBytes`. */
+  maxBytes?: number;
   /** Aborts the request (the crawl was stopped). */
   signal?: AbortSignal;
   /** Throw `ERR_SCRAPE_HTTP` for non-2xx answers (default). With false, they are returned. */
@@ -212,7 +214,8 @@ export class Fetcher {
           { url },
         );
       }
-      const body = await this.#readBody(res, current.href, signal, timeoutMs);
+      const maxBytes = options.maxBytes ?? this.maxBytes;
+      const body = await this.#readBody(res, current.href, maxBytes, signal, timeoutMs);
       return {
         url,
         finalUrl: current.href,
@@ -242,9 +245,11 @@ export class Fetcher {
     }
   }
 
+  /** Reads the body, stopping (and closing the connection) as soon as it passes `maxBytes`. */
   async #readBody(
     res: RawResponse,
     url: string,
+    maxBytes: number,
     signal: AbortSignal,
     timeoutMs: number,
   ): Promise<Buffer> {
@@ -260,11 +265,11 @@ export class Fetcher {
     }
     // For a compressed body the transport dropped Content-Length (the size on the wire).
     const declared = Number(res.headers['content-length'] ?? Number.NaN);
-    if (declared > this.maxBytes) {
+    if (declared > maxBytes) {
       discard(res);
       throw new ScrapeError(
         'ERR_SCRAPE_TOO_LARGE',
-        `${url} is ${declared} bytes, over the ${this.maxBytes}-byte limit (raise maxBytes)`,
+        `${url} is ${declared} bytes, over the ${maxBytes}-byte limit (raise maxBytes)`,
         { url },
       );
     }
@@ -273,11 +278,11 @@ export class Fetcher {
     try {
       for await (const chunk of res.body) {
         size += (chunk as Buffer).length;
-        if (size > this.maxBytes) {
+        if (size > maxBytes) {
           discard(res);
           throw new ScrapeError(
             'ERR_SCRAPE_TOO_LARGE',
-            `${url} is over the ${this.maxBytes}-byte limit (raise maxBytes)`,
+            `${url} is over the ${maxBytes}-byte limit (raise maxBytes)`,
             { url },
           );
         }

@@ -7,7 +7,10 @@ export interface GetOptions {
   timeoutMs: number;
   /** Extra request headers. */
   headers?: Record<string, string>;
-  /** Largest body accepted, bytes. Default 10 MiB. */
+  /**
+   * Largest body accepted, bytes (decompressed). Default 10 MiB. The download stops there, with
+   * `ERR_SCRAPE_TOO_LARGE`, rather than after the whole body came in.
+   */
   maxBytes?: number;
 }
 
@@ -49,19 +52,22 @@ export async function get(url: string, options: GetOptions): Promise<Response> {
       `get(${JSON.stringify(url)}) needs { timeoutMs } (a whole number of milliseconds > 0, e.g. { timeoutMs: 10_000 }); without one a stuck server would hang the script forever`,
     );
   }
+  const { maxBytes } = options;
+  if (maxBytes !== undefined && (!Number.isInteger(maxBytes) || maxBytes <= 0)) {
+    throw new ScrapeError(
+      'ERR_SCRAPE_BAD_OPTION',
+      `get(${JSON.stringify(url)}): maxBytes must be a whole number of bytes > 0 (got ${maxBytes}); leave it out for 10 MiB`,
+    );
+  }
   shared ??= new Fetcher();
+  // The limit goes into the fetch (not checked afterwards): the shared Fetcher's own 10 MiB
+  // would otherwise refuse a larger limit, and download up to 10 MiB before a smaller one.
   const page = await shared.fetch(url, {
     timeoutMs,
     throwOnStatus: false,
+    ...(maxBytes !== undefined ? { maxBytes } : {}),
     ...(options.headers ? { headers: options.headers } : {}),
   });
-  if (options.maxBytes !== undefined && page.bytes > options.maxBytes) {
-    throw new ScrapeError(
-      'ERR_SCRAPE_TOO_LARGE',
-      `${url} is ${page.bytes} bytes, over maxBytes ${options.maxBytes}`,
-      { url },
-    );
-  }
   return toResponse(page);
 }
 

@@ -3,12 +3,12 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { test } from 'node:test';
 import { brotliCompressSync, deflateSync, gzipSync } from 'node:zlib';
-import { Fetcher } from '@forage/scrape';
+import { Fetcher, get } from '@forage/scrape';
 import { Agent } from 'undici';
 import { beautifulhugo } from './fixtures/engines/index.js';
 import { assertSamePosts, scrapeAll, serveSite } from './fixtures/harness.js';
 
-// Content-Encoding (gzip, deflate, br) on both transports.
+// Content-Encoding (gzip, deflate, br) on both transports, and get()'s maxBytes.
 
 type Handler = (req: IncomingMessage, res: ServerResponse) => void;
 
@@ -130,4 +130,46 @@ test('a blog whose host gzips every file whatever the request says scrapes as us
   }
   const { posts } = await scrapeAll(`${server.base}/`);
   assertSamePosts(posts, site.truth, 'gzipped blog');
+});
+
+test('get(): maxBytes is the limit of the fetch itself, above and below the 10 MiB default', async (t) => {
+  const big = Buffer.alloc(11 * 1024 * 1024, 'a');
+  const chunk = Buffer.alloc(64 * 1024, 'b');
+  const chunks = 1024; // 64 MiB in all, streamed without a content-length
+  let sent = 0;
+  const server = await startServer((req, res) => {
+    if (req.url === '/big') {
+      res.writeHead(200, { 'content-type': 'text/plain', 'content-length': big.length });
+      res.end(big);
+      return;
+    }
+    res.writeHead(200, { 'content-type': 'text/plain' });
+    let n = 0;
+    const pump = () => {
+      while (n < chunks && !res.destroyed) {
+        n++;
+        sent += chunk.length;
+        if (!res.write(chunk)) return void res.once('drain', pump);
+      }
+      res.end();
+    };
+    pump();
+  });
+  t.after(() => server.close());
+  const ok = await get(`${server.base}/big`, { timeoutMs: 10_000, maxBytes: 12 * 1024 * 1024 });
+  assert.equal(ok.text.length, big.length);
+  await assert.rejects(get(`${server.base}/big`, { timeoutMs: 10_000, maxBytes: 1000 }), {
+    code: 'ERR_SCRAPE_TOO_LARGE',
+    message: `${server.base}/big is ${big.length} bytes, over the 1000-byte limit (raise maxBytes)`,
+  });
+  await assert.rejects(get(`${server.base}/stream`, { timeoutMs: 10_000, maxBytes: 1000 }), {
+    code: 'ERR_SCRAPE_TOO_LARGE',
+    message: `${server.base}/stream is over the 1000-byte limit (raise maxBytes)`,
+  });
+  // The download stopped at the limit: the server wrote only what the socket buffers took
+  // (about 4 MiB here, depending on the kernel's settings), not the whole 64 MiB.
+  assert.ok(sent < chunks * chunk.length, `the server sent all ${sent} bytes`);
+  await assert.rejects(get(`${server.base}/big`, { timeoutMs: 10_000, maxBytes: -1 }), {
+    code: 'ERR_SCRAPE_BAD_OPTION',
+  });
 });
