@@ -5,10 +5,12 @@ import { test } from 'node:test';
 import { brotliCompressSync, deflateSync, gzipSync } from 'node:zlib';
 import { Fetcher, get } from '@forage/scrape';
 import { Agent } from 'undici';
+import { decodeBody } from '../dist/charset.js';
 import { beautifulhugo } from './fixtures/engines/index.js';
 import { assertSamePosts, scrapeAll, serveSite } from './fixtures/harness.js';
 
-// Content-Encoding (gzip, deflate, br) on both transports, and get()'s maxBytes.
+// Content-Encoding (gzip, deflate, br) on both transports, get()'s maxBytes, and the UTF-8 /
+// windows-1252 guess for bodies whose bytes do not fit the charset they declare.
 
 type Handler = (req: IncomingMessage, res: ServerResponse) => void;
 
@@ -172,4 +174,62 @@ test('get(): maxBytes is the limit of the fetch itself, above and below the 10 M
   await assert.rejects(get(`${server.base}/big`, { timeoutMs: 10_000, maxBytes: -1 }), {
     code: 'ERR_SCRAPE_BAD_OPTION',
   });
+});
+
+const utf8 = (text: string) => Buffer.from(text, 'utf8');
+const bytes = (...parts: (string | number[])[]) =>
+  Buffer.concat(parts.map((p) => (typeof p === 'string' ? utf8(p) : Buffer.from(p))));
+const HTML = 'text/html; charset=utf-8';
+
+test('a UTF-8 page with a stray invalid byte stays UTF-8 (U+FFFD for the byte), as browsers do', () => {
+  // A curly apostrophe pasted from Word (windows-1252 0x92) into a UTF-8 page.
+  const page = bytes('Café — naïve. It', [0x92], 's fine');
+  assert.equal(decodeBody(page, HTML), 'Café — naïve. It\ufffds fine');
+  // The same with UTF-8 only guessed (nothing declared), or declared in a <meta> tag.
+  assert.equal(decodeBody(page, 'text/html'), 'Café — naïve. It\ufffds fine');
+  const meta = bytes('<meta charset="utf-8">déjà', [0xe9], '!');
+  assert.equal(decodeBody(meta, 'text/html'), '<meta charset="utf-8">déjà\ufffd!');
+  // A sequence cut short at the very end: two bad bytes against two good sequences, still UTF-8.
+  assert.equal(decodeBody(bytes('naïve — ', [0xe2, 0x80]), HTML), 'naïve — \ufffd');
+});
+
+test('bytes that are mostly not UTF-8 are read as windows-1252', () => {
+  // No valid multi-byte sequence at all: a windows-1252 page that claims UTF-8.
+  const latin = Buffer.from([0x43, 0x61, 0x66, 0xe9, 0x20, 0x96, 0x20, 0x92, 0x78]);
+  assert.equal(decodeBody(latin, HTML), 'Café – ’x');
+  assert.equal(decodeBody(latin, 'text/html'), 'Café – ’x');
+  // Invalid bytes outnumber the valid sequences (one "é" that happens to be UTF-8).
+  const mostly = bytes([0xe9, 0x20, 0xe8, 0x20, 0x93, 0x20], 'é');
+  assert.equal(decodeBody(mostly, HTML), 'é è “ Ã©');
+  // Declared non-UTF-8 charsets are read as declared, as before.
+  assert.equal(decodeBody(latin, 'text/html; charset=windows-1252'), 'Café – ’x');
+  assert.equal(decodeBody(latin, 'text/html; charset=ISO-8859-1'), 'Café – ’x');
+  assert.equal(
+    decodeBody(Buffer.from([0x93, 0xfa, 0x96, 0x7b]), 'text/html; charset=shift_jis'),
+    '日本',
+  );
+  // Valid UTF-8 is unchanged.
+  assert.equal(decodeBody(utf8('Café — naïve'), HTML), 'Café — naïve');
+});
+
+test('a charset name TextDecoder does not know is read as UTF-8 when the bytes are UTF-8', () => {
+  assert.equal(decodeBody(utf8('Café — naïve'), 'text/html; charset=utf8mb4'), 'Café — naïve');
+  assert.equal(
+    decodeBody(Buffer.from([0x43, 0x61, 0x66, 0xe9]), 'text/html; charset=x-unknown'),
+    'Café',
+  );
+});
+
+test('fetched pages get the same UTF-8 guess (the scrape reads "Café — naïve", not "CafÃ©")', async (t) => {
+  const server = await startServer((_req, res) => {
+    res.writeHead(200, { 'content-type': HTML });
+    res.end(bytes('<h1>Café — naïve</h1><footer>It', [0x92], 's fine</footer>'));
+  });
+  const fetcher = new Fetcher({ timeoutMs: 5_000 });
+  t.after(async () => {
+    await fetcher.close();
+    await server.close();
+  });
+  const page = await fetcher.fetch(`${server.base}/`);
+  assert.equal(page.text, '<h1>Café — naïve</h1><footer>It\ufffds fine</footer>');
 });
