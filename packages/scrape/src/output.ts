@@ -58,64 +58,166 @@ export function csvLine(post: Post): string {
 }
 
 /**
- * Reads the post URLs already in an output file and cuts off a torn last record (a crash
- * mid-write), so appending continues cleanly. Returns the URLs in the file.
+ * Reads the post URLs already in an output file, so appending continues cleanly, and returns
+ * them.
+ *
+ * Only a torn last record is cut from disk: what a crash in the middle of the final write leaves
+ * behind, text after the last line break (for CSV, after the last complete record). Anything else
+ * that does not read is refused with its line number and the file is left as it is, because
+ * cutting there would throw away every record after it. A file in the other format (resuming
+ * JSONL as CSV, or CSV as JSONL) is refused before anything is read.
  */
 export function existingOutputUrls(path: string, format: OutputFormat): Set<string> {
   const urls = new Set<string>();
   if (!existsSync(path)) return urls;
   const text = readFileSync(path, 'utf8');
-  let complete = 0;
-  if (format === 'jsonl') {
-    let start = 0;
-    for (let nl = text.indexOf('\n'); nl !== -1; nl = text.indexOf('\n', start)) {
-      const line = text.slice(start, nl);
-      start = nl + 1;
-      if (!line.trim()) continue;
-      try {
-        urls.add((JSON.parse(line) as Post).url);
-      } catch {
-        throw new ScrapeError(
-          'ERR_SCRAPE_JOURNAL',
-          `${path} has a line that is not JSON (byte ${start - line.length - 1}); it was not written by forage scrape in jsonl format`,
-        );
-      }
-      complete = start;
-    }
-  } else {
-    for (const rec of csvRecords(text)) {
-      if (rec.fields[0] !== 'url') urls.add(rec.fields[0]!);
-      complete = rec.end;
-    }
+  const found = formatOfOutput(text);
+  if (found && found !== format) {
+    throw new ScrapeError(
+      'ERR_SCRAPE_BAD_OPTION',
+      `${path} holds ${found} records, not ${format}: resume it as ${found}, or write ${format} to another file`,
+    );
   }
+  const add = (item: IndexItem) => urls.add(item.url);
+  const complete = format === 'jsonl' ? readJsonl(path, text, add) : readCsv(path, text, add);
   if (complete < text.length) truncateSync(path, Buffer.byteLength(text.slice(0, complete)));
   return urls;
 }
 
-/** Complete CSV records (those ending in a line break), with the offset just past each. */
-function* csvRecords(text: string): Generator<{ fields: string[]; end: number }> {
+/**
+ * The format an output file was written in, from its start: JSON Lines begin with `{`, CSV with
+ * its header (or a torn piece of it). Undefined for an empty file, which either format may take.
+ */
+function formatOfOutput(text: string): OutputFormat | undefined {
+  const start = text.trimStart();
+  if (!start) return undefined;
+  if (start.startsWith('{')) return 'jsonl';
+  const header = csvHeader();
+  if (text.startsWith(header) || header.startsWith(text)) return 'csv';
+  return undefined;
+}
+
+/** Reads JSON Lines records; returns the offset just past the last complete line. */
+function readJsonl(path: string, text: string, add: (item: IndexItem) => void): number {
+  let start = 0;
+  let line = 0;
+  for (let nl = text.indexOf('\n'); nl !== -1; nl = text.indexOf('\n', start)) {
+    const record = text.slice(start, nl);
+    start = nl + 1;
+    line++;
+    if (!record.trim()) continue;
+    const post = parsePost(record);
+    if (!post) throw unreadableOutput(path, line, 'jsonl');
+    add(indexItem(post));
+  }
+  return start;
+}
+
+/** A JSON Lines record, or undefined when the line is not JSON or not a post. */
+function parsePost(record: string): Post | undefined {
+  try {
+    const post = JSON.parse(record) as Post | null;
+    return typeof post?.url === 'string' ? post : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Reads CSV records (the header first); returns the offset just past the last complete one. */
+function readCsv(path: string, text: string, add: (item: IndexItem) => void): number {
+  let complete = 0;
+  let first = true;
+  for (const rec of csvRecords(path, text)) {
+    complete = rec.end;
+    if (rec.fields.length === 1 && rec.fields[0] === '') continue; // a blank line
+    if (first && rec.fields.join(',') === CSV_COLUMNS.join(',')) {
+      first = false;
+      continue;
+    }
+    if (first || rec.fields.length !== CSV_COLUMNS.length)
+      throw unreadableOutput(path, rec.line, 'csv');
+    const [url, title, date, author, , summary] = rec.fields.map(csvValue);
+    add({
+      url: url!,
+      title: title!,
+      date: date || null,
+      author: author || null,
+      summary: summary || null,
+    });
+  }
+  return complete;
+}
+
+function unreadableOutput(path: string, line: number, format: OutputFormat): ScrapeError {
+  return new ScrapeError(
+    'ERR_SCRAPE_JOURNAL',
+    `${path} line ${line} is not a ${format} record written by forage scrape; it was left as it is (fix or delete that line, or choose another output file)`,
+  );
+}
+
+/** The fields of a post the HTML index shows. */
+function indexItem(post: IndexItem): IndexItem {
+  return {
+    url: post.url,
+    title: post.title,
+    date: post.date,
+    author: post.author,
+    summary: post.summary,
+  };
+}
+
+/** A cell's value, without the apostrophe {@link csvCell} puts before formula-like text. */
+function csvValue(cell: string): string {
+  return /^'[=+\-@\t\r]/.test(cell) ? cell.slice(1) : cell;
+}
+
+/**
+ * Complete CSV records (those ending in a line break outside quotes), each with the line it
+ * starts on and the offset just past it. What follows the last one is a torn record, which may
+ * only be a beginning of one: a quote where RFC 4180 allows none (inside an unquoted cell, or
+ * after a closing quote) or a ninth cell means the file is not forage's CSV, and is refused.
+ */
+function* csvRecords(
+  path: string,
+  text: string,
+): Generator<{ fields: string[]; line: number; end: number }> {
   let fields: string[] = [];
   let cell = '';
   let quoted = false;
+  let closed = false; // just after a closing quote
+  let line = 1;
+  let recordLine = 1;
+  const refuse = () => unreadableOutput(path, recordLine, 'csv');
   for (let i = 0; i < text.length; i++) {
     const c = text[i]!;
+    if (c === '\n') line++;
     if (quoted) {
       if (c === '"' && text[i + 1] === '"') {
         cell += '"';
         i++;
-      } else if (c === '"') quoted = false;
-      else cell += c;
-    } else if (c === '"') quoted = true;
-    else if (c === ',') {
+      } else if (c === '"') {
+        quoted = false;
+        closed = true;
+      } else cell += c;
+    } else if (c === ',') {
       fields.push(cell);
       cell = '';
+      closed = false;
+      if (fields.length >= CSV_COLUMNS.length) throw refuse();
     } else if (c === '\n' || c === '\r') {
-      if (c === '\r' && text[i + 1] === '\n') i++;
+      if (c === '\r' && text[i + 1] === '\n') {
+        i++;
+        line++;
+      }
       fields.push(cell);
-      yield { fields, end: i + 1 };
+      yield { fields, line: recordLine, end: i + 1 };
       fields = [];
       cell = '';
-    } else cell += c;
+      closed = false;
+      recordLine = line;
+    } else if (closed || (c === '"' && cell !== '')) throw refuse();
+    else if (c === '"') quoted = true;
+    else cell += c;
   }
 }
 

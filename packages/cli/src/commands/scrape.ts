@@ -43,7 +43,10 @@ export function scrapeCommand(deps: Partial<ScrapeDeps> = {}): RegisterCommand {
         '--out <file>',
         'write posts here (default: stdout); a journal next to it makes the scrape resumable',
       )
-      .option('--format <format>', 'jsonl or csv (default: from --out, else jsonl)')
+      .option(
+        '--format <format>',
+        'jsonl or csv (default: from --out, else jsonl); a resumed --out must keep its format',
+      )
       .option('--max-pages <n>', 'fetch at most N index and post pages')
       .option('--concurrency <n>', 'requests in flight per host', '8')
       .option('--delay-ms <n>', 'minimum milliseconds between requests to one host', '0')
@@ -116,7 +119,9 @@ async function runScrape(url: string, flags: ScrapeFlags, deps: ScrapeDeps): Pro
 
   // Posts already in the journal but missing from the output (a crash between the two
   // writes) are written first; posts already in the output are never written twice.
-  const seen = out ? existingOutputUrls(out, format) : new Set<string>();
+  const seen = out
+    ? readOutputSafely(() => existingOutputUrls(out, format), flags.out!, format)
+    : new Set<string>();
   const writer = out ? new OutputWriter(out, format) : null;
   const index: IndexItem[] = [];
   let stdoutClosed = false;
@@ -196,6 +201,27 @@ function readJournalSafely<T>(read: () => T): T {
   try {
     return read();
   } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+}
+
+/**
+ * Reads the posts an earlier run left in --out. An output that cannot be resumed is a usage
+ * error (exit 2) and is left as it is on disk: one in the other format (appending CSV to JSON
+ * Lines would mix them), or one with a record that does not read (the message names its line).
+ */
+function readOutputSafely<T>(read: () => T, outFlag: string, format: OutputFormat): T {
+  try {
+    return read();
+  } catch (error) {
+    // The only option existingOutputUrls checks against the file is the format, and with two
+    // formats the file holds the other one.
+    if ((error as { code?: string }).code === 'ERR_SCRAPE_BAD_OPTION') {
+      const other = format === 'csv' ? 'jsonl' : 'csv';
+      throw new UsageError(
+        `--format ${format} does not match ${outFlag}, which holds ${other} records from an earlier run: run again with --format ${other} to resume it, or choose another --out`,
+      );
+    }
     throw new UsageError((error as Error).message);
   }
 }

@@ -1,0 +1,196 @@
+// Resuming `forage scrape --out`: what an earlier run left in the output file is read back, never
+// lost. A file in the other format or with a record that does not read is refused and left as it
+// is; only a torn last record (a crash mid-write) is cut.
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { csvHeader, csvLine, existingOutputUrls, jsonlLine, type Post } from '@forage/scrape';
+import { beautifulhugo } from './fixtures/engines/index.js';
+import { serveSite } from './fixtures/harness.js';
+
+const bin = fileURLToPath(new URL('../../cli/dist/bin.js', import.meta.url));
+
+/** Runs the real `forage` binary (asynchronously, so the in-process fixture server can answer). */
+function forage(
+  ...args: string[]
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [bin, ...args], {
+      env: { ...process.env, BROWSER: 'none' },
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+function tempDir(t: { after: (fn: () => void) => void }): string {
+  const dir = mkdtempSync(join(tmpdir(), 'forage-output-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+function post(n: number, extra: Partial<Post> = {}): Post {
+  return {
+    url: `http://127.0.0.1/post/${n}/`,
+    title: `Post ${n}`,
+    date: '2023-09-01',
+    author: null,
+    tags: ['a', 'b'],
+    summary: `Summary of post ${n}`,
+    text: `A 12" pizza, sliced.\n\nSecond paragraph of post ${n}.`,
+    wordCount: 9,
+    ...extra,
+  };
+}
+
+/** Calls `fn`, which must throw; returns the error. */
+function thrown(fn: () => unknown): Error & { code?: string } {
+  try {
+    fn();
+  } catch (error) {
+    return error as Error & { code?: string };
+  }
+  assert.fail('expected an error');
+}
+
+test('resuming with the other --format is refused with exit 2, the output and journal untouched', async (t) => {
+  const { server } = await serveSite(
+    beautifulhugo,
+    { count: 12, rich: true },
+    { perPage: 5, feed: false, sitemap: false },
+  );
+  t.after(() => server.close());
+  const dir = tempDir(t);
+  // A name without .csv or .jsonl, so --format alone picks the format.
+  const out = join(dir, 'posts.out');
+  const first = await forage('scrape', `${server.base}/`, '--out', out, '--max-pages', '8');
+  assert.equal(first.code, 0, first.stderr);
+  const jsonl = readFileSync(out, 'utf8');
+  const journal = readFileSync(`${out}.journal`, 'utf8');
+  // Posts have quotes (titles, code): read as CSV one opened a field that never closed, and every
+  // line after it was cut from disk as a "torn record" before CSV was appended to the JSONL.
+  assert.ok(jsonl.includes('\\"'), 'the fixture should put a quote in the JSONL');
+
+  const csv = await forage('scrape', `${server.base}/`, '--out', out, '--format', 'csv');
+  assert.equal(csv.code, 2, csv.stderr);
+  assert.equal(csv.stderr.trim().split('\n').length, 1, csv.stderr);
+  assert.match(csv.stderr, /--format csv does not match .*posts\.out, which holds jsonl/);
+  assert.match(csv.stderr, /run again with --format jsonl/);
+  assert.equal(readFileSync(out, 'utf8'), jsonl);
+  assert.equal(readFileSync(`${out}.journal`, 'utf8'), journal);
+
+  // The same the other way: a CSV output resumed as JSON Lines (the default) is refused too.
+  const csvOut = join(dir, 'csv.out');
+  const csvFirst = await forage(
+    'scrape',
+    `${server.base}/`,
+    '--out',
+    csvOut,
+    '--format',
+    'csv',
+    '--max-pages',
+    '8',
+  );
+  assert.equal(csvFirst.code, 0, csvFirst.stderr);
+  const csvText = readFileSync(csvOut, 'utf8');
+  const back = await forage('scrape', `${server.base}/`, '--out', csvOut);
+  assert.equal(back.code, 2, back.stderr);
+  assert.match(back.stderr, /--format jsonl does not match .*csv\.out, which holds csv/);
+  assert.equal(readFileSync(csvOut, 'utf8'), csvText);
+
+  // With the right format it resumes, and the file stays one format.
+  const resumed = await forage('scrape', `${server.base}/`, '--out', out);
+  assert.equal(resumed.code, 0, resumed.stderr);
+  const lines = readFileSync(out, 'utf8').trimEnd().split('\n');
+  assert.equal(lines.length, 12);
+  for (const line of lines) assert.equal(typeof (JSON.parse(line) as Post).url, 'string');
+});
+
+test('existingOutputUrls refuses a file in the other format and leaves it as it is', (t) => {
+  const dir = tempDir(t);
+  const jsonl = join(dir, 'posts.jsonl');
+  const text = [1, 2, 3].map((n) => jsonlLine(post(n))).join('');
+  writeFileSync(jsonl, text);
+  const error = thrown(() => existingOutputUrls(jsonl, 'csv'));
+  assert.equal(error.code, 'ERR_SCRAPE_BAD_OPTION');
+  assert.match(error.message, /posts\.jsonl holds jsonl records, not csv/);
+  assert.equal(readFileSync(jsonl, 'utf8'), text);
+
+  const csv = join(dir, 'posts.csv');
+  const table = csvHeader() + [1, 2].map((n) => csvLine(post(n))).join('');
+  writeFileSync(csv, table);
+  assert.equal(thrown(() => existingOutputUrls(csv, 'jsonl')).code, 'ERR_SCRAPE_BAD_OPTION');
+  assert.equal(readFileSync(csv, 'utf8'), table);
+});
+
+test('only a torn last JSON line is cut; a bad line before it is refused by line number', (t) => {
+  const dir = tempDir(t);
+  const file = join(dir, 'posts.jsonl');
+  const good = [1, 2, 3].map((n) => jsonlLine(post(n)));
+
+  writeFileSync(file, `${good.join('')}{"url":"http://127.0.0.1/po`);
+  assert.equal(existingOutputUrls(file, 'jsonl').size, 3);
+  assert.equal(readFileSync(file, 'utf8'), good.join(''), 'the torn line is cut');
+
+  // Not JSON, and JSON that is not a post, in the middle: nothing is cut.
+  for (const bad of ['not json at all\n', '[1, 2]\n']) {
+    const text = good[0]! + bad + good[1]! + good[2]!;
+    writeFileSync(file, text);
+    const error = thrown(() => existingOutputUrls(file, 'jsonl'));
+    assert.match(error.message, /posts\.jsonl line 2 is not a jsonl record/, bad);
+    assert.equal(readFileSync(file, 'utf8'), text);
+  }
+  // A bad last line that ends in a line break was written whole: refused, not cut.
+  const text = `${good.join('')}{"oops"\n`;
+  writeFileSync(file, text);
+  assert.match(thrown(() => existingOutputUrls(file, 'jsonl')).message, /line 4 /);
+  assert.equal(readFileSync(file, 'utf8'), text);
+});
+
+test('only a torn last CSV record is cut; a record that does not read is refused by line number', (t) => {
+  const dir = tempDir(t);
+  const file = join(dir, 'posts.csv');
+  // Each record spans three lines: the text has a blank line in it.
+  const good = csvHeader() + [1, 2, 3].map((n) => csvLine(post(n))).join('');
+  const torn = csvLine(post(4));
+
+  // A crash in the middle of the last record, inside its quoted multi-line text.
+  const cut = torn.indexOf('Second');
+  writeFileSync(file, good + torn.slice(0, cut));
+  assert.equal(existingOutputUrls(file, 'csv').size, 3);
+  assert.equal(readFileSync(file, 'utf8'), good, 'the torn record is cut');
+  // ... and one that lost only its line break.
+  writeFileSync(file, good + torn.slice(0, -2));
+  assert.equal(existingOutputUrls(file, 'csv').size, 3);
+  assert.equal(readFileSync(file, 'utf8'), good);
+
+  const second = csvLine(post(2));
+  const cases: [string, string, RegExp][] = [
+    // A quote inside an unquoted cell: read leniently it opened a field that swallowed the rest.
+    ['stray quote', second.replace('Post 2', 'Post "2'), /line 5 /],
+    ['text after a closing quote', second.replace('"A 12', '"A" 12'), /line 5 /],
+    ['too few cells', 'http://127.0.0.1/x,title\r\n', /line 5 /],
+    ['too many cells', second.replace('Post 2', 'Post,2'), /line 5 /],
+    ['JSON Lines', jsonlLine(post(2)), /line 5 /],
+  ];
+  const first = csvHeader() + csvLine(post(1));
+  for (const [what, bad, line] of cases) {
+    const text = first + bad + csvLine(post(3));
+    writeFileSync(file, text);
+    const error = thrown(() => existingOutputUrls(file, 'csv'));
+    assert.match(error.message, /posts\.csv line \d+ is not a csv record/, what);
+    assert.match(error.message, line, what);
+    assert.equal(readFileSync(file, 'utf8'), text, `${what}: the file was changed`);
+  }
+  // A file that does not start with the header is not forage's CSV.
+  writeFileSync(file, csvLine(post(1)));
+  assert.match(thrown(() => existingOutputUrls(file, 'csv')).message, /line 1 /);
+  assert.ok(existsSync(file));
+});
