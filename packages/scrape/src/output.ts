@@ -59,7 +59,7 @@ export function csvLine(post: Post): string {
 
 /**
  * Reads the post URLs already in an output file, so appending continues cleanly, and returns
- * them.
+ * them. `onPost` gets each record's index fields (for an HTML index of the whole file).
  *
  * Only a torn last record is cut from disk: what a crash in the middle of the final write leaves
  * behind, text after the last line break (for CSV, after the last complete record). Anything else
@@ -67,7 +67,11 @@ export function csvLine(post: Post): string {
  * cutting there would throw away every record after it. A file in the other format (resuming
  * JSONL as CSV, or CSV as JSONL) is refused before anything is read.
  */
-export function existingOutputUrls(path: string, format: OutputFormat): Set<string> {
+export function existingOutputUrls(
+  path: string,
+  format: OutputFormat,
+  onPost?: (item: IndexItem) => void,
+): Set<string> {
   const urls = new Set<string>();
   if (!existsSync(path)) return urls;
   const text = readFileSync(path, 'utf8');
@@ -78,7 +82,10 @@ export function existingOutputUrls(path: string, format: OutputFormat): Set<stri
       `${path} holds ${found} records, not ${format}: resume it as ${found}, or write ${format} to another file`,
     );
   }
-  const add = (item: IndexItem) => urls.add(item.url);
+  const add = (item: IndexItem) => {
+    urls.add(item.url);
+    onPost?.(item);
+  };
   const complete = format === 'jsonl' ? readJsonl(path, text, add) : readCsv(path, text, add);
   if (complete < text.length) truncateSync(path, Buffer.byteLength(text.slice(0, complete)));
   return urls;

@@ -6,9 +6,11 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { csvHeader, csvLine, existingOutputUrls, jsonlLine, type Post } from '@forage/scrape';
+import { Command } from 'commander';
 import { beautifulhugo } from './fixtures/engines/index.js';
 import { serveSite } from './fixtures/harness.js';
 
@@ -49,6 +51,48 @@ function post(n: number, extra: Partial<Post> = {}): Post {
     ...extra,
   };
 }
+
+/**
+ * `forage scrape URL --out OUT --open` in process, with an opener that records the file instead
+ * of launching a browser. Returns the HTML index it wrote.
+ */
+async function scrapeAndOpen(base: string, out: string, ...flags: string[]): Promise<string> {
+  const { scrapeCommand } = await import('../../cli/dist/commands/scrape.js');
+  const opened: string[] = [];
+  const program = new Command().exitOverride();
+  scrapeCommand({
+    opener: async (file: string) => {
+      opened.push(file);
+      return true;
+    },
+    stdout: new PassThrough(),
+    stderr: new PassThrough(),
+  })(program);
+  await program.parseAsync([
+    'node',
+    'forage',
+    'scrape',
+    `${base}/`,
+    '--out',
+    out,
+    '--open',
+    ...flags,
+  ]);
+  assert.deepEqual(opened, [`${out}.html`]);
+  return readFileSync(`${out}.html`, 'utf8');
+}
+
+/** The post URLs an HTML index links to. */
+const listedUrls = (html: string): string[] =>
+  [...html.matchAll(/<li><a href="([^"]+)"/g)].map((m) => m[1]!).sort();
+
+/** The URLs in a JSON Lines output. */
+const jsonlUrls = (file: string): string[] =>
+  readFileSync(file, 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => (JSON.parse(l) as Post).url)
+    .sort();
 
 /** Calls `fn`, which must throw; returns the error. */
 function thrown(fn: () => unknown): Error & { code?: string } {
@@ -193,4 +237,64 @@ test('only a torn last CSV record is cut; a record that does not read is refused
   writeFileSync(file, csvLine(post(1)));
   assert.match(thrown(() => existingOutputUrls(file, 'csv')).message, /line 1 /);
   assert.ok(existsSync(file));
+});
+
+test("--open on a resumed or finished scrape lists every post in --out, not only this run's", async (t) => {
+  const { server, site } = await serveSite(
+    beautifulhugo,
+    { count: 12 },
+    { perPage: 5, feed: false, sitemap: false },
+  );
+  t.after(() => server.close());
+  const out = join(tempDir(t), 'posts.jsonl');
+  const first = await forage('scrape', `${server.base}/`, '--out', out, '--max-pages', '8');
+  assert.equal(first.code, 0, first.stderr);
+  const before = jsonlUrls(out).length;
+  assert.ok(before > 0 && before < 12);
+
+  // Resumed: the posts of the first run were skipped by the "already in --out" check before
+  // they reached the index, so it listed only this run's.
+  const resumed = await scrapeAndOpen(server.base, out);
+  const all = site.truth.map((p) => p.url).sort();
+  assert.deepEqual(jsonlUrls(out), all);
+  assert.deepEqual(listedUrls(resumed), all);
+  assert.match(resumed, /<h1>12 posts from /);
+
+  // Finished: this run emits nothing new, and the index used to say "0 posts".
+  const again = await scrapeAndOpen(server.base, out);
+  assert.deepEqual(listedUrls(again), all);
+  assert.match(again, /<h1>12 posts from /);
+});
+
+test('--open lists posts only the output has (the journal lost them), read back from CSV', async (t) => {
+  const { server, site } = await serveSite(
+    beautifulhugo,
+    { count: 12, rich: true },
+    { perPage: 5, feed: false, sitemap: false },
+  );
+  t.after(() => server.close());
+  const out = join(tempDir(t), 'posts.csv');
+  const first = await forage('scrape', `${server.base}/`, '--out', out);
+  assert.equal(first.code, 0, first.stderr);
+
+  // A crash can lose the journal's last batch after the output got the post (the output is
+  // written at once, the journal once per tick). Drop the post records of two posts, one of
+  // them the title with quotes and markup, so those exist only in posts.csv.
+  const special = site.truth.find((p) => p.title.includes('"quotes"'))!;
+  const lost = new Set([special.url, site.truth[0]!.url]);
+  const lines = readFileSync(`${out}.journal`, 'utf8').split('\n');
+  const kept = lines.filter(
+    (line) => !(line.startsWith('{"k":"post"') && lost.has(JSON.parse(line).post.url)),
+  );
+  assert.equal(kept.length, lines.length - 2);
+  writeFileSync(`${out}.journal`, kept.join('\n'));
+
+  const html = await scrapeAndOpen(server.base, out);
+  assert.deepEqual(listedUrls(html), site.truth.map((p) => p.url).sort());
+  assert.ok(
+    html.includes('&lt;script&gt; tags &amp; &quot;quotes&quot;</a>'),
+    'title read from CSV',
+  );
+  assert.ok(!html.includes('<script>'));
+  assert.equal(existingOutputUrls(out, 'csv').size, 12, 'no post written twice');
 });

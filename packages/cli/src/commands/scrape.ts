@@ -119,26 +119,29 @@ async function runScrape(url: string, flags: ScrapeFlags, deps: ScrapeDeps): Pro
 
   // Posts already in the journal but missing from the output (a crash between the two
   // writes) are written first; posts already in the output are never written twice.
+  // The HTML index lists every post in the output, by URL: those earlier runs wrote (read back
+  // from the file, even ones the journal lost), then every post this run emits.
+  const index = new Map<string, IndexItem>();
+  const listed = flags.open
+    ? (item: IndexItem) => {
+        index.set(item.url, indexItem(item));
+      }
+    : undefined;
   const seen = out
-    ? readOutputSafely(() => existingOutputUrls(out, format), flags.out!, format)
+    ? readOutputSafely(() => existingOutputUrls(out, format, listed), flags.out!, format)
     : new Set<string>();
   const writer = out ? new OutputWriter(out, format) : null;
-  const index: IndexItem[] = [];
   let stdoutClosed = false;
   const emit = (post: Post) => {
+    // Listed before the check below: a post already in --out is not written again, but it is
+    // in the output, so it belongs in the index. The post itself (from the journal or this
+    // run) replaces what was read back from a CSV file, whose cells may have been escaped.
+    listed?.(post);
     if (seen.has(post.url)) return;
     seen.add(post.url);
     if (writer) writer.write(post);
     else if (!stdoutClosed)
       deps.stdout.write(format === 'csv' ? csvLine(post) : `${JSON.stringify(post)}\n`);
-    if (flags.open)
-      index.push({
-        url: post.url,
-        title: post.title,
-        date: post.date,
-        author: post.author,
-        summary: post.summary,
-      });
   };
   const previous = journal ? readJournalSafely(() => readJournal(journal)) : null;
   if (previous) {
@@ -194,7 +197,18 @@ async function runScrape(url: string, flags: ScrapeFlags, deps: ScrapeDeps): Pro
   deps.stderr.write(summaryLine(run, controller.signal.aborted, out));
   // Interrupted (Ctrl-C): the conventional 128 + SIGINT, so scripts can tell and run it again.
   if (controller.signal.aborted && !stdoutClosed) process.exitCode = 130;
-  if (flags.open) await openIndex(url, out, index, deps);
+  if (flags.open) await openIndex(url, out, [...index.values()], deps);
+}
+
+/** The fields of a post the HTML index shows (not its text, which can be long). */
+function indexItem(post: IndexItem): IndexItem {
+  return {
+    url: post.url,
+    title: post.title,
+    date: post.date,
+    author: post.author,
+    summary: post.summary,
+  };
 }
 
 function readJournalSafely<T>(read: () => T): T {
