@@ -94,6 +94,21 @@ const jsonlUrls = (file: string): string[] =>
     .map((l) => (JSON.parse(l) as Post).url)
     .sort();
 
+/** Runs `fn` with process.stderr captured. */
+async function inProcess(fn: () => Promise<number>): Promise<{ code: number; stderr: string }> {
+  let stderr = '';
+  const original = process.stderr.write.bind(process.stderr);
+  process.stderr.write = ((chunk: string) => {
+    stderr += String(chunk);
+    return true;
+  }) as typeof process.stderr.write;
+  try {
+    return { code: await fn(), stderr };
+  } finally {
+    process.stderr.write = original;
+  }
+}
+
 /** Calls `fn`, which must throw; returns the error. */
 function thrown(fn: () => unknown): Error & { code?: string } {
   try {
@@ -297,4 +312,31 @@ test('--open lists posts only the output has (the journal lost them), read back 
   );
   assert.ok(!html.includes('<script>'));
   assert.equal(existingOutputUrls(out, 'csv').size, 12, 'no post written twice');
+});
+
+test('an --out that cannot be written is a usage error (exit 2) naming --out and the fix', async (t) => {
+  const { server } = await serveSite(beautifulhugo, { count: 2 });
+  t.after(() => server.close());
+  const dir = tempDir(t);
+  writeFileSync(join(dir, 'a-file'), 'not a directory\n');
+  const cases: [string, RegExp][] = [
+    // This used to fail with exit 1 and a bare "ENOENT: no such file or directory, open '...'".
+    [join(dir, 'missing', 'posts.jsonl'), /\(its directory does not exist\)/],
+    [join(dir, 'a-file', 'posts.jsonl'), /\(a part of its path is not a directory\)/],
+  ];
+  const { main } = await import('forage');
+  for (const [out, why] of cases) {
+    const { code, stderr } = await inProcess(() =>
+      main(['node', 'forage', 'scrape', `${server.base}/`, '--out', out]),
+    );
+    assert.equal(code, 2, stderr);
+    assert.equal(stderr.trim().split('\n').length, 1, stderr);
+    assert.ok(stderr.includes(`--out ${out} cannot be written`), stderr);
+    assert.match(stderr, why);
+    assert.match(stderr, /create its directory or choose a writable path/);
+    assert.ok(!existsSync(`${out}.journal`));
+  }
+  assert.ok(!existsSync(join(dir, 'missing')));
+  // Nothing was fetched: the output is opened before the scrape starts.
+  assert.equal(server.log.length, 0);
 });

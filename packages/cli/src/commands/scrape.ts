@@ -130,7 +130,7 @@ async function runScrape(url: string, flags: ScrapeFlags, deps: ScrapeDeps): Pro
   const seen = out
     ? readOutputSafely(() => existingOutputUrls(out, format, listed), flags.out!, format)
     : new Set<string>();
-  const writer = out ? new OutputWriter(out, format) : null;
+  const writer = out ? openOutput(() => new OutputWriter(out, format), flags.out!) : null;
   let stdoutClosed = false;
   const emit = (post: Post) => {
     // Listed before the check below: a post already in --out is not written again, but it is
@@ -209,6 +209,33 @@ function indexItem(post: IndexItem): IndexItem {
     author: post.author,
     summary: post.summary,
   };
+}
+
+/** Why a file cannot be opened for appending, for the errors that come from the path given. */
+const UNWRITABLE: Record<string, string> = {
+  ENOENT: 'its directory does not exist',
+  ENOTDIR: 'a part of its path is not a directory',
+  EISDIR: 'it is a directory',
+  EACCES: 'permission denied',
+  EPERM: 'permission denied',
+  EROFS: 'the file system is read-only',
+};
+
+/**
+ * Opens --out for appending. A path that cannot be written is a usage error (exit 2) naming
+ * --out and the fix, rather than a bare "ENOENT ... open" failure; other errors (out of file
+ * descriptors, say) are failures and pass through.
+ */
+function openOutput<T>(open: () => T, outFlag: string): T {
+  try {
+    return open();
+  } catch (error) {
+    const why = UNWRITABLE[(error as NodeJS.ErrnoException).code ?? ''];
+    if (!why) throw error;
+    throw new UsageError(
+      `--out ${outFlag} cannot be written (${why}): create its directory or choose a writable path`,
+    );
+  }
 }
 
 function readJournalSafely<T>(read: () => T): T {
