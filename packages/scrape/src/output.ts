@@ -93,7 +93,8 @@ export function existingOutputUrls(
 
 /**
  * The format an output file was written in, from its start: JSON Lines begin with `{`, CSV with
- * its header (or a torn piece of it). Undefined for an empty file, which either format may take.
+ * its header (or a torn piece of it). Undefined for an empty file, which either format may take,
+ * and for anything else, which the reader of the format asked for then refuses at line 1.
  */
 function formatOfOutput(text: string): OutputFormat | undefined {
   const start = text.trimStart();
