@@ -8,6 +8,7 @@ import { censusPaths, writeAtomic } from './files.js';
 import { type CensusCounts, countJournals, nthId, trimJournal } from './finalize.js';
 import { Journal } from './journal.js';
 import { collectLanguages, DoneIds } from './languages.js';
+import { lockCensus } from './lock.js';
 import {
   addCounts,
   type CensusManifest,
@@ -111,6 +112,25 @@ export async function runCensus(
   hooks: CensusHooks = {},
 ): Promise<CensusResult> {
   const opts = resolveOptions(options);
+  try {
+    await mkdir(opts.out, { recursive: true });
+  } catch (error) {
+    throw new CensusError(
+      'ERR_CENSUS_OUTPUT',
+      `cannot create --out ${opts.out} (${messageOf(error)})`,
+    );
+  }
+  // One run at a time per directory: two would append every repository twice.
+  const lock = await lockCensus(opts.out);
+  try {
+    return await runLocked(opts, hooks);
+  } finally {
+    await lock.release();
+  }
+}
+
+/** {@link runCensus} once the directory is locked. */
+async function runLocked(opts: ResolvedOptions, hooks: CensusHooks): Promise<CensusResult> {
   const emit = hooks.onProgress ?? (() => {});
   const notice = (message: string) =>
     emit({ type: 'notice', message: scrubTokens(message, opts.tokens) });
@@ -120,14 +140,6 @@ export async function runCensus(
     notice('no token: GraphQL needs one, so languages come from REST, one call per repository');
   }
   const paths = censusPaths(opts.out);
-  try {
-    await mkdir(opts.out, { recursive: true });
-  } catch (error) {
-    throw new CensusError(
-      'ERR_CENSUS_OUTPUT',
-      `cannot create --out ${opts.out} (${messageOf(error)})`,
-    );
-  }
   const previous = await readManifest(paths.manifest);
   const stored = await readStoredPlan(paths.plan);
   if (stored) checkSameCensus(stored, opts);

@@ -1,0 +1,113 @@
+// Regression tests for the bugs a review reproduced (one block per fix).
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { type CensusOptions, runCensus } from '@forage/census';
+import { censusById, emulator, tempDir } from './helpers.ts';
+
+const token = 'ghp_reviewfixestoken000000000000000000cafe';
+const bin = fileURLToPath(new URL('../../cli/dist/bin.js', import.meta.url));
+
+function forage(args: string[]) {
+  return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+    const child = spawn(process.execPath, [bin, ...args], {
+      env: { ...process.env, GITHUB_TOKEN: '', GH_TOKEN: '' },
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('exit', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+/** The pid of a process that has exited (a stale lock's holder). */
+function deadPid(): Promise<number> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ['-e', '']);
+    child.on('exit', () => resolve(child.pid!));
+  });
+}
+
+// 1. One run at a time per --out directory.
+
+test('a second census on the same --out while one runs is refused; the first finishes exact', async (t) => {
+  const emu = await emulator(t, { dataset: 'synthetic:3000', latency: { meanMs: 3, jitterMs: 2 } });
+  const dir = tempDir(t);
+  const options: CensusOptions = { api: emu.url, tokens: [token], out: dir, shards: 4 };
+  let started!: () => void;
+  const running = new Promise<void>((resolve) => (started = resolve));
+  const first = runCensus(options, {
+    progressIntervalMs: 10,
+    onProgress: (e) => e.type === 'progress' && started(),
+  });
+  await running;
+  assert.ok(existsSync(join(dir, 'census.lock')));
+  await assert.rejects(runCensus(options), (error: Error & { code?: string }) => {
+    assert.equal(error.code, 'ERR_CENSUS_OUTPUT');
+    assert.ok(error.message.includes(dir), error.message);
+    assert.ok(error.message.includes(`process ${process.pid}`), error.message);
+    assert.match(error.message, /wait for it to finish.*delete .*census\.lock/);
+    return true;
+  });
+  const { manifest } = await first;
+  assert.equal(manifest.complete, true);
+  const { repos, languages } = censusById(dir); // throws on duplicates
+  assert.equal(repos.size, 3000);
+  assert.equal(languages.size, 3000);
+  assert.ok(!existsSync(join(dir, 'census.lock')), 'the lock is removed at the end');
+});
+
+test('a stale lock (its pid is gone) is taken over; the lock is removed after a failed run too', async (t) => {
+  const emu = await emulator(t, { dataset: 'synthetic:300' });
+  const dir = tempDir(t);
+  const lock = join(dir, 'census.lock');
+  writeFileSync(
+    lock,
+    `${JSON.stringify({ pid: await deadPid(), hostname: (await import('node:os')).hostname() })}\n`,
+  );
+  const { manifest } = await runCensus({ api: emu.url, tokens: [token], out: dir });
+  assert.equal(manifest.complete, true);
+  assert.ok(!existsSync(lock));
+  // A failing run (here: other options for the same directory) leaves no lock behind.
+  await assert.rejects(runCensus({ api: emu.url, tokens: [token], out: dir, repos: 5 }), {
+    code: 'ERR_CENSUS_OUTPUT',
+  });
+  assert.ok(!existsSync(lock));
+  const controller = new AbortController();
+  controller.abort();
+  await assert.rejects(
+    runCensus({ api: emu.url, tokens: [token], out: dir }, { signal: controller.signal }),
+    {
+      code: 'ERR_CENSUS_ABORTED',
+    },
+  );
+  assert.ok(!existsSync(lock));
+});
+
+test('forage census on a locked --out exits 2 naming the directory, the pid and the fix', async (t) => {
+  const dir = tempDir(t);
+  const lock = join(dir, 'census.lock');
+  // This test process is alive: the lock is held.
+  const held = `${JSON.stringify({ pid: process.pid, hostname: (await import('node:os')).hostname() })}\n`;
+  writeFileSync(lock, held);
+  const r = await forage([
+    'census',
+    '--emulator',
+    'synthetic:100',
+    '--out',
+    dir,
+    '--quiet',
+    '--no-report',
+  ]);
+  assert.equal(r.code, 2, r.stderr);
+  assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+  assert.ok(r.stderr.includes(dir), r.stderr);
+  assert.ok(r.stderr.includes(`process ${process.pid}`), r.stderr);
+  assert.match(r.stderr, /delete /);
+  assert.equal(readFileSync(lock, 'utf8'), held, 'a held lock is left alone');
+  assert.ok(!existsSync(join(dir, 'repos.jsonl')), 'nothing was written');
+});
