@@ -59,6 +59,16 @@ export async function exportCensus(
       `${dir} holds no repos.jsonl lines: is it a census directory?`,
     );
   }
+  // An unfinished census is refused before anything is written: the study's format would show
+  // its unfetched repositories as {} (and overwrite a good earlier export).
+  let missing = 0;
+  for (const r of repos) if (!languages.has(r.id)) missing++;
+  if (missing > 0) {
+    throw new CensusError(
+      'ERR_CENSUS_OUTPUT',
+      `${missing} repositories in ${dir} have no languages record: finish the census (run it again) before exporting`,
+    );
+  }
   repos.sort((a, b) => a.id - b.id);
   const out = options.outDir ?? dir;
   const allRepos = join(out, 'all_repos.jsonl');
@@ -71,20 +81,12 @@ export async function exportCensus(
       );
     }
   });
-  let missing = 0;
   await writeLinesAtomic(langData, async (write) => {
     for (const r of repos) {
       const langs = languages.get(r.id);
-      if (langs === undefined) missing++;
       if (!langs) inexpressible++;
       await write(langs || '{}');
     }
   });
-  if (missing > 0) {
-    throw new CensusError(
-      'ERR_CENSUS_OUTPUT',
-      `${missing} repositories in ${dir} have no languages record: finish the census (run it again) before exporting`,
-    );
-  }
   return { files: [allRepos, langData], repos: repos.length, inexpressible };
 }

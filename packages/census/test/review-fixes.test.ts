@@ -5,7 +5,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { type CensusOptions, runCensus } from '@forage/census';
+import { type CensusOptions, exportCensus, runCensus } from '@forage/census';
 import { censusById, emulator, tempDir } from './helpers.ts';
 
 const token = 'ghp_reviewfixestoken000000000000000000cafe';
@@ -110,4 +110,32 @@ test('forage census on a locked --out exits 2 naming the directory, the pid and 
   assert.match(r.stderr, /delete /);
   assert.equal(readFileSync(lock, 'utf8'), held, 'a held lock is left alone');
   assert.ok(!existsSync(join(dir, 'repos.jsonl')), 'nothing was written');
+});
+
+// 2. Export refuses an unfinished census before writing anything.
+
+test('export of an unfinished census fails before writing, leaving a good earlier export alone', async (t) => {
+  const emu = await emulator(t, { dataset: 'synthetic:500' });
+  const dir = tempDir(t);
+  await runCensus({ api: emu.url, tokens: [token], out: dir });
+  await exportCensus(dir, { format: 'blog' });
+  const good = {
+    all: readFileSync(join(dir, 'all_repos.jsonl'), 'utf8'),
+    lang: readFileSync(join(dir, 'lang_data.jsonl'), 'utf8'),
+  };
+  // As if interrupted: the last 200 languages records are not there yet.
+  const lines = readFileSync(join(dir, 'languages.jsonl'), 'utf8').split('\n').filter(Boolean);
+  writeFileSync(join(dir, 'languages.jsonl'), `${lines.slice(0, 300).join('\n')}\n`);
+  await assert.rejects(exportCensus(dir, { format: 'blog' }), {
+    code: 'ERR_CENSUS_OUTPUT',
+    message: /200 repositories in .* have no languages record: finish the census/,
+  });
+  assert.equal(readFileSync(join(dir, 'all_repos.jsonl'), 'utf8'), good.all);
+  assert.equal(readFileSync(join(dir, 'lang_data.jsonl'), 'utf8'), good.lang);
+  // Into a fresh --out: nothing at all is written.
+  const out = tempDir(t);
+  await assert.rejects(exportCensus(dir, { format: 'blog', outDir: out }), {
+    code: 'ERR_CENSUS_OUTPUT',
+  });
+  assert.ok(!existsSync(join(out, 'all_repos.jsonl')) && !existsSync(join(out, 'lang_data.jsonl')));
 });
