@@ -1,3 +1,10 @@
+/** A response body longer than the reader's limit: it was not read to its end. */
+export class BodyTooLarge extends Error {
+  constructor(readonly limit: number) {
+    super(`the response body passed ${limit} bytes`);
+  }
+}
+
 /**
  * Reusable buffers for response bodies.
  *
@@ -74,13 +81,35 @@ export class BufferPool {
   /**
    * Reads a body stream whole. One chunk is returned as it is; several are copied into a
    * pooled buffer, returned as a view of the bytes read. Give the result back with
-   * {@link BufferPool.give} once nothing refers to it.
+   * {@link BufferPool.give} once nothing refers to it. A body announced (`expected`) or
+   * arriving longer than `limit` bytes rejects with {@link BodyTooLarge} as soon as that is
+   * known, and the stream is destroyed rather than read on: a body that never ends must not
+   * grow memory without bound.
    */
-  read(body: NodeJS.ReadableStream, expected?: number): Promise<Buffer> {
+  read(
+    body: NodeJS.ReadableStream,
+    expected?: number,
+    limit = Number.POSITIVE_INFINITY,
+  ): Promise<Buffer> {
     // 'data' events rather than `for await`: no promise per chunk (a page comes in ~7).
     return new Promise((resolve, reject) => {
       const chunks: Buffer[] = [];
       let length = 0;
+      let settled = false;
+      // A body announced or grown past the limit is not read on (it may never end).
+      const tooLarge = (): void => {
+        settled = true;
+        chunks.length = 0;
+        drop();
+        reject(new BodyTooLarge(limit));
+        (body as NodeJS.ReadableStream & { destroy?: () => void }).destroy?.();
+      };
+      if (expected !== undefined && expected > limit) {
+        settled = true;
+        reject(new BodyTooLarge(limit));
+        (body as NodeJS.ReadableStream & { destroy?: () => void }).destroy?.();
+        return;
+      }
       // A long body of known length is copied chunk by chunk as it arrives, so the socket's
       // buffers die young (held to the end, some live through a scavenge and wait for a full
       // GC, which let external memory drift up by tens of MB).
@@ -91,6 +120,11 @@ export class BufferPool {
         into = undefined;
       };
       body.on('data', (chunk: Buffer) => {
+        if (settled) return;
+        if (length + chunk.length > limit) {
+          tooLarge();
+          return;
+        }
         if (into) {
           if (length + chunk.length <= into.length) {
             length += chunk.copy(into, length);
@@ -105,9 +139,10 @@ export class BufferPool {
       });
       body.once('error', (error) => {
         drop();
-        reject(error);
+        if (!settled) reject(error);
       });
       body.once('end', () => {
+        if (settled) return;
         if (into) resolve(into.subarray(0, length));
         else resolve(this.join(chunks, length));
         into = undefined;
@@ -115,7 +150,7 @@ export class BufferPool {
       // Destroyed without an error (after 'end' this is a no-op).
       body.once('close', () => {
         drop();
-        reject(new Error('the response body ended early'));
+        if (!settled) reject(new Error('the response body ended early'));
       });
     });
   }

@@ -7,7 +7,7 @@ import {
 } from '@forage/decorators';
 import { Pool } from 'undici';
 import { type ApiKind, type Outcome, parseRateHeaders, type RateHeaders } from './budget.js';
-import { BufferPool } from './buffers.js';
+import { BodyTooLarge, BufferPool } from './buffers.js';
 import { CensusError, messageOf } from './errors.js';
 import type { BudgetScheduler, Lease } from './scheduler.js';
 import { redactToken, scrubTokens } from './token.js';
@@ -58,6 +58,11 @@ export interface ApiClientOptions {
    * page shrinks about 10x); on loopback it only costs CPU at both ends. Default false.
    */
   readonly compress?: boolean;
+  /**
+   * Largest response body, in bytes, both as it arrives and once decompressed (default 256 MiB).
+   * A longer one is not read on: the attempt fails (and is retried) naming the URL.
+   */
+  readonly maxBodyBytes?: number;
   readonly signal?: AbortSignal;
 }
 
@@ -126,6 +131,7 @@ export class ApiClient {
   private readonly retry: RetryPolicy;
   private readonly timeoutMs: number;
   private readonly userAgent: string;
+  private readonly maxBodyBytes: number;
   private readonly withRetries: (request: ApiRequest) => Promise<ApiResponse>;
 
   constructor(private readonly options: ApiClientOptions) {
@@ -133,6 +139,7 @@ export class ApiClient {
     this.retry = options.retry ?? defaultRetry;
     this.timeoutMs = options.timeoutMs ?? 30_000;
     this.userAgent = options.userAgent ?? 'forage-census';
+    this.maxBodyBytes = options.maxBodyBytes ?? defaultMaxBodyBytes;
     this.withRetries = retry({
       stop: stopAfterAttempt(this.retry.attempts),
       wait: waitRandomExponential({ multiplier: this.retry.baseMs, max: this.retry.maxMs }),
@@ -249,7 +256,7 @@ export class ApiClient {
     if (request.primary !== false) {
       this.stats.points[request.kind === 'rest' ? 'core' : 'graphql']++;
     }
-    let status: number;
+    let status: number | undefined;
     let raw: Record<string, string | string[] | undefined>;
     let bytes: Buffer;
     try {
@@ -264,10 +271,21 @@ export class ApiClient {
       status = res.statusCode;
       raw = res.headers;
       const length = Number(res.headers['content-length']);
-      bytes = await this.buffers.read(res.body, Number.isSafeInteger(length) ? length : undefined);
+      bytes = await this.buffers.read(
+        res.body,
+        Number.isSafeInteger(length) ? length : undefined,
+        this.maxBodyBytes,
+      );
     } catch (error) {
       if (this.options.signal?.aborted) {
         throw new CensusError('ERR_CENSUS_ABORTED', 'the census was aborted');
+      }
+      if (error instanceof BodyTooLarge) {
+        // The URL has no token in it (tokens only travel in the authorization header).
+        throw new Retryable(
+          `the body of ${request.method ?? 'GET'} ${request.url.pathname}${request.url.search} passed ${error.limit} bytes; stopped reading it`,
+          status,
+        );
       }
       throw new Retryable(networkMessage(error));
     }
@@ -277,7 +295,7 @@ export class ApiClient {
     };
     let body: unknown;
     try {
-      const decoded = decompress(bytes, header('content-encoding'), status);
+      const decoded = decompress(bytes, header('content-encoding'), status, this.maxBodyBytes);
       body = bodyOf(decoded, header('content-type') ?? '', status, request.read);
     } finally {
       // Everything kept from the body is a copy by now (strings, records, parsed JSON).
@@ -365,11 +383,19 @@ function graphqlRateLimited(body: unknown): boolean {
   return graphqlErrors(body).some((e) => e.type === 'RATE_LIMITED' || e.type === 'RATE_LIMIT');
 }
 
-/** Largest body accepted after decompression: far above any API answer, far below memory. */
-const maxBodyBytes = 256 << 20;
+/**
+ * Largest body accepted, as it arrives and after decompression: far above any API answer, far
+ * below memory.
+ */
+export const defaultMaxBodyBytes = 256 << 20;
 
 /** The body's bytes without their content encoding (gzip, the only one asked for). */
-function decompress(bytes: Buffer, encoding: string | undefined, status: number): Buffer {
+function decompress(
+  bytes: Buffer,
+  encoding: string | undefined,
+  status: number,
+  maxBytes: number,
+): Buffer {
   const coding = encoding?.trim().toLowerCase();
   if (!coding || coding === 'identity' || bytes.length === 0) return bytes;
   if (coding !== 'gzip' && coding !== 'x-gzip') {
@@ -379,7 +405,7 @@ function decompress(bytes: Buffer, encoding: string | undefined, status: number)
     );
   }
   try {
-    return gunzipSync(bytes, { maxOutputLength: maxBodyBytes });
+    return gunzipSync(bytes, { maxOutputLength: maxBytes });
   } catch (error) {
     // Cut off on the way (or corrupt): worth another attempt, like a truncated JSON body.
     throw new Retryable(

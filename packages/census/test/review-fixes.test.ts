@@ -2,10 +2,19 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { type CensusOptions, exportCensus, runCensus } from '@forage/census';
+import {
+  ApiClient,
+  BudgetScheduler,
+  type CensusOptions,
+  exportCensus,
+  githubLimits,
+  runCensus,
+} from '@forage/census';
 import { censusById, emulator, tempDir } from './helpers.ts';
 
 const token = 'ghp_reviewfixestoken000000000000000000cafe';
@@ -30,6 +39,20 @@ function deadPid(): Promise<number> {
     const child = spawn(process.execPath, ['-e', '']);
     child.on('exit', () => resolve(child.pid!));
   });
+}
+
+/** A loopback server for one test. */
+async function mock(
+  t: { after(fn: () => unknown): void },
+  handler: (req: IncomingMessage, res: ServerResponse) => void,
+): Promise<string> {
+  const srv = createServer(handler);
+  await new Promise<void>((resolve) => srv.listen(0, '127.0.0.1', resolve));
+  t.after(() => {
+    srv.closeAllConnections();
+    return new Promise<void>((resolve) => srv.close(() => resolve()));
+  });
+  return `http://127.0.0.1:${(srv.address() as AddressInfo).port}`;
 }
 
 // 1. One run at a time per --out directory.
@@ -138,4 +161,71 @@ test('export of an unfinished census fails before writing, leaving a good earlie
     code: 'ERR_CENSUS_OUTPUT',
   });
   assert.ok(!existsSync(join(out, 'all_repos.jsonl')) && !existsSync(join(out, 'lang_data.jsonl')));
+});
+
+// 3. A body that never ends is cut off at the limit, not collected without bound.
+
+test('a 200 whose body never ends is cut off at maxBodyBytes, the stream destroyed, the URL named', {
+  timeout: 60_000,
+}, async (t) => {
+  const chunk = Buffer.alloc(64 << 10, 0x20);
+  const sent: number[] = [];
+  let closed = 0;
+  const url = await mock(t, (req, res) => {
+    if (req.url?.startsWith('/announced')) {
+      // Announces more than the limit: refused before reading it.
+      res.writeHead(200, { 'content-type': 'application/json', 'content-length': String(8 << 20) });
+      res.write(chunk);
+      req.socket.on('close', () => closed++);
+      return;
+    }
+    res.writeHead(200, { 'content-type': 'application/json; charset=utf-8' });
+    let bytes = 0;
+    const i = sent.push(0) - 1;
+    // Bounded for the test's sake (256 MiB); the client must stop long before.
+    const pump = () => {
+      while (bytes < 256 << 20 && res.write(chunk)) {
+        bytes += chunk.length;
+        sent[i] = bytes;
+      }
+      if (bytes >= 256 << 20) res.end();
+    };
+    res.on('drain', pump);
+    res.on('close', () => closed++);
+    pump();
+  });
+  const client = new ApiClient({
+    api: new URL(url),
+    tokens: [token],
+    scheduler: new BudgetScheduler(1, githubLimits),
+    retry: { attempts: 2, baseMs: 1, maxMs: 5 },
+    timeoutMs: 3000,
+    maxBodyBytes: 1 << 20,
+  });
+  t.after(() => client.close());
+  await assert.rejects(
+    client.send({
+      kind: 'rest',
+      endpoint: 'rest:/repositories',
+      url: client.url('repositories?since=7'),
+    }),
+    (error: Error & { code?: string }) => {
+      assert.equal(error.code, 'ERR_CENSUS_API');
+      assert.match(
+        error.message,
+        /GET \/repositories\?since=7 passed 1048576 bytes; stopped reading it after 2 attempts/,
+      );
+      assert.ok(!error.message.includes(token));
+      return true;
+    },
+  );
+  await assert.rejects(
+    client.send({ kind: 'rest', endpoint: 'rest:/announced', url: client.url('announced') }),
+    { code: 'ERR_CENSUS_API', message: /GET \/announced passed 1048576 bytes/ },
+  );
+  // The client hung up: every response stream was closed, far below the server's 256 MiB.
+  for (let i = 0; i < 200 && closed < 4; i++) await new Promise((r) => setTimeout(r, 10));
+  assert.equal(closed, 4);
+  assert.equal(sent.length, 2);
+  for (const bytes of sent) assert.ok(bytes < 64 << 20, `the server got to write ${bytes} bytes`);
 });
