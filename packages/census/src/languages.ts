@@ -248,7 +248,16 @@ export async function restLanguages(client: ApiClient, repo: RepoRecord): Promis
     if (status === 301 || status === 302 || status === 307 || status === 308) {
       const location = res.header('location');
       if (!location) return failureRecord(repo, 'error', `HTTP ${status} without Location`);
-      const target = new URL(location, url);
+      let target: URL;
+      try {
+        target = new URL(location, url);
+      } catch {
+        return failureRecord(
+          repo,
+          'error',
+          `invalid Location header in HTTP ${status} (${JSON.stringify(location.slice(0, 200))})`,
+        );
+      }
       if (target.origin !== client.origin) {
         return failureRecord(
           repo,
