@@ -31,6 +31,12 @@ export interface BudgetLimits {
   readonly windowMs: number;
   /** How long after `x-ratelimit-reset` the budget waits before probing the new window. */
   readonly resetMarginMs: number;
+  /**
+   * How long a spent primary limit waits when its reset cannot be placed on this clock: the
+   * answer gave no reset, or its reset is already past here and the server's `Date` does not
+   * explain it (GitHub: "wait at least one minute").
+   */
+  readonly unknownResetWaitMs: number;
 }
 
 /** GitHub's documented limits, with 64 requests in flight per token. */
@@ -40,7 +46,11 @@ export const githubLimits: BudgetLimits = {
   graphqlPoints: 2000,
   windowMs: 60_000,
   resetMarginMs: 1000,
+  unknownResetWaitMs: 60_000,
 };
+
+/** The longest a primary window lasts (GitHub's are an hour): no estimated wait is longer. */
+const longestWindowMs = 3_600_000;
 
 /** The rate-limit headers of one response, parsed. */
 export interface RateHeaders {
@@ -245,8 +255,25 @@ export class TokenBudget {
       this.blockedUntil = Math.max(this.blockedUntil, now + outcome.retryAfterMs);
     }
     if (outcome.exhaustedUntilMs !== undefined) {
-      (bucket ?? this.bucket(kind)).exhaust(outcome.exhaustedUntilMs);
+      (bucket ?? this.bucket(kind)).exhaust(this.exhaustedUntil(now, outcome));
     }
+  }
+
+  /**
+   * When a spent primary limit may be probed again, on this clock. `x-ratelimit-reset` is the
+   * server's clock: when that time is already past here, the clocks differ (this one is ahead),
+   * and waiting for it would mean probing again at once, over and over. Then the server's clock
+   * is estimated from the answer's `Date` (whole seconds, so the estimate errs late by up to a
+   * second); without one, or when even the server's clock is past its reset, the wait is
+   * `unknownResetWaitMs`.
+   */
+  private exhaustedUntil(now: number, outcome: Outcome): number {
+    const reset = outcome.exhaustedUntilMs ?? 0;
+    if (reset > now) return reset;
+    const date = outcome.serverDateMs;
+    const skewed = date !== undefined && Number.isFinite(date) ? reset + (now - date) : undefined;
+    if (skewed !== undefined && skewed > now) return Math.min(skewed, now + longestWindowMs);
+    return now + this.limits.unknownResetWaitMs;
   }
 }
 
@@ -255,6 +282,11 @@ export interface Outcome {
   readonly headers?: RateHeaders | undefined;
   /** A `retry-after` (or a secondary-limit response): hold the whole token this long. */
   readonly retryAfterMs?: number | undefined;
-  /** A primary-limit response: the resource is spent until this time (epoch ms). */
+  /**
+   * A primary-limit response: the resource is spent until this time (epoch ms on the server's
+   * clock, from `x-ratelimit-reset`; 0 when the response did not say).
+   */
   readonly exhaustedUntilMs?: number | undefined;
+  /** The response's `Date` (epoch ms, the server's clock), when it had one. */
+  readonly serverDateMs?: number | undefined;
 }

@@ -354,8 +354,12 @@ export function rateLimitOf(
   if (limitedStatus && retryAfterMs !== undefined) return { retryAfterMs };
   const spent = response.header('x-ratelimit-remaining') === '0';
   if ((limitedStatus && spent && !hasBlock(response.body)) || rateType) {
-    const resetMs = response.rate ? response.rate.reset * 1000 : Date.now() + 60_000;
-    return { exhaustedUntilMs: resetMs };
+    // The reset is the server's time: the budget places it on its own clock (using `Date`).
+    const date = Date.parse(response.header('date') ?? '');
+    return {
+      exhaustedUntilMs: response.rate ? response.rate.reset * 1000 : 0,
+      serverDateMs: Number.isFinite(date) ? date : undefined,
+    };
   }
   return undefined;
 }

@@ -14,6 +14,7 @@ import {
   exportCensus,
   githubLimits,
   runCensus,
+  TokenBudget,
 } from '@forage/census';
 import { censusById, emulator, tempDir } from './helpers.ts';
 
@@ -277,4 +278,145 @@ test("a 301 whose Location is not a URL is recorded as that repository's error; 
   );
   // A rerun of the finished census fetches nothing and still succeeds.
   assert.equal((await runCensus(options)).manifest.complete, true);
+});
+
+// 5. A client clock ahead of the server's: a spent primary limit must not be re-probed at once.
+
+test('a spent primary limit whose reset looks past is placed on this clock by Date, else waits the floor', () => {
+  const limits = { ...githubLimits, resetMarginMs: 1000, unknownResetWaitMs: 60_000 };
+  const spent = { limit: 5000, remaining: 0, reset: 100, resource: 'core' };
+  // This clock is 5 s ahead: the server's reset (100 s) is 105 s here.
+  const b = new TokenBudget(0, limits);
+  b.start('rest');
+  b.finish('rest', 105_000, { headers: spent, exhaustedUntilMs: 100_000, serverDateMs: 99_000 });
+  // Reset 1 s after the server's Date, + 1 s for Date's whole seconds, + the margin.
+  assert.deepEqual(b.wait('rest', 105_000), { ms: 2000, reason: 'primary' });
+  // No Date: the floor.
+  const c = new TokenBudget(0, limits);
+  c.start('rest');
+  c.finish('rest', 105_000, { headers: spent, exhaustedUntilMs: 100_000 });
+  assert.deepEqual(c.wait('rest', 105_000), { ms: 61_000, reason: 'primary' });
+  // The server's own clock is past its reset (it makes no sense): the floor too.
+  const d = new TokenBudget(0, limits);
+  d.start('rest');
+  d.finish('rest', 105_000, { headers: spent, exhaustedUntilMs: 100_000, serverDateMs: 101_000 });
+  assert.equal(d.wait('rest', 105_000).ms, 61_000);
+  // No reset at all (0): the floor. A reset in the future is used as it is.
+  const e = new TokenBudget(0, limits);
+  e.start('rest');
+  e.finish('rest', 105_000, { exhaustedUntilMs: 0, serverDateMs: 105_000 });
+  assert.equal(e.wait('rest', 105_000).ms, 61_000);
+  const f = new TokenBudget(0, limits);
+  f.start('rest');
+  f.finish('rest', 105_000, {
+    headers: { ...spent, reset: 200 },
+    exhaustedUntilMs: 200_000,
+    serverDateMs: 1,
+  });
+  assert.equal(f.wait('rest', 105_000).ms, 96_000);
+});
+
+/**
+ * A GitHub-like server whose core limit is spent until `spentMs` from now (real time), whose
+ * clock runs `skewMs` behind ours, and which sends its own `Date` only when `sendDate`.
+ */
+async function skewedServer(
+  t: { after(fn: () => unknown): void },
+  options: { skewMs: number; spentMs: number; sendDate: boolean; reset: 'server' | 'past' },
+) {
+  const stats = { limited: 0, ok: 0 };
+  const until = Date.now() + options.spentMs;
+  const serverNow = () => Date.now() - options.skewMs;
+  // The reset it announces, on its own clock (or one far past, as a broken server might).
+  const resetSec =
+    options.reset === 'server'
+      ? Math.ceil((until - options.skewMs) / 1000)
+      : Math.floor(serverNow() / 1000) - 3600;
+  let base = '';
+  base = await mock(t, (req, res) => {
+    res.sendDate = false;
+    const headers: Record<string, string> = { 'content-type': 'application/json' };
+    if (options.sendDate) headers.date = new Date(serverNow()).toUTCString();
+    const path = req.url ?? '';
+    if (path.startsWith('/rate_limit')) {
+      res.writeHead(200, headers);
+      res.end(
+        JSON.stringify({
+          resources: { core: { limit: 5000, remaining: 0, reset: resetSec, used: 5000 } },
+        }),
+      );
+      return;
+    }
+    if (Date.now() < until) {
+      stats.limited++;
+      res.writeHead(403, {
+        ...headers,
+        'x-ratelimit-limit': '5000',
+        'x-ratelimit-remaining': '0',
+        'x-ratelimit-reset': String(resetSec),
+        'x-ratelimit-resource': 'core',
+      });
+      res.end(JSON.stringify({ message: 'API rate limit exceeded for user ID 1.' }));
+      return;
+    }
+    stats.ok++;
+    res.writeHead(200, {
+      ...headers,
+      'x-ratelimit-limit': '5000',
+      'x-ratelimit-remaining': '4000',
+      'x-ratelimit-reset': String(resetSec + 3600),
+      'x-ratelimit-resource': 'core',
+    });
+    if (path.startsWith('/repositories')) {
+      const since = Number(new URL(path, base).searchParams.get('since'));
+      const repos = [1, 2, 3]
+        .filter((i) => i > since)
+        .map((id) => ({
+          id,
+          node_id: `N${id}`,
+          full_name: `o/r${id}`,
+          fork: false,
+          languages_url: `${base}/repos/o/r${id}/languages`,
+        }));
+      res.end(JSON.stringify(repos));
+      return;
+    }
+    res.end(JSON.stringify({ C: 10 }));
+  });
+  return { url: base, stats };
+}
+
+test('a server clock 5 s behind ours: the spent limit is waited out by its Date, not re-probed at once', async (t) => {
+  const server = await skewedServer(t, {
+    skewMs: 5000,
+    spentMs: 1500,
+    sendDate: true,
+    reset: 'server',
+  });
+  const { manifest } = await runCensus({
+    api: server.url,
+    tokens: [token],
+    out: tempDir(t),
+    via: 'rest',
+    shards: 1,
+    limits: { resetMarginMs: 200 },
+  });
+  assert.equal(manifest.complete, true);
+  assert.equal(manifest.counts!.ok, 3);
+  // The /rate_limit reset looks past here, so one probe learns it is not; then a wait.
+  assert.ok(server.stats.limited <= 3, `${server.stats.limited} requests met the spent limit`);
+});
+
+test('a spent limit whose reset cannot be placed (no Date) waits the floor between probes', async (t) => {
+  const server = await skewedServer(t, { skewMs: 0, spentMs: 700, sendDate: false, reset: 'past' });
+  const { manifest } = await runCensus({
+    api: server.url,
+    tokens: [token],
+    out: tempDir(t),
+    via: 'rest',
+    shards: 1,
+    limits: { resetMarginMs: 50, unknownResetWaitMs: 250 },
+  });
+  assert.equal(manifest.complete, true);
+  assert.ok(server.stats.limited <= 6, `${server.stats.limited} requests met the spent limit`);
 });
