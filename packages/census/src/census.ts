@@ -521,12 +521,44 @@ async function newPlan(
   return stored;
 }
 
+/**
+ * Reads `plan.json` if there is one. One that cannot be read or is not a plan is refused, never
+ * replaced: a new plan could split the range differently from the journals already written.
+ */
 async function readStoredPlan(path: string): Promise<StoredPlan | undefined> {
+  let text: string;
   try {
-    return JSON.parse(await readFile(path, 'utf8')) as StoredPlan;
-  } catch {
-    return undefined;
+    text = await readFile(path, 'utf8');
+  } catch (error) {
+    if ((error as { code?: unknown }).code === 'ENOENT') return undefined;
+    throw notAPlan(path, messageOf(error));
   }
+  let stored: StoredPlan | null;
+  try {
+    stored = JSON.parse(text) as StoredPlan | null;
+  } catch (error) {
+    throw notAPlan(path, messageOf(error));
+  }
+  const plan = stored?.plan;
+  if (
+    typeof stored?.api !== 'string' ||
+    !Number.isSafeInteger(stored.since) ||
+    typeof stored.density !== 'number' ||
+    !plan ||
+    !Number.isSafeInteger(plan.width) ||
+    plan.width < 1 ||
+    !Number.isSafeInteger(plan.since)
+  ) {
+    throw notAPlan(path, 'it is not a shard plan');
+  }
+  return stored;
+}
+
+function notAPlan(path: string, why: string): CensusError {
+  return new CensusError(
+    'ERR_CENSUS_OUTPUT',
+    `${path} is not a census plan: ${why} (fix: restore the file, or start the census again in an empty --out)`,
+  );
 }
 
 /** A directory holds one census: resuming with other options would mix two. */

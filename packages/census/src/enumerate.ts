@@ -1,6 +1,6 @@
 import type { ApiClient } from './client.js';
 import { CensusError } from './errors.js';
-import { forEachLine, forEachLineBytes, idOfLine, type Journal } from './journal.js';
+import { forEachLine, forEachLineBytes, idOfLine, type Journal, notARecord } from './journal.js';
 import { nextLink } from './link.js';
 import { readListingPage, ScannedPage } from './listing.js';
 import { type ShardPlan, shardOf, shardRange } from './plan.js';
@@ -37,15 +37,26 @@ export class ListingState {
   /** Rebuilds the state from `repos.jsonl` and `shards.jsonl`. */
   static async load(plan: ShardPlan, reposPath: string, shardsPath: string): Promise<ListingState> {
     const state = new ListingState();
-    await forEachLineBytes(reposPath, (bytes, start, end) => {
-      const id = idOfLine(bytes, start, end);
+    await forEachLineBytes(reposPath, (bytes, start, end, line) => {
+      let id: number;
+      try {
+        id = idOfLine(bytes, start, end);
+      } catch (error) {
+        throw notARecord(reposPath, line, error);
+      }
       const k = shardOf(plan, id);
       state.cursor.set(k, Math.max(state.cursor.get(k) ?? 0, id));
       state.counts.set(k, (state.counts.get(k) ?? 0) + 1);
       state.listed++;
     });
-    await forEachLine(shardsPath, (line) => {
-      const d = JSON.parse(line) as ShardDone;
+    await forEachLine(shardsPath, (text, line) => {
+      let d: ShardDone;
+      try {
+        d = JSON.parse(text) as ShardDone;
+        if (!Number.isSafeInteger(d?.k) || d.k < 0) throw new Error('it has no shard number "k"');
+      } catch (error) {
+        throw notARecord(shardsPath, line, error);
+      }
       state.done.add(d.k);
       if (d.endOfSpace) state.endShard = Math.min(state.endShard, d.k + 1);
     });

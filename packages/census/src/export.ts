@@ -1,8 +1,8 @@
 import { join } from 'node:path';
 import { CensusError } from './errors.js';
 import { censusPaths, writeLinesAtomic } from './files.js';
-import { readLines } from './journal.js';
-import type { LanguageRecord, RepoRecord } from './records.js';
+import { notARecord, readNumberedLines } from './journal.js';
+import { type LanguageRecord, type RepoRecord, repoFromListing } from './records.js';
 
 /** Output formats of {@link exportCensus}. */
 export type ExportFormat = 'blog';
@@ -37,16 +37,28 @@ export async function exportCensus(
   const paths = censusPaths(dir);
   const languages = new Map<number, string>();
   let inexpressible = 0;
-  for await (const line of readLines(paths.languages)) {
-    const r = JSON.parse(line) as LanguageRecord;
+  for await (const [line, n] of readNumberedLines(paths.languages)) {
+    let r: LanguageRecord;
+    try {
+      r = JSON.parse(line) as LanguageRecord;
+      if (!Number.isSafeInteger(r?.id)) throw new Error('it has no integer "id"');
+    } catch (error) {
+      throw notARecord(paths.languages, n, error);
+    }
     languages.set(
       r.id,
       r.languages && (r.status === 'ok' || r.status === 'empty') ? JSON.stringify(r.languages) : '',
     );
   }
   const repos: Array<{ id: number; name: string; url: string }> = [];
-  for await (const line of readLines(paths.repos)) {
-    const r = JSON.parse(line) as RepoRecord;
+  for await (const [line, n] of readNumberedLines(paths.repos)) {
+    let r: RepoRecord | string;
+    try {
+      r = repoFromListing(JSON.parse(line));
+      if (typeof r === 'string') throw new Error(r);
+    } catch (error) {
+      throw notARecord(paths.repos, n, error);
+    }
     repos.push({
       id: r.id,
       name: r.full_name.slice(r.full_name.indexOf('/') + 1),

@@ -1,7 +1,7 @@
 import { same } from './bytes.js';
 import type { ListingState } from './enumerate.js';
 import { writeLinesAtomic } from './files.js';
-import { forEachLineBytes, idOfLine, readLines } from './journal.js';
+import { forEachLineBytes, idOfLine, notARecord, readNumberedLines } from './journal.js';
 import type { ShardPlan } from './plan.js';
 import { shardOf } from './plan.js';
 import { type LanguageStatus, languageStatuses } from './records.js';
@@ -25,8 +25,13 @@ export async function nthId(
     const count = state.counts.get(k) ?? 0;
     if (before + count >= n) {
       const ids: number[] = [];
-      await forEachLineBytes(reposPath, (bytes, start, end) => {
-        const id = idOfLine(bytes, start, end);
+      await forEachLineBytes(reposPath, (bytes, start, end, line) => {
+        let id: number;
+        try {
+          id = idOfLine(bytes, start, end);
+        } catch (error) {
+          throw notARecord(reposPath, line, error);
+        }
         if (shardOf(plan, id) === k) ids.push(id);
       });
       ids.sort((a, b) => a - b);
@@ -41,8 +46,15 @@ export async function nthId(
 export async function trimJournal(path: string, cutoff: number): Promise<number> {
   let kept = 0;
   await writeLinesAtomic(path, async (write) => {
-    for await (const line of readLines(path)) {
-      if ((JSON.parse(line) as { id: number }).id > cutoff) continue;
+    for await (const [line, n] of readNumberedLines(path)) {
+      let id: unknown;
+      try {
+        id = (JSON.parse(line) as { id?: unknown } | null)?.id;
+        if (!Number.isSafeInteger(id)) throw new Error('it has no integer "id"');
+      } catch (error) {
+        throw notARecord(path, n, error);
+      }
+      if ((id as number) > cutoff) continue;
       await write(line);
       kept++;
     }
@@ -60,8 +72,13 @@ export async function countJournals(
   await forEachLineBytes(reposPath, () => {
     counts.listed++;
   });
-  await forEachLineBytes(languagesPath, (bytes, start, end) => {
-    const status = statusOfLine(bytes, start, end);
+  await forEachLineBytes(languagesPath, (bytes, start, end, line) => {
+    let status: LanguageStatus;
+    try {
+      status = statusOfLine(bytes, start, end);
+    } catch (error) {
+      throw notARecord(languagesPath, line, error);
+    }
     if (languageStatuses.includes(status)) counts[status]++;
   });
   return counts;

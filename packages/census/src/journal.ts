@@ -1,5 +1,6 @@
 import { createReadStream } from 'node:fs';
 import { type FileHandle, open, stat } from 'node:fs/promises';
+import { basename } from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
 import { same } from './bytes.js';
 import { CensusError, messageOf } from './errors.js';
@@ -181,15 +182,43 @@ async function isFile(path: string): Promise<boolean> {
 
 /** The complete, non-empty lines of `path` (none if it does not exist), streamed. */
 export async function* readLines(path: string): AsyncGenerator<string> {
+  for await (const [line] of readNumberedLines(path)) yield line;
+}
+
+/** {@link readLines} with each line's number (1-based, empty lines counted). */
+export async function* readNumberedLines(path: string): AsyncGenerator<[string, number]> {
   if (!(await isFile(path))) return;
   const decoder = new StringDecoder('utf8');
   let rest = '';
+  let n = 0;
   for await (const chunk of createReadStream(path) as AsyncIterable<Buffer>) {
     const text = rest + decoder.write(chunk);
     const lines = text.split('\n');
     rest = lines.pop() ?? '';
-    for (const line of lines) if (line.length > 0) yield line;
+    for (const line of lines) {
+      n++;
+      if (line.length > 0) yield [line, n];
+    }
   }
+}
+
+/**
+ * The error for a line of a census file that is not a census record (a corrupt or foreign
+ * file): names the file, the line and the fix. A torn last line never gets here: opening a
+ * journal cuts it off.
+ */
+export function notARecord(path: string, line: number, why: unknown): CensusError {
+  const name = basename(path);
+  const fix =
+    name === 'languages.jsonl'
+      ? 'delete that line and run the census again: its repository is fetched again'
+      : name === 'shards.jsonl'
+        ? 'delete that line and run the census again: its shard is listed again'
+        : 'restore the file, or start the census again in an empty --out';
+  return new CensusError(
+    'ERR_CENSUS_OUTPUT',
+    `${path} line ${line} is not a census record: ${messageOf(why)} (fix: ${fix})`,
+  );
 }
 
 /**
@@ -198,20 +227,22 @@ export async function* readLines(path: string): AsyncGenerator<string> {
  */
 export async function forEachLine(
   path: string,
-  onLine: (line: string) => void,
+  onLine: (line: string, lineNumber: number) => void,
   end?: number,
 ): Promise<void> {
   if (!(await isFile(path))) return;
   const stream = createReadStream(path, end === undefined ? {} : { end: end - 1 });
   const decoder = new StringDecoder('utf8');
   let rest = '';
+  let n = 0;
   for await (const chunk of stream as AsyncIterable<Buffer>) {
     const text = rest + decoder.write(chunk);
     let start = 0;
     for (;;) {
       const nl = text.indexOf('\n', start);
       if (nl < 0) break;
-      if (nl > start) onLine(text.slice(start, nl));
+      n++;
+      if (nl > start) onLine(text.slice(start, nl), n);
       start = nl + 1;
     }
     rest = text.slice(start);
@@ -226,11 +257,12 @@ export async function forEachLine(
  */
 export async function forEachLineBytes(
   path: string,
-  onLine: (bytes: Buffer, start: number, end: number) => void,
+  onLine: (bytes: Buffer, start: number, end: number, lineNumber: number) => void,
   chunkSize = 1 << 20,
 ): Promise<void> {
   if (!(await isFile(path))) return;
   const handle = await open(path, 'r');
+  const counter = { lines: 0 };
   try {
     let buf = Buffer.allocUnsafe(chunkSize);
     let carried = 0; // the start of an unfinished line, moved to the front
@@ -243,7 +275,7 @@ export async function forEachLineBytes(
       const { bytesRead } = await handle.read(buf, carried, buf.length - carried, null);
       if (bytesRead === 0) return;
       const filled = carried + bytesRead;
-      const start = eachLine(buf, filled, onLine);
+      const start = eachLine(buf, filled, onLine, counter);
       buf.copy(buf, 0, start, filled);
       carried = filled - start;
     }
@@ -254,19 +286,21 @@ export async function forEachLineBytes(
 
 /**
  * Calls `onLine` for each complete, non-empty line in `buf[0, filled)` and returns where the
- * unfinished rest starts.
+ * unfinished rest starts. `counter.lines` counts every line (empty ones too) across calls.
  */
 function eachLine(
   buf: Buffer,
   filled: number,
-  onLine: (bytes: Buffer, start: number, end: number) => void,
+  onLine: (bytes: Buffer, start: number, end: number, lineNumber: number) => void,
+  counter: { lines: number },
 ): number {
   let start = 0;
   for (;;) {
     const nl = buf.indexOf(10, start);
     // (Past `filled` are stale bytes of an earlier read.)
     if (nl < 0 || nl >= filled) return start;
-    if (nl > start) onLine(buf, start, nl);
+    counter.lines++;
+    if (nl > start) onLine(buf, start, nl, counter.lines);
     start = nl + 1;
   }
 }
@@ -288,7 +322,9 @@ export function idOfLine(bytes: Buffer, start: number, end: number): number {
     const next = bytes[k];
     if (k > first && k - first < 16 && (next === 0x2c || next === 0x7d)) return n;
   }
-  return (JSON.parse(bytes.toString('utf8', start, end)) as { id: number }).id;
+  const id = (JSON.parse(bytes.toString('utf8', start, end)) as { id?: unknown } | null)?.id;
+  if (!Number.isSafeInteger(id)) throw new Error('it has no integer "id"');
+  return id as number;
 }
 
 const idPrefix = Buffer.from('{"id":');
@@ -304,6 +340,7 @@ export class JournalTail {
   /** One buffer, reused; `buf[0, carried)` is the start of an unfinished line. */
   private buf = Buffer.alloc(0);
   private carried = 0;
+  private readonly counter = { lines: 0 };
 
   constructor(readonly path: string) {}
 
@@ -322,7 +359,7 @@ export class JournalTail {
   async forEachNewLine(
     end: number,
     maxBytes: number,
-    onLine: (bytes: Buffer, start: number, end: number) => void,
+    onLine: (bytes: Buffer, start: number, end: number, lineNumber: number) => void,
   ): Promise<number> {
     let lines = 0;
     while (lines === 0 && this.offset < end) {
@@ -338,10 +375,15 @@ export class JournalTail {
       if (bytesRead === 0) break;
       this.offset += bytesRead;
       const filled = this.carried + bytesRead;
-      const start = eachLine(buf, filled, (b, s, e) => {
-        onLine(b, s, e);
-        lines++;
-      });
+      const start = eachLine(
+        buf,
+        filled,
+        (b, s, e, n) => {
+          onLine(b, s, e, n);
+          lines++;
+        },
+        this.counter,
+      );
       buf.copy(buf, 0, start, filled);
       this.carried = filled - start;
     }

@@ -1,7 +1,7 @@
 import { type ApiClient, messageField, RetriesExhausted } from './client.js';
 import { CensusError, messageOf } from './errors.js';
 import { batchBody, maxBatch, pageBody, parseBatch, parsePage } from './graphql.js';
-import { forEachLineBytes, idOfLine, type Journal, JournalTail } from './journal.js';
+import { forEachLineBytes, idOfLine, type Journal, JournalTail, notARecord } from './journal.js';
 import { readRepoLine } from './listing.js';
 import { failureRecord, type LanguageRecord, languagesRecord, type RepoRecord } from './records.js';
 
@@ -15,13 +15,17 @@ export class DoneIds {
   static async load(path: string): Promise<DoneIds> {
     let ids = new Float64Array(1024);
     let n = 0;
-    await forEachLineBytes(path, (bytes, start, end) => {
+    await forEachLineBytes(path, (bytes, start, end, line) => {
       if (n === ids.length) {
         const bigger = new Float64Array(ids.length * 2);
         bigger.set(ids);
         ids = bigger;
       }
-      ids[n++] = idOfLine(bytes, start, end);
+      try {
+        ids[n++] = idOfLine(bytes, start, end);
+      } catch (error) {
+        throw notARecord(path, line, error);
+      }
     });
     return new DoneIds(ids.subarray(0, n).sort());
   }
@@ -101,9 +105,26 @@ export async function collectLanguages(options: LanguagesOptions): Promise<void>
       const finished = options.listingDone();
       // A little at a time: lines waiting for a free batch slot live through garbage collections.
       const repos: RepoRecord[] = [];
-      const lines = await tail.forEachNewLine(options.repos.flushedBytes, 64 << 10, (b, s, e) => {
-        repos.push(readRepoLine(b, s, e));
-      });
+      const lines = await tail.forEachNewLine(
+        options.repos.flushedBytes,
+        64 << 10,
+        (b, s, e, line) => {
+          let repo: RepoRecord | null;
+          try {
+            repo = readRepoLine(b, s, e);
+            if (
+              !Number.isSafeInteger(repo?.id) ||
+              typeof repo?.node_id !== 'string' ||
+              typeof repo.full_name !== 'string'
+            ) {
+              throw new Error('it is not a repository (an integer "id", "node_id", "full_name")');
+            }
+          } catch (error) {
+            throw notARecord(options.reposPath, line, error);
+          }
+          repos.push(repo);
+        },
+      );
       if (lines === 0) {
         if (finished) break;
         await options.moreListed();

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import type { ForksMode } from './enumerate.js';
+import { CensusError, messageOf } from './errors.js';
 import type { CensusCounts } from './finalize.js';
 import type { Via } from './languages.js';
 
@@ -52,16 +53,39 @@ export interface CensusManifest {
   runs: CensusRun[];
 }
 
-/** Reads `census.json` if there is one. */
+/**
+ * Reads `census.json` if there is one. A file that cannot be read, or is not a census manifest
+ * (corrupt, or someone else's), is an `ERR_CENSUS_OUTPUT` naming it: it is never overwritten.
+ */
 export async function readManifest(path: string): Promise<CensusManifest | undefined> {
   let text: string;
   try {
     text = await readFile(path, 'utf8');
-  } catch {
-    return undefined;
+  } catch (error) {
+    if ((error as { code?: unknown }).code === 'ENOENT') return undefined;
+    throw notAManifest(path, messageOf(error));
   }
-  const m = JSON.parse(text) as CensusManifest;
-  return m.format === 'forage-census/1' ? m : undefined;
+  let m: Partial<CensusManifest> | null;
+  try {
+    m = JSON.parse(text) as Partial<CensusManifest> | null;
+  } catch (error) {
+    throw notAManifest(path, messageOf(error));
+  }
+  if (!m || typeof m !== 'object' || m.format !== 'forage-census/1') {
+    const format = m && typeof m === 'object' ? JSON.stringify(m.format) : 'missing';
+    throw notAManifest(path, `its "format" is ${format ?? 'missing'}, not "forage-census/1"`);
+  }
+  if (!Array.isArray(m.runs) || typeof m.requests !== 'object' || m.requests === null) {
+    throw notAManifest(path, 'it has no "runs" list or "requests" counts');
+  }
+  return m as CensusManifest;
+}
+
+function notAManifest(path: string, why: string): CensusError {
+  return new CensusError(
+    'ERR_CENSUS_OUTPUT',
+    `${path} is not a census manifest: ${why} (fix: choose another --out; if the directory holds your census and only this file is damaged, delete it and run again: the journals are kept and the counts recomputed)`,
+  );
 }
 
 /** Adds `b`'s per-key counts to `a`. */

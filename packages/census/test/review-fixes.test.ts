@@ -1,7 +1,14 @@
 // Regression tests for the bugs a review reproduced (one block per fix).
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import {
+  appendFileSync,
+  cpSync,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  writeFileSync,
+} from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -419,4 +426,117 @@ test('a spent limit whose reset cannot be placed (no Date) waits the floor betwe
   });
   assert.equal(manifest.complete, true);
   assert.ok(server.stats.limited <= 6, `${server.stats.limited} requests met the spent limit`);
+});
+
+// 6. Corrupt or foreign files are refused with the file, the line and the fix; never overwritten.
+
+test('corrupt or foreign census files are refused naming file, line and fix, and left as they are', async (t) => {
+  const emu = await emulator(t, { dataset: 'synthetic:300' });
+  const root = tempDir(t);
+  const good = join(root, 'good');
+  const options = (out: string): CensusOptions => ({
+    api: emu.url,
+    tokens: [token],
+    out,
+    shards: 2,
+  });
+  await runCensus(options(good));
+  const variant = (name: string, file: string, edit: (text: string) => string): string => {
+    const dir = join(root, name);
+    cpSync(good, dir, { recursive: true });
+    writeFileSync(join(dir, file), edit(readFileSync(join(dir, file), 'utf8')));
+    return dir;
+  };
+  const replaceLine = (n: number, by: string) => (text: string) => {
+    const lines = text.split('\n');
+    lines[n - 1] = by;
+    return lines.join('\n');
+  };
+  const cases: Array<[string, string, (text: string) => string, RegExp]> = [
+    [
+      'manifest',
+      'census.json',
+      () => '{bad\n',
+      /census\.json is not a census manifest: .*JSON.*\(fix: /,
+    ],
+    [
+      'foreign',
+      'census.json',
+      () => '{"my":"own file"}\n',
+      /census\.json is not a census manifest: its "format" is missing/,
+    ],
+    [
+      'plan',
+      'plan.json',
+      () => '{"api":',
+      /plan\.json is not a census plan: .*\(fix: restore the file/,
+    ],
+    [
+      'repos',
+      'repos.jsonl',
+      replaceLine(5, 'garbage{'),
+      /repos\.jsonl line 5 is not a census record: .*\(fix: /,
+    ],
+    [
+      'repos-shape',
+      'repos.jsonl',
+      replaceLine(6, '{"my":"own"}'),
+      /repos\.jsonl line 6 is not a census record: it has no integer "id"/,
+    ],
+    [
+      'languages',
+      'languages.jsonl',
+      replaceLine(7, '{"id":'),
+      /languages\.jsonl line 7 is not a census record: .*delete that line/,
+    ],
+    [
+      'shards',
+      'shards.jsonl',
+      replaceLine(1, 'nope'),
+      /shards\.jsonl line 1 is not a census record: .*its shard is listed again/,
+    ],
+  ];
+  for (const [name, file, edit, message] of cases) {
+    const dir = variant(name, file, edit);
+    const before = readFileSync(join(dir, file), 'utf8');
+    await assert.rejects(runCensus(options(dir)), (error: Error & { code?: string }) => {
+      assert.equal(error.code, 'ERR_CENSUS_OUTPUT', `${name}: ${error.message}`);
+      assert.match(error.message, message, name);
+      assert.ok(error.message.includes(join(dir, file)), `${name}: ${error.message}`);
+      return true;
+    });
+    assert.equal(readFileSync(join(dir, file), 'utf8'), before, `${name}: ${file} was rewritten`);
+  }
+  // A directory whose only file is someone else's census.json gets no journals either.
+  const other = join(root, 'other');
+  mkdirSync(other);
+  writeFileSync(join(other, 'census.json'), '{"my":"own file"}\n');
+  await assert.rejects(runCensus(options(other)), { code: 'ERR_CENSUS_OUTPUT' });
+  assert.deepEqual(readFileSync(join(other, 'census.json'), 'utf8'), '{"my":"own file"}\n');
+  assert.ok(!existsSync(join(other, 'repos.jsonl')) && !existsSync(join(other, 'plan.json')));
+  // Export names the line too.
+  await assert.rejects(exportCensus(join(root, 'languages'), { format: 'blog' }), {
+    code: 'ERR_CENSUS_OUTPUT',
+    message: /languages\.jsonl line 7 is not a census record/,
+  });
+  // A torn last line (a crash mid-write) is still cut off and the census finishes.
+  const torn = variant('torn', 'languages.jsonl', (text) => {
+    const lines = text.split('\n').filter(Boolean);
+    return `${lines.slice(0, -1).join('\n')}\n${lines.at(-1)!.slice(0, 20)}`;
+  });
+  appendFileSync(join(torn, 'repos.jsonl'), '{"id":99999999,"node_');
+  const notices: string[] = [];
+  const { manifest } = await runCensus(options(torn), {
+    onProgress: (e) => e.type === 'notice' && notices.push(e.message),
+  });
+  assert.equal(manifest.complete, true);
+  assert.equal(manifest.counts!.listed, 300);
+  assert.ok(
+    notices.some((m) => /repaired languages\.jsonl: cut a torn last line/.test(m)),
+    notices.join('; '),
+  );
+  assert.ok(
+    notices.some((m) => /repaired repos\.jsonl/.test(m)),
+    notices.join('; '),
+  );
 });
