@@ -4,7 +4,7 @@ import type { TokenBudget } from './budget.js';
 import { ApiClient } from './client.js';
 import { enumerate, ListingState } from './enumerate.js';
 import { CensusError, isCensusError, messageOf } from './errors.js';
-import { censusPaths, writeAtomic } from './files.js';
+import { atomicWriter, censusPaths, writeAtomic } from './files.js';
 import { type CensusCounts, countJournals, nthId, trimJournal } from './finalize.js';
 import { Journal } from './journal.js';
 import { collectLanguages, DoneIds } from './languages.js';
@@ -214,6 +214,11 @@ async function runLocked(opts: ResolvedOptions, hooks: CensusHooks): Promise<Cen
     manifest.retries = base.retries + client.stats.retries;
   };
 
+  // Manifest writes run one after another, each with the manifest as it was when asked for: a
+  // timer's write still in flight can never land after (and undo) the final one.
+  const writeManifest = atomicWriter(paths.manifest);
+  const saveManifest = (): Promise<void> => writeManifest(`${JSON.stringify(manifest, null, 2)}\n`);
+
   const journals: Journal[] = [];
   const timers: NodeJS.Timeout[] = [];
   try {
@@ -240,7 +245,7 @@ async function runLocked(opts: ResolvedOptions, hooks: CensusHooks): Promise<Cen
     const done = await DoneIds.load(paths.languages);
     if (previous)
       notice(`resuming: ${state.listed} repositories listed, ${done.size} with languages`);
-    await writeAtomic(paths.manifest, `${JSON.stringify(manifest, null, 2)}\n`);
+    await saveManifest();
 
     // Flush journals in batches (group commit) and wake the languages stage after each flush.
     let wake: (() => void) | undefined;
@@ -273,7 +278,7 @@ async function runLocked(opts: ResolvedOptions, hooks: CensusHooks): Promise<Cen
     timers.push(
       setInterval(() => {
         snapshotStats();
-        writeAtomic(paths.manifest, `${JSON.stringify(manifest, null, 2)}\n`).catch(() => {});
+        saveManifest().catch(() => {});
       }, 5000),
     );
 
@@ -381,7 +386,7 @@ async function runLocked(opts: ResolvedOptions, hooks: CensusHooks): Promise<Cen
     run.finishedAt = new Date().toISOString();
     manifest.finishedAt = run.finishedAt;
     snapshotStats();
-    await writeAtomic(paths.manifest, `${JSON.stringify(manifest, null, 2)}\n`);
+    await saveManifest();
     progress();
     emit({ type: 'done', manifest });
     return {
@@ -397,7 +402,7 @@ async function runLocked(opts: ResolvedOptions, hooks: CensusHooks): Promise<Cen
     for (const j of journals.splice(0)) await j.close().catch(() => {});
     run.error = clean.message;
     snapshotStats();
-    await writeAtomic(paths.manifest, `${JSON.stringify(manifest, null, 2)}\n`).catch(() => {});
+    await saveManifest().catch(() => {});
     throw clean;
   } finally {
     hooks.signal?.removeEventListener('abort', onAbort);

@@ -1,5 +1,6 @@
+import { randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { open, rename } from 'node:fs/promises';
+import { open, rename, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CensusError, messageOf } from './errors.js';
 
@@ -23,9 +24,24 @@ export function censusPaths(dir: string): Record<keyof typeof censusFiles, strin
   };
 }
 
-/** Writes `text` to `path` atomically: a temporary file, fsync, then rename over the target. */
+let tmpCount = 0;
+
+/**
+ * A temporary name beside `path`, unique to this call: overlapping writes of one path (in one
+ * process or several) never share a temporary file.
+ */
+function tmpName(path: string): string {
+  tmpCount = (tmpCount + 1) % Number.MAX_SAFE_INTEGER;
+  return `${path}.tmp-${process.pid}-${tmpCount}-${randomBytes(4).toString('hex')}`;
+}
+
+/**
+ * Writes `text` to `path` atomically: a temporary file (its own for each call), fsync, then
+ * rename over the target. Overlapping calls each leave a whole file; the last rename wins, so
+ * callers that need an order (the manifest) chain their writes.
+ */
 export async function writeAtomic(path: string, text: string): Promise<void> {
-  const tmp = `${path}.tmp-${process.pid}`;
+  const tmp = tmpName(path);
   try {
     const handle = await open(tmp, 'w');
     try {
@@ -36,10 +52,24 @@ export async function writeAtomic(path: string, text: string): Promise<void> {
     }
     await rename(tmp, path);
   } catch (error) {
+    await unlink(tmp).catch(() => {});
     throw new CensusError('ERR_CENSUS_WRITE', `cannot write ${path} (${messageOf(error)})`, {
       cause: error,
     });
   }
+}
+
+/**
+ * {@link writeAtomic} for a file written again and again (the manifest): each call's write
+ * starts after the previous one has finished (failed or not), so they land in call order and
+ * the last call's text is the file's, even when a periodic write is still in flight.
+ */
+export function atomicWriter(path: string): (text: string) => Promise<void> {
+  let last: Promise<void> = Promise.resolve();
+  return (text) => {
+    last = last.catch(() => {}).then(() => writeAtomic(path, text));
+    return last;
+  };
 }
 
 /**
@@ -50,7 +80,7 @@ export async function writeLinesAtomic(
   path: string,
   produce: (write: (line: string) => Promise<void>) => Promise<void>,
 ): Promise<void> {
-  const tmp = `${path}.tmp-${process.pid}`;
+  const tmp = tmpName(path);
   const stream = createWriteStream(tmp);
   const failed = new Promise<never>((_, reject) => stream.once('error', reject));
   failed.catch(() => {});
@@ -68,6 +98,7 @@ export async function writeLinesAtomic(
     await rename(tmp, path);
   } catch (error) {
     stream.destroy();
+    await unlink(tmp).catch(() => {});
     throw new CensusError('ERR_CENSUS_WRITE', `cannot write ${path} (${messageOf(error)})`, {
       cause: error,
     });

@@ -6,6 +6,7 @@ import {
   cpSync,
   existsSync,
   mkdirSync,
+  readdirSync,
   readFileSync,
   writeFileSync,
 } from 'node:fs';
@@ -23,6 +24,7 @@ import {
   runCensus,
   TokenBudget,
 } from '@forage/census';
+import { atomicWriter, writeAtomic } from '../dist/files.js';
 import { censusById, emulator, tempDir } from './helpers.ts';
 
 const token = 'ghp_reviewfixestoken000000000000000000cafe';
@@ -539,4 +541,35 @@ test('corrupt or foreign census files are refused naming file, line and fix, and
     notices.some((m) => /repaired repos\.jsonl/.test(m)),
     notices.join('; '),
   );
+});
+
+// 7. Overlapping atomic writes of one file: their own temporary files, and the manifest in order.
+
+test('overlapping writeAtomic calls on one path each succeed and leave a whole file, no temporaries', async (t) => {
+  const dir = tempDir(t);
+  const path = join(dir, 'census.json');
+  const big = `${JSON.stringify({ complete: false, pad: 'x'.repeat(20_000) })}\n`;
+  const small = `${JSON.stringify({ complete: true })}\n`;
+  for (let i = 0; i < 50; i++) {
+    const a = writeAtomic(path, big);
+    await new Promise((r) => setImmediate(r));
+    await writeAtomic(path, small);
+    await a;
+    assert.ok([big, small].includes(readFileSync(path, 'utf8')));
+  }
+  assert.deepEqual(readdirSync(dir), ['census.json']);
+});
+
+test('atomicWriter lands writes in call order: a write in flight never undoes the last one', async (t) => {
+  const dir = tempDir(t);
+  const path = join(dir, 'census.json');
+  const write = atomicWriter(path);
+  for (let i = 0; i < 50; i++) {
+    const timer = write(`${JSON.stringify({ complete: false, i, pad: 'x'.repeat(20_000) })}\n`);
+    await new Promise((r) => setImmediate(r));
+    await write(`${JSON.stringify({ complete: true, i })}\n`);
+    await timer;
+    assert.deepEqual(JSON.parse(readFileSync(path, 'utf8')), { complete: true, i });
+  }
+  assert.deepEqual(readdirSync(dir), ['census.json']);
 });
