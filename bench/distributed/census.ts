@@ -51,6 +51,8 @@ export async function distributedCensus(
       redis.url,
       '--queue-name',
       queue,
+      '--api',
+      emu.url,
       '--token',
       token,
       '--concurrency',

@@ -4,7 +4,10 @@
  * Each returns records; only the coordinator writes files.
  *
  * The worker's tokens never travel: the coordinator's jobs carry the API URL and ids, and the
- * worker sends its own tokens, only to that API's origin, through the census's `ApiClient`
+ * worker sends its own tokens through the census's `ApiClient`. A job is only a request: anyone
+ * who can write to the queue can add one, so the worker takes the API it serves from its own
+ * configuration (`forage census-worker --api`) and refuses a job naming any other origin, before
+ * a client (and so a token) is involved. Requests go through that client
  * and budget scheduler (one per API origin, shared by every job this process runs), gated by
  * the per-token budget kept in Redis (see `shared-budget.ts`).
  *
@@ -28,6 +31,7 @@ import {
   type RetryPolicy,
   type Via,
 } from '@forage/census';
+import { DistributedError, ErrorCode } from './errors.js';
 import { type SharedBudget, SharedBudgetScheduler } from './shared-budget.js';
 
 /** A slice of a listing shard: from `cursor` (exclusive) towards `end` (exclusive). */
@@ -65,6 +69,11 @@ export interface LanguagesJob {
 /** How this process talks to the API: set once by `forage census-worker`. */
 export interface CensusWorkerConfig {
   readonly tokens: readonly string[];
+  /**
+   * The API this worker serves (its origin counts): jobs naming another origin are refused, so
+   * that the tokens go nowhere else.
+   */
+  readonly api: string | URL;
   readonly limits?: Partial<BudgetLimits>;
   readonly retry?: Partial<RetryPolicy>;
   readonly timeoutMs?: number;
@@ -95,6 +104,13 @@ function clientFor(api: string): ApiClient {
     );
   }
   const url = parseApiUrl(api);
+  const allowed = parseApiUrl(config.api).origin;
+  if (url.origin !== allowed) {
+    throw new DistributedError(
+      `refusing a job for the API at ${url.origin}: this worker sends its tokens only to ${allowed}; if the census is meant for ${url.origin}, start the worker with --api ${url.origin}`,
+      ErrorCode.apiRefused,
+    );
+  }
   const key = url.href;
   let client = clients.get(key);
   if (client === undefined) {

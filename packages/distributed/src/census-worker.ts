@@ -3,7 +3,13 @@
  * tokens. The tokens stay in this process; the per-token budgets it shares with other workers
  * live in Redis.
  */
-import { type BudgetLimits, CensusError, type RetryPolicy, redactToken } from '@forage/census';
+import {
+  type BudgetLimits,
+  CensusError,
+  parseApiUrl,
+  type RetryPolicy,
+  redactToken,
+} from '@forage/census';
 import { Redis } from 'ioredis';
 import { censusQueueName } from './census-coordinator.js';
 import { closeCensusWorker, configureCensusWorker } from './census-tasks.js';
@@ -25,6 +31,11 @@ export interface CensusWorkerOptions
   > {
   /** GitHub tokens of this worker (at least one). */
   readonly tokens: readonly string[];
+  /**
+   * The API this worker sends its tokens to. A job naming another origin fails with
+   * `ERR_CENSUS_API_REFUSED` before any request. Default `https://api.github.com`.
+   */
+  readonly api?: string | URL;
   /** The queue name; the coordinator's. Default `forage-census`. */
   readonly queue?: string;
   /** Jobs run at once by this process. Default 16. */
@@ -33,6 +44,9 @@ export interface CensusWorkerOptions
   readonly limits?: Partial<BudgetLimits>;
   readonly retry?: Partial<RetryPolicy>;
 }
+
+/** The API a census worker serves unless told otherwise. */
+export const defaultApi = 'https://api.github.com';
 
 const ownTasks = new URL('./census-tasks.js', import.meta.url).href;
 
@@ -57,11 +71,13 @@ export async function runCensusWorker(options: CensusWorkerOptions): Promise<Tas
       ErrorCode.invalidOption,
     );
   }
+  const api = parseApiUrl(options.api ?? defaultApi);
   const endpoint = parseRedis(options.connection);
   const redis = new Redis({ ...ioRedisOptions(endpoint, true), lazyConnect: true });
   redis.on('error', () => {});
   configureCensusWorker({
     tokens: options.tokens,
+    api,
     shared: { redis },
     ...(options.limits ? { limits: options.limits } : {}),
     ...(options.retry ? { retry: options.retry } : {}),

@@ -38,6 +38,11 @@ export const ErrorCode = {
   moduleRefused: 'ERR_TASK_MODULE_REFUSED',
   /** A worker could not import the task module or find the export. */
   moduleImport: 'ERR_TASK_MODULE_IMPORT',
+  /**
+   * A census worker refused a job naming another API than the one it serves (it sends its
+   * tokens only to its own `--api`).
+   */
+  apiRefused: 'ERR_CENSUS_API_REFUSED',
   /** An option has the wrong type or range. */
   invalidOption: 'ERR_INVALID_ARG_VALUE',
 } as const;

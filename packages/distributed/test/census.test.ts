@@ -40,7 +40,11 @@ function assertSameCensus(dir: string, reference: string): void {
   );
 }
 
-async function startCensusWorkers(url: string, queue: string): Promise<ForageProcess[]> {
+async function startCensusWorkers(
+  url: string,
+  queue: string,
+  api: string,
+): Promise<ForageProcess[]> {
   const workers = tokens.map((token) =>
     spawnForage([
       'census-worker',
@@ -48,6 +52,8 @@ async function startCensusWorkers(url: string, queue: string): Promise<ForagePro
       url,
       '--queue-name',
       queue,
+      '--api',
+      api,
       '--token',
       token,
       '--concurrency',
@@ -85,7 +91,7 @@ describe('distributed census', { skip: redisSkipReason(true) }, () => {
       shards: 4,
     });
 
-    const workers = await startCensusWorkers(redis.url, queue);
+    const workers = await startCensusWorkers(redis.url, queue, emu.url);
     // Workers first, then Redis (a worker stopping gracefully talks to Redis).
     t.after(async () => {
       await Promise.all(workers.map((w) => w.interrupt()));
@@ -138,7 +144,7 @@ describe('distributed census', { skip: redisSkipReason(true) }, () => {
       shards: 4,
     });
 
-    const workers = await startCensusWorkers(redis.url, queue);
+    const workers = await startCensusWorkers(redis.url, queue, emu.url);
     t.after(async () => {
       await Promise.all(workers.map((w) => w.interrupt()));
       await redis.stop();
@@ -210,6 +216,8 @@ describe('distributed census', { skip: redisSkipReason(true) }, () => {
         redis.url,
         '--queue-name',
         queue,
+        '--api',
+        emu.url,
         '--token',
         token,
         '--concurrency',

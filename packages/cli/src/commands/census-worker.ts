@@ -14,6 +14,7 @@ import {
 interface CensusWorkerFlags {
   queue?: string;
   queueName?: string;
+  api?: string;
   token?: string[];
   concurrency?: number;
   lockDuration?: number;
@@ -35,6 +36,10 @@ export const registerCensusWorker: RegisterCommand = (program: Command) => {
     .option('--queue <url>', 'the Redis the coordinator uses, e.g. redis://10.0.0.5:6379')
     .option('--queue-name <name>', 'the BullMQ queue name', 'forage-census')
     .option(
+      '--api <url>',
+      'the only API this worker sends its tokens to; jobs for any other are refused (default https://api.github.com)',
+    )
+    .option(
       '--token <token>',
       'a token (repeat for several; default GITHUB_TOKEN or GH_TOKEN, comma-separated)',
       (value: string, previous: string[] = []) => [...previous, value],
@@ -47,7 +52,13 @@ export const registerCensusWorker: RegisterCommand = (program: Command) => {
   stalledJobOptions(command).action(async (flags: CensusWorkerFlags) => {
     const queue = await queueFlag(flags.queue, 'census-worker');
     checkQueueName(flags.queueName);
-    const { tokensFrom } = await import('@forage/census');
+    const { parseApiUrl, tokensFrom } = await import('@forage/census');
+    let api: URL;
+    try {
+      api = parseApiUrl(flags.api ?? 'https://api.github.com');
+    } catch (error) {
+      throw new UsageError((error as Error).message);
+    }
     const tokens = tokensFrom(flags.token);
     if (tokens.length === 0) {
       throw new UsageError(
@@ -61,6 +72,7 @@ export const registerCensusWorker: RegisterCommand = (program: Command) => {
       const summary = await runCensusWorker({
         connection: queue,
         queue: flags.queueName,
+        api,
         tokens,
         concurrency: flags.concurrency,
         lockDurationMs: flags.lockDuration,
@@ -70,7 +82,7 @@ export const registerCensusWorker: RegisterCommand = (program: Command) => {
         onEvent: (event) => {
           if (event.type === 'ready') {
             process.stderr.write(
-              `forage census-worker: ready on ${event.where}, queue ${event.queue}, ${tokens.length} token(s), ${event.concurrency} jobs at once (Ctrl-C to stop)\n`,
+              `forage census-worker: ready on ${event.where}, queue ${event.queue}, API ${api.origin}, ${tokens.length} token(s), ${event.concurrency} jobs at once (Ctrl-C to stop)\n`,
             );
           } else if (event.type === 'finished' && !event.ok) {
             process.stderr.write(
@@ -149,7 +161,7 @@ export async function censusCoordinatorAction(flags: CensusQueueFlags): Promise<
       throw new UsageError(`--emulator ${dataset}: ${(error as Error).message}`);
     });
     process.stderr.write(
-      `forage census: emulator at ${emulator.url} (workers on this machine can reach it)\n`,
+      `forage census: emulator at ${emulator.url} (workers on this machine can reach it: start them with --api ${emulator.url})\n`,
     );
   }
   const stop = gracefulStop('census');

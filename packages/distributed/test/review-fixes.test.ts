@@ -1,0 +1,117 @@
+/**
+ * Fixes from a review of the distributed package, each reproduced first: a test here fails on
+ * the code before its fix.
+ */
+import assert from 'node:assert/strict';
+import { createServer, type IncomingHttpHeaders } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { after, before, describe, test } from 'node:test';
+import { type CensusWorkerOptions, QueueExecutor, runCensusWorker } from '@forage/distributed';
+import { taskModule } from '@forage/futures';
+import { getRedis, redisSkipReason, type TestRedis, uniqueQueueName } from './helpers/redis.js';
+import { spawnForage } from './helpers/workers.js';
+
+const censusTasks = taskModule<typeof import('../src/census-tasks.js')>(
+  new URL('../dist/census-tasks.js', import.meta.url),
+);
+const skip = redisSkipReason();
+
+/** A loopback HTTP server that records the requests it gets and answers `{}`. */
+async function startCollector(): Promise<{
+  readonly url: string;
+  readonly seen: IncomingHttpHeaders[];
+  close(): Promise<void>;
+}> {
+  const seen: IncomingHttpHeaders[] = [];
+  const server = createServer((req, res) => {
+    seen.push(req.headers);
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.end('{}');
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}/`,
+    seen,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
+/** Runs an in-process census worker until the returned function is called. */
+function censusWorker(options: Omit<CensusWorkerOptions, 'signal'>): () => Promise<void> {
+  const stop = new AbortController();
+  const running = runCensusWorker({ concurrency: 2, ...options, signal: stop.signal });
+  running.catch(() => {});
+  return async () => {
+    stop.abort();
+    await running;
+  };
+}
+
+describe('review fixes', { skip }, () => {
+  let redis: TestRedis;
+
+  before(async () => {
+    redis = await getRedis();
+  });
+  after(async () => {
+    await redis?.stop();
+  });
+
+  test('a census worker sends its token only to its own API: a job naming another origin fails before any request', async (t) => {
+    const token = 'ghp_reviewapiorigin00001';
+    const collector = await startCollector();
+    t.after(() => collector.close());
+    const queue = uniqueQueueName('api-origin');
+    const executor = new QueueExecutor({ connection: redis.url, queue });
+    t.after(() => executor.shutdown({ cancelFutures: true }));
+    const job = {
+      api: collector.url,
+      via: 'rest' as const,
+      repos: [{ id: 1, node_id: 'R_1', full_name: 'a/b', fork: false, languages_url: '' }],
+    };
+
+    // The default API is GitHub's: a job for the loopback collector is refused.
+    let stop = censusWorker({ connection: redis.url, queue, tokens: [token] });
+    try {
+      await assert.rejects(
+        async () => executor.submit(censusTasks.fetchLanguages, job),
+        (error: Error & { code?: string }) => {
+          assert.equal(error.code, 'ERR_CENSUS_API_REFUSED');
+          assert.ok(error.message.includes(new URL(collector.url).origin), error.message);
+          assert.ok(error.message.includes('https://api.github.com'), error.message);
+          assert.ok(!error.message.includes(token), 'the token is never in the error');
+          return true;
+        },
+      );
+    } finally {
+      await stop();
+    }
+    assert.equal(collector.seen.length, 0, 'the collector got no request');
+
+    // A worker told to serve that API does the job, with its token.
+    stop = censusWorker({ connection: redis.url, queue, tokens: [token], api: collector.url });
+    try {
+      const records = await executor.submit(censusTasks.fetchLanguages, job);
+      assert.equal(records[0]?.status, 'empty');
+    } finally {
+      await stop();
+    }
+    assert.equal(collector.seen[0]?.authorization, `Bearer ${token}`);
+  });
+});
+
+test('forage census-worker --api takes only https (http on loopback), as forage census does', async () => {
+  const proc = spawnForage([
+    'census-worker',
+    '--queue',
+    'redis://127.0.0.1:9',
+    '--token',
+    'ghp_reviewapiflag0000001',
+    '--api',
+    'http://example.com',
+  ]);
+  assert.equal(await proc.exited, 2, proc.stderr());
+  assert.match(proc.stderr(), /--api http:\/\/example\.com must use https/);
+  assert.ok(!proc.stderr().includes('ghp_reviewapiflag0000001'));
+});
