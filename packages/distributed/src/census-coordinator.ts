@@ -380,7 +380,9 @@ export async function runDistributedCensus(
     run.error = (error as Error).message;
     run.wallMs = Date.now() - started;
     await writeJsonAtomic(paths.manifest, manifest).catch(() => {});
-    await executor.shutdown({ wait: false, cancelFutures: true });
+    // Not shutdown(): jobs a worker started may never finish (that worker may be gone), and
+    // waiting for them would keep this process alive after its final error.
+    await executor.abort(error);
     if (hooks.signal?.aborted) throw aborted();
     throw error;
   } finally {

@@ -32,6 +32,8 @@ export const ErrorCode = {
   jobFailed: 'ERR_JOB_FAILED',
   /** The job disappeared from Redis before it finished (removed or the data was flushed). */
   jobLost: 'ERR_JOB_LOST',
+  /** `QueueExecutor.abort()` stopped the executor before the job finished. */
+  executorAborted: 'ERR_EXECUTOR_ABORTED',
   /** A worker received a job it cannot read (another program wrote it). */
   jobMalformed: 'ERR_JOB_MALFORMED',
   /** A worker refused to import a task module that is not a `file:` URL. */

@@ -124,6 +124,8 @@ export class QueueExecutor extends Executor {
   #lastEventAt = Date.now();
   #reconcileTimer: NodeJS.Timeout | undefined;
   #reconciling = false;
+  /** Removals of cancelled jobs from Redis, still under way. */
+  readonly #removals = new Set<Promise<void>>();
 
   constructor(options: QueueExecutorOptions) {
     super();
@@ -261,6 +263,34 @@ export class QueueExecutor extends Executor {
     else idle.catch(() => {});
   }
 
+  /**
+   * Stops at once, for an error or abort path: no new tasks; the futures no worker has started
+   * are cancelled (their jobs removed from Redis, for up to `removeWaitMs`); the others fail
+   * with `ERR_EXECUTOR_ABORTED` (their jobs may still run; the results are ignored); the Redis
+   * connections close. Unlike `shutdown({ wait: false })`, nothing is left holding the process
+   * open while started jobs have not finished (or never will, their worker gone).
+   */
+  async abort(reason?: unknown, removeWaitMs = 2000): Promise<void> {
+    this.#shutdown = true;
+    for (const [jobId, { future }] of [...this.#pending.entries()]) {
+      if (future.state === 'PENDING') future.cancel();
+      if (future.done()) continue;
+      this.#settle(
+        jobId,
+        () =>
+          new DistributedError(
+            `the executor was stopped before job ${jobId} finished${reason instanceof Error ? ` (${reason.message})` : ''}`,
+            ErrorCode.executorAborted,
+            reason === undefined ? undefined : { cause: reason },
+          ),
+        true,
+      );
+    }
+    const removals = Promise.allSettled([...this.#removals]);
+    await Promise.race([removals, new Promise((resolve) => setTimeout(resolve, removeWaitMs))]);
+    await this.#close();
+  }
+
   protected _checkOpen(): void {
     if (this.#shutdown) throw new ExecutorShutdownError();
   }
@@ -355,10 +385,17 @@ export class QueueExecutor extends Executor {
     this.#pending.delete(jobId);
     // The job may already be in Redis: take it out unless a worker holds it (then its result
     // is ignored: the future is cancelled).
-    void pending.added
+    const removal: Promise<void> = pending.added
       .then(() => this.#queue.remove(jobId))
-      .catch(() => {})
-      .finally(() => this.#notifyIdle());
+      .then(
+        () => {},
+        () => {},
+      )
+      .finally(() => {
+        this.#removals.delete(removal);
+        this.#notifyIdle();
+      });
+    this.#removals.add(removal);
   }
 
   #onActive(jobId: string): void {

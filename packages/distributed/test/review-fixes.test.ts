@@ -3,13 +3,45 @@
  * the code before its fix.
  */
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { type CensusWorkerOptions, QueueExecutor, runCensusWorker } from '@forage/distributed';
 import { taskModule } from '@forage/futures';
+import { startEmulator } from '@forage/github-emulator';
+import { Queue } from 'bullmq';
 import { getRedis, redisSkipReason, type TestRedis, uniqueQueueName } from './helpers/redis.js';
-import { spawnForage } from './helpers/workers.js';
+import { spawnForage, startWorker } from './helpers/workers.js';
+
+const tasks = taskModule<typeof import('./fixtures/tasks.js')>(
+  new URL('./fixtures/tasks.ts', import.meta.url),
+);
+
+async function until(
+  condition: () => boolean | Promise<boolean>,
+  timeoutMs = 15_000,
+  what = 'condition',
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+/** Resolves with `promise`'s outcome, or 'timeout' after `ms`. */
+function within<T>(promise: Promise<T>, ms: number): Promise<T | 'timeout'> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([
+    promise,
+    new Promise<'timeout'>((resolve) => {
+      timer = setTimeout(() => resolve('timeout'), ms);
+    }),
+  ]).finally(() => clearTimeout(timer));
+}
 
 const censusTasks = taskModule<typeof import('../src/census-tasks.js')>(
   new URL('../dist/census-tasks.js', import.meta.url),
@@ -98,6 +130,79 @@ describe('review fixes', { skip }, () => {
       await stop();
     }
     assert.equal(collector.seen[0]?.authorization, `Bearer ${token}`);
+  });
+
+  test('QueueExecutor.abort() fails the started futures, cancels the waiting ones (their jobs leave Redis) and returns', async (t) => {
+    const queue = uniqueQueueName('abort');
+    const worker = await startWorker(redis.url, queue, { concurrency: 1 });
+    t.after(() => worker.kill());
+    const admin = new Queue(queue, { connection: { url: redis.url }, prefix: 'forage' });
+    t.after(() => admin.close());
+    const executor = new QueueExecutor({ connection: redis.url, queue });
+    const started = executor.submit(tasks.sleep, 60_000, 1);
+    const waiting = executor.submit(tasks.sleep, 60_000, 2);
+    started.then(undefined, () => {});
+    waiting.then(undefined, () => {});
+    await until(() => started.running(), 15_000, 'the first task to start');
+    const reason = new Error('stopped by the test');
+    assert.notEqual(await within(executor.abort(reason), 5000), 'timeout', 'abort() returned');
+    await assert.rejects(async () => started, {
+      code: 'ERR_EXECUTOR_ABORTED',
+      cause: reason,
+    });
+    assert.equal(waiting.cancelled(), true);
+    assert.equal(executor.pendingCount, 0);
+    assert.equal(await admin.getWaitingCount(), 0, 'the waiting job was removed');
+  });
+
+  test('a census coordinator interrupted once exits even though the jobs it started never finish', async (t) => {
+    const dir = mkdtempSync(join(tmpdir(), 'forage-review-sigint-'));
+    t.after(() => rmSync(dir, { recursive: true, force: true }));
+    const emu = await startEmulator({
+      dataset: 'synthetic:20000',
+      latency: { meanMs: 3000, jitterMs: 10 },
+    });
+    t.after(() => emu.close());
+    const queue = uniqueQueueName('sigint');
+    const worker = spawnForage([
+      'census-worker',
+      '--queue',
+      redis.url,
+      '--queue-name',
+      queue,
+      '--api',
+      emu.url,
+      '--token',
+      'ghp_reviewsigintaaaaaaa1',
+      '--concurrency',
+      '4',
+    ]);
+    t.after(() => worker.kill());
+    await worker.waitFor('ready on');
+    const coordinator = spawnForage([
+      'census',
+      '--queue',
+      redis.url,
+      '--queue-name',
+      queue,
+      '--api',
+      emu.url,
+      '--since',
+      '0',
+      '--until',
+      '20000',
+      '--out',
+      join(dir, 'out'),
+    ]);
+    t.after(() => coordinator.kill());
+    await until(() => emu.stats().inFlight > 0, 20_000, 'the worker to send requests');
+    coordinator.proc.kill('SIGINT');
+    await coordinator.waitFor('SIGINT');
+    // The worker holding the coordinator's jobs dies: they will never finish.
+    await worker.kill();
+    const code = await within(coordinator.exited, 15_000);
+    assert.notEqual(code, 'timeout', `the coordinator exited; stderr:\n${coordinator.stderr()}`);
+    assert.match(coordinator.stderr(), /aborted/);
   });
 });
 
