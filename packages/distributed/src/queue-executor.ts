@@ -7,9 +7,9 @@
  * `<executor id>-<n>`; BullMQ's queue events tell this executor when a worker starts it
  * (the future becomes RUNNING) and when it finishes (the worker's return value carries the
  * task's result or error). Events are a capped Redis stream, so an executor that falls far
- * behind, or one that lost its connection while Redis restarted, could miss some: when no
- * event has arrived for a while, it asks Redis for the jobs it is still waiting on. Either
- * path can win; a future settles once.
+ * behind, or one that lost its connection while Redis restarted, could miss some: a job not
+ * heard of for a while (whatever other jobs' events arrive) is looked up in Redis. Either path
+ * can win; a future settles once.
  */
 import { randomBytes } from 'node:crypto';
 import {
@@ -56,8 +56,8 @@ export interface QueueExecutorOptions {
   /** How long a finished job stays in Redis (seconds), for inspection. Default 3600. */
   keepJobsSeconds?: number;
   /**
-   * After this long without any queue event while futures are pending, ask Redis for their
-   * jobs directly. Default 2000 ms.
+   * A pending job not heard of (no event for it, no look-up) for this long is looked up in
+   * Redis directly. Default 2000 ms.
    */
   reconcileIntervalMs?: number;
   /**
@@ -71,7 +71,10 @@ interface Pending {
   readonly future: Future<unknown>;
   /** Resolves once the job is in Redis (or was never added). */
   added: Promise<void>;
-  /** When the job was handed to Redis, for reconciliation. */
+  /**
+   * When the job was handed to Redis, or last heard of (an event, a look-up): it is looked up
+   * in Redis once this is `reconcileIntervalMs` old.
+   */
   since: number;
 }
 
@@ -121,7 +124,6 @@ export class QueueExecutor extends Executor {
   #shutdown = false;
   #closed: Promise<void> | undefined;
   #idle: (() => void)[] = [];
-  #lastEventAt = Date.now();
   #reconcileTimer: NodeJS.Timeout | undefined;
   #reconciling = false;
   /** Removals of cancelled jobs from Redis, still under way. */
@@ -399,13 +401,12 @@ export class QueueExecutor extends Executor {
   }
 
   #onActive(jobId: string): void {
-    this.#lastEventAt = Date.now();
     const pending = this.#pending.get(jobId);
+    if (pending) pending.since = Date.now();
     if (pending && pending.future.state === 'PENDING') pending.future.setRunningOrNotifyCancel();
   }
 
   #onCompleted(jobId: string, returnvalue: unknown): void {
-    this.#lastEventAt = Date.now();
     if (!this.#pending.has(jobId)) return;
     const result = returnvalue as TaskJobResult | null;
     if (result && result.ok === true && typeof result.value === 'string') {
@@ -427,7 +428,6 @@ export class QueueExecutor extends Executor {
   }
 
   #onFailed(jobId: string, failedReason: string): void {
-    this.#lastEventAt = Date.now();
     if (!this.#pending.has(jobId)) return;
     this.#settle(
       jobId,
@@ -471,7 +471,11 @@ export class QueueExecutor extends Executor {
     this.#reconcileTimer.unref();
   }
 
-  /** Looks up, in Redis, jobs whose events may have been missed. */
+  /**
+   * Looks up, in Redis, the jobs not heard of for `reconcileIntervalMs` (oldest first), whose
+   * events may have been missed. Per job: the events of other jobs (this executor's or another
+   * client's on the same queue) say nothing about this one.
+   */
   async #reconcile(): Promise<void> {
     if (this.#pending.size === 0) {
       clearInterval(this.#reconcileTimer);
@@ -479,18 +483,19 @@ export class QueueExecutor extends Executor {
       return;
     }
     const now = Date.now();
-    if (this.#reconciling || now - this.#lastEventAt < this.#reconcileMs) return;
+    if (this.#reconciling) return;
     this.#reconciling = true;
     try {
       const stale = [...this.#pending.entries()]
         .filter(([, p]) => now - p.since >= this.#reconcileMs && !p.future.done())
+        .sort((a, b) => a[1].since - b[1].since)
         .slice(0, reconcileBatch);
       for (const [jobId, pending] of stale) {
         await pending.added;
         const job = (await this.#queue.getJob(jobId)) as Job | undefined;
+        pending.since = Date.now();
         this.#reconcileJob(jobId, job);
       }
-      this.#lastEventAt = Date.now();
     } catch {
       // Redis is unreachable: try again next round.
     } finally {

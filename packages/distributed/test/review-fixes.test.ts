@@ -155,6 +155,42 @@ describe('review fixes', { skip }, () => {
     assert.equal(await admin.getWaitingCount(), 0, 'the waiting job was removed');
   });
 
+  test('a lost job fails with ERR_JOB_LOST while other clients keep the queue busy', async (t) => {
+    const queue = uniqueQueueName('starved');
+    const a = new QueueExecutor({ connection: redis.url, queue, reconcileIntervalMs: 1000 });
+    t.after(() => a.abort());
+    const lost = a.submit(tasks.add, 1, 2);
+    lost.then(undefined, () => {});
+    const admin = new Queue(queue, { connection: { url: redis.url }, prefix: 'forage' });
+    t.after(() => admin.close());
+    await until(async () => (await admin.getWaitingCount()) === 1, 10_000, 'the job in Redis');
+    const [job] = await admin.getJobs(['wait']);
+    await job?.remove();
+
+    // Another executor's jobs on the same queue: a steady stream of events.
+    const worker = await startWorker(redis.url, queue, { concurrency: 2 });
+    t.after(() => worker.kill());
+    const b = new QueueExecutor({ connection: redis.url, queue });
+    t.after(() => b.shutdown());
+    let busy = true;
+    let sent = 0;
+    const traffic = (async () => {
+      for (let i = 0; busy && i < 200; i++) {
+        await b.submit(tasks.add, i, 1);
+        sent++;
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+    })();
+    try {
+      await until(() => lost.done(), 10_000, 'the lost future to settle while the queue is busy');
+    } finally {
+      busy = false;
+      await traffic;
+    }
+    assert.ok(sent >= 2, `the other executor kept the queue busy (${sent} tasks)`);
+    await assert.rejects(async () => lost, { code: 'ERR_JOB_LOST' });
+  });
+
   test('a census coordinator interrupted once exits even though the jobs it started never finish', async (t) => {
     const dir = mkdtempSync(join(tmpdir(), 'forage-review-sigint-'));
     t.after(() => rmSync(dir, { recursive: true, force: true }));
