@@ -36,7 +36,7 @@ import {
 } from '@forage/census';
 import { type Future, taskModule } from '@forage/futures';
 import type { LanguagesJob, ShardJob, ShardSlice } from './census-tasks.js';
-import { describeRedis, parseRedis, type RedisConnection } from './connection.js';
+import { checkRedis, describeRedis, parseRedis, type RedisConnection } from './connection.js';
 import { DistributedError, ErrorCode, positiveInteger } from './errors.js';
 import { QueueExecutor } from './queue-executor.js';
 
@@ -155,6 +155,10 @@ export async function runDistributedCensus(
   const shards = positiveInteger(options.shards, 'shards', 32);
   const pagesPerJob = positiveInteger(options.pagesPerJob, 'pagesPerJob', 10);
   const emit = hooks.onProgress ?? (() => {});
+  // Before anything is planned or written: a Redis that is not there is one clear error, not
+  // minutes of jobs queued again.
+  const endpoint = parseRedis(options.connection);
+  await checkRedis(endpoint);
   const paths = {
     repos: join(out, censusFiles.repos),
     languages: join(out, censusFiles.languages),
@@ -206,6 +210,14 @@ export async function runDistributedCensus(
     connection: options.connection,
     queue: options.queue ?? censusQueueName,
   });
+  // Jobs are queued again only after a failure of a connection that once worked.
+  try {
+    await executor.connected();
+  } catch (error) {
+    await executor.abort(error);
+    await Promise.allSettled([repos.close(), languages.close(), shardsJournal.close()]);
+    throw error;
+  }
   const controller = new AbortController();
   const onAbort = () => controller.abort(hooks.signal?.reason);
   if (hooks.signal?.aborted) onAbort();
@@ -322,7 +334,7 @@ export async function runDistributedCensus(
       if (jobsDone === 0 && jobsPending > 0) {
         emit({
           type: 'notice',
-          message: `no worker has finished a job after ${noWorkerNoticeMs / 1000} s: start forage census-worker --queue ${describeRedis(parseRedis(options.connection))} --token T on each machine (same --queue-name)`,
+          message: `no worker has finished a job after ${noWorkerNoticeMs / 1000} s: start forage census-worker --queue ${describeRedis(endpoint)} --api ${api.origin} --token T on each machine (same --queue-name)`,
         });
       }
     }, noWorkerNoticeMs);

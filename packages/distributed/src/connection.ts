@@ -3,6 +3,7 @@
  * same as an object. Turned into the options BullMQ and ioredis take. Passwords never appear
  * in messages: {@link describeRedis} redacts them.
  */
+import { Redis } from 'ioredis';
 import { DistributedError, ErrorCode } from './errors.js';
 
 /** Connection options for Redis, a plain subset of ioredis's. */
@@ -84,6 +85,56 @@ export function ioRedisOptions(endpoint: RedisEndpoint, retryForever: boolean): 
     ...(endpoint.tls ? { tls: {} } : {}),
     maxRetriesPerRequest: retryForever ? null : 20,
   };
+}
+
+/**
+ * Connects once, without retrying, and sends PING: a Redis that is not there is reported at
+ * once (or after `timeoutMs` for a host that does not answer), instead of after the minutes of
+ * retries the queue's own connections would spend waiting for it.
+ * @throws {@link DistributedError} `ERR_QUEUE_UNAVAILABLE` naming the URL (never its password)
+ *   and the fix; `flag` is how the user gave it (`--queue`).
+ */
+export async function checkRedis(
+  endpoint: RedisEndpoint,
+  timeoutMs = 5000,
+  flag = '--queue',
+): Promise<void> {
+  const client = new Redis({
+    ...ioRedisOptions(endpoint, false),
+    lazyConnect: true,
+    connectTimeout: timeoutMs,
+    maxRetriesPerRequest: 0,
+    enableOfflineQueue: false,
+    retryStrategy: () => null,
+  });
+  // The socket's error (ECONNREFUSED, ENOTFOUND...) says more than the rejection of connect().
+  let socketError: Error | undefined;
+  client.on('error', (error: Error) => {
+    socketError ??= error;
+  });
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([
+      client.connect().then(() => client.ping()),
+      new Promise((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
+      }),
+    ]);
+  } catch (error) {
+    const where = describeRedis(endpoint);
+    const reason = redactPassword((socketError ?? (error as Error)).message, endpoint.password);
+    throw new DistributedError(
+      `cannot reach Redis at ${where} (${flag}): ${reason}; start it there (redis-server --port ${endpoint.port} --appendonly yes) or give ${flag} the URL of a running Redis`,
+      ErrorCode.queueUnavailable,
+    );
+  } finally {
+    clearTimeout(timer);
+    client.disconnect();
+  }
+}
+
+function redactPassword(text: string, password: string | undefined): string {
+  return password ? text.split(password).join('***') : text;
 }
 
 /** `redis://host:port/db` with any password replaced by `***`, for messages and logs. */

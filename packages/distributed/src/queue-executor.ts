@@ -186,6 +186,23 @@ export class QueueExecutor extends Executor {
     if (this.#closed) await events.close();
   }
 
+  /**
+   * Resolves once this executor is connected to Redis and reads its events.
+   * @throws {@link DistributedError} `ERR_QUEUE_UNAVAILABLE` if the first connection takes
+   *   longer than `connectTimeoutMs`.
+   */
+  async connected(): Promise<void> {
+    try {
+      await this.#whenConnected();
+    } catch (error) {
+      throw new DistributedError(
+        `could not connect to ${this.#where}: ${(error as Error).message}`,
+        ErrorCode.queueUnavailable,
+        { cause: error },
+      );
+    }
+  }
+
   /** Jobs submitted by this executor that have not settled. */
   get pendingCount(): number {
     return this.#pending.size;

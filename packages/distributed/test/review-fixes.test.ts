@@ -3,13 +3,19 @@
  * the code before its fix.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type IncomingHttpHeaders } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { type AddressInfo, createServer as createTcpServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { type CensusWorkerOptions, QueueExecutor, runCensusWorker } from '@forage/distributed';
+import {
+  type CensusWorkerOptions,
+  type DistributedCensusEvent,
+  QueueExecutor,
+  runCensusWorker,
+  runDistributedCensus,
+} from '@forage/distributed';
 import { taskModule } from '@forage/futures';
 import { startEmulator } from '@forage/github-emulator';
 import { Queue } from 'bullmq';
@@ -67,6 +73,15 @@ async function startCollector(): Promise<{
     seen,
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
+}
+
+/** A loopback port nothing listens on (it was free a moment ago). */
+async function closedPort(): Promise<number> {
+  const server = createTcpServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
 }
 
 /** Runs an in-process census worker until the returned function is called. */
@@ -255,4 +270,68 @@ test('forage census-worker --api takes only https (http on loopback), as forage 
   assert.equal(await proc.exited, 2, proc.stderr());
   assert.match(proc.stderr(), /--api http:\/\/example\.com must use https/);
   assert.ok(!proc.stderr().includes('ghp_reviewapiflag0000001'));
+});
+
+describe('a census coordinator whose Redis is not there', () => {
+  test('fails at once, before planning, naming the URL without its password and the fix', async (t) => {
+    const dir = mkdtempSync(join(tmpdir(), 'forage-review-unreachable-'));
+    t.after(() => rmSync(dir, { recursive: true, force: true }));
+    const port = await closedPort();
+    const notices: string[] = [];
+    const out = join(dir, 'out');
+    const run = runDistributedCensus(
+      {
+        connection: `redis://:s3cretpw@127.0.0.1:${port}`,
+        api: 'http://127.0.0.1:9/',
+        since: 0,
+        until: 3000,
+        out,
+      },
+      { onProgress: (e: DistributedCensusEvent) => e.type === 'notice' && notices.push(e.message) },
+    );
+    run.catch(() => {});
+    const outcome = await within(
+      run.then(
+        () => 'resolved',
+        (error: unknown) => error,
+      ),
+      10_000,
+    );
+    assert.notEqual(outcome, 'timeout', 'the coordinator gave up within 10 s');
+    const error = outcome as Error & { code?: string };
+    assert.equal(error.code, 'ERR_QUEUE_UNAVAILABLE');
+    assert.ok(error.message.includes(`redis://:***@127.0.0.1:${port}`), error.message);
+    assert.match(error.message, /--queue/);
+    assert.match(error.message, /redis-server/);
+    assert.ok(!error.message.includes('s3cretpw'), 'no password in the message');
+    assert.deepEqual(notices, [], 'nothing was queued again');
+    assert.equal(existsSync(join(out, 'plan.json')), false, 'nothing was planned');
+  });
+
+  test('forage census --queue says so in one line and exits', async () => {
+    const port = await closedPort();
+    const dir = mkdtempSync(join(tmpdir(), 'forage-review-unreachable-cli-'));
+    try {
+      const proc = spawnForage([
+        'census',
+        '--queue',
+        `redis://127.0.0.1:${port}`,
+        '--api',
+        'http://127.0.0.1:9/',
+        '--since',
+        '0',
+        '--until',
+        '3000',
+        '--out',
+        join(dir, 'out'),
+      ]);
+      const code = await within(proc.exited, 20_000);
+      if (code === 'timeout') await proc.kill();
+      assert.equal(code, 1, proc.stderr());
+      assert.match(proc.stderr(), /cannot reach Redis at redis:\/\/127\.0\.0\.1:\d+ \(--queue\)/);
+      assert.doesNotMatch(proc.stderr(), /queueing the job again/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });
