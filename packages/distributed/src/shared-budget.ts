@@ -8,8 +8,11 @@
  * resource. A slot is held from the send until `windowMs` after the response (the census's rule:
  * no 60 s window on the server can then hold more than the limit, whatever the latency). The
  * primary limit is shared too: the lowest `remaining` any worker saw for the current reset is kept
- * in Redis and counted down by every send. Redis's own clock times everything (one clock for all
- * machines). Tokens are identified by a SHA-256 prefix, never stored.
+ * in Redis and counted down by every send. So is the number of requests in flight (GitHub allows
+ * at most 100 at once per token): each send holds a member of the token's in-flight set until its
+ * response, with a lease so that the slots of a worker that died come back. Redis's own clock
+ * times everything (one clock for all machines). Tokens are identified by a SHA-256 prefix, never
+ * stored.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { type ApiKind, type BudgetLimits, BudgetScheduler, type Lease } from '@forage/census';
@@ -20,13 +23,23 @@ export interface SharedBudget {
   readonly redis: Redis;
   /** Key prefix. Default `forage:budget`. */
   readonly prefix?: string;
+  /**
+   * How long a request's shared slot (in flight) lasts without an answer: the slots of a worker
+   * that died come back after this long. Default 120000 ms (well above a request's timeout).
+   */
+  readonly leaseMs?: number;
 }
 
-// KEYS: window zset, primary hash. ARGV: member, windowMs, points limit, holdMs.
-// Returns 0 (granted) or the ms to wait.
+// KEYS: window zset, primary hash, in-flight zset.
+// ARGV: member, windowMs, points limit, holdMs, concurrency, leaseMs.
+// Checks every limit first, then takes a slot in each. Returns 0 (granted) or the ms to wait.
 const takeScript = `
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', now)
+if redis.call('ZCARD', KEYS[3]) >= tonumber(ARGV[5]) then
+  return 25
+end
 local windowMs = tonumber(ARGV[2])
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - windowMs)
 local used = redis.call('ZCARD', KEYS[1])
@@ -46,14 +59,17 @@ if remaining > 0 and now < reset then
 end
 redis.call('ZADD', KEYS[1], now + tonumber(ARGV[4]), ARGV[1])
 redis.call('PEXPIRE', KEYS[1], windowMs * 3)
+redis.call('ZADD', KEYS[3], now + tonumber(ARGV[6]), ARGV[1])
+redis.call('PEXPIRE', KEYS[3], tonumber(ARGV[6]) * 2)
 return 0
 `;
 
-// KEYS: window zset, primary hash. ARGV: member, remaining (-1 unknown), resetMs.
+// KEYS: window zset, primary hash, in-flight zset. ARGV: member, remaining (-1 unknown), resetMs.
 const doneScript = `
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 redis.call('ZADD', KEYS[1], 'XX', now, ARGV[1])
+redis.call('ZREM', KEYS[3], ARGV[1])
 local remaining = tonumber(ARGV[2])
 if remaining >= 0 then
   local reset = tonumber(ARGV[3])
@@ -107,23 +123,27 @@ export class SharedBudgetScheduler extends BudgetScheduler {
     const member = randomBytes(8).toString('hex');
     const points = kind === 'rest' ? this.#limits.restPoints : this.#limits.graphqlPoints;
     // A slot of a worker that died mid-request frees itself after this long.
-    const holdMs = 120_000;
+    const holdMs = this.#shared.leaseMs ?? 120_000;
     try {
       for (;;) {
         const wait = Number(
           await this.#shared.redis.eval(
             takeScript,
-            2,
+            3,
             keys.window,
             keys.primary,
+            keys.inflight,
             member,
             this.#limits.windowMs,
             points,
             holdMs,
+            this.#limits.concurrency,
+            holdMs,
           ),
         );
         if (wait <= 0) break;
-        await sleep(Math.min(wait, 5000), signal);
+        // Jitter, so that workers waiting for the same slot do not ask in step.
+        await sleep(Math.min(wait, 5000) + Math.floor(Math.random() * 20), signal);
       }
     } catch (error) {
       lease.release({});
@@ -141,9 +161,10 @@ export class SharedBudgetScheduler extends BudgetScheduler {
         void this.#shared.redis
           .eval(
             doneScript,
-            2,
+            3,
             keys.window,
             keys.primary,
+            keys.inflight,
             member,
             observed ? headers.remaining : -1,
             observed ? headers.reset * 1000 : 0,
@@ -153,9 +174,11 @@ export class SharedBudgetScheduler extends BudgetScheduler {
     };
   }
 
-  #keys(tokenIndex: number, kind: ApiKind): { window: string; primary: string } {
-    const base = `${this.#shared.prefix ?? 'forage:budget'}:${tokenKey(this.#tokens[tokenIndex])}:${resourceOf(kind)}`;
-    return { window: `${base}:window`, primary: `${base}:primary` };
+  #keys(tokenIndex: number, kind: ApiKind): { window: string; primary: string; inflight: string } {
+    const token = `${this.#shared.prefix ?? 'forage:budget'}:${tokenKey(this.#tokens[tokenIndex])}`;
+    const base = `${token}:${resourceOf(kind)}`;
+    // GitHub's 100 concurrent requests are per token, whatever the resource.
+    return { window: `${base}:window`, primary: `${base}:primary`, inflight: `${token}:inflight` };
   }
 }
 

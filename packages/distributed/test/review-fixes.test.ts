@@ -9,16 +9,19 @@ import { type AddressInfo, createServer as createTcpServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { githubLimits, type Lease } from '@forage/census';
 import {
   type CensusWorkerOptions,
   type DistributedCensusEvent,
   QueueExecutor,
   runCensusWorker,
   runDistributedCensus,
+  SharedBudgetScheduler,
 } from '@forage/distributed';
 import { taskModule } from '@forage/futures';
 import { startEmulator } from '@forage/github-emulator';
 import { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
 import { getRedis, redisSkipReason, type TestRedis, uniqueQueueName } from './helpers/redis.js';
 import { spawnForage, startWorker } from './helpers/workers.js';
 
@@ -332,6 +335,64 @@ describe('a census coordinator whose Redis is not there', () => {
       assert.doesNotMatch(proc.stderr(), /queueing the job again/);
     } finally {
       rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('shared token budget (review fixes)', { skip }, () => {
+  let redis: TestRedis;
+  let client: Redis;
+
+  before(async () => {
+    redis = await getRedis();
+    client = new Redis(redis.url);
+  });
+  after(async () => {
+    client?.disconnect();
+    await redis?.stop();
+  });
+
+  test("two workers sharing a token share its in-flight cap; a dead worker's slots come back after the lease", async () => {
+    const limits = { ...githubLimits, concurrency: 3 };
+    const shared = { redis: client, prefix: uniqueQueueName('inflight'), leaseMs: 1500 };
+    const token = ['ghp_reviewinflighttoken01'];
+    const a = new SharedBudgetScheduler(1, limits, shared, token);
+    const b = new SharedBudgetScheduler(1, limits, shared, token);
+    const stop = new AbortController();
+    const held: Lease[] = [];
+    const take = (s: SharedBudgetScheduler) =>
+      s.acquire('rest', stop.signal).then((lease) => {
+        held.push(lease);
+      });
+    const headers = {
+      limit: 5000,
+      remaining: 4000,
+      reset: Math.ceil(Date.now() / 1000) + 3600,
+      resource: 'core',
+    };
+    try {
+      // One answered request each, so that both know the primary window (else each sends one
+      // probe at a time).
+      for (const s of [a, b]) (await s.acquire('rest')).release({ headers });
+      // Three at once through each: each alone allows three.
+      const waiting = [a, a, a, b, b, b].map((s) => take(s).catch(() => {}));
+      await until(() => held.length >= 3, 5000, 'three grants');
+      await new Promise((resolve) => setTimeout(resolve, 400));
+      assert.equal(held.length, 3, 'at most three in flight for the token, across both');
+      // One answered: one more goes.
+      held[0]?.release({});
+      await until(() => held.length >= 4, 5000, 'a fourth grant after a response');
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      assert.equal(held.length, 4);
+      // The holders of the others "die" (never answer): their slots come back after the lease.
+      const started = Date.now();
+      await until(() => held.length >= 6, 5000, 'the leases to expire');
+      assert.ok(Date.now() - started >= 500, 'not before the lease ran out');
+      await Promise.all(waiting);
+    } finally {
+      stop.abort();
+      a.close(new Error('done'));
+      b.close(new Error('done'));
     }
   });
 });
