@@ -117,7 +117,7 @@ function clientFor(api: string): ApiClient {
     const limits = { ...githubLimits, ...config.limits };
     const count = Math.max(1, config.tokens.length);
     const scheduler = config.shared
-      ? new SharedBudgetScheduler(count, limits, config.shared, config.tokens)
+      ? new SharedBudgetScheduler(count, limits, config.shared, config.tokens, url.host)
       : new BudgetScheduler(count, limits);
     client = new ApiClient({
       api: url,

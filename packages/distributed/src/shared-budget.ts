@@ -8,7 +8,9 @@
  * resource. A slot is held from the send until `windowMs` after the response (the census's rule:
  * no 60 s window on the server can then hold more than the limit, whatever the latency). The
  * primary limit is shared too: the lowest `remaining` any worker saw for the current reset is kept
- * in Redis and counted down by every send. So is the number of requests in flight (GitHub allows
+ * in Redis and counted down by every send; once that reset (plus `resetMarginMs`) has passed, one
+ * request at a time, from any worker, goes out to learn the new window, and the others wait for
+ * its response. Keys name the API's host and a hash of the token. So is the number of requests in flight (GitHub allows
  * at most 100 at once per token): each send holds a member of the token's in-flight set until its
  * response, with a lease so that the slots of a worker that died come back. Redis's own clock
  * times everything (one clock for all machines). Tokens are identified by a SHA-256 prefix, never
@@ -31,11 +33,16 @@ export interface SharedBudget {
 }
 
 // KEYS: window zset, primary hash, in-flight zset.
-// ARGV: member, windowMs, points limit, holdMs, concurrency, leaseMs.
+// ARGV: member, windowMs, points limit, holdMs, concurrency, leaseMs, resetMarginMs, primary (1/0).
 // Checks every limit first, then takes a slot in each. Returns 0 (granted) or the ms to wait.
+//
+// The primary hash holds what the responses said (remaining, reset) and, while nobody knows the
+// current window (at first, or once a known window's reset plus the margin has passed), the one
+// request allowed out to learn it (probe, probeMember): every other waits for its response.
 const takeScript = `
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local leaseMs = tonumber(ARGV[6])
 redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', now)
 if redis.call('ZCARD', KEYS[3]) >= tonumber(ARGV[5]) then
   return 25
@@ -49,29 +56,49 @@ if used >= tonumber(ARGV[3]) then
   if wait < 10 then wait = 10 end
   return wait
 end
-local remaining = tonumber(redis.call('HGET', KEYS[2], 'remaining') or '-1')
-local reset = tonumber(redis.call('HGET', KEYS[2], 'reset') or '0')
-if remaining == 0 and now < reset then
-  return reset - now
+local primary = ARGV[8] == '1'
+local probe = false
+local remaining = -1
+if primary then
+  remaining = tonumber(redis.call('HGET', KEYS[2], 'remaining') or '-1')
+  local reset = tonumber(redis.call('HGET', KEYS[2], 'reset') or '0')
+  local margin = tonumber(ARGV[7])
+  if now >= reset + margin then remaining = -1 end
+  if remaining == 0 then
+    return math.max(10, reset + margin - now)
+  end
+  if remaining < 0 then
+    if tonumber(redis.call('HGET', KEYS[2], 'probe') or '0') > now then return 25 end
+    probe = true
+  end
 end
-if remaining > 0 and now < reset then
+if probe then
+  redis.call('HSET', KEYS[2], 'probe', now + leaseMs, 'probeMember', ARGV[1])
+  if redis.call('PTTL', KEYS[2]) < leaseMs then redis.call('PEXPIRE', KEYS[2], leaseMs * 2) end
+elseif primary and remaining > 0 then
   redis.call('HINCRBY', KEYS[2], 'remaining', -1)
 end
 redis.call('ZADD', KEYS[1], now + tonumber(ARGV[4]), ARGV[1])
 redis.call('PEXPIRE', KEYS[1], windowMs * 3)
-redis.call('ZADD', KEYS[3], now + tonumber(ARGV[6]), ARGV[1])
-redis.call('PEXPIRE', KEYS[3], tonumber(ARGV[6]) * 2)
+redis.call('ZADD', KEYS[3], now + leaseMs, ARGV[1])
+redis.call('PEXPIRE', KEYS[3], leaseMs * 2)
 return 0
 `;
 
 // KEYS: window zset, primary hash, in-flight zset. ARGV: member, remaining (-1 unknown), resetMs.
+// The requests still in flight may count against what the response says remains: they are
+// taken off it (more careful, never less).
 const doneScript = `
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 redis.call('ZADD', KEYS[1], 'XX', now, ARGV[1])
 redis.call('ZREM', KEYS[3], ARGV[1])
+if redis.call('HGET', KEYS[2], 'probeMember') == ARGV[1] then
+  redis.call('HDEL', KEYS[2], 'probe', 'probeMember')
+end
 local remaining = tonumber(ARGV[2])
 if remaining >= 0 then
+  remaining = math.max(0, remaining - redis.call('ZCARD', KEYS[3]))
   local reset = tonumber(ARGV[3])
   local known = tonumber(redis.call('HGET', KEYS[2], 'reset') or '0')
   if reset > known then
@@ -99,17 +126,24 @@ export class SharedBudgetScheduler extends BudgetScheduler {
   readonly #shared: SharedBudget;
   readonly #tokens: readonly string[];
   readonly #limits: BudgetLimits;
+  readonly #apiHost: string;
 
+  /**
+   * @param apiHost the API's host (and port): limits are per server, so the keys name it.
+   *   Default `api.github.com`.
+   */
   constructor(
     tokenCount: number,
     limits: BudgetLimits,
     shared: SharedBudget,
     tokens: readonly string[],
+    apiHost = 'api.github.com',
   ) {
     super(tokenCount, limits);
     this.#shared = shared;
     this.#tokens = tokens;
     this.#limits = limits;
+    this.#apiHost = apiHost;
   }
 
   override async acquire(
@@ -139,6 +173,8 @@ export class SharedBudgetScheduler extends BudgetScheduler {
             holdMs,
             this.#limits.concurrency,
             holdMs,
+            this.#limits.resetMarginMs,
+            primary ? 1 : 0,
           ),
         );
         if (wait <= 0) break;
@@ -175,7 +211,7 @@ export class SharedBudgetScheduler extends BudgetScheduler {
   }
 
   #keys(tokenIndex: number, kind: ApiKind): { window: string; primary: string; inflight: string } {
-    const token = `${this.#shared.prefix ?? 'forage:budget'}:${tokenKey(this.#tokens[tokenIndex])}`;
+    const token = `${this.#shared.prefix ?? 'forage:budget'}:${this.#apiHost}:${tokenKey(this.#tokens[tokenIndex])}`;
     const base = `${token}:${resourceOf(kind)}`;
     // GitHub's 100 concurrent requests are per token, whatever the resource.
     return { window: `${base}:window`, primary: `${base}:primary`, inflight: `${token}:inflight` };

@@ -395,4 +395,75 @@ describe('shared token budget (review fixes)', { skip }, () => {
       b.close(new Error('done'));
     }
   });
+
+  test('after a primary reset one request, from any worker, learns the new window before the others go', async () => {
+    const limits = { ...githubLimits, resetMarginMs: 300 };
+    const shared = { redis: client, prefix: uniqueQueueName('probe') };
+    const token = ['ghp_reviewprobetoken00001'];
+    const host = 'api.example.test';
+    const a = new SharedBudgetScheduler(1, limits, shared, token, host);
+    const b = new SharedBudgetScheduler(1, limits, shared, token, host);
+    const stop = new AbortController();
+    const reset = Math.ceil(Date.now() / 1000) + 1;
+    const old = { limit: 5000, reset, resource: 'core' };
+    try {
+      // b saw plenty left; a then spent the window: Redis keeps the lowest (0 until the reset).
+      (await b.acquire('rest')).release({ headers: { ...old, remaining: 100 } });
+      (await a.acquire('rest')).release({ headers: { ...old, remaining: 0 } });
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      const grants: { at: number; lease: Lease }[] = [];
+      const parked = [b, b, b].map((s) =>
+        s.acquire('rest', stop.signal).then(
+          (lease) => void grants.push({ at: Date.now(), lease }),
+          () => {},
+        ),
+      );
+      await until(() => grants.length >= 1, 5000, 'the probe');
+      assert.ok(
+        (grants[0]?.at ?? 0) >= reset * 1000 + limits.resetMarginMs - 50,
+        'the probe waits for the reset plus the margin',
+      );
+      await new Promise((resolve) => setTimeout(resolve, 400));
+      assert.equal(grants.length, 1, 'one probe until a response from the new window');
+      // The new window allows one more: exactly one of the two parked requests goes.
+      grants[0]?.lease.release({
+        headers: { limit: 5000, remaining: 1, reset: reset + 60, resource: 'core' },
+      });
+      await until(() => grants.length >= 2, 5000, 'a request counted in the new window');
+      await new Promise((resolve) => setTimeout(resolve, 400));
+      assert.equal(grants.length, 2, 'the new window is counted down');
+      stop.abort();
+      await Promise.all(parked);
+    } finally {
+      stop.abort();
+      a.close(new Error('done'));
+      b.close(new Error('done'));
+    }
+  });
+
+  test('budgets are kept per API host: a token spent on one server does not hold another', async () => {
+    const shared = { redis: client, prefix: uniqueQueueName('hosts') };
+    const token = ['ghp_reviewhosttoken000001'];
+    const a = new SharedBudgetScheduler(1, githubLimits, shared, token, 'ghe.example.test');
+    const b = new SharedBudgetScheduler(1, githubLimits, shared, token, 'api.github.com');
+    const stop = new AbortController();
+    try {
+      (await a.acquire('rest')).release({
+        headers: {
+          limit: 5000,
+          remaining: 0,
+          reset: Math.ceil(Date.now() / 1000) + 30,
+          resource: 'core',
+        },
+      });
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      const lease = await within(b.acquire('rest', stop.signal), 2000);
+      assert.notEqual(lease, 'timeout', 'the other host is not held by the first host’s limit');
+      if (lease !== 'timeout') lease.release({});
+    } finally {
+      stop.abort();
+      a.close(new Error('done'));
+      b.close(new Error('done'));
+    }
+  });
 });
