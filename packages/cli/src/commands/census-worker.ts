@@ -164,7 +164,11 @@ export async function censusCoordinatorAction(flags: CensusQueueFlags): Promise<
       `forage census: emulator at ${emulator.url} (workers on this machine can reach it: start them with --api ${emulator.url})\n`,
     );
   }
-  const stop = gracefulStop('census');
+  // The coordinator does not wait for started jobs: it saves its journals and exits.
+  const stop = gracefulStop(
+    'census',
+    'stopping: the journals are kept; run the same command again to resume',
+  );
   let last = 0;
   const onProgress = (event: DistributedCensusEvent) => {
     if (flags.json) process.stdout.write(`${JSON.stringify(event)}\n`);

@@ -56,10 +56,14 @@ export function checkQueueName(name: string | undefined): void {
 }
 
 /**
- * Stops gracefully on the first SIGINT/SIGTERM (the running jobs finish), at once on the second.
- * Returns the signal to pass to the worker and a function that removes the handlers.
+ * Stops gracefully on the first SIGINT/SIGTERM (the running jobs finish, or what `firstStop`
+ * says happens), at once on the second. Returns the signal to pass to the worker and a function
+ * that removes the handlers.
  */
-export function gracefulStop(what: string): { signal: AbortSignal; dispose: () => void } {
+export function gracefulStop(
+  what: string,
+  firstStop = 'finishing the running jobs (again to stop at once)',
+): { signal: AbortSignal; dispose: () => void } {
   const controller = new AbortController();
   const onSignal = (name: NodeJS.Signals) => {
     if (controller.signal.aborted) {
@@ -68,9 +72,7 @@ export function gracefulStop(what: string): { signal: AbortSignal; dispose: () =
       );
       process.exit(130);
     }
-    process.stderr.write(
-      `forage ${what}: ${name}, finishing the running jobs (again to stop at once)\n`,
-    );
+    process.stderr.write(`forage ${what}: ${name}, ${firstStop}\n`);
     controller.abort();
   };
   process.on('SIGINT', onSignal);
