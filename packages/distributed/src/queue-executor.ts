@@ -53,7 +53,11 @@ export interface QueueExecutorOptions {
   queue?: string;
   /** The Redis key prefix. Default `forage`. */
   prefix?: string;
-  /** How long a finished job stays in Redis (seconds), for inspection. Default 3600. */
+  /**
+   * How long a finished job stays in Redis (seconds), for inspection. Default 3600. Older ones
+   * are removed when a later job finishes (BullMQ's rule) and when an executor connects (for a
+   * queue that went quiet).
+   */
   keepJobsSeconds?: number;
   /**
    * A pending job not heard of (no event for it, no look-up) for this long is looked up in
@@ -152,8 +156,29 @@ export class QueueExecutor extends Executor {
     this.#redis.on('error', () => {});
     this.#ready = this.#listen(endpoint, prefix).then(() => {
       this.#connected = true;
+      void this.#cleanFinished();
     });
     this.#ready.catch(() => {});
+  }
+
+  /**
+   * Removes the finished jobs older than `keepJobsSeconds`. BullMQ removes them by age only when
+   * a later job finishes, so after the last job of a census they would stay in Redis for good.
+   * Best effort and bounded: a closed executor or a Redis error just stops it.
+   */
+  async #cleanFinished(): Promise<void> {
+    const graceMs = this.#keepSeconds * 1000;
+    const batch = 1000;
+    try {
+      for (const type of ['completed', 'failed'] as const) {
+        for (let round = 0; round < 100 && !this.#closed; round++) {
+          const removed = await this.#queue.clean(graceMs, batch, type);
+          if (removed.length < batch) break;
+        }
+      }
+    } catch {
+      // The next executor tries again.
+    }
   }
 
   /**

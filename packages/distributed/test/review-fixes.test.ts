@@ -173,6 +173,26 @@ describe('review fixes', { skip }, () => {
     assert.equal(await admin.getWaitingCount(), 0, 'the waiting job was removed');
   });
 
+  test('finished jobs older than keepJobsSeconds leave Redis when an executor connects, even on a quiet queue', async (t) => {
+    const queue = uniqueQueueName('kept');
+    const worker = await startWorker(redis.url, queue, { concurrency: 2 });
+    t.after(() => worker.kill());
+    const admin = new Queue(queue, { connection: { url: redis.url }, prefix: 'forage' });
+    t.after(() => admin.close());
+    const first = new QueueExecutor({ connection: redis.url, queue, keepJobsSeconds: 1 });
+    const sums = await Promise.all([1, 2, 3].map((n) => first.submit(tasks.add, n, 1)));
+    assert.deepEqual(sums, [2, 3, 4]);
+    await first.shutdown();
+    assert.equal(await admin.getCompletedCount(), 3, 'kept for inspection meanwhile');
+    await new Promise((resolve) => setTimeout(resolve, 1_200));
+    assert.equal(await admin.getCompletedCount(), 3, 'BullMQ alone leaves them on a quiet queue');
+
+    const next = new QueueExecutor({ connection: redis.url, queue, keepJobsSeconds: 1 });
+    t.after(() => next.shutdown());
+    await next.connected();
+    await until(async () => (await admin.getCompletedCount()) === 0, 10_000, 'the old jobs gone');
+  });
+
   test('a lost job fails with ERR_JOB_LOST while other clients keep the queue busy', async (t) => {
     const queue = uniqueQueueName('starved');
     const a = new QueueExecutor({ connection: redis.url, queue, reconcileIntervalMs: 1000 });
