@@ -9,6 +9,13 @@ export const lockFile = 'census.lock';
 /** A lock with no readable pid is only taken over once it is this old (ms). */
 const unreadableStaleMs = 60_000;
 
+/**
+ * Lock files this process holds. A lock naming this process's pid that is not here was left by
+ * an earlier process that had the same pid: a container restarted after a crash runs the
+ * census as pid 1 again, and would otherwise be refused by its own dead lock forever.
+ */
+const heldHere = new Set<string>();
+
 /** What a lock file says about its holder. */
 interface LockOwner {
   readonly pid: number;
@@ -43,11 +50,13 @@ export async function lockCensus(dir: string): Promise<CensusLock> {
         await handle.close();
       }
       let released = false;
+      heldHere.add(path);
       return {
         path,
         release: async () => {
           if (released) return;
           released = true;
+          heldHere.delete(path);
           await unlink(path).catch(() => {});
         },
       };
@@ -69,7 +78,7 @@ export async function lockCensus(dir: string): Promise<CensusLock> {
         () => 0,
       );
       if (age < unreadableStaleMs) throw heldError(dir, path, undefined);
-    } else if (owner.hostname !== host || alive(owner.pid)) {
+    } else if (owner.hostname !== host || (alive(owner.pid) && !leftByEarlierSelf(owner, path))) {
       throw heldError(dir, path, owner);
     }
     // Stale: remove it, unless another run replaced it in the meantime.
@@ -80,6 +89,11 @@ export async function lockCensus(dir: string): Promise<CensusLock> {
     'ERR_CENSUS_OUTPUT',
     `cannot lock --out ${dir}: ${path} keeps being created by other runs; run one census at a time in a directory`,
   );
+}
+
+/** A lock with our own pid that this process does not hold (see {@link heldHere}). */
+function leftByEarlierSelf(owner: LockOwner, path: string): boolean {
+  return owner.pid === process.pid && !heldHere.has(path);
 }
 
 function parseOwner(text: string): LockOwner | undefined {

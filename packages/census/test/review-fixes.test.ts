@@ -119,6 +119,15 @@ test('a stale lock (its pid is gone) is taken over; the lock is removed after a 
     },
   );
   assert.ok(!existsSync(lock));
+  // A lock naming this very pid that this process does not hold: left by an earlier process
+  // that had the same pid (a container restarted after a crash runs as pid 1 again).
+  writeFileSync(
+    lock,
+    `${JSON.stringify({ pid: process.pid, hostname: (await import('node:os')).hostname() })}\n`,
+  );
+  const again = await runCensus({ api: emu.url, tokens: [token], out: dir });
+  assert.equal(again.manifest.complete, true);
+  assert.ok(!existsSync(lock));
 });
 
 test('forage census on a locked --out exits 2 naming the directory, the pid and the fix', async (t) => {

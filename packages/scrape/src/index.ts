@@ -29,6 +29,7 @@ export {
   existingOutputUrls,
   htmlIndex,
   type IndexItem,
+  indexItem,
   jsonlLine,
   type OutputFormat,
   OutputWriter,

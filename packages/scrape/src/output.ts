@@ -163,8 +163,8 @@ function unreadableOutput(path: string, line: number, format: OutputFormat): Scr
   );
 }
 
-/** The fields of a post the HTML index shows. */
-function indexItem(post: IndexItem): IndexItem {
+/** The fields of a post the HTML index shows (not its text, which can be long). */
+export function indexItem(post: IndexItem): IndexItem {
   return {
     url: post.url,
     title: post.title,

@@ -49,8 +49,10 @@ const DECOMPRESSORS: Record<string, () => Transform> = {
  */
 function decodeContent(res: RawResponse): RawResponse {
   const header = res.headers['content-encoding'];
-  if (header === undefined || res.statusCode === 204 || res.statusCode === 304) return res;
+  if (header === undefined) return res;
   const { 'content-encoding': _, ...identity } = res.headers;
+  // No body to undo (a 204 or 304 may still name the coding of the resource).
+  if (res.statusCode === 204 || res.statusCode === 304) return { ...res, headers: identity };
   const encoding = String(header).trim().toLowerCase();
   if (encoding === '' || encoding === 'identity') return { ...res, headers: identity };
   const decompressor = DECOMPRESSORS[encoding]?.();

@@ -61,6 +61,10 @@ for (const transport of TRANSPORTS) {
         // Half a gzip body, then nothing: the timeout, not a decompression error.
         res.writeHead(200, { 'content-type': 'text/html', 'content-encoding': 'gzip' });
         res.write(gzipSync(Buffer.from(PAGE)).subarray(0, 20));
+      } else if (encoding === 'nocontent') {
+        // No body, though the header names the resource's coding.
+        res.writeHead(204, { 'content-encoding': 'gzip' });
+        res.end();
       } else if (encoding === 'identity') {
         res.writeHead(200, { 'content-type': 'text/html', 'content-encoding': 'identity' });
         res.end(PAGE);
@@ -115,6 +119,8 @@ for (const transport of TRANSPORTS) {
       code: 'ERR_SCRAPE_TIMEOUT',
       message: `${server.base}/stalled did not answer within 300 ms`,
     });
+    const empty = await fetcher.fetch(`${server.base}/nocontent`);
+    assert.equal(empty.text, '', 'a 204 naming a coding is an empty page, not an error');
     // Still usable after all that.
     assert.equal((await fetcher.fetch(`${server.base}/gzip`)).text, PAGE);
   });

@@ -92,6 +92,7 @@ async function runScrape(url: string, flags: ScrapeFlags, deps: ScrapeDeps): Pro
     csvHeader,
     csvLine,
     existingOutputUrls,
+    indexItem,
     loadSelectors,
     OutputWriter,
     readJournal,
@@ -198,17 +199,6 @@ async function runScrape(url: string, flags: ScrapeFlags, deps: ScrapeDeps): Pro
   // Interrupted (Ctrl-C): the conventional 128 + SIGINT, so scripts can tell and run it again.
   if (controller.signal.aborted && !stdoutClosed) process.exitCode = 130;
   if (flags.open) await openIndex(url, out, [...index.values()], deps);
-}
-
-/** The fields of a post the HTML index shows (not its text, which can be long). */
-function indexItem(post: IndexItem): IndexItem {
-  return {
-    url: post.url,
-    title: post.title,
-    date: post.date,
-    author: post.author,
-    summary: post.summary,
-  };
 }
 
 /** Why a file cannot be opened for appending, for the errors that come from the path given. */
