@@ -80,7 +80,8 @@ export interface CensusResult {
   readonly files: { readonly repos: string; readonly languages: string; readonly manifest: string };
 }
 
-interface StoredPlan {
+/** What `plan.json` holds: the shard plan and the options of the census it belongs to. */
+export interface StoredPlan {
   readonly api: string;
   /** The emulator dataset, when the census ran against one (its port changes between runs). */
   readonly dataset?: string | null;
@@ -530,7 +531,7 @@ async function newPlan(
  * Reads `plan.json` if there is one. One that cannot be read or is not a plan is refused, never
  * replaced: a new plan could split the range differently from the journals already written.
  */
-async function readStoredPlan(path: string): Promise<StoredPlan | undefined> {
+export async function readStoredPlan(path: string): Promise<StoredPlan | undefined> {
   let text: string;
   try {
     text = await readFile(path, 'utf8');

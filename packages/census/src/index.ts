@@ -18,7 +18,9 @@ export {
   type CensusHooks,
   type CensusProgress,
   type CensusResult,
+  readStoredPlan,
   runCensus,
+  type StoredPlan,
   type TokenView,
 } from './census.js';
 export { ApiClient, type ApiResponse, defaultRetry, type RetryPolicy } from './client.js';
@@ -31,13 +33,14 @@ export {
 } from './enumerate.js';
 export { CensusError, type CensusErrorCode, isCensusError } from './errors.js';
 export { type ExportFormat, type ExportResult, exportCensus } from './export.js';
-export { censusFiles } from './files.js';
+export { atomicWriter, censusFiles, censusPaths, writeAtomic } from './files.js';
 export type { CensusCounts } from './finalize.js';
 export { batchBody, batchQuery, maxBatch, parseBatch, parsePage } from './graphql.js';
 export { forEachLine, Journal, JournalTail, readLines } from './journal.js';
 export { languagesBatch, restLanguages, type Via } from './languages.js';
 export { type LinkEntry, type NextLink, nextLink, parseLinkHeader } from './link.js';
 export { scanListing } from './listing.js';
+export { type CensusLock, lockCensus, lockFile } from './lock.js';
 export { type CensusManifest, type CensusRun, censusVersion, readManifest } from './manifest.js';
 export { type CensusOptions, isLoopback, parseApiUrl, resolveOptions } from './options.js';
 export { makePlan, type ShardPlan, shardOf, shardRange } from './plan.js';

@@ -12,12 +12,13 @@
  * again by the coordinator. A result that arrives twice is written once.
  */
 import { setMaxListeners } from 'node:events';
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { mkdir } from 'node:fs/promises';
 import {
+  atomicWriter,
   CensusError,
   type CensusManifest,
   censusFiles,
+  censusPaths,
   censusVersion,
   type ForksMode,
   forEachLine,
@@ -25,18 +26,28 @@ import {
   type LanguageRecord,
   type LanguageStatus,
   languageStatuses,
+  lockCensus,
   makePlan,
   parseApiUrl,
   type RepoRecord,
   readManifest,
+  readStoredPlan,
   type ShardPlan,
+  type StoredPlan,
   shardOf,
   shardRange,
   type Via,
+  writeAtomic,
 } from '@forage/census';
 import { type Future, taskModule } from '@forage/futures';
 import type { LanguagesJob, ShardJob, ShardSlice } from './census-tasks.js';
-import { checkRedis, describeRedis, parseRedis, type RedisConnection } from './connection.js';
+import {
+  checkRedis,
+  describeRedis,
+  parseRedis,
+  type RedisConnection,
+  type RedisEndpoint,
+} from './connection.js';
 import { DistributedError, ErrorCode, positiveInteger } from './errors.js';
 import { QueueExecutor } from './queue-executor.js';
 
@@ -95,16 +106,6 @@ export interface DistributedCensusResult {
   readonly manifest: CensusManifest;
 }
 
-interface StoredPlan {
-  readonly api: string;
-  readonly since: number;
-  readonly until: number | null;
-  readonly repos: number | null;
-  readonly forks: string;
-  readonly density: number;
-  readonly plan: ShardPlan;
-}
-
 const tasks = taskModule<typeof import('./census-tasks.js')>(
   new URL('./census-tasks.js', import.meta.url),
 );
@@ -154,19 +155,46 @@ export async function runDistributedCensus(
   }
   const shards = positiveInteger(options.shards, 'shards', 32);
   const pagesPerJob = positiveInteger(options.pagesPerJob, 'pagesPerJob', 10);
-  const emit = hooks.onProgress ?? (() => {});
   // Before anything is planned or written: a Redis that is not there is one clear error, not
   // minutes of jobs queued again.
   const endpoint = parseRedis(options.connection);
   await checkRedis(endpoint);
-  const paths = {
-    repos: join(out, censusFiles.repos),
-    languages: join(out, censusFiles.languages),
-    shards: join(out, censusFiles.shards),
-    plan: join(out, censusFiles.plan),
-    manifest: join(out, censusFiles.manifest),
-  };
-  await mkdir(out, { recursive: true });
+  try {
+    await mkdir(out, { recursive: true });
+  } catch (error) {
+    throw new CensusError(
+      'ERR_CENSUS_OUTPUT',
+      `cannot create --out ${out} (${(error as Error).message})`,
+    );
+  }
+  // One run at a time per directory, this one or a runCensus: two would append every
+  // repository twice.
+  const lock = await lockCensus(out);
+  try {
+    return await runLocked({ options, hooks, api, out, via, forks, shards, pagesPerJob, endpoint });
+  } finally {
+    await lock.release();
+  }
+}
+
+/** The checked options of a run. */
+interface Setup {
+  readonly options: DistributedCensusOptions;
+  readonly hooks: DistributedCensusHooks;
+  readonly api: URL;
+  readonly out: string;
+  readonly via: Via;
+  readonly forks: ForksMode;
+  readonly shards: number;
+  readonly pagesPerJob: number;
+  readonly endpoint: RedisEndpoint;
+}
+
+/** {@link runDistributedCensus} once the directory is locked. */
+async function runLocked(setup: Setup): Promise<DistributedCensusResult> {
+  const { options, hooks, api, out, via, forks, shards, pagesPerJob, endpoint } = setup;
+  const emit = hooks.onProgress ?? (() => {});
+  const paths = censusPaths(out);
   const plan = await loadOrMakePlan(
     paths.plan,
     api.href,
@@ -327,8 +355,11 @@ export async function runDistributedCensus(
     forks,
   });
   const run = manifest.runs.at(-1) as CensusManifest['runs'][number];
+  // Manifest writes run one after another, in call order: the last one's text is the file's.
+  const writeManifest = atomicWriter(paths.manifest);
+  const saveManifest = (): Promise<void> => writeManifest(`${JSON.stringify(manifest, null, 2)}\n`);
   try {
-    await writeJsonAtomic(paths.manifest, manifest);
+    await saveManifest();
     timers.push(setInterval(() => void languages.flush().catch(() => {}), 200));
     const idleWarning = setTimeout(() => {
       if (jobsDone === 0 && jobsPending > 0) {
@@ -381,7 +412,7 @@ export async function runDistributedCensus(
     run.wallMs = Date.now() - started;
     manifest.finishedAt = run.finishedAt;
     manifest.wallMs += run.wallMs;
-    await writeJsonAtomic(paths.manifest, manifest);
+    await saveManifest();
     await executor.shutdown({ wait: true });
     return { dir: out, manifest };
   } catch (error) {
@@ -391,7 +422,7 @@ export async function runDistributedCensus(
     await Promise.allSettled([repos.close(), languages.close(), shardsJournal.close()]);
     run.error = (error as Error).message;
     run.wallMs = Date.now() - started;
-    await writeJsonAtomic(paths.manifest, manifest).catch(() => {});
+    await saveManifest().catch(() => {});
     // Not shutdown(): jobs a worker started may never finish (that worker may be gone), and
     // waiting for them would keep this process alive after its final error.
     await executor.abort(error);
@@ -456,7 +487,11 @@ async function loadState(
   return state;
 }
 
-/** The stored plan, checked against this run's options, or a new one (as `runCensus` makes). */
+/**
+ * The stored plan, checked against this run's options, or a new one (as `runCensus` makes). A
+ * `plan.json` that cannot be read or is not a plan is refused (`ERR_CENSUS_OUTPUT`), never
+ * replaced: a new plan could split the range differently from the journals already written.
+ */
 async function loadOrMakePlan(
   path: string,
   api: string,
@@ -465,12 +500,7 @@ async function loadOrMakePlan(
   forks: ForksMode,
   shards: number,
 ): Promise<ShardPlan> {
-  let stored: StoredPlan | undefined;
-  try {
-    stored = JSON.parse(await readFile(path, 'utf8')) as StoredPlan;
-  } catch {
-    stored = undefined;
-  }
+  const stored = await readStoredPlan(path);
   if (stored) {
     const differs: string[] = [];
     if (stored.api !== api) differs.push(`API ${stored.api}`);
@@ -487,15 +517,8 @@ async function loadOrMakePlan(
     return stored.plan;
   }
   const plan = makePlan({ since, until, repos: null, shards, density: 1 });
-  await writeJsonAtomic(path, {
-    api,
-    since,
-    until,
-    repos: null,
-    forks,
-    density: 1,
-    plan,
-  } satisfies StoredPlan);
+  const fresh: StoredPlan = { api, since, until, repos: null, forks, density: 1, plan };
+  await writeAtomic(path, `${JSON.stringify(fresh, null, 2)}\n`);
   return plan;
 }
 
@@ -540,12 +563,6 @@ function startManifest(
     resumed: previous !== undefined,
   });
   return manifest;
-}
-
-async function writeJsonAtomic(path: string, value: unknown): Promise<void> {
-  const tmp = `${path}.tmp-${process.pid}`;
-  await writeFile(tmp, `${JSON.stringify(value, null, 2)}\n`, { flush: true });
-  await rename(tmp, path);
 }
 
 function aborted(): CensusError {

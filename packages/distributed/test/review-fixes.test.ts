@@ -3,13 +3,13 @@
  * the code before its fix.
  */
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingHttpHeaders } from 'node:http';
 import { type AddressInfo, createServer as createTcpServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { githubLimits, type Lease } from '@forage/census';
+import { githubLimits, type Lease, runCensus } from '@forage/census';
 import {
   type CensusWorkerOptions,
   type DistributedCensusEvent,
@@ -85,6 +85,30 @@ async function closedPort(): Promise<number> {
   const { port } = server.address() as AddressInfo;
   await new Promise<void>((resolve) => server.close(() => resolve()));
   return port;
+}
+
+/**
+ * Settles `run` within `ms`: its error (or 'resolved'); on 'timeout', `stop` is aborted and the
+ * run awaited, so that nothing is left running.
+ */
+async function outcomeWithin(
+  run: Promise<unknown>,
+  ms: number,
+  stop: AbortController,
+): Promise<unknown> {
+  run.catch(() => {});
+  const outcome = await within(
+    run.then(
+      () => 'resolved',
+      (error: unknown) => error,
+    ),
+    ms,
+  );
+  if (outcome === 'timeout') {
+    stop.abort();
+    await run.catch(() => {});
+  }
+  return outcome;
 }
 
 /** Runs an in-process census worker until the returned function is called. */
@@ -356,6 +380,86 @@ describe('a census coordinator whose Redis is not there', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('a census coordinator writes its --out as runCensus does', { skip }, () => {
+  let redis: TestRedis;
+  let dir: string;
+
+  before(async () => {
+    redis = await getRedis();
+    dir = mkdtempSync(join(tmpdir(), 'forage-review-out-'));
+  });
+  after(async () => {
+    rmSync(dir, { recursive: true, force: true });
+    await redis?.stop();
+  });
+
+  const options = (out: string) => ({
+    connection: redis.url,
+    queue: uniqueQueueName('out'),
+    api: 'http://127.0.0.1:9/',
+    since: 0,
+    until: 3000,
+    out,
+  });
+
+  test('it locks --out: a second coordinator or a runCensus there is refused with ERR_CENSUS_OUTPUT', async (t) => {
+    const out = join(dir, 'locked');
+    const stop = new AbortController();
+    // No worker: the first coordinator waits on its jobs, holding the directory.
+    const first = runDistributedCensus(options(out), { signal: stop.signal });
+    first.catch(() => {});
+    t.after(async () => {
+      stop.abort();
+      await first.catch(() => {});
+    });
+    await until(() => existsSync(join(out, 'census.json')), 10_000, 'the first coordinator');
+
+    const second = new AbortController();
+    const refused = (await outcomeWithin(
+      runDistributedCensus(options(out), { signal: second.signal }),
+      10_000,
+      second,
+    )) as Error & { code?: string };
+    assert.equal(refused.code, 'ERR_CENSUS_OUTPUT', String(refused));
+    assert.match(refused.message, /in use by another census/);
+
+    const census = new AbortController();
+    const alsoRefused = (await outcomeWithin(
+      runCensus(
+        { api: 'http://127.0.0.1:9/', since: 0, until: 3000, out },
+        { signal: census.signal },
+      ),
+      10_000,
+      census,
+    )) as Error & { code?: string };
+    assert.equal(alsoRefused.code, 'ERR_CENSUS_OUTPUT', String(alsoRefused));
+
+    stop.abort();
+    await assert.rejects(first, { code: 'ERR_CENSUS_ABORTED' });
+    assert.equal(existsSync(join(out, 'census.lock')), false, 'the lock is released at the end');
+  });
+
+  test('a corrupt plan.json is refused, not replaced', async () => {
+    const out = join(dir, 'corrupt');
+    mkdirSync(out, { recursive: true });
+    const plan = join(out, 'plan.json');
+    const torn = '{"api":"http://127.0.0.1:9/","since":0,"until":30';
+    writeFileSync(plan, torn);
+    const stop = new AbortController();
+    const error = (await outcomeWithin(
+      runDistributedCensus(options(out), { signal: stop.signal }),
+      10_000,
+      stop,
+    )) as Error & { code?: string };
+    assert.equal(error.code, 'ERR_CENSUS_OUTPUT', String(error));
+    assert.ok(error.message.includes(plan), error.message);
+    assert.match(error.message, /is not a census plan/);
+    assert.equal(readFileSync(plan, 'utf8'), torn, 'plan.json is left as it was');
+    assert.equal(existsSync(join(out, 'census.json')), false, 'nothing else was written');
+    assert.equal(existsSync(join(out, 'census.lock')), false, 'the lock is released');
   });
 });
 
