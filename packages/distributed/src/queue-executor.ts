@@ -8,8 +8,9 @@
  * (the future becomes RUNNING) and when it finishes (the worker's return value carries the
  * task's result or error). Events are a capped Redis stream, so an executor that falls far
  * behind, or one that lost its connection while Redis restarted, could miss some: a job not
- * heard of for a while (whatever other jobs' events arrive) is looked up in Redis. Either path
- * can win; a future settles once.
+ * heard of for a while (whatever other jobs' events arrive) has its state looked up in Redis
+ * (not its payload), less and less often while it waits or runs. Either path can win; a future
+ * settles once.
  */
 import { randomBytes } from 'node:crypto';
 import {
@@ -60,8 +61,9 @@ export interface QueueExecutorOptions {
    */
   keepJobsSeconds?: number;
   /**
-   * A pending job not heard of (no event for it, no look-up) for this long is looked up in
-   * Redis directly. Default 2000 ms.
+   * A pending job not heard of (no event for it, no look-up) for this long has its state looked
+   * up in Redis directly. A job still queued or running is looked up again after twice as long
+   * each time (up to 60 s); an event for it starts over. Default 2000 ms.
    */
   reconcileIntervalMs?: number;
   /**
@@ -76,10 +78,15 @@ interface Pending {
   /** Resolves once the job is in Redis (or was never added). */
   added: Promise<void>;
   /**
-   * When the job was handed to Redis, or last heard of (an event, a look-up): it is looked up
-   * in Redis once this is `reconcileIntervalMs` old.
+   * When the job was handed to Redis, or last heard of (an event, a look-up): its state is
+   * looked up in Redis once this is `checkAfterMs` old.
    */
   since: number;
+  /**
+   * `reconcileIntervalMs`, doubled (up to {@link maxCheckAfterMs}) each time a look-up finds the
+   * job still queued or running; back to `reconcileIntervalMs` on an event for it.
+   */
+  checkAfterMs: number;
 }
 
 /** Jobs submitted in one tick, waiting to go to Redis together. */
@@ -93,6 +100,18 @@ const addBatchSize = 500;
 
 /** Most jobs looked up in Redis per reconciliation round. */
 const reconcileBatch = 200;
+
+/** The longest a job still queued or running goes without a look-up (unless less is asked). */
+const maxCheckAfterMs = 60_000;
+
+/** States of a job that is still on its way: heard of, nothing to settle. */
+const unfinishedStates = new Set([
+  'waiting',
+  'delayed',
+  'prioritized',
+  'active',
+  'waiting-children',
+]);
 
 /**
  * An executor whose tasks run in `forage worker` processes on any machine.
@@ -279,6 +298,7 @@ export class QueueExecutor extends Executor {
       future: future as Future<unknown>,
       added: Promise.resolve(),
       since: Date.now(),
+      checkAfterMs: this.#reconcileMs,
     };
     this.#pending.set(jobId, pending);
     pending.added = this.#add(jobId, data, pending);
@@ -444,8 +464,10 @@ export class QueueExecutor extends Executor {
 
   #onActive(jobId: string): void {
     const pending = this.#pending.get(jobId);
-    if (pending) pending.since = Date.now();
-    if (pending && pending.future.state === 'PENDING') pending.future.setRunningOrNotifyCancel();
+    if (pending === undefined) return;
+    pending.since = Date.now();
+    pending.checkAfterMs = this.#reconcileMs;
+    if (pending.future.state === 'PENDING') pending.future.setRunningOrNotifyCancel();
   }
 
   #onCompleted(jobId: string, returnvalue: unknown): void {
@@ -514,9 +536,12 @@ export class QueueExecutor extends Executor {
   }
 
   /**
-   * Looks up, in Redis, the jobs not heard of for `reconcileIntervalMs` (oldest first), whose
-   * events may have been missed. Per job: the events of other jobs (this executor's or another
-   * client's on the same queue) say nothing about this one.
+   * Looks up, in Redis, the state of the jobs not heard of for their `checkAfterMs` (the most
+   * overdue first, at most {@link reconcileBatch}), whose events may have been missed. Per job:
+   * the events of other jobs (this executor's or another client's on the same queue) say
+   * nothing about this one. Only the state is read (no payload: a languages job carries 100
+   * repositories); a job still queued or running is heard of, and looked up again after twice
+   * as long. A finished job is fetched, to settle its future; a job that is gone is lost.
    */
   async #reconcile(): Promise<void> {
     if (this.#pending.size === 0) {
@@ -528,15 +553,32 @@ export class QueueExecutor extends Executor {
     if (this.#reconciling) return;
     this.#reconciling = true;
     try {
+      const due = (p: Pending) => p.since + p.checkAfterMs;
       const stale = [...this.#pending.entries()]
-        .filter(([, p]) => now - p.since >= this.#reconcileMs && !p.future.done())
-        .sort((a, b) => a[1].since - b[1].since)
+        .filter(([, p]) => now >= due(p) && !p.future.done())
+        .sort((a, b) => due(a[1]) - due(b[1]))
         .slice(0, reconcileBatch);
       for (const [jobId, pending] of stale) {
         await pending.added;
-        const job = (await this.#queue.getJob(jobId)) as Job | undefined;
-        pending.since = Date.now();
-        this.#reconcileJob(jobId, job);
+        if (!this.#pending.has(jobId)) continue;
+        const state = await this.#queue.getJobState(jobId);
+        if (state === 'completed' || state === 'failed') {
+          const job = (await this.#queue.getJob(jobId)) as Job | undefined;
+          pending.since = Date.now();
+          this.#reconcileJob(jobId, job);
+        } else if (unfinishedStates.has(state)) {
+          pending.since = Date.now();
+          pending.checkAfterMs = Math.min(
+            Math.max(maxCheckAfterMs, this.#reconcileMs),
+            pending.checkAfterMs * 2,
+          );
+          if (state === 'active' && pending.future.state === 'PENDING') {
+            pending.future.setRunningOrNotifyCancel();
+          }
+        } else {
+          // 'unknown': in no list of the queue, so removed, or Redis lost its data.
+          this.#reconcileJob(jobId, undefined);
+        }
       }
     } catch {
       // Redis is unreachable: try again next round.

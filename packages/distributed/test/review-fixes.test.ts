@@ -20,7 +20,7 @@ import {
 } from '@forage/distributed';
 import { taskModule } from '@forage/futures';
 import { startEmulator } from '@forage/github-emulator';
-import { Queue } from 'bullmq';
+import { Queue, QueueEvents } from 'bullmq';
 import { Redis } from 'ioredis';
 import { getRedis, redisSkipReason, type TestRedis, uniqueQueueName } from './helpers/redis.js';
 import { spawnForage, startWorker } from './helpers/workers.js';
@@ -251,6 +251,55 @@ describe('review fixes', { skip }, () => {
     }
     assert.ok(sent >= 2, `the other executor kept the queue busy (${sent} tasks)`);
     await assert.rejects(async () => lost, { code: 'ERR_JOB_LOST' });
+  });
+
+  test('reconciliation asks Redis for the state of a waiting job only, less and less often; the payload only once finished', async (t) => {
+    const queue = uniqueQueueName('cheap-reconcile');
+    // Count the look-ups this executor makes on its queue.
+    const calls = { getJob: 0, getJobState: 0 };
+    const proto = Queue.prototype as unknown as Record<
+      'getJob' | 'getJobState',
+      (this: Queue, id: string) => Promise<unknown>
+    >;
+    const originals = { getJob: proto.getJob, getJobState: proto.getJobState };
+    for (const name of ['getJob', 'getJobState'] as const) {
+      const original = originals[name];
+      proto[name] = function (this: Queue, id: string) {
+        if (this.name === queue) calls[name]++;
+        return original.call(this, id);
+      };
+    }
+    // And this executor misses every event of its jobs: only the look-ups settle them.
+    const events = QueueEvents.prototype as unknown as {
+      emit(this: QueueEvents, event: string, ...args: unknown[]): boolean;
+    };
+    const emit = events.emit;
+    events.emit = function (this: QueueEvents, event: string, ...args: unknown[]) {
+      if (this.name === queue && (event === 'active' || event === 'completed')) return false;
+      return emit.call(this, event, ...args);
+    };
+    t.after(() => {
+      proto.getJob = originals.getJob;
+      proto.getJobState = originals.getJobState;
+      events.emit = emit;
+    });
+    const executor = new QueueExecutor({ connection: redis.url, queue, reconcileIntervalMs: 200 });
+    t.after(() => executor.shutdown({ cancelFutures: true }));
+    // No worker yet: the jobs wait, and waiting jobs get no events.
+    const futures = [1, 2, 3, 4].map((n) => executor.submit(tasks.add, n, 1));
+    await executor.connected();
+    await new Promise((resolve) => setTimeout(resolve, 3000));
+    assert.equal(calls.getJob, 0, 'no waiting job was fetched whole');
+    // Every 200 ms for 3 s would be 15 look-ups per job; doubling from 200 ms, about 4.
+    assert.ok(calls.getJobState >= 4, `the waiting jobs were looked at (${calls.getJobState})`);
+    assert.ok(
+      calls.getJobState <= 4 * 7,
+      `a job still waiting is looked up less and less often (${calls.getJobState} look-ups)`,
+    );
+    const worker = await startWorker(redis.url, queue, { concurrency: 2 });
+    t.after(() => worker.kill());
+    assert.deepEqual(await Promise.all(futures), [2, 3, 4, 5]);
+    assert.equal(calls.getJob, 4, 'each job was fetched once, when it had finished');
   });
 
   test('a census coordinator interrupted once exits even though the jobs it started never finish', async (t) => {
