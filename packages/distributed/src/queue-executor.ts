@@ -351,7 +351,18 @@ export class QueueExecutor extends Executor {
       );
     }
     const removals = Promise.allSettled([...this.#removals]);
-    await Promise.race([removals, new Promise((resolve) => setTimeout(resolve, removeWaitMs))]);
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      await Promise.race([
+        removals,
+        new Promise((resolve) => {
+          timer = setTimeout(resolve, removeWaitMs);
+        }),
+      ]);
+    } finally {
+      // Removals done first: the timer must not hold the process open.
+      clearTimeout(timer);
+    }
     await this.#close();
   }
 

@@ -3,6 +3,7 @@
  * the code before its fix.
  */
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingHttpHeaders } from 'node:http';
 import { type AddressInfo, createServer as createTcpServer } from 'node:net';
@@ -195,6 +196,33 @@ describe('review fixes', { skip }, () => {
     assert.equal(waiting.cancelled(), true);
     assert.equal(executor.pendingCount, 0);
     assert.equal(await admin.getWaitingCount(), 0, 'the waiting job was removed');
+  });
+
+  test('QueueExecutor.abort() leaves no timer behind: the process exits as soon as it returns', async () => {
+    const script = `
+      const { QueueExecutor } = await import(${JSON.stringify(new URL('../dist/index.js', import.meta.url).href)});
+      const executor = new QueueExecutor({ connection: ${JSON.stringify(redis.url)}, queue: ${JSON.stringify(uniqueQueueName('abort-exit'))} });
+      await executor.connected();
+      // Nothing to remove: the wait for removals is over at once, however long it may last.
+      await executor.abort(undefined, 60_000);
+      process.stderr.write('aborted\\n');
+    `;
+    const child = spawn(process.execPath, ['--input-type=module', '-e', script], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+      stderr += chunk;
+    });
+    const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
+    try {
+      const code = await within(exited, 20_000);
+      assert.notEqual(code, 'timeout', `the process exited after abort(); stderr:\n${stderr}`);
+      assert.equal(code, 0, stderr);
+      assert.match(stderr, /aborted/);
+    } finally {
+      child.kill('SIGKILL');
+    }
   });
 
   test('finished jobs older than keepJobsSeconds leave Redis when an executor connects, even on a quiet queue', async (t) => {
