@@ -555,15 +555,18 @@ describe('shared token budget (review fixes)', { skip }, () => {
 
   test("two workers sharing a token share its in-flight cap; a dead worker's slots come back after the lease", async () => {
     const limits = { ...githubLimits, concurrency: 3 };
-    const shared = { redis: client, prefix: uniqueQueueName('inflight'), leaseMs: 1500 };
+    // Long enough that the checks of the first grants below end well before a lease runs out.
+    const leaseMs = 3000;
+    const shared = { redis: client, prefix: uniqueQueueName('inflight'), leaseMs };
     const token = ['ghp_reviewinflighttoken01'];
     const a = new SharedBudgetScheduler(1, limits, shared, token);
     const b = new SharedBudgetScheduler(1, limits, shared, token);
     const stop = new AbortController();
-    const held: Lease[] = [];
+    /** Each grant with the time it arrived here (a little after Redis granted it). */
+    const held: { lease: Lease; at: number }[] = [];
     const take = (s: SharedBudgetScheduler) =>
       s.acquire('rest', stop.signal).then((lease) => {
-        held.push(lease);
+        held.push({ lease, at: Date.now() });
       });
     const headers = {
       limit: 5000,
@@ -581,14 +584,31 @@ describe('shared token budget (review fixes)', { skip }, () => {
       await new Promise((resolve) => setTimeout(resolve, 400));
       assert.equal(held.length, 3, 'at most three in flight for the token, across both');
       // One answered: one more goes.
-      held[0]?.release({});
+      held[0]?.lease.release({});
       await until(() => held.length >= 4, 5000, 'a fourth grant after a response');
       await new Promise((resolve) => setTimeout(resolve, 300));
       assert.equal(held.length, 4);
       // The holders of the others "die" (never answer): their slots come back after the lease.
-      const started = Date.now();
-      await until(() => held.length >= 6, 5000, 'the leases to expire');
-      assert.ok(Date.now() - started >= 500, 'not before the lease ran out');
+      await until(() => held.length >= 6, 4 * leaseMs, 'the leases to expire');
+      // The fifth grant needs one of the three unanswered leases to run out, the sixth two of
+      // them. Measured from when the grants arrived here, which is after Redis made them: the
+      // epsilon only covers a late arrival of those grants, not an early expiry.
+      const epsilon = 250;
+      const unanswered = held
+        .slice(1, 4)
+        .map((h) => h.at)
+        .sort((x, y) => x - y);
+      for (const [n, grant] of [
+        [4, held[4]],
+        [5, held[5]],
+      ] as const) {
+        const from = unanswered[n - 4] as number;
+        const after = (grant?.at ?? 0) - from;
+        assert.ok(
+          after >= leaseMs - epsilon,
+          `grant ${n + 1} came ${after} ms after the lease it needed was granted, not before the lease (${leaseMs} ms) ran out`,
+        );
+      }
       await Promise.all(waiting);
     } finally {
       stop.abort();
