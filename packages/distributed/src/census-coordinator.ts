@@ -58,6 +58,11 @@ export const censusQueueName = 'forage-census';
 export interface DistributedCensusOptions {
   /** Where Redis is. */
   readonly connection: RedisConnection;
+  /**
+   * How messages name where `connection` came from (a Redis that cannot be reached). Default
+   * `the connection option`; the CLI passes its flag, `--queue`.
+   */
+  readonly connectionLabel?: string;
   /** The queue name; the workers must use the same. Default `forage-census`. */
   readonly queue?: string;
   /** The API base URL (https, or http on loopback). The workers hold the tokens. */
@@ -158,7 +163,7 @@ export async function runDistributedCensus(
   // Before anything is planned or written: a Redis that is not there is one clear error, not
   // minutes of jobs queued again.
   const endpoint = parseRedis(options.connection);
-  await checkRedis(endpoint);
+  await checkRedis(endpoint, undefined, options.connectionLabel);
   try {
     await mkdir(out, { recursive: true });
   } catch (error) {

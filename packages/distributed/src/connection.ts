@@ -91,13 +91,15 @@ export function ioRedisOptions(endpoint: RedisEndpoint, retryForever: boolean): 
  * Connects once, without retrying, and sends PING: a Redis that is not there is reported at
  * once (or after `timeoutMs` for a host that does not answer), instead of after the minutes of
  * retries the queue's own connections would spend waiting for it.
+ * @param label how the caller gave the URL, for the message: `the connection option` (a
+ *   library call), or the CLI's `--queue`.
  * @throws {@link DistributedError} `ERR_QUEUE_UNAVAILABLE` naming the URL (never its password)
- *   and the fix; `flag` is how the user gave it (`--queue`).
+ *   and the fix.
  */
 export async function checkRedis(
   endpoint: RedisEndpoint,
   timeoutMs = 5000,
-  flag = '--queue',
+  label = 'the connection option',
 ): Promise<void> {
   const client = new Redis({
     ...ioRedisOptions(endpoint, false),
@@ -124,7 +126,7 @@ export async function checkRedis(
     const where = describeRedis(endpoint);
     const reason = redactPassword((socketError ?? (error as Error)).message, endpoint.password);
     throw new DistributedError(
-      `cannot reach Redis at ${where} (${flag}): ${reason}; start it there (redis-server --port ${endpoint.port} --appendonly yes) or give ${flag} the URL of a running Redis`,
+      `cannot reach Redis at ${where} (${label}): ${reason}; start it there (redis-server --port ${endpoint.port} --appendonly yes) or give ${label} the URL of a running Redis`,
       ErrorCode.queueUnavailable,
     );
   } finally {

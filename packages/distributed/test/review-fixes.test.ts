@@ -425,7 +425,9 @@ describe('a census coordinator whose Redis is not there', () => {
     const error = outcome as Error & { code?: string };
     assert.equal(error.code, 'ERR_QUEUE_UNAVAILABLE');
     assert.ok(error.message.includes(`redis://:***@127.0.0.1:${port}`), error.message);
-    assert.match(error.message, /--queue/);
+    // A library caller gave the `connection` option, not the CLI's --queue.
+    assert.match(error.message, /give the connection option the URL/);
+    assert.doesNotMatch(error.message, /--queue/);
     assert.match(error.message, /redis-server/);
     assert.ok(!error.message.includes('s3cretpw'), 'no password in the message');
     assert.deepEqual(notices, [], 'nothing was queued again');

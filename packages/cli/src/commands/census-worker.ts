@@ -186,6 +186,7 @@ export async function censusCoordinatorAction(flags: CensusQueueFlags): Promise<
     const { manifest, dir } = await runDistributedCensus(
       {
         connection: queue,
+        connectionLabel: '--queue',
         ...(flags.queueName ? { queue: flags.queueName } : {}),
         api: emulator?.url ?? flags.api ?? 'https://api.github.com',
         since,
