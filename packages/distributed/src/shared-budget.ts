@@ -6,7 +6,8 @@
  * the `x-ratelimit-*` headers, and keeps its own secondary window); before a request goes out it
  * must also take a slot in the token's shared window in Redis, one sorted set per token and
  * resource. A slot is held from the send until `windowMs` after the response (the census's rule:
- * no 60 s window on the server can then hold more than the limit, whatever the latency). The
+ * no 60 s window on the server can then hold more than the limit, whatever the latency), or, for
+ * a request never answered, until `windowMs` after a fixed 2 minutes from its send. The
  * primary limit is shared too: the lowest `remaining` any worker saw for the current reset is kept
  * in Redis and counted down by every send; once that reset (plus `resetMarginMs`) has passed, one
  * request at a time, from any worker, goes out to learn the new window, and the others wait for
@@ -26,11 +27,20 @@ export interface SharedBudget {
   /** Key prefix. Default `forage:budget`. */
   readonly prefix?: string;
   /**
-   * How long a request's shared slot (in flight) lasts without an answer: the slots of a worker
-   * that died come back after this long. Default 120000 ms (well above a request's timeout).
+   * How long a request's in-flight slot (and, for the request sent to learn a new primary
+   * window, that role) lasts without an answer: the slots of a worker that died come back after
+   * this long. Default 120000 ms (well above a request's timeout). It does not change how long
+   * an unanswered request counts in the points window ({@link unansweredHoldMs}).
    */
   readonly leaseMs?: number;
 }
+
+/**
+ * How long after its send a request that never got an answer (its worker died) still counts in
+ * the token's points window, before the window's own `windowMs`: it may have reached the server
+ * and been counted there.
+ */
+const unansweredHoldMs = 120_000;
 
 // KEYS: window zset, primary hash, in-flight zset.
 // ARGV: member, windowMs, points limit, holdMs, concurrency, leaseMs, resetMarginMs, primary (1/0).
@@ -156,8 +166,10 @@ export class SharedBudgetScheduler extends BudgetScheduler {
     const keys = this.#keys(lease.tokenIndex, kind);
     const member = randomBytes(8).toString('hex');
     const points = kind === 'rest' ? this.#limits.restPoints : this.#limits.graphqlPoints;
-    // A slot of a worker that died mid-request frees itself after this long.
-    const holdMs = this.#shared.leaseMs ?? 120_000;
+    // A window slot of a worker that died mid-request is counted until this long after the
+    // send (then windowMs more); its in-flight slot comes back after the lease.
+    const holdMs = unansweredHoldMs;
+    const leaseMs = this.#shared.leaseMs ?? 120_000;
     try {
       for (;;) {
         const wait = Number(
@@ -172,7 +184,7 @@ export class SharedBudgetScheduler extends BudgetScheduler {
             points,
             holdMs,
             this.#limits.concurrency,
-            holdMs,
+            leaseMs,
             this.#limits.resetMarginMs,
             primary ? 1 : 0,
           ),

@@ -619,6 +619,27 @@ describe('shared token budget (review fixes)', { skip }, () => {
     }
   });
 
+  test('a short in-flight lease does not shorten how long an unanswered request counts in the points window', async () => {
+    // One point per second, ten in flight: only the points window can hold the second request.
+    const limits = { ...githubLimits, restPoints: 1, windowMs: 1000, concurrency: 10 };
+    const shared = { redis: client, prefix: uniqueQueueName('hold'), leaseMs: 300 };
+    const token = ['ghp_reviewholdtoken000001'];
+    const a = new SharedBudgetScheduler(1, limits, shared, token);
+    const b = new SharedBudgetScheduler(1, limits, shared, token);
+    const stop = new AbortController();
+    try {
+      // a's request never gets an answer (its worker died): its in-flight slot comes back after
+      // 300 ms, but it may still have reached the server, so it counts in the window for long.
+      await a.acquire('rest', stop.signal, false);
+      const next = await within(b.acquire('rest', stop.signal, false), 3000);
+      assert.equal(next, 'timeout', 'the unanswered request still fills the window after 3 s');
+    } finally {
+      stop.abort();
+      a.close(new Error('done'));
+      b.close(new Error('done'));
+    }
+  });
+
   test('after a primary reset one request, from any worker, learns the new window before the others go', async () => {
     const limits = { ...githubLimits, resetMarginMs: 300 };
     const shared = { redis: client, prefix: uniqueQueueName('probe') };
