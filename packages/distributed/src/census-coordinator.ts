@@ -11,8 +11,11 @@
  * again. A job whose worker died is retried by BullMQ; a job lost to a Redis outage is queued
  * again by the coordinator. A result that arrives twice is written once.
  */
+import { createHash } from 'node:crypto';
 import { setMaxListeners } from 'node:events';
 import { mkdir } from 'node:fs/promises';
+import { hostname } from 'node:os';
+import { resolve } from 'node:path';
 import {
   atomicWriter,
   CensusError,
@@ -53,6 +56,17 @@ import { QueueExecutor } from './queue-executor.js';
 
 /** The queue census jobs go through unless told otherwise. */
 export const censusQueueName = 'forage-census';
+
+/**
+ * The job group of the census in directory `out` on this host (see `QueueExecutor`'s
+ * `jobGroup`): a restarted coordinator finds the jobs its killed predecessor left queued.
+ */
+export function censusJobGroup(out: string): string {
+  const digest = createHash('sha256')
+    .update(`${hostname()}\0${resolve(out)}`)
+    .digest('hex');
+  return `census-${digest.slice(0, 16)}`;
+}
 
 /** Options of {@link runDistributedCensus}. */
 export interface DistributedCensusOptions {
@@ -239,13 +253,22 @@ async function runLocked(setup: Setup): Promise<DistributedCensusResult> {
       message: `resuming: ${state.listed} repositories listed, ${state.done.size} with languages`,
     });
   }
+  const group = censusJobGroup(out);
   const executor = new QueueExecutor({
     connection: options.connection,
     queue: options.queue ?? censusQueueName,
+    jobGroup: group,
   });
   // Jobs are queued again only after a failure of a connection that once worked.
   try {
     await executor.connected();
+    // A coordinator of this directory that was killed left its queued jobs: workers would
+    // still run them for nobody while this run queues the same work again. The lock says no
+    // other coordinator of this directory is running.
+    const removed = await executor.removeQueuedJobs(group);
+    if (removed > 0) {
+      emit({ type: 'notice', message: `removed ${removed} jobs an earlier run left queued` });
+    }
   } catch (error) {
     await executor.abort(error);
     await Promise.allSettled([repos.close(), languages.close(), shardsJournal.close()]);

@@ -4,6 +4,7 @@
  * @packageDocumentation
  */
 export {
+  censusJobGroup,
   censusQueueName,
   type DistributedCensusEvent,
   type DistributedCensusHooks,

@@ -71,6 +71,21 @@ export interface QueueExecutorOptions {
    * `ERR_QUEUE_UNAVAILABLE`. Once connected, a Redis restart is waited out. Default 10000 ms.
    */
   connectTimeoutMs?: number;
+  /**
+   * A name for the program's jobs (letters, digits, `_`, `-`): their ids start with it, so that
+   * a later run of the same program can find the jobs an earlier one left queued with
+   * {@link QueueExecutor.removeQueuedJobs}. Default: none.
+   */
+  jobGroup?: string;
+}
+
+function checkJobGroup(value: unknown, name = 'jobGroup'): string {
+  if (typeof value !== 'string' || !/^[A-Za-z0-9_-]{1,64}$/.test(value)) {
+    throw invalidOption(
+      `${name} must be 1 to 64 letters, digits, '_' or '-', got ${JSON.stringify(value)}`,
+    );
+  }
+  return value;
 }
 
 interface Pending {
@@ -131,7 +146,8 @@ const unfinishedStates = new Set([
 export class QueueExecutor extends Executor {
   /** The queue name workers must use. */
   readonly queueName: string;
-  readonly #id = randomBytes(6).toString('hex');
+  /** Starts every job id: `[group.]random`, then `-N`. */
+  readonly #id: string;
   readonly #queue: Queue;
   #events: QueueEvents | undefined;
   readonly #redis: Redis;
@@ -160,6 +176,9 @@ export class QueueExecutor extends Executor {
     const endpoint = parseRedis(options.connection);
     this.#where = describeRedis(endpoint);
     this.queueName = checkName(options.queue, 'queue', defaultQueueName);
+    const random = randomBytes(6).toString('hex');
+    this.#id =
+      options.jobGroup === undefined ? random : `${checkJobGroup(options.jobGroup)}.${random}`;
     const prefix = checkName(options.prefix, 'prefix', defaultPrefix);
     this.#keepSeconds = positiveInteger(options.keepJobsSeconds, 'keepJobsSeconds', 3600);
     this.#reconcileMs = positiveInteger(options.reconcileIntervalMs, 'reconcileIntervalMs', 2000);
@@ -178,6 +197,42 @@ export class QueueExecutor extends Executor {
       void this.#cleanFinished();
     });
     this.#ready.catch(() => {});
+  }
+
+  /**
+   * Removes the jobs of `group` (see {@link QueueExecutorOptions.jobGroup}) that no worker has
+   * started, other than this executor's own, and resolves how many went. For a program
+   * restarted after a crash: the jobs its earlier run left queued would otherwise still be run,
+   * by workers whose results nobody reads, while the new run queues the same work again. Jobs a
+   * worker holds finish as usual.
+   *
+   * @example
+   * ```ts
+   * const executor = new QueueExecutor({ connection, jobGroup: 'nightly-report' });
+   * await executor.removeQueuedJobs('nightly-report');
+   * ```
+   */
+  async removeQueuedJobs(group: string): Promise<number> {
+    const mark = `${checkJobGroup(group, 'group')}.`;
+    await this.#whenConnected();
+    const keys = this.#queue.keys;
+    const ids: string[] = [];
+    for (const key of [keys.wait, keys.paused] as string[]) {
+      ids.push(...(await this.#redis.lrange(key, 0, -1)));
+    }
+    for (const key of [keys.prioritized, keys.delayed] as string[]) {
+      ids.push(...(await this.#redis.zrange(key, '0', '-1')));
+    }
+    const stale = ids.filter((id) => id.startsWith(mark) && !id.startsWith(`${this.#id}-`));
+    let removed = 0;
+    // A hundred at a time: one round trip each, without a burst of thousands.
+    for (let i = 0; i < stale.length; i += 100) {
+      const counts = await Promise.all(
+        stale.slice(i, i + 100).map((id) => this.#queue.remove(id).catch(() => 0)),
+      );
+      for (const n of counts) removed += n;
+    }
+    return removed;
   }
 
   /**

@@ -13,6 +13,7 @@ import { after, before, describe, test } from 'node:test';
 import { githubLimits, type Lease, runCensus } from '@forage/census';
 import {
   type CensusWorkerOptions,
+  censusJobGroup,
   type DistributedCensusEvent,
   QueueExecutor,
   runCensusWorker,
@@ -243,6 +244,38 @@ describe('review fixes', { skip }, () => {
     t.after(() => next.shutdown());
     await next.connected();
     await until(async () => (await admin.getCompletedCount()) === 0, 10_000, 'the old jobs gone');
+  });
+
+  test('removeQueuedJobs(group) removes the queued jobs of that group only, never its own', async (t) => {
+    const queue = uniqueQueueName('group');
+    const admin = new Queue(queue, { connection: { url: redis.url }, prefix: 'forage' });
+    t.after(() => admin.close());
+    const data = { v: 1, url: 'file:///nowhere.js', exportName: 'nothing', args: [] };
+    await admin.add('task', data, { jobId: 'nightly.old-1' });
+    await admin.add('task', data, { jobId: 'nightly.old-2', priority: 5 });
+    await admin.add('task', data, { jobId: 'nightly.old-3', delay: 60_000 });
+    await admin.add('task', data, { jobId: 'nightlyx.other-1' });
+    await admin.add('task', data, { jobId: 'weekly.other-2' });
+    const executor = new QueueExecutor({ connection: redis.url, queue, jobGroup: 'nightly' });
+    t.after(() => executor.abort());
+    const own = executor.submit(tasks.add, 1, 2);
+    own.then(undefined, () => {});
+    // wait: old-1, nightlyx, weekly and its own (old-2 is prioritized, old-3 delayed).
+    await until(async () => (await admin.getWaitingCount()) === 4, 10_000, 'its own job queued');
+    assert.equal(await executor.removeQueuedJobs('nightly'), 3);
+    const left = (await admin.getJobs(['wait', 'prioritized', 'delayed'])).map((j) => j.id).sort();
+    assert.equal(left.length, 3);
+    assert.ok(left.includes('nightlyx.other-1') && left.includes('weekly.other-2'), String(left));
+    assert.ok(
+      left.some((id) => id?.startsWith('nightly.') && id.endsWith('-1')),
+      'its own job stays',
+    );
+    assert.equal(await executor.removeQueuedJobs('nightly'), 0);
+    await assert.rejects(executor.removeQueuedJobs('a.b'), /group must be 1 to 64 letters/);
+    assert.throws(
+      () => new QueueExecutor({ connection: redis.url, jobGroup: 'x y' }),
+      /jobGroup must be/,
+    );
   });
 
   test('a lost job fails with ERR_JOB_LOST while other clients keep the queue busy', async (t) => {
@@ -519,6 +552,45 @@ describe('a census coordinator writes its --out as runCensus does', { skip }, ()
     stop.abort();
     await assert.rejects(first, { code: 'ERR_CENSUS_ABORTED' });
     assert.equal(existsSync(join(out, 'census.lock')), false, 'the lock is released at the end');
+  });
+
+  test('a restarted coordinator removes the jobs its killed predecessor left queued, and only those', async (t) => {
+    const out = join(dir, 'orphans');
+    const opts = options(out);
+    const admin = new Queue(opts.queue, { connection: { url: redis.url }, prefix: 'forage' });
+    t.after(() => admin.close());
+    // What a coordinator killed with SIGKILL leaves: jobs of its group that no worker started.
+    const group = censusJobGroup(out);
+    const data = { v: 1, url: 'file:///nowhere.js', exportName: 'nothing', args: [] };
+    await admin.add('task', data, { jobId: `${group}.dead-1` });
+    await admin.add('task', data, { jobId: `${group}.dead-2`, delay: 60_000 });
+    await admin.add('task', data, { jobId: `${censusJobGroup(join(dir, 'other'))}.alive-1` });
+    const notices: string[] = [];
+    const stop = new AbortController();
+    const run = runDistributedCensus(opts, {
+      signal: stop.signal,
+      onProgress: (e: DistributedCensusEvent) => {
+        if (e.type === 'notice') notices.push(e.message);
+      },
+    });
+    run.catch(() => {});
+    t.after(async () => {
+      stop.abort();
+      await run.catch(() => {});
+    });
+    await until(() => notices.some((m) => m.includes('removed')), 10_000, 'the removal notice');
+    assert.ok(notices.includes('removed 2 jobs an earlier run left queued'), notices.join('; '));
+    assert.equal(await admin.getJob(`${group}.dead-1`), undefined);
+    assert.equal(await admin.getJob(`${group}.dead-2`), undefined);
+    assert.notEqual(
+      await admin.getJob(`${censusJobGroup(join(dir, 'other'))}.alive-1`),
+      undefined,
+      "another directory's job stays",
+    );
+    // This run's own jobs are queued (no worker runs them here).
+    await until(async () => (await admin.getWaitingCount()) > 1, 10_000, 'its own jobs');
+    stop.abort();
+    await assert.rejects(run, { code: 'ERR_CENSUS_ABORTED' });
   });
 
   test('a corrupt plan.json is refused, not replaced', async () => {
