@@ -17,7 +17,7 @@ import { queryOne } from './query.js';
 import { DEFAULT_RETRY, isSlowDown, type RetryPolicy, retryOptions } from './retry.js';
 import { Robots } from './robots.js';
 import { type Selectors, validateSelectors } from './selectors.js';
-import { Site, urlShape } from './site.js';
+import { politenessKey, Site, urlShape } from './site.js';
 import type { Post, Preview, ScrapeStats } from './types.js';
 
 /** Options for {@link scrapeBlog}. All are optional. */
@@ -493,12 +493,13 @@ class Crawl {
         signal: this.#abort.signal,
         beforeSleep: (error, delayMs, state) => {
           this.stats.retries++;
-          if (isSlowDown(error)) this.pool.pause(new URL(String(state.args[0])).host, delayMs);
+          if (isSlowDown(error)) this.pool.pause(politenessKey(String(state.args[0])), delayMs);
         },
       }),
     )((url: string, priority: number, accept: (type: string) => boolean = acceptPage) =>
+      // example.com and www.example.com share one concurrency and delay: one server.
       this.pool.run(
-        new URL(url).host,
+        politenessKey(url),
         () => this.fetcher.fetch(url, { accept, signal: this.#abort.signal }),
         priority,
         this.#abort.signal,

@@ -26,6 +26,15 @@ export class Site {
   }
 }
 
+/**
+ * The key of the host whose politeness limits (concurrency, delay, pauses) apply to `url`: its
+ * host and port without a leading `www.`, since a blog's apex and `www.` names are one server.
+ */
+export function politenessKey(url: string | URL): string {
+  const u = typeof url === 'string' ? new URL(url) : url;
+  return hostKey(u.hostname, u.port);
+}
+
 function hostKey(hostname: string, port: string): string {
   return `${hostname.toLowerCase().replace(/^www\./, '')}:${port}`;
 }

@@ -5,10 +5,12 @@
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import type { LookupFunction } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { HostPool, type Post, scrapeBlog } from '@forage/scrape';
+import { Agent } from 'undici';
 import { scrapeAll } from './fixtures/harness.js';
 import { type FixtureServer, serve } from './fixtures/server.js';
 
@@ -185,4 +187,40 @@ test('HostPool: a task whose signal aborts while it waits never runs', async () 
     /stopped/,
   );
   assert.deepEqual(ran, ['first']);
+});
+
+test('a blog linking to both its apex and www names gets one concurrency, not one per name', async (t) => {
+  const server = await blog(8, 8);
+  t.after(() => server.close());
+  const port = new URL(server.base).port;
+  // The index links to half the posts by the www name, half by the apex (where the scrape
+  // starts); both names resolve to the one server.
+  const links = indexPage([1, 2, 3, 4, 5, 6, 7, 8], null).replace(
+    /href="\/post\/(\d+)\/"/g,
+    (_, n: string) => `href="http://${Number(n) % 2 ? 'www.' : ''}blog.test:${port}/post/${n}/"`,
+  );
+  server.files.set('/', { body: links });
+  server.hooks.set('/robots.txt', (_req, res) => !!res.writeHead(404).end());
+  // Every name resolves to the server on 127.0.0.1.
+  const lookup: LookupFunction = (_host, options, callback) => {
+    if (options.all) callback(null, [{ address: '127.0.0.1', family: 4 }]);
+    else callback(null, '127.0.0.1', 4);
+  };
+  const dispatcher = new Agent({ connect: { lookup } });
+  t.after(() => dispatcher.close());
+  // A little latency per answer, so that two requests would overlap if they could.
+  for (let n = 1; n <= 8; n++) {
+    server.hooks.set(`/post/${n}/`, (_req, res) => {
+      setTimeout(() => res.writeHead(200, { 'content-type': 'text/html' }).end(postPage(n)), 20);
+      return true;
+    });
+  }
+  const { posts } = await scrapeAll(`http://blog.test:${port}/`, {
+    concurrency: 1,
+    dispatcher,
+    extractThreads: 0,
+    useFeeds: false,
+  });
+  assert.equal(posts.length, 8);
+  assert.equal(server.maxInFlight, 1, 'never two requests at once to the one server');
 });
