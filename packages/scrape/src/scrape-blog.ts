@@ -17,7 +17,7 @@ import { queryOne } from './query.js';
 import { DEFAULT_RETRY, isSlowDown, type RetryPolicy, retryOptions } from './retry.js';
 import { Robots } from './robots.js';
 import { type Selectors, validateSelectors } from './selectors.js';
-import { politenessKey, Site, urlShape } from './site.js';
+import { politenessKey, Site, urlShape, withoutTracking } from './site.js';
 import type { Post, Preview, ScrapeStats } from './types.js';
 
 /** Options for {@link scrapeBlog}. All are optional. */
@@ -364,7 +364,8 @@ class Crawl {
 
   // ---- the frontier ----------------------------------------------------------------------
 
-  #enqueue(url: string, role: PageRole, preview?: Preview, speculative?: boolean): void {
+  #enqueue(link: string, role: PageRole, preview?: Preview, speculative?: boolean): void {
+    const url = withoutTracking(link);
     if (this.#queued.has(url)) return;
     if (!this.site.has(url)) {
       this.#skip('off-site');
@@ -731,8 +732,9 @@ class Crawl {
 
   #addFeedEntry(entry: FeedEntry, enqueue: boolean): void {
     if (!this.site.has(entry.url)) return;
-    this.#feed.set(entry.url, entry);
-    if (enqueue) this.#enqueue(entry.url, 'post', this.#feedPreview(entry.url));
+    const url = withoutTracking(entry.url);
+    this.#feed.set(url, { ...entry, url });
+    if (enqueue) this.#enqueue(url, 'post', this.#feedPreview(url));
   }
 
   /**
@@ -805,7 +807,8 @@ class Crawl {
             const page = await this.#fetch(url, 5);
             this.stats.pages++;
             const found = parseSitemap(page.text, page.finalUrl);
-            for (const u of found.urls) if (this.site.has(u)) this.#sitemapUrls.add(u);
+            for (const u of found.urls)
+              if (this.site.has(u)) this.#sitemapUrls.add(withoutTracking(u));
             // In a sitemap index, post sitemaps (Ghost, WordPress, Yoast name them so) come first.
             const children = found.sitemaps.filter((u) => this.site.has(u));
             const posts = children.filter((u) => /post/i.test(u));

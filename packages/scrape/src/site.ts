@@ -35,6 +35,27 @@ export function politenessKey(url: string | URL): string {
   return hostKey(u.hostname, u.port);
 }
 
+/** Query parameters that only say where a click came from (campaigns, ad and mail trackers). */
+const TRACKING = /^(?:utm_[a-z]+|fbclid|gclid|dclid|msclkid|mc_cid|mc_eid|_hsenc|_hsmi|mkt_tok)$/i;
+
+/**
+ * `url` without tracking parameters (`utm_source`, `fbclid`, ...): a feed that tags its links
+ * (FeedBurner adds `?utm_source=feedburner`) names the same post as the index's plain link.
+ */
+export function withoutTracking(url: string): string {
+  if (!url.includes('?')) return url;
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    return url;
+  }
+  const names = [...u.searchParams.keys()].filter((name) => TRACKING.test(name));
+  if (names.length === 0) return url;
+  for (const name of names) u.searchParams.delete(name);
+  return u.href;
+}
+
 function hostKey(hostname: string, port: string): string {
   return `${hostname.toLowerCase().replace(/^www\./, '')}:${port}`;
 }

@@ -224,3 +224,31 @@ test('a blog linking to both its apex and www names gets one concurrency, not on
   assert.equal(posts.length, 8);
   assert.equal(server.maxInFlight, 1, 'never two requests at once to the one server');
 });
+
+test('a feed that tags its links (utm_source=feedburner) names the same posts as the index', async (t) => {
+  const server = await blog(
+    4,
+    4,
+    '<link rel="alternate" type="application/rss+xml" href="/index.xml">',
+  );
+  t.after(() => server.close());
+  const tagged = (path: string) =>
+    `${server.base}${path}${path.includes('?') ? '&amp;' : '?'}utm_source=feedburner&amp;utm_medium=feed`;
+  // Posts 1-4 as the index links them, plus post 5, which only the feed lists, with a real
+  // parameter of its own.
+  const paths = ['/post/1/', '/post/2/', '/post/3/', '/post/4/', '/post/5/?lang=en'];
+  const items = paths
+    .map(
+      (path, i) => `<item><title>Post number ${i + 1}</title><link>${tagged(path)}</link></item>`,
+    )
+    .join('');
+  server.files.set('/index.xml', {
+    type: 'application/rss+xml',
+    body: `<?xml version="1.0"?><rss version="2.0"><channel><title>b</title>${items}</channel></rss>`,
+  });
+  server.files.set('/post/5/?lang=en', { body: postPage(5) });
+  const { posts } = await scrapeAll(`${server.base}/`, { extractThreads: 0 });
+  const fetched = server.log.filter((r) => r.path.startsWith('/post/')).map((r) => r.path);
+  assert.deepEqual(posts.map((p) => p.url.slice(server.base.length)).sort(), paths);
+  assert.deepEqual(fetched.sort(), paths, 'each post fetched once, without the tracking tags');
+});
