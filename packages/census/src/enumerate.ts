@@ -1,6 +1,6 @@
 import type { ApiClient } from './client.js';
 import { CensusError } from './errors.js';
-import { forEachLine, forEachLineBytes, idOfLine, type Journal, notARecord } from './journal.js';
+import { forEachIdOfFile, forEachLine, type Journal, notARecord } from './journal.js';
 import { nextLink } from './link.js';
 import { readListingPage, ScannedPage } from './listing.js';
 import { type ShardPlan, shardOf, shardRange } from './plan.js';
@@ -37,13 +37,7 @@ export class ListingState {
   /** Rebuilds the state from `repos.jsonl` and `shards.jsonl`. */
   static async load(plan: ShardPlan, reposPath: string, shardsPath: string): Promise<ListingState> {
     const state = new ListingState();
-    await forEachLineBytes(reposPath, (bytes, start, end, line) => {
-      let id: number;
-      try {
-        id = idOfLine(bytes, start, end);
-      } catch (error) {
-        throw notARecord(reposPath, line, error);
-      }
+    await forEachIdOfFile(reposPath, (id) => {
       const k = shardOf(plan, id);
       state.cursor.set(k, Math.max(state.cursor.get(k) ?? 0, id));
       state.counts.set(k, (state.counts.get(k) ?? 0) + 1);

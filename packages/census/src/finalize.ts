@@ -1,7 +1,7 @@
 import { same } from './bytes.js';
 import type { ListingState } from './enumerate.js';
 import { writeLinesAtomic } from './files.js';
-import { forEachLineBytes, idOfLine, notARecord, readNumberedLines } from './journal.js';
+import { forEachIdOfFile, forEachLineBytes, notARecord, readNumberedLines } from './journal.js';
 import type { ShardPlan } from './plan.js';
 import { shardOf } from './plan.js';
 import { type LanguageStatus, languageStatuses } from './records.js';
@@ -25,13 +25,7 @@ export async function nthId(
     const count = state.counts.get(k) ?? 0;
     if (before + count >= n) {
       const ids: number[] = [];
-      await forEachLineBytes(reposPath, (bytes, start, end, line) => {
-        let id: number;
-        try {
-          id = idOfLine(bytes, start, end);
-        } catch (error) {
-          throw notARecord(reposPath, line, error);
-        }
+      await forEachIdOfFile(reposPath, (id) => {
         if (shardOf(plan, id) === k) ids.push(id);
       });
       ids.sort((a, b) => a - b);

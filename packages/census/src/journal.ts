@@ -250,6 +250,22 @@ export async function forEachLine(
 }
 
 /**
+ * Calls `onId` with the repository id of every line of the journal at `path` (`repos.jsonl`,
+ * `languages.jsonl`), streaming; a line without an id is refused with {@link notARecord}.
+ */
+export function forEachIdOfFile(path: string, onId: (id: number) => void): Promise<void> {
+  return forEachLineBytes(path, (bytes, start, end, line) => {
+    let id: number;
+    try {
+      id = idOfLine(bytes, start, end);
+    } catch (error) {
+      throw notARecord(path, line, error);
+    }
+    onId(id);
+  });
+}
+
+/**
  * Calls `onLine(bytes, start, end)` for every complete, non-empty line of `path` (none if it
  * does not exist; an unfinished last line is left out, as {@link forEachLine} does), reading
  * through one reused buffer. For passes over whole journals that need a field or two per line:

@@ -1,7 +1,7 @@
 import { type ApiClient, messageField, RetriesExhausted } from './client.js';
 import { CensusError, messageOf } from './errors.js';
 import { batchBody, maxBatch, pageBody, parseBatch, parsePage } from './graphql.js';
-import { forEachLineBytes, idOfLine, type Journal, JournalTail, notARecord } from './journal.js';
+import { forEachIdOfFile, type Journal, JournalTail, notARecord } from './journal.js';
 import { readRepoLine } from './listing.js';
 import { failureRecord, type LanguageRecord, languagesRecord, type RepoRecord } from './records.js';
 
@@ -15,17 +15,13 @@ export class DoneIds {
   static async load(path: string): Promise<DoneIds> {
     let ids = new Float64Array(1024);
     let n = 0;
-    await forEachLineBytes(path, (bytes, start, end, line) => {
+    await forEachIdOfFile(path, (id) => {
       if (n === ids.length) {
         const bigger = new Float64Array(ids.length * 2);
         bigger.set(ids);
         ids = bigger;
       }
-      try {
-        ids[n++] = idOfLine(bytes, start, end);
-      } catch (error) {
-        throw notARecord(path, line, error);
-      }
+      ids[n++] = id;
     });
     return new DoneIds(ids.subarray(0, n).sort());
   }
