@@ -1,54 +1,14 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import type { Post } from '@forage/scrape';
 import { Command } from 'commander';
+import { bin, forage, inProcess, tempDir } from './fixtures/cli.js';
 import { beautifulhugo, wordpress } from './fixtures/engines/index.js';
 import { assertSamePosts, serveSite } from './fixtures/harness.js';
-
-const bin = fileURLToPath(new URL('../../cli/dist/bin.js', import.meta.url));
-
-/** Runs the real `forage` binary (asynchronously, so the in-process fixture server can answer). */
-function forage(
-  ...args: string[]
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [bin, ...args], {
-      env: { ...process.env, BROWSER: 'none' },
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
-
-function tempDir(t: { after: (fn: () => void) => void }): string {
-  const dir = mkdtempSync(join(tmpdir(), 'forage-scrape-'));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
-  return dir;
-}
-
-/** Runs `fn` with process.stderr captured. */
-async function inProcess(fn: () => Promise<number>): Promise<{ code: number; stderr: string }> {
-  let stderr = '';
-  const original = process.stderr.write.bind(process.stderr);
-  process.stderr.write = ((chunk: string) => {
-    stderr += String(chunk);
-    return true;
-  }) as typeof process.stderr.write;
-  try {
-    return { code: await fn(), stderr };
-  } finally {
-    process.stderr.write = original;
-  }
-}
 
 const readJsonl = (file: string): Post[] =>
   readFileSync(file, 'utf8')

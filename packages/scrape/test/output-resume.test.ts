@@ -2,41 +2,15 @@
 // lost. A file in the other format or with a record that does not read is refused and left as it
 // is; only a torn last record (a crash mid-write) is cut.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { csvHeader, csvLine, existingOutputUrls, jsonlLine, type Post } from '@forage/scrape';
 import { Command } from 'commander';
+import { forage, inProcess, tempDir } from './fixtures/cli.js';
 import { beautifulhugo } from './fixtures/engines/index.js';
 import { serveSite } from './fixtures/harness.js';
-
-const bin = fileURLToPath(new URL('../../cli/dist/bin.js', import.meta.url));
-
-/** Runs the real `forage` binary (asynchronously, so the in-process fixture server can answer). */
-function forage(
-  ...args: string[]
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [bin, ...args], {
-      env: { ...process.env, BROWSER: 'none' },
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
-
-function tempDir(t: { after: (fn: () => void) => void }): string {
-  const dir = mkdtempSync(join(tmpdir(), 'forage-output-'));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
-  return dir;
-}
 
 function post(n: number, extra: Partial<Post> = {}): Post {
   return {
@@ -93,21 +67,6 @@ const jsonlUrls = (file: string): string[] =>
     .filter(Boolean)
     .map((l) => (JSON.parse(l) as Post).url)
     .sort();
-
-/** Runs `fn` with process.stderr captured. */
-async function inProcess(fn: () => Promise<number>): Promise<{ code: number; stderr: string }> {
-  let stderr = '';
-  const original = process.stderr.write.bind(process.stderr);
-  process.stderr.write = ((chunk: string) => {
-    stderr += String(chunk);
-    return true;
-  }) as typeof process.stderr.write;
-  try {
-    return { code: await fn(), stderr };
-  } finally {
-    process.stderr.write = original;
-  }
-}
 
 /** Calls `fn`, which must throw; returns the error. */
 function thrown(fn: () => unknown): Error & { code?: string } {
