@@ -52,62 +52,22 @@ function decodeCp1252(bytes: Uint8Array): string {
 }
 
 /**
- * The length of the well-formed UTF-8 multi-byte sequence at `i`, or 0 when there is none
- * (a lone continuation byte, an overlong form, a surrogate, past U+10FFFF, or cut short).
- */
-function utf8SequenceAt(bytes: Uint8Array, i: number): number {
-  const lead = bytes[i]!;
-  // [sequence length, lowest and highest allowed second byte] for each lead byte (RFC 3629).
-  let length: number;
-  let low = 0x80;
-  let high = 0xbf;
-  if (lead >= 0xc2 && lead <= 0xdf) length = 2;
-  else if (lead >= 0xe0 && lead <= 0xef) {
-    length = 3;
-    if (lead === 0xe0) low = 0xa0;
-    if (lead === 0xed) high = 0x9f;
-  } else if (lead >= 0xf0 && lead <= 0xf4) {
-    length = 4;
-    if (lead === 0xf0) low = 0x90;
-    if (lead === 0xf4) high = 0x8f;
-  } else return 0;
-  if (i + length > bytes.length) return 0;
-  const second = bytes[i + 1]!;
-  if (second < low || second > high) return 0;
-  for (let k = 2; k < length; k++) {
-    const next = bytes[i + k]!;
-    if (next < 0x80 || next > 0xbf) return 0;
-  }
-  return length;
-}
-
-/**
- * Whether bytes that are not all valid UTF-8 are still mostly UTF-8: some valid multi-byte
- * sequences, and no more invalid bytes than those. windows-1252 text almost never forms a
- * valid sequence ("é " is E9 20), so a page of it has none.
- */
-function mostlyUtf8(bytes: Uint8Array): boolean {
-  let valid = 0;
-  let invalid = 0;
-  for (let i = 0; i < bytes.length; ) {
-    if (bytes[i]! < 0x80) {
-      i++;
-      continue;
-    }
-    const length = utf8SequenceAt(bytes, i);
-    if (length > 0) valid++;
-    else invalid++;
-    i += Math.max(length, 1);
-  }
-  return valid > 0 && invalid <= valid;
-}
-
-/**
- * Bytes that fail strict UTF-8: mostly UTF-8 ones are decoded as UTF-8 with U+FFFD for the bad
- * bytes (what browsers do for a declared charset); mostly other ones as windows-1252.
+ * Bytes that fail strict UTF-8: decoded as UTF-8 with U+FFFD for the bad bytes (what browsers
+ * do for a declared charset) when they are still mostly UTF-8, that is some valid non-ASCII
+ * characters and no more replacements than those; otherwise as windows-1252, whose text almost
+ * never forms a valid sequence ("é " is E9 20) and so decodes to replacements only.
  */
 function decodeNotQuiteUtf8(bytes: Uint8Array): string {
-  return mostlyUtf8(bytes) ? new TextDecoder('utf-8').decode(bytes) : decodeCp1252(bytes);
+  const text = new TextDecoder('utf-8').decode(bytes);
+  let valid = 0;
+  let invalid = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0xfffd) invalid++;
+    // Non-ASCII, a low surrogate counted once with its high one.
+    else if (c > 0x7f && (c < 0xdc00 || c > 0xdfff)) valid++;
+  }
+  return valid > 0 && invalid <= valid ? text : decodeCp1252(bytes);
 }
 
 /** Decodes a response body; `contentType` is the header value (may be null). */
