@@ -19,6 +19,7 @@ const ALL_SCENARIOS = [
   'unbounded',
   'unboundedWait',
   'chunked',
+  'chunkedBatches',
   'latency',
   'cold',
   'primes',
@@ -43,6 +44,7 @@ const python = option('python', 'python3');
 const skip = {
   unbounded: new Set(['multithreading']), // loses promises past 65,536 in flight (see notes)
   unboundedWait: new Set(ALL_CONTENDERS.filter((c) => !c.startsWith('forage'))),
+  chunkedBatches: new Set(ALL_CONTENDERS.filter((c) => !c.startsWith('forage'))),
   latency: new Set(['sequential']),
   cold: new Set(['sequential']),
 };
@@ -145,6 +147,10 @@ table('unboundedWait', [['tasksPerSec', 'tasks/s (200k at once, collected with w
   ratioMetric: 'tasksPerSec',
 });
 table('chunked', [['itemsPerSec', 'items/s (map, chunks of 256)']], {
+  higherIsBetter: true,
+  ratioMetric: 'itemsPerSec',
+});
+table('chunkedBatches', [['itemsPerSec', 'items/s (map, chunks of 256, taken with batches())']], {
   higherIsBetter: true,
   ratioMetric: 'itemsPerSec',
 });

@@ -1,5 +1,6 @@
 // One adapter per contender, all with 2 workers: create(), call(name, arg), close().
-// `call` runs one task; `mapChunked` runs the tiny task over items in chunks of 256.
+// `call` runs one task; `mapChunked` runs the tiny task over items in chunks of 256
+// (`mapBatches`: forage's map taken with batches()).
 
 const tasksUrl = new URL('./tasks.mjs', import.meta.url);
 const WORKERS = 2;
@@ -37,6 +38,13 @@ async function forage(kind) {
     async mapChunked(items) {
       let n = 0;
       for await (const _ of this.ex.map(tasks.inc, items, { chunksize: CHUNK })) n += 1;
+      return n;
+    },
+    // The same map, its results taken an array at a time (as the peers hand them back).
+    async mapBatches(items) {
+      let n = 0;
+      const results = this.ex.map(tasks.inc, items, { chunksize: CHUNK });
+      for await (const batch of results.batches()) n += batch.length;
       return n;
     },
     close() {

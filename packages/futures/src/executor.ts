@@ -5,7 +5,7 @@
 import { checkPositiveInteger, invalidArgType } from './errors.js';
 import type { Future } from './future.js';
 import { checkTimeout } from './future.js';
-import { type ChunkOutcome, MapIterator } from './map.js';
+import { type ChunkOutcome, MapIterator, type MapResults } from './map.js';
 
 /** Options of {@link Executor.map}. */
 export interface MapOptions {
@@ -122,7 +122,7 @@ export abstract class Executor implements AsyncDisposable {
   map<A extends unknown[], R>(
     fn: TaskFunction<A, R>,
     ...iterables: [...IterablesOf<A>] | [...IterablesOf<A>, MapOptions]
-  ): AsyncIterableIterator<Awaited<R>> {
+  ): MapResults<Awaited<R>> {
     if (typeof fn !== 'function') {
       throw invalidArgType(`map() needs a function as its first argument, got ${typeof fn}`);
     }

@@ -24,6 +24,7 @@ export {
   type TaskFunction,
 } from './executor.js';
 export { type DoneCallback, Future, type FutureState } from './future.js';
+export type { MapResults } from './map.js';
 export type { PoolOptions } from './pool-executor.js';
 export { ProcessPoolExecutor, type ProcessPoolExecutorOptions } from './process-pool.js';
 export { type TaskModule, type TaskRef, taskModule } from './task-module.js';

@@ -106,8 +106,36 @@ function zip(sources: (Iterable<unknown> | AsyncIterable<unknown>)[]): ArgsItera
   };
 }
 
+/**
+ * What `Executor.map()` returns: an async iterator over the results, one at a time, that
+ * can also hand them over in arrays with {@link MapResults.batches}.
+ */
+export interface MapResults<R> extends AsyncIterableIterator<R> {
+  /**
+   * The same results, in the same order, as arrays of the ones that are ready: typically a
+   * chunk's results at a time (at most `max(chunksize, 1024)` per array, never empty). Each
+   * `await` of the per-item iterator costs a promise and a microtask (about 70 ns, plus the
+   * garbage it leaves); an array of 256 costs that once. Use it when the mapped function is
+   * tiny and the items are many. It reads from the same iterator: results taken one way are
+   * not seen the other way. Errors, `timeoutMs` and early exit (`break` cancels the tasks not
+   * started) behave as with the per-item iteration; the results before a failed item come in
+   * a batch first.
+   *
+   * @example
+   * ```ts
+   * for await (const batch of executor.map(inc, items, { chunksize: 256 }).batches()) {
+   *   for (const y of batch) total += y;
+   * }
+   * ```
+   */
+  batches(): AsyncIterableIterator<R[]>;
+}
+
+/** Longest batch from {@link MapResults.batches} when `chunksize` is smaller. */
+const MIN_BATCH_LIMIT = 1024;
+
 /** @internal */
-export class MapIterator<R> implements AsyncIterableIterator<R> {
+export class MapIterator<R> implements MapResults<R> {
   readonly #plan: MapPlan;
   readonly #input: ArgsIterator;
   readonly #deadline: number | undefined;
@@ -172,6 +200,52 @@ export class MapIterator<R> implements AsyncIterableIterator<R> {
       },
     );
     return result;
+  }
+
+  batches(): AsyncIterableIterator<R[]> {
+    return this.#batches(Math.max(this.#plan.chunksize, MIN_BATCH_LIMIT));
+  }
+
+  async *#batches(limit: number): AsyncGenerator<R[], void, undefined> {
+    let finished = false;
+    try {
+      for (;;) {
+        // The first result of a batch may have to be waited for; the rest are the ones ready.
+        const first = await this.next();
+        if (first.done === true) {
+          finished = true;
+          return;
+        }
+        const batch = [first.value];
+        this.#takeReadyInto(batch, limit);
+        yield batch;
+      }
+    } finally {
+      // `break` out of the loop (or an error, which closed already): cancel what has not started.
+      if (!finished) this.#close();
+    }
+  }
+
+  /** Appends to `out` the results that can be given without waiting, up to `limit` in all. */
+  #takeReadyInto(out: R[], limit: number): void {
+    while (out.length < limit && this.#pendingNext === 0 && !this.#closed) {
+      const buffer = this.#buffer;
+      if (buffer === undefined) {
+        const ready = this.#takeReady();
+        if (ready === undefined) return;
+        out.push(ready.value as R);
+        continue;
+      }
+      const start = this.#bufferIndex;
+      const end = Math.min(buffer.length, start + limit - out.length);
+      for (let i = start; i < end; i++) out.push(buffer[i] as R);
+      if (this.#clearYielded) buffer.fill(undefined, start, end);
+      this.#bufferIndex = end;
+      if (end < buffer.length) return;
+      // A chunk that failed part-way keeps its error for the next call to throw.
+      if (this.#bufferError !== undefined) return;
+      this.#buffer = undefined;
+    }
   }
 
   async return(): Promise<IteratorResult<R>> {

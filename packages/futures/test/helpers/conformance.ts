@@ -288,6 +288,70 @@ export function describeExecutorConformance(name: string, make: MakeExecutor): v
       }
     });
 
+    test('map(...).batches() gives the same results in order as arrays, errors at their position, and break cancels', async () => {
+      await using ex = make(2);
+      const xs = Array.from({ length: 3000 }, (_, i) => i);
+      for (const chunksize of [1, 7, 256]) {
+        const batches = await collect(ex.map((x: number) => x * 3, xs, { chunksize }).batches());
+        assert.ok(batches.length > 0 && batches.every((b) => b.length > 0));
+        assert.ok(
+          batches.every((b) => b.length <= Math.max(chunksize, 1024)),
+          `chunksize ${chunksize}: a batch of ${Math.max(...batches.map((b) => b.length))}`,
+        );
+        assert.deepEqual(
+          batches.flat(),
+          xs.map((x) => x * 3),
+          `chunksize ${chunksize}`,
+        );
+      }
+      // One iterator, read both ways: nothing is skipped or given twice.
+      const it = ex.map((x: string) => x.toUpperCase(), ['a', 'b', 'c', 'd', 'e'], {
+        chunksize: 2,
+      });
+      assert.deepEqual(await it.next(), { done: false, value: 'A' });
+      assert.deepEqual((await collect(it.batches())).flat(), ['B', 'C', 'D', 'E']);
+      assert.deepEqual(await it.next(), { done: true, value: undefined });
+      // The results before a failed item come first, then its error; the iteration ends.
+      for (const chunksize of [1, 4]) {
+        const failing = ex.map(
+          (x: number) => {
+            if (x === 5) throw new TypeError(`bad ${x}`);
+            return x;
+          },
+          [0, 1, 2, 3, 4, 5, 6, 7],
+          { chunksize },
+        );
+        const seen: number[] = [];
+        await assert.rejects(
+          (async () => {
+            for await (const batch of failing.batches()) seen.push(...batch);
+          })(),
+          /bad 5/,
+        );
+        assert.deepEqual(seen, [0, 1, 2, 3, 4], `chunksize ${chunksize}`);
+        assert.deepEqual(await failing.next(), { done: true, value: undefined });
+      }
+    });
+
+    test('leaving a batches() loop early cancels the tasks that have not started', async () => {
+      await using ex = make(1);
+      const file = logFile();
+      const it = ex.map(
+        logAfter,
+        Array(6).fill(file),
+        ['a', 'b', 'c', 'd', 'e', 'f'],
+        Array(6).fill(30),
+      );
+      for await (const batch of it.batches()) {
+        assert.deepEqual(batch, ['a']);
+        break;
+      }
+      assert.deepEqual(await it.next(), { done: true, value: undefined });
+      await ex.shutdown({ wait: true });
+      const ran = readLog(file);
+      assert.ok(ran.length < 6, `abandoned tasks must not run, ran ${ran.join(',')}`);
+    });
+
     test('buffersize reads the input lazily and works with infinite inputs', async () => {
       await using ex = make(2);
       let pulled = 0;
