@@ -130,11 +130,13 @@ const tasks = taskModule<typeof import('./census-tasks.js')>(
 );
 
 /** Codes of failures that are about the queue, not the job: queue the job again. */
-// A rejected token is one worker's problem: that worker stops, and another takes the job.
+// A rejected token, or a worker started for another API, is one worker's problem: that worker
+// stops, and another takes the job.
 const requeueCodes = new Set<string>([
   ErrorCode.queueUnavailable,
   ErrorCode.jobLost,
   ErrorCode.jobFailed,
+  ErrorCode.apiRefused,
   'ERR_CENSUS_TOKEN',
 ]);
 const maxRequeues = 20;

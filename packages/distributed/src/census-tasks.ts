@@ -79,6 +79,8 @@ export interface CensusWorkerConfig {
   readonly timeoutMs?: number;
   /** The per-token budget shared with other workers through Redis. */
   readonly shared?: SharedBudget;
+  /** Called with the origin of each job refused because it names another API. */
+  readonly onApiRefused?: (origin: string) => void;
 }
 
 let config: CensusWorkerConfig | undefined;
@@ -106,6 +108,7 @@ function clientFor(api: string): ApiClient {
   const url = parseApiUrl(api);
   const allowed = parseApiUrl(config.api).origin;
   if (url.origin !== allowed) {
+    config.onApiRefused?.(url.origin);
     throw new DistributedError(
       `refusing a job for the API at ${url.origin}: this worker sends its tokens only to ${allowed}; if the census is meant for ${url.origin}, start the worker with --api ${url.origin}`,
       ErrorCode.apiRefused,

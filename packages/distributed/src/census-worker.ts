@@ -33,7 +33,8 @@ export interface CensusWorkerOptions
   readonly tokens: readonly string[];
   /**
    * The API this worker sends its tokens to. A job naming another origin fails with
-   * `ERR_CENSUS_API_REFUSED` before any request. Default `https://api.github.com`.
+   * `ERR_CENSUS_API_REFUSED` before any request (the coordinator queues it again for another
+   * worker), and this worker stops taking jobs. Default `https://api.github.com`.
    */
   readonly api?: string | URL;
   /** The queue name; the coordinator's. Default `forage-census`. */
@@ -75,20 +76,26 @@ export async function runCensusWorker(options: CensusWorkerOptions): Promise<Tas
   const endpoint = parseRedis(options.connection);
   const redis = new Redis({ ...ioRedisOptions(endpoint, true), lazyConnect: true });
   redis.on('error', () => {});
+  // A token the API rejects (401), or a census for another API than this worker's, would fail
+  // every job this worker takes: stop taking them, so that the other workers do the jobs (the
+  // coordinator queues failed ones again).
+  const stop = new AbortController();
+  const onOuterAbort = () => stop.abort();
+  if (options.signal?.aborted) stop.abort();
+  options.signal?.addEventListener('abort', onOuterAbort, { once: true });
+  let rejected = false;
+  let refusedOrigin: string | undefined;
   configureCensusWorker({
     tokens: options.tokens,
     api,
     shared: { redis },
     ...(options.limits ? { limits: options.limits } : {}),
     ...(options.retry ? { retry: options.retry } : {}),
+    onApiRefused: (origin) => {
+      refusedOrigin ??= origin;
+      stop.abort();
+    },
   });
-  // A token the API rejects (401) would fail every job this worker takes: stop taking them,
-  // so that the other workers do the jobs (the coordinator queues failed ones again).
-  const stop = new AbortController();
-  const onOuterAbort = () => stop.abort();
-  if (options.signal?.aborted) stop.abort();
-  options.signal?.addEventListener('abort', onOuterAbort, { once: true });
-  let rejected = false;
   try {
     const summary = await runTaskWorker({
       ...options,
@@ -105,6 +112,12 @@ export async function runCensusWorker(options: CensusWorkerOptions): Promise<Tas
         options.onEvent?.(event);
       },
     });
+    if (refusedOrigin !== undefined) {
+      throw new DistributedError(
+        `the census's jobs are for the API at ${refusedOrigin}, and this worker sends its tokens only to ${api.origin}: it stopped taking jobs, which the other workers will do; if its tokens are meant for ${refusedOrigin}, start it again with --api ${refusedOrigin}`,
+        ErrorCode.apiRefused,
+      );
+    }
     if (rejected) {
       throw new CensusError(
         'ERR_CENSUS_TOKEN',

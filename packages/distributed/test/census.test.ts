@@ -188,7 +188,7 @@ describe('distributed census', { skip: redisSkipReason(true) }, () => {
     assert.equal(emu.stats().requests, before, 'a finished census sends no request');
   });
 
-  test('a worker whose token is rejected stops; the others finish the census', async (t) => {
+  test('a worker whose token is rejected stops, and so does one started for another API; the others finish the census', async (t) => {
     const dir = mkdtempSync(join(tmpdir(), 'forage-dcensus-token-'));
     t.after(() => rmSync(dir, { recursive: true, force: true }));
     const good = tokens.slice(0, 2);
@@ -209,7 +209,12 @@ describe('distributed census', { skip: redisSkipReason(true) }, () => {
       shards: 4,
     });
     const revoked = 'ghp_revokedrevokedrevoked9';
-    const workers = [...good, revoked].map((token) =>
+    // Nothing listens on port 9: a worker that sent its token there would fail its jobs.
+    const elsewhere = 'http://127.0.0.1:9';
+    const workers = [
+      ...[...good, revoked].map((token) => [emu.url, token] as const),
+      [elsewhere, good[0] as string] as const,
+    ].map(([api, token]) =>
       spawnForage([
         'census-worker',
         '--queue',
@@ -217,7 +222,7 @@ describe('distributed census', { skip: redisSkipReason(true) }, () => {
         '--queue-name',
         queue,
         '--api',
-        emu.url,
+        api,
         '--token',
         token,
         '--concurrency',
@@ -245,6 +250,14 @@ describe('distributed census', { skip: redisSkipReason(true) }, () => {
     assert.equal(await bad.exited, 1, bad.stderr());
     assert.match(bad.stderr(), /rejected a token of this worker \(ghp_…ked9\)/);
     assert.ok(!bad.stderr().includes(revoked), 'the token itself is never printed');
+    const misdirected = workers[3] as ForageProcess;
+    assert.equal(await misdirected.exited, 1, misdirected.stderr());
+    const origin = new URL(emu.url).origin;
+    assert.ok(
+      misdirected.stderr().includes(`start it again with --api ${origin}`),
+      misdirected.stderr(),
+    );
+    assert.ok(!misdirected.stderr().includes(good[0] as string), 'the token is never printed');
   });
 
   test('bad input stops with a clear error', async () => {

@@ -161,7 +161,14 @@ describe('review fixes', { skip }, () => {
         },
       );
     } finally {
-      await stop();
+      // The worker stops taking jobs after a refusal (the coordinator queues the job again for
+      // another worker), and says why.
+      await assert.rejects(stop(), (error: Error & { code?: string }) => {
+        assert.equal(error.code, 'ERR_CENSUS_API_REFUSED');
+        assert.ok(error.message.includes(`--api ${new URL(collector.url).origin}`), error.message);
+        assert.ok(!error.message.includes(token), 'the token is never in the error');
+        return true;
+      });
     }
     assert.equal(collector.seen.length, 0, 'the collector got no request');
 
