@@ -1,4 +1,4 @@
-import { open, readFile, stat, unlink } from 'node:fs/promises';
+import { type FileHandle, open, readFile, stat, unlink } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { CensusError, messageOf } from './errors.js';
@@ -35,60 +35,114 @@ export interface CensusLock {
  * `kill -9`) and is taken over. A live holder is an `ERR_CENSUS_OUTPUT` naming the directory,
  * the pid and the fix: two runs appending to the same journals would write every repository
  * twice.
+ *
+ * Only one run at a time may remove a stale lock: it must first create `census.lock.takeover`
+ * (flag `wx`) and check again, under it, that the lock is the stale one it read. Without that,
+ * two runs started together could both read the stale lock, and the second's removal could
+ * delete the lock the first had just created, leaving both running.
  */
 export async function lockCensus(dir: string): Promise<CensusLock> {
   const path = join(dir, lockFile);
   const host = hostname();
   const content = `${JSON.stringify({ pid: process.pid, hostname: host, startedAt: new Date().toISOString() })}\n`;
-  // Bounded: each turn either creates the lock, fails, or removes one stale lock.
-  for (let attempt = 0; attempt < 5; attempt++) {
-    try {
-      const handle = await open(path, 'wx');
-      try {
-        await handle.writeFile(content);
-      } finally {
-        await handle.close();
-      }
-      let released = false;
-      heldHere.add(path);
-      return {
-        path,
-        release: async () => {
-          if (released) return;
-          released = true;
-          heldHere.delete(path);
-          await unlink(path).catch(() => {});
-        },
-      };
-    } catch (error) {
-      if ((error as { code?: unknown }).code !== 'EEXIST') {
-        throw new CensusError(
-          'ERR_CENSUS_OUTPUT',
-          `cannot create ${path} (${messageOf(error)}): check that --out ${dir} is a writable directory`,
-        );
-      }
-    }
+  // Bounded: each turn creates the lock, fails, removes one stale lock or waits a few ms for
+  // another run's takeover, which takes milliseconds.
+  for (let attempt = 0; attempt < maxAttempts; attempt++) {
+    const lock = await tryCreate(path, dir, content);
+    if (lock !== undefined) return lock;
     const text = await readFile(path, 'utf8').catch(() => undefined);
     if (text === undefined) continue; // removed meanwhile: try again
     const owner = parseOwner(text);
     if (owner === undefined) {
       // Unreadable: a holder between creating and writing it, or a crash right then.
-      const age = await stat(path).then(
-        (s) => Date.now() - s.mtimeMs,
-        () => 0,
-      );
-      if (age < unreadableStaleMs) throw heldError(dir, path, undefined);
+      if ((await ageMs(path)) < unreadableStaleMs) throw heldError(dir, path, undefined);
     } else if (owner.hostname !== host || (alive(owner.pid) && !leftByEarlierSelf(owner, path))) {
       throw heldError(dir, path, owner);
     }
-    // Stale: remove it, unless another run replaced it in the meantime.
-    const again = await readFile(path, 'utf8').catch(() => undefined);
-    if (again === text) await unlink(path).catch(() => {});
+    if (!(await removeStale(path, text))) await sleep(takeoverWaitMs);
   }
   throw new CensusError(
     'ERR_CENSUS_OUTPUT',
     `cannot lock --out ${dir}: ${path} keeps being created by other runs; run one census at a time in a directory`,
   );
+}
+
+const maxAttempts = 200;
+/** How long to wait while another run takes a stale lock over. */
+const takeoverWaitMs = 10;
+/** A takeover file this old was left by a run that died while taking over. */
+const staleTakeoverMs = 10_000;
+
+/** Creates the lock file, or returns undefined if it exists. */
+async function tryCreate(
+  path: string,
+  dir: string,
+  content: string,
+): Promise<CensusLock | undefined> {
+  try {
+    const handle = await open(path, 'wx');
+    try {
+      await handle.writeFile(content);
+    } finally {
+      await handle.close();
+    }
+  } catch (error) {
+    if ((error as { code?: unknown }).code === 'EEXIST') return undefined;
+    throw new CensusError(
+      'ERR_CENSUS_OUTPUT',
+      `cannot create ${path} (${messageOf(error)}): check that --out ${dir} is a writable directory`,
+    );
+  }
+  let released = false;
+  heldHere.add(path);
+  return {
+    path,
+    release: async () => {
+      if (released) return;
+      released = true;
+      heldHere.delete(path);
+      await unlink(path).catch(() => {});
+    },
+  };
+}
+
+/**
+ * Removes the lock at `path` if it still reads `stale`, holding the takeover file meanwhile.
+ * Returns false when another run is taking over (the caller waits and looks again).
+ */
+async function removeStale(path: string, stale: string): Promise<boolean> {
+  const takeover = `${path}.takeover`;
+  let handle: FileHandle;
+  try {
+    handle = await open(takeover, 'wx');
+  } catch (error) {
+    if ((error as { code?: unknown }).code !== 'EEXIST') throw error;
+    // Left by a run that died in the middle of a takeover (it takes milliseconds).
+    if ((await ageMs(takeover)) > staleTakeoverMs) await unlink(takeover).catch(() => {});
+    return false;
+  }
+  try {
+    await handle.close();
+    // Under the takeover file nobody else removes the lock: if it still reads the same, it is
+    // the stale one (its holder is dead and cannot release it), not a lock created since.
+    const again = await readFile(path, 'utf8').catch(() => undefined);
+    if (again === stale) await unlink(path).catch(() => {});
+    return true;
+  } finally {
+    await unlink(takeover).catch(() => {});
+  }
+}
+
+/** How old the file is (ms); 0 if it is gone. */
+function ageMs(path: string): Promise<number> {
+  return stat(path).then(
+    (s) => Date.now() - s.mtimeMs,
+    () => 0,
+  );
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 /** A lock with our own pid that this process does not hold (see {@link heldHere}). */
