@@ -3,6 +3,7 @@
  * (PENDING -> RUNNING -> FINISHED, or PENDING -> CANCELLED -> CANCELLED_AND_NOTIFIED).
  */
 import { CancelledError, InvalidStateError, invalidArgType, TimeoutError } from './errors.js';
+import { after } from './timer.js';
 
 /** The states a future moves through; `CANCELLED_AND_NOTIFIED` is set by the executor. */
 export type FutureState =
@@ -342,17 +343,16 @@ export function checkTimeout(timeoutMs: number, name = 'timeoutMs'): number {
 export function withTimeout<T>(promise: Promise<T>, timeoutMs: number | undefined): Promise<T> {
   if (timeoutMs === undefined || timeoutMs === Number.POSITIVE_INFINITY) return promise;
   return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(
-      () => reject(new TimeoutError(`the future did not finish within ${timeoutMs} ms`)),
-      Math.max(0, timeoutMs),
+    const cancel = after(timeoutMs, () =>
+      reject(new TimeoutError(`the future did not finish within ${timeoutMs} ms`)),
     );
     promise.then(
       (value) => {
-        clearTimeout(timer);
+        cancel();
         resolve(value);
       },
       (error: unknown) => {
-        clearTimeout(timer);
+        cancel();
         reject(error);
       },
     );

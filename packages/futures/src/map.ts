@@ -6,6 +6,7 @@
 import { Deque } from './deque.js';
 import { TimeoutError } from './errors.js';
 import type { Future } from './future.js';
+import { after } from './timer.js';
 
 /** What a chunk task returns: the results up to the first failure, and that failure. @internal */
 export interface ChunkOutcome {
@@ -36,11 +37,27 @@ interface Slot {
 }
 
 // Items are argument lists, or, when mapping over one iterable, the values themselves: a
-// million one-element arrays would be the main cost of a chunked map.
-type ArgsIterator =
+// million one-element arrays would be the main cost of a chunked map. `close` calls `return()`
+// on the inputs' own iterators, as `for...of` does when a loop is left early.
+type ArgsIterator = (
   | { sync: true; it: Iterator<unknown> }
   | { sync: false; it: AsyncIterator<unknown> }
-  | { sync: true; it: undefined; array: unknown[] };
+  | { sync: true; it: undefined; array: unknown[] }
+) & { close(): void };
+
+/** Calls `return()` on each iterator that has one; what it throws or rejects with is dropped. */
+function closeAll(its: (Iterator<unknown> | AsyncIterator<unknown>)[]): () => void {
+  return () => {
+    for (const it of its) {
+      try {
+        const done = it.return?.();
+        if (done instanceof Promise) done.catch(() => {});
+      } catch {
+        // The map is being abandoned; an input that fails to close has nothing to report to.
+      }
+    }
+  };
+}
 
 const arrayValues = Array.prototype[Symbol.iterator];
 const arrayIteratorNext = Object.getPrototypeOf([][Symbol.iterator]()).next;
@@ -63,13 +80,15 @@ function zip(sources: (Iterable<unknown> | AsyncIterable<unknown>)[]): ArgsItera
   );
   if (allSync && sources.length === 1) {
     const source = sources[0] as Iterable<unknown>;
-    if (isPlainArray(source)) return { sync: true, it: undefined, array: source };
-    return { sync: true, it: source[Symbol.iterator]() };
+    if (isPlainArray(source)) return { sync: true, it: undefined, array: source, close() {} };
+    const it = source[Symbol.iterator]();
+    return { sync: true, it, close: closeAll([it]) };
   }
   if (allSync) {
     const its = sources.map((s) => (s as Iterable<unknown>)[Symbol.iterator]());
     return {
       sync: true,
+      close: closeAll(its),
       it: {
         next(): IteratorResult<unknown> {
           if (its.length === 0) return { done: true, value: undefined };
@@ -89,9 +108,11 @@ function zip(sources: (Iterable<unknown> | AsyncIterable<unknown>)[]): ArgsItera
       ? (s as AsyncIterable<unknown>)[Symbol.asyncIterator]()
       : (s as Iterable<unknown>)[Symbol.iterator](),
   );
-  if (its.length === 1) return { sync: false, it: its[0] as AsyncIterator<unknown> };
+  const close = closeAll(its);
+  if (its.length === 1) return { sync: false, it: its[0] as AsyncIterator<unknown>, close };
   return {
     sync: false,
+    close,
     it: {
       async next(): Promise<IteratorResult<unknown>> {
         const args: unknown[] = new Array(its.length);
@@ -262,9 +283,7 @@ export class MapIterator<R> implements MapResults<R> {
         this.#closed = true;
         return { done: true, value: undefined };
       }
-      await new Promise<void>((resolve) => {
-        this.#wakeConsumer = resolve;
-      });
+      await this.#waitForInput();
       if (this.#closed) return { done: true, value: undefined };
       slot = this.#slots.shift();
     }
@@ -335,17 +354,48 @@ export class MapIterator<R> implements MapResults<R> {
     return future.result(Math.max(0, remaining)).catch((error: unknown) => {
       if (error instanceof TimeoutError) {
         future.cancel();
-        throw new TimeoutError(`map() did not finish within ${this.#plan.timeoutMs} ms`);
+        throw this.#timeoutError();
       }
       throw error;
     });
   }
 
-  /** Cancels every task that has not started and stops reading the input. */
+  /**
+   * Waits until the (async) input gives the next task or ends. The deadline counts here too:
+   * an input that is slow, or never yields again, ends the iteration with a `TimeoutError`.
+   */
+  #waitForInput(): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      let cancelTimer: (() => void) | undefined;
+      this.#wakeConsumer = () => {
+        cancelTimer?.();
+        resolve();
+      };
+      if (this.#deadline === undefined) return;
+      cancelTimer = after(this.#deadline - performance.now(), () => {
+        this.#wakeConsumer = undefined;
+        this.#close();
+        reject(this.#timeoutError());
+      });
+    });
+  }
+
+  #timeoutError(): TimeoutError {
+    return new TimeoutError(`map() did not finish within ${this.#plan.timeoutMs} ms`);
+  }
+
+  /**
+   * Cancels every task that has not started and stops reading the input, closing it (its
+   * `return()`, so a generator's `finally` runs) unless it ended or failed on its own.
+   */
   #close(): void {
     if (this.#closed && this.#slots.length === 0) return;
     this.#closed = true;
     for (const slot of this.#slots.drain()) slot.future?.cancel();
+    if (!this.#exhausted) {
+      this.#exhausted = true;
+      this.#input.close();
+    }
     this.#wakeFeeder?.();
     this.#wakeConsumer?.();
   }

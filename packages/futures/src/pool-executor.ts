@@ -42,6 +42,7 @@ import {
   TASK_CHUNK_ONE,
 } from './protocol.js';
 import { deserializeError, type SerializedError } from './serialize-error.js';
+import { MAX_TIMER_MS } from './timer.js';
 
 /** Options shared by both pool executors. */
 export interface PoolOptions {
@@ -134,8 +135,6 @@ const BATCH_MS = TARGET_MS / 2;
 const MAX_IN_FLIGHT = 1024;
 // Even a no-op task costs a little in messaging: never treat a task as free.
 const MIN_COST_MS = 0.001;
-// setTimeout's longest delay; a longer idle timeout is reached by re-arming.
-const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /** Timings are kept per function and per mode (a chunk costs more than a call). */
 function costKey(item: WorkItem): number {

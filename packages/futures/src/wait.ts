@@ -5,6 +5,7 @@
  */
 import { TimeoutError } from './errors.js';
 import { checkTimeout, type Future, type FutureWaiter } from './future.js';
+import { after, MAX_TIMER_MS } from './timer.js';
 
 /** `wait()` returns when any future finishes or is cancelled. */
 export const FIRST_COMPLETED = 'FIRST_COMPLETED';
@@ -108,21 +109,18 @@ export async function wait<F extends Future<unknown>>(
 
   const pending = [...all].filter((f) => !isSettled(f));
   await new Promise<void>((resolve) => {
-    let timer: NodeJS.Timeout | undefined;
+    let cancelTimer: (() => void) | undefined;
     const waiter = new GroupWaiter(pending.length, returnWhen, () => {
-      if (timer !== undefined) clearTimeout(timer);
+      cancelTimer?.();
       for (const f of pending) f._removeWaiter(waiter);
       resolve();
     });
     for (const f of pending) f._addWaiter(waiter);
-    if (timeoutMs !== undefined) {
-      timer = setTimeout(
-        () => {
-          for (const f of pending) f._removeWaiter(waiter);
-          resolve();
-        },
-        Math.max(0, timeoutMs),
-      );
+    if (timeoutMs !== undefined && timeoutMs !== Number.POSITIVE_INFINITY) {
+      cancelTimer = after(timeoutMs, () => {
+        for (const f of pending) f._removeWaiter(waiter);
+        resolve();
+      });
     }
   });
   return partition(all);
@@ -244,7 +242,11 @@ class CompletedIterator<F extends Future<unknown>> implements AsyncIterableItera
         throw new TimeoutError(`${this.pending.size} (of ${this.total}) futures unfinished`);
       }
       await new Promise<void>((resolve) => {
-        const timer = remaining === undefined ? undefined : setTimeout(resolve, remaining);
+        // The loop measures the time left again, so a capped timer only means one more turn.
+        const timer =
+          remaining === undefined
+            ? undefined
+            : setTimeout(resolve, Math.min(remaining, MAX_TIMER_MS));
         this.queue.wake = () => {
           this.queue.wake = undefined;
           if (timer !== undefined) clearTimeout(timer);

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import {
+  asCompleted,
   CancelledError,
   type Executor,
   ExecutorShutdownError,
@@ -350,6 +351,101 @@ export function describeExecutorConformance(name: string, make: MakeExecutor): v
       await ex.shutdown({ wait: true });
       const ran = readLog(file);
       assert.ok(ran.length < 6, `abandoned tasks must not run, ran ${ran.join(',')}`);
+    });
+
+    test("timeouts beyond setTimeout's 24.8 days wait as long as asked, not 1 ms", async () => {
+      await using ex = make(1);
+      const slow = () =>
+        ex.submit(async () => {
+          await new Promise((resolve) => setTimeout(resolve, 50));
+          return 42;
+        });
+      assert.equal(await slow().result(3e9), 42);
+      const f = slow();
+      const { done } = await wait([f], { timeoutMs: 2 ** 31 });
+      assert.ok(done.has(f));
+      const g = slow();
+      assert.ok((await wait([g], { timeoutMs: Number.POSITIVE_INFINITY })).done.has(g));
+      const seen: unknown[] = [];
+      for await (const h of asCompleted([slow()], { timeoutMs: 2 ** 40 })) seen.push(h);
+      assert.equal(seen.length, 1);
+      assert.deepEqual(
+        await collect(
+          ex.map(
+            async (x: number) => {
+              await new Promise((resolve) => setTimeout(resolve, 20));
+              return x;
+            },
+            [1, 2],
+            { timeoutMs: Number.MAX_SAFE_INTEGER },
+          ),
+        ),
+        [1, 2],
+      );
+    });
+
+    test('map timeout also counts while waiting for an async input that stalls', async () => {
+      await using ex = make(1);
+      let release!: () => void;
+      const stalled = new Promise<void>((resolve) => (release = resolve));
+      async function* stalls() {
+        yield 1;
+        await stalled; // never yields again until the test ends
+        yield 2;
+      }
+      const it = ex.map((x: number) => x, stalls(), { timeoutMs: 200 });
+      assert.deepEqual(await it.next(), { done: false, value: 1 });
+      const second = it.next().then(
+        () => 'returned',
+        (error: unknown) => error,
+      );
+      // Bounded: an iterator that ignores its deadline would wait here forever.
+      const outcome = await Promise.race([
+        second,
+        new Promise((resolve) => setTimeout(resolve, 5000, 'still waiting after 5 s')),
+      ]);
+      release();
+      assert.ok(outcome instanceof TimeoutError, String(outcome));
+      assert.deepEqual(await it.next(), { done: true, value: undefined });
+    });
+
+    test('leaving map early closes its inputs (return(), so their finally blocks run)', async () => {
+      await using ex = make(2);
+      const closed: string[] = [];
+      function* numbers() {
+        try {
+          for (let i = 0; i < 1000; i++) yield i;
+        } finally {
+          closed.push('sync');
+        }
+      }
+      async function* words() {
+        try {
+          for (let i = 0; i < 1000; i++) yield `w${i}`;
+        } finally {
+          closed.push('async');
+        }
+      }
+      for await (const v of ex.map((x: number) => x, numbers(), { buffersize: 2 })) {
+        if (v === 2) break;
+      }
+      assert.deepEqual(closed, ['sync']);
+      const pairs = ex.map((x: number, w: string) => `${w}${x}`, numbers(), words(), {
+        buffersize: 2,
+      });
+      for await (const batch of pairs.batches()) {
+        assert.equal(batch[0], 'w00');
+        break;
+      }
+      // An async input's return() settles later: wait for it, bounded.
+      for (let i = 0; i < 100 && closed.length < 3; i++) {
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+      assert.deepEqual(closed.sort(), ['async', 'sync', 'sync']);
+      // An input that ended on its own is not closed again; one read to its end, neither.
+      closed.length = 0;
+      assert.equal((await collect(ex.map((x: number) => x, numbers()))).length, 1000);
+      assert.deepEqual(closed, ['sync'], 'the generator ran its finally once, at its end');
     });
 
     test('buffersize reads the input lazily and works with infinite inputs', async () => {
