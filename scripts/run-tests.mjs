@@ -39,6 +39,20 @@ if (files.length === 0) {
   process.exit(1);
 }
 
+// The workplace's shared reference data (GitHub's schemas, the 2016 census) that some tests
+// read: FORAGE_SHARED_DATA when set, else ../shared/data beside the repository, else the
+// workplace's /work/shared/data, so that `npm test` works from a clone anywhere.
+if (!process.env.FORAGE_SHARED_DATA) {
+  const found = [join(root, '..', 'shared', 'data'), '/work/shared/data'].find((dir) =>
+    existsSync(join(dir, 'github-2016')),
+  );
+  if (found) process.env.FORAGE_SHARED_DATA = `${found}/`;
+  else
+    console.error(
+      'run-tests: shared data not found (../shared/data beside the repository or /work/shared/data); the tests that need it will fail: set FORAGE_SHARED_DATA to the directory holding github-2016/',
+    );
+}
+
 const result = spawnSync(
   process.execPath,
   ['--import', 'tsx', '--test', '--test-reporter=tap', '--test-timeout=300000', ...extra, ...files],

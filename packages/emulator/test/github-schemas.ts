@@ -21,7 +21,7 @@ export const sharedData =
 export function requireSharedData(): string {
   if (!existsSync(`${sharedData}/github-graphql-subset.graphql`)) {
     throw new Error(
-      `shared data not found at ${sharedData}: set FORAGE_SHARED_DATA to the directory holding github-2016/ and GitHub's schemas (.ci/run sets it)`,
+      `shared data not found at ${sharedData}: set FORAGE_SHARED_DATA to the directory holding github-2016/ and GitHub's schemas (scripts/run-tests.mjs looks beside the repository and in /work/shared/data)`,
     );
   }
   return sharedData;
