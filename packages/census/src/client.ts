@@ -59,7 +59,7 @@ export interface ApiClientOptions {
    */
   readonly compress?: boolean;
   /**
-   * Largest response body, in bytes, both as it arrives and once decompressed (default 256 MiB).
+   * Largest response body, in bytes, both as it arrives and once decompressed (default 16 MiB).
    * A longer one is not read on: the attempt fails (and is retried) naming the URL.
    */
   readonly maxBodyBytes?: number;
@@ -388,10 +388,12 @@ function graphqlRateLimited(body: unknown): boolean {
 }
 
 /**
- * Largest body accepted, as it arrives and after decompression: far above any API answer, far
- * below memory.
+ * Largest body accepted, as it arrives and after decompression: about 30 times the largest
+ * answer the census asks for (a listing page of 100 repositories is about 550 KB on GitHub, a
+ * GraphQL batch of 100 repositories' languages less), and with up to 64 requests in flight per
+ * token it bounds what a misbehaving server can make a run hold.
  */
-export const defaultMaxBodyBytes = 256 << 20;
+export const defaultMaxBodyBytes = 16 << 20;
 
 /** The body's bytes without their content encoding (gzip, the only one asked for). */
 function decompress(
