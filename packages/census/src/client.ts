@@ -388,10 +388,10 @@ function graphqlRateLimited(body: unknown): boolean {
 }
 
 /**
- * Largest body accepted, as it arrives and after decompression: about 30 times the largest
- * answer the census asks for (a listing page of 100 repositories is about 550 KB on GitHub, a
- * GraphQL batch of 100 repositories' languages less), and with up to 64 requests in flight per
- * token it bounds what a misbehaving server can make a run hold.
+ * Largest body accepted, as it arrives and after decompression: about 40 times the largest
+ * answer the census asks for (a listing page of 100 repositories, with GitHub's fields, is about
+ * 400 KB; a GraphQL batch of 100 repositories' languages is less), and with up to 64 requests in
+ * flight per token it bounds what a misbehaving server can make a run hold.
  */
 export const defaultMaxBodyBytes = 16 << 20;
 
