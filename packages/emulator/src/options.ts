@@ -30,7 +30,7 @@ export interface RateLimitOptions {
  * `retryAfterSeconds`.
  */
 export interface SecondaryLimitOptions {
-  /** Requests in flight at once. Default 100. */
+  /** Requests in flight at once; one arriving over it is refused, not those in flight. Default 100. */
   maxConcurrent?: number;
   /** REST points (1 per GET) per window. Default 900. */
   restPoints?: number;

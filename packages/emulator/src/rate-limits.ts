@@ -89,22 +89,45 @@ export class SecondaryState {
   }
 
   /**
-   * Admits a request costing `points` on `resource` (the request is already counted in
-   * `inFlight`), or says why not. A refusal blocks the client for `retryAfterSeconds`.
+   * Lets a request in when it arrives, or says why not. GitHub's concurrency limit refuses the
+   * request that would go over it, not the ones already in flight, so this is judged here, before
+   * the simulated latency: a request counted in `inFlight` has been accepted. A refusal blocks the
+   * client for `retryAfterSeconds`, for requests that arrive later. Call {@link leave} when an
+   * admitted request ends.
+   */
+  enter(now: number): SecondaryReason | undefined {
+    if (now < this.blockedUntil) return 'blocked';
+    if (this.inFlight >= this.options.maxConcurrent) {
+      this.block(now);
+      return 'concurrency';
+    }
+    this.inFlight++;
+    return undefined;
+  }
+
+  /** Ends a request that {@link enter} let in. */
+  leave(): void {
+    this.inFlight--;
+  }
+
+  /**
+   * Charges `points` on `resource` for a request already let in by {@link enter}, or says why
+   * not (nothing charged). A refusal blocks the client for `retryAfterSeconds`. A block set after
+   * the request was let in does not refuse it: only its points are judged here.
    */
   admit(now: number, resource: Resource, points: number): SecondaryReason | undefined {
-    if (now < this.blockedUntil) return 'blocked';
-    let reason: SecondaryReason | undefined;
-    if (this.inFlight > this.options.maxConcurrent) reason = 'concurrency';
-    else if (resource === 'graphql') {
-      if (this.graphql.total(now) + points > this.options.graphqlPoints) reason = 'graphql-points';
-    } else if (this.rest.total(now) + points > this.options.restPoints) reason = 'rest-points';
-    if (reason) {
-      this.blockedUntil = now + this.options.retryAfterSeconds * 1000;
-      return reason;
+    const window = resource === 'graphql' ? this.graphql : this.rest;
+    const limit = resource === 'graphql' ? this.options.graphqlPoints : this.options.restPoints;
+    if (window.total(now) + points > limit) {
+      this.block(now);
+      return resource === 'graphql' ? 'graphql-points' : 'rest-points';
     }
-    (resource === 'graphql' ? this.graphql : this.rest).add(now, points);
+    window.add(now, points);
     return undefined;
+  }
+
+  private block(now: number): void {
+    this.blockedUntil = Math.max(this.blockedUntil, now + this.options.retryAfterSeconds * 1000);
   }
 
   /** Seconds to send in `retry-after`. */

@@ -17,7 +17,7 @@ import {
   type ResolvedOptions,
 } from './options.js';
 import { hash32, Rng } from './random.js';
-import type { Resource } from './rate-limits.js';
+import type { Resource, SecondaryReason, SecondaryState } from './rate-limits.js';
 import {
   baseHeaders,
   encode,
@@ -176,13 +176,13 @@ export class EmulatorServer {
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     this.stats.begin();
-    let principal: Principal | undefined;
+    let entered: SecondaryState | undefined;
     let ended = false;
     res.once('close', () => {
       if (ended) return;
       ended = true;
       this.stats.end();
-      if (principal?.secondary) principal.secondary.inFlight--;
+      entered?.leave();
     });
     const url = req.url ?? '/';
     const q = url.indexOf('?');
@@ -201,8 +201,10 @@ export class EmulatorServer {
     const requestId = this.nextRequestId();
     const who = this.identify(req, r, requestId);
     if ('reply' in who) return this.finish(req, res, who.reply);
-    principal = who.principal;
-    if (principal.secondary) principal.secondary.inFlight++;
+    const principal = who.principal;
+    // Concurrency is judged on arrival; refused requests are not in flight for the limit.
+    const refusedOnArrival = principal.secondary?.enter(Date.now());
+    if (principal.secondary && !refusedOnArrival) entered = principal.secondary;
     this.stats.client(principal.label).requests++;
     const wait = this.latency();
     if (wait > 0) await delay(wait);
@@ -219,7 +221,7 @@ export class EmulatorServer {
     };
     const fault = this.drawFault();
     if (fault && fault !== 'truncated') return this.fault(ctx, fault);
-    const refused = this.checkSecondary(ctx);
+    const refused = this.checkSecondary(ctx, refusedOnArrival);
     if (refused) return this.finish(req, res, refused);
     const reply = await this.dispatch(ctx, r, query);
     if (fault === 'truncated') {
@@ -312,10 +314,11 @@ export class EmulatorServer {
     }
   }
 
-  private checkSecondary(ctx: Ctx): Reply | undefined {
+  /** The secondary-limit refusal to send: the one from arrival, else one for points. */
+  private checkSecondary(ctx: Ctx, onArrival: SecondaryReason | undefined): Reply | undefined {
     const secondary = ctx.principal.secondary;
     if (!secondary) return undefined;
-    const reason = secondary.admit(ctx.now, ctx.resource, 1);
+    const reason = onArrival ?? secondary.admit(ctx.now, ctx.resource, 1);
     if (!reason) return undefined;
     this.stats.client(ctx.principal.label).overSecondary++;
     ctx.req.resume();

@@ -113,6 +113,26 @@ test('secondary limit: more concurrent requests than allowed get 403 with retry-
   assert.equal((await call(`${emu.url}/rate_limit`, { headers: as('c') })).status, 200);
 });
 
+test('secondary limit: one request over the concurrency limit is refused, not those in flight', async (t) => {
+  // GitHub refuses the request that goes over 100 concurrent; the ones it has accepted are served.
+  const emu = await startEmulator({
+    dataset: 'synthetic:100',
+    tokens: ['c'],
+    latency: { meanMs: 1000 },
+    secondaryLimit: { maxConcurrent: 5, retryAfterSeconds: 1 },
+  });
+  t.after(() => emu.close());
+  const results = await Promise.all(
+    Array.from({ length: 6 }, () => call(`${emu.url}/rate_limit`, { headers: as('c') })),
+  );
+  const statuses = results.map((r) => r.status);
+  // However the six arrive, at most one of them was over the limit when it arrived.
+  const refused = statuses.filter((s) => s === 403).length;
+  assert.ok(refused <= 1, `statuses: ${statuses}`);
+  assert.equal(statuses.filter((s) => s === 200).length, 6 - refused, `statuses: ${statuses}`);
+  assert.equal(emu.stats().overLimit.secondary, refused);
+});
+
 test('secondary limit: REST and GraphQL points per window, then a block for retry-after seconds', async (t) => {
   const emu = await startEmulator({
     dataset: 'synthetic:100',
