@@ -74,6 +74,55 @@ describe('trace', () => {
     );
   });
 
+  test('credentials inside error messages and longer strings are redacted too', async () => {
+    const token = `ghp_${'A1b2C3d4E5f6G7h8I9j0'}K1l2M3n4O5p6Q7r8`;
+    const r = recorder();
+    const get = trace({ log: r.log, now: () => 0 })(async function get(_url: string, auth: string) {
+      throw new Error(`401 for ${auth}`);
+    });
+    await assert.rejects(get('https://api.github.com/user', token));
+    const echo = trace({ log: r.log, now: () => 0 })(function echo(url: string) {
+      return url;
+    });
+    echo(`https://x:${token}@github.com/a`);
+    assert.deepEqual(r.lines, [
+      'call get("https://api.github.com/user", "[redacted]")',
+      'fail get threw Error: 401 for [redacted] after 0.0 ms',
+      'call echo("https://[redacted]@github.com/a")',
+      'done echo -> "https://[redacted]@github.com/a" in 0.0 ms',
+    ]);
+    // No part of the token survives, even where a summary is cut short.
+    assert.ok(!r.lines.join('\n').includes(token.slice(4, 12)));
+    for (const secret of [
+      token,
+      'gho_abc123',
+      'ghu_abc123',
+      'ghs_abc123',
+      'ghr_abc123',
+      `github_pat_11AAAA_${'x'.repeat(20)}`,
+      'xoxb-1234-5678-abcdef',
+      'sk-proj0123456789abcdefgh',
+    ]) {
+      assert.equal(summarize(`failed with ${secret}.`, 200), '"failed with [redacted]."', secret);
+    }
+    assert.equal(
+      summarize('Authorization: Bearer abcdef0123456789abcdef', 200),
+      '"Authorization: Bearer [redacted]"',
+    );
+    assert.equal(
+      summarize('GET /x?access_token=abc&page=2', 200),
+      '"GET /x?access_token=[redacted]&page=2"',
+    );
+    assert.equal(
+      summarize(new Error(`clone https://${token}@github.com/o/r.git failed`), 200),
+      'Error: clone https://[redacted]@github.com/o/r.git failed',
+    );
+    // Ordinary text, URLs and ids stay readable.
+    const url = 'https://api.github.com/repositories/1333065091/languages';
+    assert.equal(summarize(url, 200), JSON.stringify(url));
+    assert.equal(summarize('the token is invalid', 200), '"the token is invalid"');
+  });
+
   test('args: false and result: false hide values; the default logger is console.log', (t) => {
     const r = recorder();
     const login = trace({ log: r.log, args: false, result: false, now: () => 0 })(function login(
