@@ -112,7 +112,7 @@ export interface EmulatorOptions {
   repositoryRates?: RepositoryRates;
   /** Port on 127.0.0.1. Default 0 (any free port; read `url`). */
   port?: number;
-  /** Interface to listen on. Default `127.0.0.1`. */
+  /** Interface to listen on. Default `127.0.0.1`; not empty (`'0.0.0.0'` means every interface). */
   host?: string;
   /**
    * Accepted tokens (`Authorization: token X` or `Bearer X`). Others get 401 "Bad credentials".
@@ -253,6 +253,20 @@ function resolveTokens(tokens: EmulatorOptions['tokens']): TokenOptions[] | unde
   });
 }
 
+/**
+ * The address to listen on. node:http treats an empty host as "every interface", so an empty
+ * string (say, from an unset variable) must not silently expose the emulator to the network.
+ */
+function resolveHost(host: unknown): string {
+  if (host === undefined) return '127.0.0.1';
+  if (typeof host !== 'string' || host.trim() === '') {
+    fail(
+      `host must be an address such as '127.0.0.1', got ${JSON.stringify(host)}; an empty host would listen on every interface, so pass '0.0.0.0' or '::' if that is what you want`,
+    );
+  }
+  return host;
+}
+
 /** Applies defaults and checks every option, naming the one that is wrong. */
 export function resolveOptions(options: EmulatorOptions = {}): ResolvedOptions {
   const dataset =
@@ -291,7 +305,7 @@ export function resolveOptions(options: EmulatorOptions = {}): ResolvedOptions {
     ),
     repositoryRates: resolveRates(options.repositoryRates),
     port: checkNumber('port', options.port ?? 0, 0, 65535),
-    host: options.host ?? '127.0.0.1',
+    host: resolveHost(options.host),
     tokens: resolveTokens(options.tokens),
     rateLimit: resolveRateLimit(options.rateLimit, githubDefaults.rateLimit),
     secondaryLimit:

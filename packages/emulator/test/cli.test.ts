@@ -79,7 +79,10 @@ test('forage emulator prints its URL, serves with the flags given, and stops on 
   assert.ok(!stderr.includes('token a') && !/\ba,b\b/.test(stderr), 'tokens are not printed');
 });
 
-test('forage emulator: bad flags exit 2 with one line naming the flag', { skip }, async () => {
+test('forage emulator: bad flags exit 2 with one line naming the flag', {
+  skip,
+  timeout: 30_000,
+}, async () => {
   // In-process through the CLI's own main(), capturing stderr (a process per case is slow).
   const { main } = await import('forage');
   for (const [args, message] of [
@@ -91,6 +94,8 @@ test('forage emulator: bad flags exit 2 with one line naming the flag', { skip }
     [['--api-version', '2020-01-01'], /apiVersion must be one of/],
     [['--rate-limit-status', '500'], /--rate-limit-status must be 403 or 429/],
     [['--tokens', 'a,,b'], /--tokens must be a comma-separated list/],
+    // An empty host would listen on every interface (bounded: without the check it serves).
+    [['--host', ''], /--host must be an address such as 127\.0\.0\.1, got ""/],
   ] as const) {
     const writes: string[] = [];
     const original = process.stderr.write.bind(process.stderr);

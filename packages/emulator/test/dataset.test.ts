@@ -37,6 +37,9 @@ test('options are checked and errors name the option', async () => {
     [{ latency: { meanMs: Number.NaN } }, /latency\.meanMs/],
     [{ apiVersion: '2021-01-01' }, /apiVersion must be one of 2022-11-28, 2026-03-10/],
     [{ repositoryRates: { missing: 3 } }, /repositoryRates\.missing/],
+    // An empty host would listen on every interface.
+    [{ host: '' }, /host must be an address such as '127\.0\.0\.1', got ""; .*'0\.0\.0\.0'/],
+    [{ host: ' ' }, /host must be an address/],
   ];
   for (const [options, message] of cases) {
     await assert.rejects(

@@ -69,6 +69,12 @@ function emulatorOptionsFromFlags(
     flag(emulator, '--unauthenticated-rate-limit', () =>
       parseRateWindow(flags.unauthenticatedRateLimit!),
     );
+  if (flags.host.trim() === '') {
+    // An empty host would make the server listen on every interface.
+    throw new UsageError(
+      '--host must be an address such as 127.0.0.1, got ""; use --host 0.0.0.0 to listen on every interface on purpose',
+    );
+  }
   const options: EmulatorOptions = {
     dataset: flags.dataset,
     port: integer('--port', flags.port, 0, 65535)!,
