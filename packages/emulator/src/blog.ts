@@ -3,6 +3,7 @@
  * object per line, in listing order). Ids and names are synthesised in listing order; each
  * repository's languages body is the file's line, byte for byte.
  */
+import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { IdSpaceDataset, type Repo, type ResolvedRates } from './dataset.js';
 import { EmulatorError } from './errors.js';
@@ -50,6 +51,13 @@ function parseLine(path: string, n: number, line: string): LanguageBytes {
   return entries as [string, number][];
 }
 
+/** 32 bits of a SHA-256 of the lines served, so ETags change when the file does. */
+function contentHash(lines: readonly string[]): number {
+  const hash = createHash('sha256');
+  for (const line of lines) hash.update(line).update('\n');
+  return hash.digest().readUInt32BE(0);
+}
+
 /** Serves a census file back: repository k has line k. */
 export class BlogDataset extends IdSpaceDataset {
   readonly kind = 'blog';
@@ -60,7 +68,7 @@ export class BlogDataset extends IdSpaceDataset {
     rates: ResolvedRates,
     private readonly lines: readonly string[],
   ) {
-    super(seed, startId, lines.length, rates);
+    super(seed, startId, lines.length, rates, contentHash(lines));
   }
 
   /** Reads and checks the whole file (about 3 MB for the 2016 census). */

@@ -145,7 +145,10 @@ export interface Dataset {
   readonly count: number;
   readonly startId: number;
   readonly lastId: number;
-  /** A number that changes when the dataset's content would (for ETags). */
+  /**
+   * A number that changes when the dataset's content would (for ETags): a hash of everything
+   * that shapes a response (seed, ids, rates, and a file dataset's content).
+   */
   readonly fingerprint: number;
   /** Up to `limit` repositories with ids greater than `since`, ascending. */
   page(since: number, limit: number): Repo[];
@@ -160,6 +163,21 @@ export interface Dataset {
 /** Repository rates with every field set. */
 export type ResolvedRates = Required<RepositoryRates>;
 
+/** The rates in a fixed order, so the fingerprint does not depend on how they were written. */
+const RATE_KEYS = ['empty', 'fork', 'missing', 'dmca', 'tos', 'unavailable', 'renamed'] as const;
+
+/** Folds each number's exact bits into a 32-bit hash (rates are fractions; ids go up to 2^52). */
+function fingerprintOf(values: readonly number[]): number {
+  const view = new DataView(new ArrayBuffer(8));
+  let h = 0;
+  for (const value of values) {
+    view.setFloat64(0, value);
+    h = hash32(h, view.getUint32(0), 0);
+    h = hash32(h, view.getUint32(4), 1);
+  }
+  return h;
+}
+
 /** Ids, names, owners and states, shared by every dataset kind; subclasses supply languages. */
 export abstract class IdSpaceDataset implements Dataset {
   abstract readonly kind: 'synthetic' | 'blog';
@@ -167,14 +185,25 @@ export abstract class IdSpaceDataset implements Dataset {
   readonly fingerprint: number;
   private readonly thresholds: readonly [RepoState, number][];
 
+  /**
+   * `content` is a hash of what the dataset serves beyond what the seed and rates generate
+   * (a blog file's lines); it goes into {@link fingerprint}, so a changed file changes ETags.
+   */
   constructor(
     readonly seed: number,
     startId: number,
     readonly count: number,
     readonly rates: ResolvedRates,
+    content = 0,
   ) {
     this.layout = new IdLayout(seed, startId, count);
-    this.fingerprint = hash32(seed, count, startId % 0x7fffffff);
+    this.fingerprint = fingerprintOf([
+      seed,
+      count,
+      startId,
+      ...RATE_KEYS.map((k) => rates[k]),
+      content,
+    ]);
     let acc = 0;
     const states: [RepoState, number][] = [];
     for (const state of ['missing', 'dmca', 'tos', 'unavailable', 'renamed'] as const) {

@@ -1,9 +1,12 @@
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { test } from 'node:test';
 import { gunzipSync } from 'node:zlib';
-import { type FaultKind, startEmulator } from '@forage/github-emulator';
-import { as, call } from './helpers.ts';
+import { type Emulator, type FaultKind, startEmulator } from '@forage/github-emulator';
+import { as, call, type Got } from './helpers.ts';
 
 /** Issues one request and reports how it ended: a status and body, or a transport error code. */
 function attempt(url: string, headers: Record<string, string>) {
@@ -170,4 +173,64 @@ test('gzip when asked, identical after decompression', async (t) => {
   assert.match(zipped.headers.vary, /Accept-Encoding/);
   assert.ok(zipped.body.length < plain.text.length / 5);
   assert.equal(gunzipSync(zipped.body).toString(), plain.text);
+});
+
+test('ETag: emulators whose content differs never share an ETag (rates, start id, blog file)', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'emulator-etag-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const fileA = join(dir, 'a.jsonl');
+  const fileB = join(dir, 'b.jsonl');
+  writeFileSync(fileA, '{"C":10}\n{}\n');
+  writeFileSync(fileB, '{"Go":10}\n{}\n');
+  const pairs: [string, object, object, string][] = [
+    [
+      'repositoryRates',
+      { repositoryRates: { empty: 1, fork: 0 } },
+      { repositoryRates: { empty: 0, fork: 1 } },
+      'languages',
+    ],
+    [
+      'repositoryRates',
+      { repositoryRates: { fork: 0 } },
+      { repositoryRates: { fork: 1 } },
+      'listing',
+    ],
+    ['startId', { startId: 5 }, { startId: 5 + 0x7fffffff }, 'listing'],
+    [
+      'blog file',
+      { dataset: `blog:${fileA}`, startId: 0 },
+      { dataset: `blog:${fileB}`, startId: 0 },
+      'languages',
+    ],
+  ];
+  for (const [what, a, b, route] of pairs) {
+    const base = { dataset: 'synthetic:100', tokens: ['e'] };
+    const emus = await Promise.all([
+      startEmulator({ ...base, ...a }),
+      startEmulator({ ...base, ...a }),
+      startEmulator({ ...base, ...b }),
+    ]);
+    try {
+      // The first listed repository's languages, or the first listing page.
+      const url = async (emu: Emulator) => {
+        const listing = `${emu.url}/repositories`;
+        if (route === 'listing') return listing;
+        const [first] = (await call(listing, { headers: as('e') })).json();
+        return `${emu.url}/repositories/${first.id}/languages`;
+      };
+      const [one, same, other] = await Promise.all(
+        emus.map(async (emu) => call(await url(emu), { headers: as('e') })),
+      );
+      const body = (got: Got, emu: Emulator) => got.text.replaceAll(emu.url, 'URL');
+      assert.notEqual(body(one!, emus[0]!), body(other!, emus[2]!), `${what}: the bodies differ`);
+      assert.equal(one!.headers.etag, same!.headers.etag, `${what}: same content, same ETag`);
+      assert.notEqual(one!.headers.etag, other!.headers.etag, `${what}: different ETags`);
+      const revalidated = await call(await url(emus[2]!), {
+        headers: as('e', { 'if-none-match': String(one!.headers.etag) }),
+      });
+      assert.equal(revalidated.status, 200, `${what}: a stale ETag is not 304`);
+    } finally {
+      await Promise.all(emus.map((emu) => emu.close()));
+    }
+  }
 });
