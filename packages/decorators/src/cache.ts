@@ -83,6 +83,14 @@ class Store {
     this.live = { size: 0, generation };
   }
 
+  /**
+   * True after `cacheClear(method)` until the store is next looked up: its entries are already
+   * gone from the totals, and are dropped from the map lazily.
+   */
+  get stale(): boolean {
+    return this.live.generation !== this.totals.generation;
+  }
+
   clear(adjustTotals: boolean): void {
     if (adjustTotals) this.totals.size -= this.map.size;
     this.map.clear();
@@ -251,8 +259,11 @@ export function cache(options: CacheOptions = {}): Decorator {
       };
       store.add(fresh, maxSize);
       if (isThenable(value)) {
-        // A rejected promise must not be served again; drop it unless it was replaced meanwhile.
-        value.then(undefined, () => store.delete(fresh));
+        // A rejected promise must not be served again; drop it unless it was replaced meanwhile,
+        // or cleared: a stale store's entries are no longer in the totals.
+        value.then(undefined, () => {
+          if (!store.stale) store.delete(fresh);
+        });
       }
       return value;
     };

@@ -287,6 +287,32 @@ describe('cache on methods', () => {
     assert.equal(cacheInfo(Repo.prototype.describe).currSize, 1);
   });
 
+  test('clearing every instance while a call is in flight: its rejection leaves sizes at 0', async () => {
+    class Loader {
+      readonly gates: ReturnType<typeof deferred<number>>[] = [];
+      @cache()
+      load(_id: number) {
+        const gate = deferred<number>();
+        this.gates.push(gate);
+        return gate.promise;
+      }
+    }
+    const loader = new Loader();
+    const pending = loader.load(1);
+    cacheClear(Loader.prototype.load);
+    loader.gates[0]?.reject(new Error('boom'));
+    await assert.rejects(pending, /boom/);
+    await flush();
+    const empty = { hits: 0, misses: 0, maxSize: undefined, currSize: 0 };
+    assert.deepEqual(cacheInfo(Loader.prototype.load), empty);
+    assert.deepEqual(cacheInfo(loader.load, loader), empty);
+    const next = loader.load(2);
+    assert.equal(cacheInfo(Loader.prototype.load).currSize, 1);
+    assert.equal(cacheInfo(loader.load, loader).currSize, 1);
+    loader.gates[1]?.resolve(2);
+    assert.equal(await next, 2);
+  });
+
   test('an instance that is no longer referenced is collected with its cache', async () => {
     v8.setFlagsFromString('--expose-gc');
     const gc = runInNewContext('gc') as () => void;
