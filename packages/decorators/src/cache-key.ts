@@ -5,7 +5,11 @@
  */
 
 const objectIds = new WeakMap<object, number>();
-const symbolIds = new Map<symbol, number>();
+/**
+ * Ids of unregistered symbols, held weakly like objects: a strong map would keep every symbol
+ * ever passed (say, one per request) alive forever, whatever the cache's `maxSize`.
+ */
+const symbolIds = new WeakMap<symbol, number>();
 let nextId = 0;
 
 /** Composite keys start with a character no raw single-string key may start with. */
@@ -20,13 +24,19 @@ function idOf(value: object): number {
   return id;
 }
 
-function symbolId(value: symbol): number {
+/**
+ * A symbol's part of a composite key. A registered symbol (`Symbol.for(name)`) cannot be a
+ * WeakMap key, but it is fully identified by its registry name, so that is the key.
+ */
+function encodeSymbol(value: symbol): string {
+  const registered = Symbol.keyFor(value);
+  if (registered !== undefined) return `Y${registered.length}:${registered}`;
   let id = symbolIds.get(value);
   if (id === undefined) {
     id = nextId++;
     symbolIds.set(value, id);
   }
-  return id;
+  return `y${id}`;
 }
 
 /** Untyped keys treat `3` and `3n` as the same argument, as Python treats `3` and `3.0`. */
@@ -51,7 +61,7 @@ function encode(value: unknown, typed: boolean): string {
     case 'undefined':
       return 'u';
     case 'symbol':
-      return `y${symbolId(value)}`;
+      return encodeSymbol(value);
     default:
       return value === null ? 'z' : `o${idOf(value as object)}`;
   }

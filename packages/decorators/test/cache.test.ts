@@ -46,6 +46,44 @@ describe('cache on functions', () => {
     assert.equal(cacheInfo(f).hits, 5);
   });
 
+  test('symbols in keys: by identity, registered ones by name', () => {
+    let calls = 0;
+    const f = cache()((..._args: unknown[]) => ++calls);
+    const tag = Symbol('req');
+    f(tag, 1);
+    f(tag, 1);
+    assert.equal(calls, 1, 'the same symbol is the same key');
+    f(Symbol('req'), 1);
+    f(Symbol('req'), 1);
+    assert.equal(calls, 3, 'symbols with the same description are different keys');
+    f(Symbol.for('req'), 1);
+    f(Symbol.for('req'), 1);
+    assert.equal(calls, 4, 'a registered symbol is found again by its name');
+    f(Symbol.for('req|1'), 1);
+    f(Symbol.for(''), 1);
+    f(Symbol.iterator, 1);
+    f(Symbol.iterator, 1);
+    assert.equal(calls, 7, 'registered names cannot collide with one another or with ids');
+  });
+
+  test('a symbol passed once is not kept alive by the cache after its entry is evicted', async () => {
+    v8.setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    const f = cache({ maxSize: 1 })((_tag: symbol, n: number) => n);
+    let ref: WeakRef<symbol>;
+    (() => {
+      const tag = Symbol('req');
+      f(tag, 1);
+      ref = new WeakRef(tag);
+    })();
+    f(Symbol('other'), 2); // evicts the entry that named `tag`
+    for (let i = 0; i < 10 && ref!.deref(); i++) {
+      await flush(2);
+      gc();
+    }
+    assert.equal(ref!.deref(), undefined);
+  });
+
   test('typed keeps 3 and 3n apart', () => {
     let calls = 0;
     const untyped = cache()((x: unknown) => ++calls && x);
