@@ -264,7 +264,13 @@ async function run(c: Config, stats: RetryStats, call: Call, first?: Outcome): P
     });
     if (c.after) await c.after(state);
     // An aborted call is final whatever retryIf says: the caller no longer wants the result.
-    if (signal?.aborted || !c.retryIf(state)) {
+    // A failure then rejects with the abort's reason (what the caller asked for, and what a
+    // pending sleep would have rejected with), not with whatever the attempt happened to throw.
+    if (signal?.aborted) {
+      if (outcome.ok) return outcome.value;
+      throw signal.reason;
+    }
+    if (!c.retryIf(state)) {
       if (outcome.ok) return outcome.value;
       throw outcome.error;
     }

@@ -314,6 +314,42 @@ describe('retry as a function wrapper', () => {
     assert.equal(calls, 1);
   });
 
+  test("an abort while an attempt runs rejects with signal.reason, not the attempt's error", async () => {
+    const controller = new AbortController();
+    const started = deferred();
+    const fail = deferred();
+    let calls = 0;
+    // The callee does not watch the signal: it fails on its own after the abort.
+    const get = retry({
+      wait: waitFixed(0),
+      stop: stopAfterAttempt(10),
+      signal: controller.signal,
+    })(async () => {
+      calls++;
+      started.resolve();
+      await fail.promise;
+      throw new Error('ECONNRESET');
+    });
+    const pending = get();
+    await started.promise;
+    const reason = new Error('shutdown');
+    controller.abort(reason);
+    fail.resolve();
+    await assert.rejects(pending, (error: unknown) => error === reason);
+    assert.equal(calls, 1);
+    // An attempt that succeeds in spite of the abort still returns its value.
+    const late = new AbortController();
+    const done = deferred();
+    const ok = retry({ signal: late.signal })(async () => {
+      await done.promise;
+      return 'ok';
+    });
+    const result = ok();
+    late.abort(new Error('too late'));
+    done.resolve();
+    assert.equal(await result, 'ok');
+  });
+
   test('bad options and bad waits are reported clearly', async () => {
     assert.throws(() => retry({ stop: 3 as never }), {
       code: 'ERR_DECORATOR_OPTION',
