@@ -127,6 +127,41 @@ test('cost: connections need first/last ≤ 100; formula rounds requests/100', a
   assert.deepEqual(small.data.rateLimit, { cost: 1, nodeCount: 40 + 400 });
 });
 
+test('pagination: first and last are each 1..100; both together take first, then last', async () => {
+  const node = items[0].node_id;
+  const languages = async (args: string) =>
+    (
+      await graphql(
+        emu.url,
+        'g',
+        `{ rateLimit { nodeCount } node(id: "${node}") { ... on Repository { languages(${args}) { edges { size node { name } } } } } }`,
+      )
+    ).json();
+  for (const [args, message] of [
+    ['first: 0', /`first` must be between 1 and 100/],
+    ['last: 0', /`last` must be between 1 and 100/],
+    ['first: -1', /`first` must be between 1 and 100/],
+    ['first: 2, last: 1000', /exceeds the `last` limit of 100 records/],
+    ['first: 101, last: 2', /exceeds the `first` limit of 100 records/],
+  ] as const) {
+    const body = await languages(args);
+    assert.equal(body.data, undefined, args);
+    assert.deepEqual(
+      body.errors.map((e: any) => e.type),
+      ['EXCESSIVE_PAGINATION'],
+      args,
+    );
+    assert.match(body.errors[0].message, message, args);
+    assert.deepEqual(body.errors[0].path, ['node', 'languages'], args);
+  }
+  // Both given: the Relay algorithm's last 2 of the first 5, and a node count for 2.
+  const firstFive = await languages('first: 5');
+  const both = await languages('first: 5, last: 2');
+  assert.deepEqual(both.data.node.languages.edges, firstFive.data.node.languages.edges.slice(-2));
+  assert.equal(firstFive.data.rateLimit.nodeCount, 5);
+  assert.equal(both.data.rateLimit.nodeCount, 2);
+});
+
 test('node, repository(owner, name), followRenames, and language paging with cursors', async () => {
   const item = items[0];
   const byNode = (

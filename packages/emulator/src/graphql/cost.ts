@@ -1,6 +1,6 @@
 /**
  * GitHub's GraphQL cost and node-limit rules, applied before a query runs:
- * - every connection needs `first` or `last` between 1 and 100;
+ * - every connection needs `first` or `last`, each one given between 1 and 100;
  * - `nodes(ids:)` takes at most 100 ids;
  * - cost = max(1, round(requests / 100)), where each connection counts one request per parent
  *   object it may be fetched for (so `nodes` x 100 with `languages(first: 100)` costs 1);
@@ -80,6 +80,50 @@ export function queryCost(
   };
 }
 
+/**
+ * The most records a connection may return, or undefined after recording why it may not run.
+ * GitHub requires `first` or `last` and allows 1..100 for each one given. Both together are
+ * allowed (GitHub's docs do not forbid it; the Relay algorithm takes the first `first`, then the
+ * last `last` of those), so each is checked and the page is the smaller of the two.
+ */
+function pageSize(
+  connection: string,
+  args: Record<string, unknown>,
+  path: (string | number)[],
+  locations: GitHubGraphQLError['locations'],
+  walk: Walk,
+): number | undefined {
+  const given = (['first', 'last'] as const).filter((name) => typeof args[name] === 'number');
+  if (given.length === 0) {
+    walk.errors.push({
+      type: 'MISSING_PAGINATION_BOUNDARIES',
+      path,
+      locations,
+      message: `You must provide a \`first\` or \`last\` value to properly paginate the \`${connection}\` connection.`,
+    });
+    return undefined;
+  }
+  let n = MAX_PAGE;
+  for (const name of given) {
+    const value = args[name] as number;
+    if (value >= 1 && value <= MAX_PAGE) {
+      n = Math.min(n, value);
+      continue;
+    }
+    walk.errors.push({
+      type: 'EXCESSIVE_PAGINATION',
+      path,
+      locations,
+      message:
+        value > MAX_PAGE
+          ? `Requesting ${value} records on the \`${connection}\` connection exceeds the \`${name}\` limit of ${MAX_PAGE} records.`
+          : `Requesting ${value} records on the \`${connection}\` connection is below the minimum: \`${name}\` must be between 1 and ${MAX_PAGE}.`,
+    });
+    return undefined;
+  }
+  return n;
+}
+
 function visit(
   schema: GraphQLSchema,
   parent: GraphQLObjectType | { getFields(): Record<string, GraphQLField<unknown, unknown>> },
@@ -131,27 +175,8 @@ function visit(
       walk.nodes += multiplier * n;
       childMultiplier = multiplier * n;
     } else if (named.name.endsWith('Connection')) {
-      const first = args.first as number | undefined;
-      const last = args.last as number | undefined;
-      const n = first ?? last;
-      if (n === undefined || n === null) {
-        walk.errors.push({
-          type: 'MISSING_PAGINATION_BOUNDARIES',
-          path: [...path, key],
-          locations: location(selection),
-          message: `You must provide a \`first\` or \`last\` value to properly paginate the \`${field.name}\` connection.`,
-        });
-        continue;
-      }
-      if (n < 0 || n > MAX_PAGE) {
-        walk.errors.push({
-          type: 'EXCESSIVE_PAGINATION',
-          path: [...path, key],
-          locations: location(selection),
-          message: `Requesting ${n} records on the \`${field.name}\` connection exceeds the \`${first !== undefined ? 'first' : 'last'}\` limit of ${MAX_PAGE} records.`,
-        });
-        continue;
-      }
+      const n = pageSize(field.name, args, [...path, key], location(selection), walk);
+      if (n === undefined) continue;
       walk.requests += multiplier;
       walk.nodes += multiplier * n;
       childMultiplier = multiplier * n;
