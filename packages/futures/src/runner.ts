@@ -67,7 +67,16 @@ function compile(def: FunctionDef): Function {
 }
 
 function explainFreeVariable(error: unknown, entry: Entry): unknown {
-  if (!entry.bySource || !(error instanceof ReferenceError)) return error;
+  if (!entry.bySource) return error;
+  try {
+    return explain(error, entry);
+  } catch {
+    return error; // a proxy or a getter that throws: serializeError copes with it
+  }
+}
+
+function explain(error: unknown, entry: Entry): unknown {
+  if (!(error instanceof ReferenceError)) return error;
   const match = /^(\S+) is not defined$/.exec(error.message);
   if (match === null) return error;
   const identifier = match[1] as string;

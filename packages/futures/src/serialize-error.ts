@@ -64,6 +64,44 @@ function cloneable(value: unknown): boolean {
   }
 }
 
+/** `String(value)`, or a description when that throws (a `toString` that throws, no prototype). */
+function describe(value: unknown): string {
+  try {
+    return String(value);
+  } catch {}
+  try {
+    return Object.prototype.toString.call(value);
+  } catch {}
+  return `[${typeof value}]`;
+}
+
+/** What stands in for a property whose getter threw. */
+function unreadable(error: unknown): string {
+  return `[unreadable: ${describe(error)}]`;
+}
+
+/** `value instanceof Error`, false if a proxy's `getPrototypeOf` throws. */
+function isError(value: unknown): value is Error {
+  try {
+    return value instanceof Error;
+  } catch {
+    return false;
+  }
+}
+
+/** A property read that cannot throw: a getter that throws gives `fallback(error)`. */
+function read(target: object, key: PropertyKey, fallback: (error: unknown) => unknown): unknown {
+  try {
+    return (target as Record<PropertyKey, unknown>)[key];
+  } catch (error) {
+    return fallback(error);
+  }
+}
+
+function asString(value: unknown): string {
+  return typeof value === 'string' ? value : describe(value);
+}
+
 function builtinName(error: Error): string {
   const ours = error instanceof FuturesError;
   for (
@@ -82,31 +120,66 @@ function builtinName(error: Error): string {
   return 'Error';
 }
 
-/** Turns anything a task threw into a cloneable record. */
+/**
+ * Turns anything a task threw into a cloneable record. Never throws: a getter or `toString`
+ * that throws, or a hostile proxy, leaves a description in place of what could not be read.
+ */
 export function serializeError(error: unknown, depth = 0): SerializedError {
-  if (!(error instanceof Error)) {
-    return { kind: 'value', value: cloneable(error) ? error : String(error) };
+  try {
+    return serialize(error, depth);
+  } catch (failure) {
+    // Something not foreseen below threw: keep what can be described.
+    const message = `${describe(error)} (could not be serialised: ${describe(failure)})`;
+    return { kind: 'error', ctor: 'Error', name: 'Error', message, stack: message, props: {} };
+  }
+}
+
+function serialize(error: unknown, depth: number): SerializedError {
+  if (!isError(error)) {
+    return { kind: 'value', value: cloneable(error) ? error : describe(error) };
   }
   const props: Record<string, unknown> = {};
-  for (const key of Object.keys(error)) {
+  let keys: string[] = [];
+  try {
+    keys = Object.keys(error);
+  } catch {}
+  for (const key of keys) {
     if (key === 'stack' || key === 'message' || key === 'cause') continue;
-    const value = (error as unknown as Record<string, unknown>)[key];
-    props[key] = cloneable(value) ? value : String(value);
+    const value = read(error, key, unreadable);
+    props[key] = cloneable(value) ? value : describe(value);
   }
-  if ('code' in error && !('code' in props)) props.code = (error as { code: unknown }).code;
+  if (!('code' in props)) {
+    let hasCode = false;
+    try {
+      hasCode = 'code' in error;
+    } catch {}
+    if (hasCode) {
+      const code = read(error, 'code', unreadable);
+      props.code = cloneable(code) ? code : describe(code);
+    }
+  }
+  let ctor = 'Error';
+  try {
+    ctor = builtinName(error);
+  } catch {}
+  const name = asString(read(error, 'name', () => 'Error'));
+  const message = asString(read(error, 'message', unreadable));
+  const stack = read(error, 'stack', () => undefined);
   const record: SerializedError = {
     kind: 'error',
-    ctor: builtinName(error),
-    name: error.name,
-    message: error.message,
-    stack: error.stack ?? `${error.name}: ${error.message}`,
+    ctor,
+    name,
+    message,
+    stack: stack === undefined || stack === null ? `${name}: ${message}` : asString(stack),
     props,
   };
-  if (depth < MAX_DEPTH && error.cause !== undefined) {
-    record.cause = serializeError(error.cause, depth + 1);
-  }
-  if (depth < MAX_DEPTH && error instanceof AggregateError) {
-    record.errors = error.errors.map((e) => serializeError(e, depth + 1));
+  if (depth < MAX_DEPTH) {
+    const cause = read(error, 'cause', (e) => unreadable(e));
+    if (cause !== undefined) record.cause = serializeError(cause, depth + 1);
+    if (ctor === 'AggregateError') {
+      const errors = read(error, 'errors', () => undefined);
+      if (Array.isArray(errors)) record.errors = errors.map((e) => serializeError(e, depth + 1));
+    }
   }
   return record;
 }
