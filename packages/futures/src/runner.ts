@@ -88,11 +88,14 @@ function explain(error: unknown, entry: Entry): unknown {
 }
 
 function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return (
-    value !== null &&
-    (typeof value === 'object' || typeof value === 'function') &&
-    typeof (value as { then?: unknown }).then === 'function'
-  );
+  if (value === null || (typeof value !== 'object' && typeof value !== 'function')) return false;
+  try {
+    return typeof (value as { then?: unknown }).then === 'function';
+  } catch {
+    // A `then` getter (or proxy) that throws: sending the value fails too, and the task's
+    // future gets a TaskSerializationError instead of the worker dying.
+    return false;
+  }
 }
 
 export class Runner {

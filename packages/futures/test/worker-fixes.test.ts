@@ -3,7 +3,12 @@
 // that cannot load, functions that cannot be rebuilt.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { type Executor, ProcessPoolExecutor, ThreadPoolExecutor } from '@forage/futures';
+import {
+  type Executor,
+  ProcessPoolExecutor,
+  TaskSerializationError,
+  ThreadPoolExecutor,
+} from '@forage/futures';
 
 const pools: [string, () => Executor][] = [
   ['ThreadPoolExecutor', () => new ThreadPoolExecutor({ maxWorkers: 1, execArgv: [] })],
@@ -75,6 +80,21 @@ for (const [name, make] of pools) {
       assert.ok(behindProxy instanceof TypeError);
       assert.equal(behindProxy.message, 'behind a proxy');
       assert.equal(await neighbour, 'still alive');
+    });
+
+    test('a result with a then getter that throws fails only its task', async () => {
+      await using ex = make();
+      const failing = ex.submit(() => ({
+        // biome-ignore lint/suspicious/noThenProperty: the point of the test
+        get then() {
+          throw new Error('then getter');
+        },
+      }));
+      const neighbour = ex.submit(() => 'fine');
+      const error = await failing.exception();
+      assert.ok(error instanceof TaskSerializationError);
+      assert.match(error.message, /then getter/);
+      assert.equal(await neighbour, 'fine');
     });
   });
 }
