@@ -1,5 +1,6 @@
 /** Entry point of a `ProcessPoolExecutor` child process. */
 
+import { serialize } from 'node:v8';
 import { Worker } from 'node:worker_threads';
 import {
   type FunctionDef,
@@ -37,6 +38,8 @@ const runner = new Runner({
   post: (message) => {
     send(message);
   },
+  // The IPC channel uses V8 serialisation ('advanced').
+  check: (value) => serialize(value),
 });
 
 process.on('message', (message: unknown[]) => {

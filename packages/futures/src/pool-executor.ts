@@ -34,6 +34,7 @@ import {
   MSG_TASKS,
   packNumbers,
   RESULT_CHUNK,
+  RESULT_CHUNK_UNSENDABLE,
   RESULT_ERROR,
   RESULT_OK,
   TASK_CALL,
@@ -189,6 +190,11 @@ export abstract class PoolExecutor extends Executor {
   #broken: BrokenExecutor | undefined = undefined;
   #brokenReason: { message: string; cause: unknown } | undefined = undefined;
   #closedWaiters: (() => void)[] = [];
+  /**
+   * Chunks sent without their items from the first one that could not be cloned: the error
+   * that follows their results.
+   */
+  readonly #chunkTails = new Map<WorkItem, TaskSerializationError>();
   /** One timer for all idle workers, due when the first of them has been idle long enough. */
   #idleTimer: ReturnType<typeof setTimeout> | undefined = undefined;
 
@@ -404,7 +410,8 @@ export abstract class PoolExecutor extends Executor {
   }
 
   // Part of a batch could not be cloned: send each task alone, and fail the ones that cannot
-  // go with an error naming the argument.
+  // go with an error naming the argument. A chunk goes without the items from the first one that
+  // cannot be cloned; that error follows the results of the items before it.
   #sendOneByOne(
     slot: WorkerSlot,
     batch: unknown[],
@@ -419,8 +426,21 @@ export abstract class PoolExecutor extends Executor {
       try {
         slot.handle.post([MSG_TASKS, defs, one]);
       } catch (error) {
-        item.setException(this.#argumentError(item, error ?? batchError));
-        continue;
+        const bad = this.#badArgument(item);
+        const argError = this.#argumentError(item, bad, error ?? batchError);
+        const chunk = item.mode === TASK_CHUNK || item.mode === TASK_CHUNK_ONE;
+        if (!chunk || bad === undefined || bad.item === 0) {
+          item.setException(argError);
+          continue;
+        }
+        one[2] = (item.args as unknown[]).slice(0, bad.item);
+        try {
+          slot.handle.post([MSG_TASKS, defs, one]);
+        } catch {
+          item.setException(argError);
+          continue;
+        }
+        this.#chunkTails.set(item, argError);
       }
       if (defs !== null) slot.known.add(item.def.id);
       this.#track(slot, one, [item]);
@@ -429,8 +449,8 @@ export abstract class PoolExecutor extends Executor {
     return sent;
   }
 
-  #argumentError(item: WorkItem, error: unknown): TaskSerializationError {
-    const where = `a worker ${this._workerKind}`;
+  /** The first argument of `item` that cannot be cloned: item (of a chunk) and position. */
+  #badArgument(item: WorkItem): { item: number; arg: number; error: unknown } | undefined {
     const argsLists =
       item.mode === TASK_CHUNK
         ? (item.args as unknown[][])
@@ -444,14 +464,27 @@ export abstract class PoolExecutor extends Executor {
         try {
           this._checkCloneable(arg);
         } catch (cloneError) {
-          const inChunk = item.mode === TASK_CHUNK || item.mode === TASK_CHUNK_ONE;
-          const position = inChunk ? ` of item ${n + 1} of the chunk` : '';
-          return new TaskSerializationError(
-            `argument ${i + 1}${position} of task ${item.def.name} cannot be sent to ${where} (${cloneError instanceof Error ? cloneError.message.replace(/\.$/, '') : String(cloneError)}). Pass plain data (numbers, strings, arrays, objects, typed arrays, Map, Set) instead`,
-            { cause: cloneError },
-          );
+          return { item: n, arg: i, error: cloneError };
         }
       }
+    }
+    return undefined;
+  }
+
+  #argumentError(
+    item: WorkItem,
+    bad: { item: number; arg: number; error: unknown } | undefined,
+    error: unknown,
+  ): TaskSerializationError {
+    const where = `a worker ${this._workerKind}`;
+    if (bad !== undefined) {
+      const inChunk = item.mode === TASK_CHUNK || item.mode === TASK_CHUNK_ONE;
+      const position = inChunk ? ` of item ${bad.item + 1} of the chunk` : '';
+      const cloneError = bad.error;
+      return new TaskSerializationError(
+        `argument ${bad.arg + 1}${position} of task ${item.def.name} cannot be sent to ${where} (${cloneError instanceof Error ? cloneError.message.replace(/\.$/, '') : String(cloneError)}). Pass plain data (numbers, strings, arrays, objects, typed arrays, Map, Set) instead`,
+        { cause: cloneError },
+      );
     }
     return new TaskSerializationError(
       `task ${item.def.name} cannot be sent to ${where}: ${String(error)}`,
@@ -588,14 +621,33 @@ export abstract class PoolExecutor extends Executor {
         failed: failed === 1,
         error: error === null ? undefined : deserializeError(error),
       };
+      if (this.#chunkTails.size > 0) this.#addTail(item, outcome);
+      item.setResult(outcome);
+    } else if (status === RESULT_CHUNK_UNSENDABLE) {
+      const [values, index, reason] = value as [unknown[], number, string];
+      const error = this.#resultError(item, reason, ` of item ${index + 1} of the chunk`);
+      const outcome: ChunkOutcome = { values, failed: true, error };
+      if (this.#chunkTails.size > 0) this.#addTail(item, outcome);
       item.setResult(outcome);
     } else {
-      item.setException(
-        new TaskSerializationError(
-          `the result of task ${item.def.name} cannot be sent back from the worker ${this._workerKind}: ${String(value)}. Return plain data instead`,
-        ),
-      );
+      item.setException(this.#resultError(item, value, ''));
     }
+  }
+
+  #resultError(item: WorkItem, reason: unknown, position: string): TaskSerializationError {
+    return new TaskSerializationError(
+      `the result${position} of task ${item.def.name} cannot be sent back from the worker ${this._workerKind}: ${String(reason)}. Return plain data instead`,
+    );
+  }
+
+  /** A chunk sent without its last items fails after its results, at the first item left out. */
+  #addTail(item: WorkItem, outcome: ChunkOutcome): void {
+    const tail = this.#chunkTails.get(item);
+    if (tail === undefined) return;
+    this.#chunkTails.delete(item);
+    if (outcome.failed) return; // an earlier item failed
+    outcome.failed = true;
+    outcome.error = tail;
   }
 
   #retire(slot: WorkerSlot): void {
@@ -678,6 +730,7 @@ export abstract class PoolExecutor extends Executor {
       cause,
     };
     this.#broken = this.#newBrokenError();
+    this.#chunkTails.clear();
     const items = [...this.#tasks.values(), ...this.#queue.drain()];
     this.#tasks.clear();
     for (const item of items) {
@@ -741,6 +794,7 @@ export abstract class PoolExecutor extends Executor {
   async #forceStop(signal: 'SIGTERM' | 'SIGKILL'): Promise<void> {
     this.#shutdown = true;
     this.#cancelQueued();
+    this.#chunkTails.clear();
     if (this.#broken === undefined) {
       const running = [...this.#tasks.values()];
       this.#tasks.clear();

@@ -41,6 +41,11 @@ export const RESULT_ERROR = 1;
 export const RESULT_CHUNK = 2;
 /** value: the clone error's message; the parent names the task. */
 export const RESULT_UNSENDABLE = 3;
+/**
+ * A chunk whose results could not all be cloned. value: `[values, index, reason]`: the results
+ * before the first that cannot be cloned, its index in the chunk and the clone error's message.
+ */
+export const RESULT_CHUNK_UNSENDABLE = 4;
 
 /**
  * A chunk's items or results that are all numbers travel as a typed array: cloned as one block

@@ -12,6 +12,7 @@ import {
   MSG_RESULTS,
   packNumbers,
   RESULT_CHUNK,
+  RESULT_CHUNK_UNSENDABLE,
   RESULT_ERROR,
   RESULT_OK,
   RESULT_UNSENDABLE,
@@ -25,6 +26,8 @@ import { loadTaskFunction } from './task-module.js';
 /** How the runner talks to its parent. `post` throws if a value cannot be cloned. */
 export interface Transport {
   post(message: unknown[]): void;
+  /** Throws as `post` would if `value` were part of a message (used only after a failure). */
+  check(value: unknown): void;
 }
 
 interface Entry {
@@ -85,6 +88,15 @@ function explain(error: unknown, entry: Entry): unknown {
   );
   explained.stack = `${explained.name}: ${explained.message}\n${(error.stack ?? '').split('\n').slice(1).join('\n')}`;
   return Object.assign(explained, { code: 'ERR_TASK_FREE_VARIABLE', identifier });
+}
+
+/** A clone error's message, for the parent to quote. */
+function describe(error: unknown): string {
+  try {
+    return error instanceof Error ? error.message : String(error);
+  } catch {
+    return 'the value could not be cloned';
+  }
 }
 
 function isThenable(value: unknown): value is PromiseLike<unknown> {
@@ -350,16 +362,40 @@ export class Runner {
   }
 
   // Some result could not be cloned: send the results one at a time, replacing the ones that
-  // fail by a notice that the parent turns into a TaskSerializationError naming the task.
+  // fail by a notice that the parent turns into a TaskSerializationError naming the task (and,
+  // for a chunk, the item, after the results before it).
   #flushOneByOne(results: unknown[], durationMs: number): void {
     const share = durationMs / (results.length / 3);
     for (let i = 0; i < results.length; i += 3) {
+      const taskId = results[i];
+      const status = results[i + 1];
       try {
-        this.#transport.post([MSG_RESULTS, [results[i], results[i + 1], results[i + 2]], share]);
+        this.#transport.post([MSG_RESULTS, [taskId, status, results[i + 2]], share]);
       } catch (error) {
-        const reason = error instanceof Error ? error.message : String(error);
-        this.#transport.post([MSG_RESULTS, [results[i], RESULT_UNSENDABLE, reason], share]);
+        if (status === RESULT_CHUNK && this.#postChunkPrefix(taskId, results[i + 2], share)) {
+          continue;
+        }
+        this.#transport.post([MSG_RESULTS, [taskId, RESULT_UNSENDABLE, describe(error)], share]);
       }
     }
+  }
+
+  /** Sends a chunk's results up to the first that cannot be cloned, and where that one is. */
+  #postChunkPrefix(taskId: unknown, outcome: unknown, share: number): boolean {
+    const values = (outcome as unknown[])[0] as unknown[];
+    for (let k = 0; k < values.length; k++) {
+      try {
+        this.#transport.check(values[k]);
+      } catch (error) {
+        const value = [values.slice(0, k), k, describe(error)];
+        try {
+          this.#transport.post([MSG_RESULTS, [taskId, RESULT_CHUNK_UNSENDABLE, value], share]);
+          return true;
+        } catch {
+          return false;
+        }
+      }
+    }
+    return false;
   }
 }

@@ -38,7 +38,10 @@ if (parentPort === null) throw new Error('@forage/futures worker.js must run in 
 const port = parentPort;
 const { init, wake } = workerData as ThreadWorkerData;
 
-const runner = new Runner({ post: (message) => port.postMessage(message) });
+const runner = new Runner({
+  post: (message) => port.postMessage(message),
+  check: (value) => structuredClone(value),
+});
 let parkScheduled = false;
 
 function run(message: unknown[], holdResults = false): void {

@@ -98,3 +98,72 @@ for (const [name, make] of pools) {
     });
   });
 }
+
+/** Runs a map to its end, collecting the results and then the error, if any. */
+async function drain(results: AsyncIterable<unknown>): Promise<unknown[]> {
+  const got: unknown[] = [];
+  try {
+    for await (const value of results) got.push(value);
+  } catch (error) {
+    got.push(error);
+  }
+  return got;
+}
+
+for (const [name, make] of pools) {
+  describe(`${name}: a chunk with a value that cannot be cloned`, () => {
+    test('an unsendable result fails at its item, after the results before it', async () => {
+      await using ex = make();
+      const returnsFunction = function returnsFunction(x: number) {
+        return x === 3 ? () => x : x;
+      };
+      for (const chunksize of [1, 4]) {
+        const got = await drain(ex.map(returnsFunction, [1, 2, 3, 4, 5, 6, 7, 8], { chunksize }));
+        assert.deepEqual(got.slice(0, 2), [1, 2], `chunksize ${chunksize}`);
+        assert.equal(got.length, 3);
+        const error = got[2];
+        assert.ok(error instanceof TaskSerializationError, `chunksize ${chunksize}`);
+        assert.match(error.message, /task returnsFunction/);
+        if (chunksize > 1) assert.match(error.message, /result of item 3 of the chunk/);
+      }
+      // Async results too, and the worker is still fine.
+      const later = async function later(x: number) {
+        return x === 2 ? Symbol('no') : x;
+      };
+      const got = await drain(ex.map(later, [1, 2, 3], { chunksize: 3 }));
+      assert.equal(got[0], 1);
+      assert.ok(got[1] instanceof TaskSerializationError);
+      assert.match(got[1].message, /result of item 2 of the chunk of task later/);
+      assert.equal(await ex.submit((x: number) => x + 1, 1), 2);
+    });
+
+    test('an unsendable argument fails at its item, after the results before it', async () => {
+      await using ex = make();
+      const kind = (x: unknown) => typeof x;
+      for (const chunksize of [1, 4]) {
+        const got = await drain(ex.map(kind, [1, 2, Symbol('s'), 4, 5, 6], { chunksize }));
+        assert.deepEqual(got.slice(0, 2), ['number', 'number'], `chunksize ${chunksize}`);
+        assert.equal(got.length, 3);
+        const error = got[2];
+        assert.ok(error instanceof TaskSerializationError, `chunksize ${chunksize}`);
+        assert.match(error.message, /argument 1 .*of task kind/);
+        if (chunksize > 1) assert.match(error.message, /argument 1 of item 3 of the chunk/);
+      }
+      // Several iterables (argument lists), the bad one second in its list.
+      const pair = (a: number, b: unknown) => `${a}:${typeof b}`;
+      const got = await drain(ex.map(pair, [1, 2, 3], ['x', 'y', () => 0], { chunksize: 3 }));
+      assert.deepEqual(got.slice(0, 2), ['1:string', '2:string']);
+      assert.ok(got[2] instanceof TaskSerializationError);
+      assert.match(got[2].message, /argument 2 of item 3 of the chunk of task pair/);
+      // An earlier failure in the chunk comes first.
+      const throwsAt2 = (x: unknown) => {
+        if (x === 2) throw new RangeError('two');
+        return x;
+      };
+      const first = await drain(ex.map(throwsAt2, [1, 2, Symbol('s')], { chunksize: 3 }));
+      assert.equal(first[0], 1);
+      assert.ok(first[1] instanceof RangeError);
+      assert.equal(first.length, 2);
+    });
+  });
+}
