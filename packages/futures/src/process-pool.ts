@@ -54,7 +54,8 @@ export class ProcessPoolExecutor extends PoolExecutor {
   }
 
   protected _spawn(_index: number, init: InitPayload, events: WorkerEvents): WorkerHandle {
-    const child: ChildProcess = fork(childPath, [], {
+    // The child learns our pid from its argv, to notice if we died before it started.
+    const child: ChildProcess = fork(childPath, [String(process.pid)], {
       serialization: 'advanced',
       execArgv: this.#execArgv,
       env: this.#env,

@@ -2,7 +2,12 @@
 // cannot be read, chunks with a value that cannot be cloned, orphaned children, task modules
 // that cannot load, functions that cannot be rebuilt.
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
+import { createInterface } from 'node:readline';
 import { describe, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
 import {
   type Executor,
   ProcessPoolExecutor,
@@ -167,3 +172,32 @@ for (const [name, make] of pools) {
     });
   });
 }
+
+describe('ProcessPoolExecutor: orphaned children', () => {
+  test('a child exits when the parent is killed with SIGKILL while its initializer runs', {
+    skip: process.platform !== 'linux' && 'reads /proc',
+  }, async () => {
+    const fixture = fileURLToPath(new URL('./fixtures/orphan-init-parent.mjs', import.meta.url));
+    const parent = spawn(process.execPath, [fixture], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const lines = createInterface({ input: parent.stdout as NodeJS.ReadableStream });
+    const [line] = (await once(lines, 'line', { signal: AbortSignal.timeout(30_000) })) as [string];
+    const child = (JSON.parse(line) as { initializing: number }).initializing;
+    const alive = () => {
+      try {
+        return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${child}/stat`, 'utf8'));
+      } catch {
+        return false;
+      }
+    };
+    assert.ok(alive(), 'the child is in its initializer');
+    parent.kill('SIGKILL');
+    try {
+      const deadline = Date.now() + 15_000;
+      while (alive() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+      assert.equal(alive(), false, 'the orphaned child must exit during its initializer');
+    } finally {
+      // Our own grandchild, if it outlived the test.
+      if (alive()) process.kill(child, 'SIGKILL');
+    }
+  });
+});
