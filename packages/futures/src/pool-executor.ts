@@ -636,7 +636,7 @@ export abstract class PoolExecutor extends Executor {
 
   #resultError(item: WorkItem, reason: unknown, position: string): TaskSerializationError {
     return new TaskSerializationError(
-      `the result${position} of task ${item.def.name} cannot be sent back from the worker ${this._workerKind}: ${String(reason)}. Return plain data instead`,
+      `the result${position} of task ${item.def.name} cannot be sent back from the worker ${this._workerKind}: ${String(reason).replace(/\.$/, '')}. Return plain data instead`,
     );
   }
 

@@ -194,9 +194,12 @@ export class Runner {
       try {
         entry.fn = compile(def);
       } catch (error) {
-        entry.error = new SyntaxError(
-          `could not rebuild the task function ${def.name} from its source text in the worker: ${String(error)}`,
-          { cause: error },
+        entry.error = Object.assign(
+          new SyntaxError(
+            `could not rebuild the task function ${def.name} from its source text in the worker: ${String(error)}`,
+            { cause: error },
+          ),
+          { code: 'ERR_TASK_FUNCTION_SOURCE' },
         );
       }
     } else {

@@ -201,3 +201,31 @@ describe('ProcessPoolExecutor: orphaned children', () => {
     }
   });
 });
+
+for (const [name, make] of pools) {
+  describe(`${name}: error codes and wording`, () => {
+    test('a function that cannot be rebuilt fails with ERR_TASK_FUNCTION_SOURCE', async () => {
+      await using ex = make();
+      class Counter {
+        #n = 1;
+        bump(x: number): number {
+          return this.#n + x;
+        }
+      }
+      const error = (await ex.submit(Counter.prototype.bump, 1).exception()) as SyntaxError & {
+        code: string;
+      };
+      assert.ok(error instanceof SyntaxError);
+      assert.equal(error.code, 'ERR_TASK_FUNCTION_SOURCE');
+      assert.match(error.message, /could not rebuild the task function bump/);
+    });
+
+    test('an unsendable result is reported in one sentence, without a double period', async () => {
+      await using ex = make();
+      const error = (await ex.submit(() => () => 1).exception()) as Error;
+      assert.ok(error instanceof TaskSerializationError);
+      assert.doesNotMatch(error.message, /\.\./);
+      assert.match(error.message, /cannot be sent back .*\. Return plain data instead$/);
+    });
+  });
+}
