@@ -3,9 +3,11 @@
  * and child processes import themselves. This is the way to run code that needs imports or
  * shared helpers; a `new URL('./tasks.js', import.meta.url)` argument is visible to bundlers.
  */
+import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { isAbsolute } from 'node:path';
+import { dirname, isAbsolute, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { isMainThread } from 'node:worker_threads';
 import { FuturesError, invalidArgType } from './errors.js';
 
 const TASK_REF = Symbol.for('@forage/futures.taskRef');
@@ -85,8 +87,12 @@ export function taskRefOf(fn: Function): TaskRef | undefined {
 const TS_EXTENSION = /\.[cm]?tsx?$/;
 
 /**
- * Imports a task module. Node 20 cannot `import()` a `.ts` file from a worker even under tsx,
- * but `require()` of one works there (tsx hooks require, and Node 20.19 can require ESM).
+ * Imports a task module. On Node 20, tsx (4.x) registers its ESM hooks in the main thread only
+ * (it cannot tell an application's worker thread from Node's own hooks thread there), so
+ * `import()` of a `.ts` file fails in a worker thread even under tsx. `require()` of one works
+ * (tsx hooks require, and Node 20.19 can require ESM), except for a module graph with top-level
+ * await, which `require()` cannot load: then tsx's ESM hooks are registered in this thread and
+ * the module is imported again.
  */
 export async function importTaskModule(url: string): Promise<Record<string, unknown>> {
   try {
@@ -102,16 +108,86 @@ export async function importTaskModule(url: string): Promise<Record<string, unkn
         },
       );
     }
+    return importTypeScript(url);
+  }
+}
+
+async function importTypeScript(url: string): Promise<Record<string, unknown>> {
+  let reason: unknown;
+  try {
+    return createRequire(import.meta.url)(fileURLToPath(url)) as Record<string, unknown>;
+  } catch (error) {
+    reason = error;
+  }
+  const tsxApi = isMainThread ? undefined : findTsxApi();
+  if (tsxApi !== undefined && (reason as { code?: unknown }).code === 'ERR_REQUIRE_ASYNC_MODULE') {
     try {
-      return createRequire(import.meta.url)(fileURLToPath(url)) as Record<string, unknown>;
-    } catch {
-      throw new FuturesError(
-        `cannot import the TypeScript task module ${url}: run the application under tsx (node --import tsx), use a Node with type stripping (22.18+), or point taskModule() at the compiled .js file`,
-        'ERR_TASK_MODULE_IMPORT',
-        { cause: error },
-      );
+      return await importWithTsxHooks(url, tsxApi);
+    } catch (error) {
+      reason = error;
     }
   }
+  const hint =
+    tsxApi === undefined
+      ? 'run the application under tsx (node --import tsx), use a Node with type stripping (22.18+), or point taskModule() at the compiled .js file'
+      : 'point taskModule() at the compiled .js file if the module itself is not at fault';
+  throw new FuturesError(
+    `cannot import the TypeScript task module ${url}: ${describeReason(reason)}. ${hint}`,
+    'ERR_TASK_MODULE_IMPORT',
+    { cause: reason },
+  );
+}
+
+function describeReason(reason: unknown): string {
+  try {
+    return String(reason).replace(/\.$/, '');
+  } catch {
+    return 'an error that cannot be described';
+  }
+}
+
+let tsxRegistered: Promise<void> | undefined;
+
+async function importWithTsxHooks(url: string, tsxApi: string): Promise<Record<string, unknown>> {
+  tsxRegistered ??= import(tsxApi).then((api: { register(): unknown }) => {
+    api.register();
+  });
+  await tsxRegistered;
+  // Node keeps the failed import of `url`: import the module under another URL.
+  const retry = new URL(url);
+  retry.searchParams.set('forage-futures-tsx', '1');
+  return (await import(retry.href)) as Record<string, unknown>;
+}
+
+/**
+ * The URL of tsx's `tsx/esm/api` when the application runs under tsx (a Node flag such as
+ * `--import tsx` or tsx's own `--import file:///…/node_modules/tsx/dist/loader.mjs`).
+ */
+function findTsxApi(): string | undefined {
+  const flags = [...process.execArgv, ...(process.env.NODE_OPTIONS ?? '').split(/\s+/)];
+  for (const flag of flags) {
+    const value = flag.startsWith('--') ? flag.slice(flag.indexOf('=') + 1) : flag;
+    if (!/(^|[\\/])tsx([\\/]|$)/.test(value)) continue;
+    try {
+      let root: string;
+      if (value === 'tsx' || value.startsWith('tsx/')) {
+        const require = createRequire(pathToFileURL(`${process.cwd()}/`));
+        root = dirname(require.resolve('tsx/package.json'));
+      } else {
+        const path = value.startsWith('file:') ? fileURLToPath(value) : value;
+        const match = /^(.*[\\/]node_modules[\\/]tsx)[\\/]/.exec(path);
+        if (match === null) continue;
+        root = match[1] as string;
+      }
+      const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as {
+        exports?: Record<string, unknown>;
+      };
+      const api = (pkg.exports?.['./esm/api'] as { import?: unknown } | undefined)?.import;
+      const entry = typeof api === 'string' ? api : (api as { default?: unknown })?.default;
+      if (typeof entry === 'string') return pathToFileURL(join(root, entry)).href;
+    } catch {}
+  }
+  return undefined;
 }
 
 /** Imports the module of `ref` and returns the exported function. */

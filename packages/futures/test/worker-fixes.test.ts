@@ -13,6 +13,7 @@ import {
   ProcessPoolExecutor,
   TaskSerializationError,
   ThreadPoolExecutor,
+  taskModule,
 } from '@forage/futures';
 
 const pools: [string, () => Executor][] = [
@@ -226,6 +227,44 @@ for (const [name, make] of pools) {
       assert.ok(error instanceof TaskSerializationError);
       assert.doesNotMatch(error.message, /\.\./);
       assert.match(error.message, /cannot be sent back .*\. Return plain data instead$/);
+    });
+  });
+}
+
+// Workers inherit the test runner's tsx loader here.
+const withTsx: [string, () => Executor][] = [
+  ['ThreadPoolExecutor', () => new ThreadPoolExecutor({ maxWorkers: 1 })],
+  ['ProcessPoolExecutor', () => new ProcessPoolExecutor({ maxWorkers: 1 })],
+];
+const tla = taskModule<typeof import('./fixtures/tla.ts')>(
+  new URL('./fixtures/tla.ts', import.meta.url),
+);
+const tlaThrows = taskModule<typeof import('./fixtures/tla-throws.ts')>(
+  new URL('./fixtures/tla-throws.ts', import.meta.url),
+);
+
+for (const [name, make] of withTsx) {
+  describe(`${name}: TypeScript task modules with top-level await`, () => {
+    test('load and run', async () => {
+      await using ex = make();
+      assert.deepEqual(
+        await Promise.all([0, 1, 5].map((i) => ex.submit(tla.lookup, i))),
+        [10, 20, -1],
+      );
+    });
+
+    test('one that fails to load reports the real reason', async () => {
+      await using ex = make();
+      const error = (await ex.submit(tlaThrows.lookup, 1).exception()) as Error & {
+        code: string;
+      };
+      assert.equal(error.code, 'ERR_TASK_MODULE_IMPORT');
+      assert.match(error.message, /the table could not be loaded/);
+      assert.doesNotMatch(error.message, /run the application under tsx/);
+      // Below the worker's stack (RemoteTraceback) hangs the module's own error.
+      const original = (error.cause as Error | undefined)?.cause;
+      assert.ok(original instanceof RangeError);
+      assert.equal(original.message, 'the table could not be loaded');
     });
   });
 }
