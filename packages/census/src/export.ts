@@ -1,5 +1,6 @@
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { CensusError } from './errors.js';
+import { CensusError, messageOf } from './errors.js';
 import { censusPaths, writeLinesAtomic } from './files.js';
 import { notARecord, readNumberedLines } from './journal.js';
 import { type LanguageRecord, type RepoRecord, repoFromListing } from './records.js';
@@ -83,6 +84,7 @@ export async function exportCensus(
   }
   repos.sort((a, b) => a.id - b.id);
   const out = options.outDir ?? dir;
+  await makeOutDir(out);
   const allRepos = join(out, 'all_repos.jsonl');
   const langData = join(out, 'lang_data.jsonl');
   await writeLinesAtomic(allRepos, async (write) => {
@@ -101,4 +103,16 @@ export async function exportCensus(
     }
   });
   return { files: [allRepos, langData], repos: repos.length, inexpressible };
+}
+
+/** An export to a new directory creates it; a path that cannot be one is the caller's to fix. */
+async function makeOutDir(out: string): Promise<void> {
+  try {
+    await mkdir(out, { recursive: true });
+  } catch (error) {
+    throw new CensusError(
+      'ERR_CENSUS_OUTPUT',
+      `cannot create --out ${out} (${messageOf(error)}): choose a directory for the exported files`,
+    );
+  }
 }

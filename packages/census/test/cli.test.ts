@@ -100,3 +100,50 @@ test('forage census --emulator runs a census, streams JSON progress, then export
   assert.equal(readFileSync(join(dir, 'lang_data.jsonl'), 'utf8').split('\n').length, 1501);
   assert.ok(existsSync(join(dir, 'all_repos.jsonl')));
 });
+
+test('census export --out writes there, not into the census; census flags on export exit 2', async (t) => {
+  const dir = tempDir(t);
+  const other = join(tempDir(t), 'exported');
+  const r = await forage([
+    'census',
+    '--emulator',
+    'synthetic:200',
+    '--out',
+    dir,
+    '--quiet',
+    '--no-report',
+  ]);
+  assert.equal(r.code, 0, r.stderr);
+  const x = await forage(['census', 'export', dir, '--format', 'blog', '--out', other]);
+  assert.equal(x.code, 0, x.stderr);
+  assert.equal(readFileSync(join(other, 'lang_data.jsonl'), 'utf8').split('\n').length, 201);
+  assert.ok(existsSync(join(other, 'all_repos.jsonl')));
+  assert.ok(!existsSync(join(dir, 'all_repos.jsonl')), 'nothing written into the census');
+  for (const args of [
+    ['census', 'export', dir, '--format', 'blog', '--json'],
+    ['census', 'export', dir, '--format', 'blog', '--emulator'],
+    ['census', '--json', 'export', dir, '--format', 'blog'],
+    ['census', '--out', other, 'export', dir, '--format', 'blog'],
+  ]) {
+    const bad = await forage(args);
+    assert.equal(bad.code, 2, `${args.join(' ')}: ${bad.stderr}`);
+    assert.equal(bad.stderr.trim().split('\n').length, 1, bad.stderr);
+    assert.match(
+      bad.stderr,
+      args.includes('--json') ? /--json/ : args.includes('--emulator') ? /--emulator/ : /--out/,
+    );
+  }
+  assert.ok(!existsSync(join(dir, 'all_repos.jsonl')), 'refused before writing');
+  const file = join(other, 'lang_data.jsonl');
+  const notDir = await forage([
+    'census',
+    'export',
+    dir,
+    '--format',
+    'blog',
+    '--out',
+    join(file, 'x'),
+  ]);
+  assert.equal(notDir.code, 2, notDir.stderr);
+  assert.match(notDir.stderr, /cannot create --out .*choose a directory/);
+});

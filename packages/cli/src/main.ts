@@ -13,7 +13,7 @@ export async function main(argv: readonly string[] = process.argv): Promise<numb
   const debug = argv.includes('--debug');
   const program = createProgram();
   try {
-    await program.parseAsync([...argv]);
+    await program.parseAsync(debugFirst(argv));
     return typeof process.exitCode === 'number' ? process.exitCode : ExitCode.ok;
   } catch (error) {
     if (error instanceof CommanderError) {
@@ -25,4 +25,17 @@ export async function main(argv: readonly string[] = process.argv): Promise<numb
     if (debug && err.stack) process.stderr.write(`${err.stack}\n`);
     return err instanceof UsageError ? ExitCode.usage : ExitCode.failure;
   }
+}
+
+/**
+ * With positional options (see createProgram) only the words before the subcommand are the
+ * program's; `--debug` is documented as usable anywhere, so it is moved there.
+ */
+function debugFirst(argv: readonly string[]): string[] {
+  const [node = '', script = '', ...rest] = argv;
+  const end = rest.indexOf('--');
+  const before = end === -1 ? rest : rest.slice(0, end);
+  if (!before.includes('--debug')) return [...argv];
+  const after = end === -1 ? [] : rest.slice(end);
+  return [node, script, '--debug', ...before.filter((a) => a !== '--debug'), ...after];
 }

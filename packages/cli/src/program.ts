@@ -20,6 +20,10 @@ export function createProgram(): Command {
     .version(version, '-V, --version', 'print the version and exit')
     .option('--debug', 'print stack traces for errors')
     .showSuggestionAfterError(true)
+    // Options belong to the command they follow, so that `census export DIR --out X` is
+    // export's --out, not census's (commander needs this on every level above `export`).
+    // `--debug` may still come anywhere: main moves it to the front.
+    .enablePositionalOptions()
     .exitOverride()
     .configureOutput({
       outputError: (message, write) => {

@@ -71,6 +71,10 @@ test('command failures exit 1 as one line; usage errors exit 2; --debug adds the
     assert.equal(await main(['node', 'forage', '--debug', 'explode']), 1);
     assert.equal(writes.length, 2);
     assert.match(writes[1]!, /at .*test/);
+    // Options are positional (census export's --out is its own), but --debug goes anywhere.
+    writes.length = 0;
+    assert.equal(await main(['node', 'forage', 'misuse', '--size', 'huge', '--debug']), 2);
+    assert.equal(writes.length, 2);
   } finally {
     process.stderr.write = original;
   }

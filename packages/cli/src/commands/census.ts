@@ -80,6 +80,10 @@ export function registerCensus(program: Command): void {
       if (flags.queue !== undefined) return censusCoordinatorAction(flags);
       await censusAction(flags);
     });
+  // Options after `export` belong to export alone. Without this commander hands a flag both
+  // commands declare (--out) to `census`, so `census export DIR --out X` wrote into DIR, and
+  // flags only `census` knows (--json, --emulator) were silently accepted on export.
+  census.enablePositionalOptions();
   census
     .command('export <dir>')
     .description(
@@ -90,13 +94,14 @@ export function registerCensus(program: Command): void {
     )
     .option('--out <dir>', 'where to write the files (default: the census directory)')
     .action(async (dir: string, flags: { format: 'blog'; out?: string }) => {
-      const census = await censusPackage();
-      const result = await census
+      refuseCensusFlags(census);
+      const pkg = await censusPackage();
+      const result = await pkg
         .exportCensus(dir, {
           format: flags.format,
           ...(flags.out ? { outDir: flags.out } : {}),
         })
-        .catch((error: unknown) => rethrowUsage(census, error));
+        .catch((error: unknown) => rethrowUsage(pkg, error));
       process.stdout.write(
         `wrote ${result.files.join(' and ')}: ${result.repos} repositories` +
           (result.inexpressible > 0
@@ -104,6 +109,21 @@ export function registerCensus(program: Command): void {
             : '\n'),
       );
     });
+}
+
+/**
+ * `forage census --json export DIR` parses --json as an option of `census`, which export would
+ * silently ignore (and `census --out X export DIR` would write into DIR): bad usage instead.
+ */
+function refuseCensusFlags(census: Command): void {
+  const given = census.options.find(
+    (o) => census.getOptionValueSource(o.attributeName()) === 'cli',
+  );
+  if (given) {
+    throw new UsageError(
+      `${given.long ?? given.flags} is an option of forage census, not census export: export takes only --format and --out, after DIR`,
+    );
+  }
 }
 
 /** Bad options and an unusable --out directory are bad usage (exit 2); the rest is failure. */
