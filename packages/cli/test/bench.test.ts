@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -162,5 +162,54 @@ test('forage bench rejects a bad workload or size with exit code 2', () => {
     const r = spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8' });
     assert.equal(r.status, 2, args.join(' '));
     assert.equal(r.stderr.trim().split('\n').length, 1);
+  }
+});
+
+test('forage bench --chart: an unusable path exits 2 before running; a late failure keeps the results', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'forage-bench-'));
+  try {
+    const file = join(dir, 'afile');
+    writeFileSync(file, '');
+    for (const [chart, pattern] of [
+      [join(dir, 'nodir', 'x.svg'), /--chart .*nodir does not exist; create the directory/],
+      [join(file, 'x.svg'), /--chart .*afile is not a directory/],
+      [dir.concat('.svg'), null],
+    ] as const) {
+      if (pattern === null) mkdirSync(chart);
+      const r = spawnSync(process.execPath, [bin, 'bench', 'io', '--chart', chart], {
+        encoding: 'utf8',
+        timeout: 60_000,
+      });
+      assert.equal(r.status, 2, r.stderr);
+      assert.equal(r.stdout, '', 'nothing was run');
+      assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+      assert.match(r.stderr, pattern ?? /--chart .* is a directory/);
+      if (pattern === null) rmSync(chart, { recursive: true });
+    }
+    // Passes the checks (its directory is writable) but cannot be written: a dangling link.
+    const dangling = join(dir, 'late.svg');
+    symlinkSync(join(dir, 'gone', 'late.svg'), dangling);
+    const r = spawnSync(
+      process.execPath,
+      [
+        bin,
+        'bench',
+        'io',
+        '--size',
+        'small',
+        '--workers',
+        '2',
+        '--repeats',
+        '1',
+        '--chart',
+        dangling,
+      ],
+      { encoding: 'utf8', timeout: 120_000 },
+    );
+    assert.equal(r.status, 1, r.stderr);
+    assert.match(r.stdout, /sequential/, 'the results were printed');
+    assert.match(r.stderr, /cannot write --chart .*late\.svg .*the results are above/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
 });

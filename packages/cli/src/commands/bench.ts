@@ -1,7 +1,9 @@
-import { writeFile } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { access, stat, writeFile } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { chartSvg, explain, formatTable } from '../bench/report.js';
-import { runBench } from '../bench/run.js';
+import { type BenchResult, runBench } from '../bench/run.js';
 import { type Size, sizeNames, type Workload, workloads } from '../bench/workloads.js';
 import { UsageError } from '../errors.js';
 
@@ -45,6 +47,7 @@ export function registerBench(program: Command): void {
       if (flags.chart !== undefined && !flags.chart.endsWith('.svg')) {
         throw new UsageError(`--chart must name an .svg file, got "${flags.chart}"`);
       }
+      if (flags.chart !== undefined) await checkChartPath(flags.chart);
       const workers = positiveInt('--workers', flags.workers);
       const repeats = positiveInt('--repeats', flags.repeats);
       const showProgress = !flags.json && process.stderr.isTTY;
@@ -63,14 +66,45 @@ export function registerBench(program: Command): void {
         process.stderr.write('forage: python3 not found; showing Node modes only\n');
       }
       const sentences = explain(result);
-      if (flags.chart) await writeFile(flags.chart, chartSvg(result));
+      // The results are printed first: a chart that cannot be written after a long run
+      // must not take them with it.
       if (flags.json) {
         process.stdout.write(`${JSON.stringify({ ...result, sentences }, null, 2)}\n`);
-        return;
+      } else {
+        const header = `Node ${result.node}, ${result.cores} cores${result.python ? `, ${result.python}` : ''}, size ${result.size}`;
+        const tables = result.workloads.map((w) => formatTable(w, result.cores));
+        process.stdout.write(`${[header, ...tables, sentences.join('\n')].join('\n\n')}\n`);
       }
-      const header = `Node ${result.node}, ${result.cores} cores${result.python ? `, ${result.python}` : ''}, size ${result.size}`;
-      const tables = result.workloads.map((w) => formatTable(w, result.cores));
-      process.stdout.write(`${[header, ...tables, sentences.join('\n')].join('\n\n')}\n`);
-      if (flags.chart) process.stdout.write(`\nchart: ${flags.chart}\n`);
+      if (flags.chart) {
+        await writeChart(flags.chart, result);
+        if (!flags.json) process.stdout.write(`\nchart: ${flags.chart}\n`);
+      }
     });
+}
+
+/** Refuses a --chart path that cannot be written before the benchmark spends minutes. */
+async function checkChartPath(chart: string): Promise<void> {
+  const dir = dirname(resolve(chart));
+  const info = await stat(dir).catch(() => null);
+  if (!info?.isDirectory()) {
+    throw new UsageError(
+      `--chart ${chart}: ${dir} ${info ? 'is not a directory' : 'does not exist'}; create the directory or choose another path`,
+    );
+  }
+  if ((await stat(chart).catch(() => null))?.isDirectory()) {
+    throw new UsageError(`--chart ${chart} is a directory; name an .svg file`);
+  }
+  await access(dir, constants.W_OK).catch(() => {
+    throw new UsageError(`--chart ${chart}: cannot write in ${dir}; choose another path`);
+  });
+}
+
+async function writeChart(chart: string, result: BenchResult): Promise<void> {
+  try {
+    await writeFile(chart, chartSvg(result));
+  } catch (error) {
+    throw new Error(
+      `cannot write --chart ${chart} (${error instanceof Error ? error.message : String(error)}); the results are above`,
+    );
+  }
 }
