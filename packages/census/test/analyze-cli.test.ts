@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -64,6 +64,8 @@ test('forage analyze DIR --json --compare: the summary on stdout, the report in 
 test('forage analyze: bad usage exits 2 with one line naming the fix', (t) => {
   const cwd = mkdtempSync(join(tmpdir(), 'forage-cli-'));
   t.after(() => rmSync(cwd, { recursive: true, force: true }));
+  const afile = join(cwd, 'afile');
+  writeFileSync(afile, '');
   const cases: [string[], RegExp][] = [
     [['analyze', join(cwd, 'nothing-here')], /does not exist/],
     [['analyze', cwd], /no languages\.jsonl.*forage census --out/],
@@ -79,6 +81,10 @@ test('forage analyze: bad usage exits 2 with one line naming the fix', (t) => {
         join(cwd, 'o'),
       ],
       /--input-format census/,
+    ],
+    [
+      ['analyze', SMALL, '--out', afile],
+      /--out .*afile: cannot create .*a file is in the way.*choose/,
     ],
   ];
   for (const [args, message] of cases) {

@@ -48,6 +48,8 @@ export async function report(input: AnalyzeInput, options: ReportOptions): Promi
   }
   const outDir = resolve(options.outDir);
   const top = options.top ?? 10;
+  // Before the analysis, which can take minutes: an unusable directory fails at once.
+  await makeChartsDir(outDir);
   const summary = await analyze(input, options);
   return writeReport(summary, outDir, top, options.png ?? true);
 }
@@ -59,8 +61,7 @@ export async function writeReport(
   top = 10,
   png = true,
 ): Promise<ReportResult> {
-  const chartsDir = join(outDir, 'charts');
-  await mkdir(chartsDir, { recursive: true });
+  const chartsDir = await makeChartsDir(outDir);
   const specs = chartSpecs(summary, top);
   const charts = [];
   const files: string[] = [];
@@ -84,6 +85,27 @@ export async function writeReport(
   const htmlFile = join(outDir, 'report.html');
   await writeAtomic(htmlFile, reportHtml(summary, charts, top));
   return { summary, files: { summary: summaryFile, html: htmlFile, charts: files } };
+}
+
+/**
+ * Creates `outDir/charts`. A path that cannot be a directory (a file is in the way, no
+ * permission) is the caller's to fix, so it is an `ERR_ANALYZE_OPTION` naming it.
+ */
+async function makeChartsDir(outDir: string): Promise<string> {
+  const chartsDir = join(outDir, 'charts');
+  try {
+    await mkdir(chartsDir, { recursive: true });
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException)?.code;
+    if (code !== 'ENOTDIR' && code !== 'EEXIST' && code !== 'EACCES' && code !== 'EPERM') {
+      throw error;
+    }
+    throw new AnalyzeError(
+      'ERR_ANALYZE_OPTION',
+      `--out ${outDir}: cannot create ${chartsDir} (${code === 'EACCES' || code === 'EPERM' ? 'permission denied' : 'a file is in the way'}); choose a new or existing directory for the report`,
+    );
+  }
+  return chartsDir;
 }
 
 async function writeAtomic(file: string, data: string | Buffer): Promise<void> {
