@@ -265,6 +265,15 @@ export function forEachIdOfFile(path: string, onId: (id: number) => void): Promi
   });
 }
 
+/** What {@link forEachLineBytes} calls per line; `offset` is where the line starts in the file. */
+export type OnLineBytes = (
+  bytes: Buffer,
+  start: number,
+  end: number,
+  lineNumber: number,
+  offset: number,
+) => void;
+
 /**
  * Calls `onLine(bytes, start, end)` for every complete, non-empty line of `path` (none if it
  * does not exist; an unfinished last line is left out, as {@link forEachLine} does), reading
@@ -273,12 +282,13 @@ export function forEachIdOfFile(path: string, onId: (id: number) => void): Promi
  */
 export async function forEachLineBytes(
   path: string,
-  onLine: (bytes: Buffer, start: number, end: number, lineNumber: number) => void,
+  onLine: OnLineBytes,
   chunkSize = 1 << 20,
 ): Promise<void> {
   if (!(await isFile(path))) return;
   const handle = await open(path, 'r');
-  const counter = { lines: 0 };
+  // counter.base: the file offset of buf[0].
+  const counter = { lines: 0, base: 0 };
   try {
     let buf = Buffer.allocUnsafe(chunkSize);
     let carried = 0; // the start of an unfinished line, moved to the front
@@ -294,6 +304,7 @@ export async function forEachLineBytes(
       const start = eachLine(buf, filled, onLine, counter);
       buf.copy(buf, 0, start, filled);
       carried = filled - start;
+      counter.base += start;
     }
   } finally {
     await handle.close();
@@ -307,8 +318,8 @@ export async function forEachLineBytes(
 function eachLine(
   buf: Buffer,
   filled: number,
-  onLine: (bytes: Buffer, start: number, end: number, lineNumber: number) => void,
-  counter: { lines: number },
+  onLine: OnLineBytes,
+  counter: { lines: number; base: number },
 ): number {
   let start = 0;
   for (;;) {
@@ -316,7 +327,7 @@ function eachLine(
     // (Past `filled` are stale bytes of an earlier read.)
     if (nl < 0 || nl >= filled) return start;
     counter.lines++;
-    if (nl > start) onLine(buf, start, nl, counter.lines);
+    if (nl > start) onLine(buf, start, nl, counter.lines, counter.base + start);
     start = nl + 1;
   }
 }
@@ -356,7 +367,7 @@ export class JournalTail {
   /** One buffer, reused; `buf[0, carried)` is the start of an unfinished line. */
   private buf = Buffer.alloc(0);
   private carried = 0;
-  private readonly counter = { lines: 0 };
+  private readonly counter = { lines: 0, base: 0 };
 
   constructor(readonly path: string) {}
 
@@ -402,6 +413,7 @@ export class JournalTail {
       );
       buf.copy(buf, 0, start, filled);
       this.carried = filled - start;
+      this.counter.base += start;
     }
     return lines;
   }
