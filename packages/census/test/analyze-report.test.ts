@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { formatSummaryTable, report } from '@forage/census';
+import { analyze, formatSummaryTable, report, reportHtml } from '@forage/census';
 import { CHART_NAMES, HOSTILE, hostileCensus } from './fixtures/analyze/hostile.ts';
 import { STUDY_FILE } from './shared-data.ts';
 
@@ -116,4 +116,35 @@ test('hostile names, reasons and manifest fields are escaped everywhere: the pag
   }
   // The terminal table cannot be driven by escape sequences in names.
   assert.ok(!formatSummaryTable(summary, 20).includes('\u001b'));
+});
+
+test('the HTML report looks each language up once, not by searching the list per cell', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'forage-report-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const n = 2000;
+  const file = join(dir, 'many.jsonl');
+  writeFileSync(
+    file,
+    Array.from(
+      { length: n },
+      (_, i) => `${JSON.stringify({ [`L${i}`]: 100 + i, Python: 5 })}\n`,
+    ).join(''),
+  );
+  const summary = await analyze({ path: file, format: 'blog' });
+  assert.equal(summary.languages.length, n + 1);
+  // Count reads of the language list's elements (a search per cell read n²/2 of them).
+  let reads = 0;
+  const languages = new Proxy(summary.languages, {
+    get(target, key, receiver) {
+      if (typeof key === 'string' && /^\d+$/.test(key)) reads++;
+      return Reflect.get(target, key, receiver);
+    },
+  });
+  const html = reportHtml({ ...summary, languages }, [], 10);
+  assert.ok(reads < 20 * n, `${reads} reads of ${n + 1} languages`);
+  const python = summary.languages.find((l) => l.name === 'Python')!;
+  assert.ok(
+    html.includes(`fill="${python.color}"/></svg>Python</span>`),
+    'Python keeps its colour',
+  );
 });

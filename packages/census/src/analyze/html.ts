@@ -158,8 +158,24 @@ function swatch(color: string): string {
 }
 
 function langCell(name: string, s: Summary): string {
-  const l = s.languages.find((x) => x.name === name);
-  return `<span class="lang">${swatch(l?.color ?? '#9e9e9e')}${esc(name)}</span>`;
+  return `<span class="lang">${swatch(colorsOf(s).get(name) ?? '#9e9e9e')}${esc(name)}</span>`;
+}
+
+const colorsBySummary = new WeakMap<Summary, Map<string, string>>();
+
+/**
+ * Each language's colour, by name, built once per summary: the report has a cell for every
+ * language, and searching the list for each made it quadratic (50,000 languages: minutes).
+ */
+function colorsOf(s: Summary): Map<string, string> {
+  let colors = colorsBySummary.get(s);
+  if (!colors) {
+    colors = new Map();
+    // The first of equal names wins, as the search did.
+    for (const l of s.languages) if (!colors.has(l.name)) colors.set(l.name, l.color);
+    colorsBySummary.set(s, colors);
+  }
+  return colors;
 }
 
 /** Prefixes ids inside one chart's SVG so that several inline SVGs cannot clash. */
