@@ -91,6 +91,17 @@ test('forage census --emulator runs a census, streams JSON progress, then export
   ]);
   assert.equal(again.code, 0, again.stderr);
   assert.match(again.stdout, /census complete: 1500 repositories listed/);
+  // The summary line of a resumed census counts requests and seconds over the same runs.
+  const resumed = JSON.parse(readFileSync(join(dir, 'census.json'), 'utf8'));
+  const total = Object.values(resumed.requests as Record<string, number>).reduce((a, b) => a + b);
+  assert.equal(resumed.runs.length, 2);
+  assert.match(
+    again.stdout,
+    new RegExp(
+      `^all 2 runs: ${total} requests in ${(resumed.wallMs / 1000).toFixed(1)} s \\(slept [\\d.]+ s on limits\\); this run ${(resumed.runs[1].wallMs / 1000).toFixed(1)} s;`,
+      'm',
+    ),
+  );
   const other = await forage(['census', '--emulator', 'synthetic:1600', '--out', dir, '--quiet']);
   assert.equal(other.code, 2, 'another dataset: the directory is refused');
   assert.match(other.stderr, /holds a census made with dataset synthetic:1500/);

@@ -192,7 +192,7 @@ async function censusAction(flags: CensusFlags): Promise<void> {
   const out = resolve(result.dir);
   const lines = [
     `census ${m.complete ? 'complete' : 'incomplete'}: ${c?.listed ?? 0} repositories listed; ok ${c?.ok ?? 0}, empty ${c?.empty ?? 0}, not_found ${c?.not_found ?? 0}, blocked ${c?.blocked ?? 0}, error ${c?.error ?? 0}`,
-    `${Object.values(m.requests).reduce((a, b) => a + b, 0)} requests in ${(m.runs.at(-1)!.wallMs / 1000).toFixed(1)} s (slept ${(m.sleptMs / 1000).toFixed(1)} s on limits); files in ${out}`,
+    `${costLine(m)}; files in ${out}`,
   ];
   if (flags.report && m.complete && (c?.listed ?? 0) > 0) {
     const { files } = await census.report(result.dir, { outDir: result.dir });
@@ -200,6 +200,18 @@ async function censusAction(flags: CensusFlags): Promise<void> {
   }
   if (flags.json) process.stdout.write(`${JSON.stringify({ type: 'summary', lines })}\n`);
   else process.stdout.write(`${lines.join('\n')}\n`);
+}
+
+/**
+ * What the census cost. The manifest counts requests and sleep over all runs, so the time is
+ * over all runs too (it was this run's, beside every run's requests); a resumed census says so.
+ */
+function costLine(m: CensusResult['manifest']): string {
+  const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+  const requests = Object.values(m.requests).reduce((a, b) => a + b, 0);
+  const cost = `${requests} requests in ${seconds(m.wallMs)} (slept ${seconds(m.sleptMs)} on limits)`;
+  if (m.runs.length <= 1) return cost;
+  return `all ${m.runs.length} runs: ${cost}; this run ${seconds(m.runs.at(-1)!.wallMs)}`;
 }
 
 /** Starts `@forage/github-emulator` in this process, with a throwaway token when none is given. */
