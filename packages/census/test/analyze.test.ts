@@ -360,6 +360,20 @@ test('blog lines: escapes, whitespace, CRLF, repeated keys, floats and strings r
   assert.equal(s.overall.malformed, 0);
 });
 
+test('blog file saved with a UTF-8 byte order mark: the first record is read, not dropped', async (t) => {
+  const file = join(tmp(t), 'bom.jsonl');
+  writeFileSync(file, '\uFEFF{"HTML": 6, "CSS": 2}\n{"C": 5}\n\uFEFF{"Go": 1}\n');
+  const s = await analyze(file);
+  assert.equal(s.overall.records, 2);
+  assert.deepEqual(
+    s.languages.map((l) => l.name).sort(),
+    ['C', 'CSS', 'HTML'],
+    'only a mark at the start of the file is one',
+  );
+  assert.equal(s.overall.malformed, 1);
+  assert.equal(s.overall.malformedSamples[0]!.offset, 34);
+});
+
 test('bad lines are counted with their offset, not fatal; a file of nothing but bad lines is', async (t) => {
   const dir = tmp(t);
   const file = join(dir, 'bad.jsonl');

@@ -274,6 +274,10 @@ function isBlank(buf: Buffer, s: number, e: number): boolean {
   return true;
 }
 
+function hasBom(buf: Buffer, s: number, e: number): boolean {
+  return e - s >= 3 && buf[s] === 0xef && buf[s + 1] === 0xbb && buf[s + 2] === 0xbf;
+}
+
 function blogLine(
   c: Collector,
   scanner: LanguageScanner,
@@ -282,6 +286,8 @@ function blogLine(
   e: number,
   offset: number,
 ): void {
+  // Editors on Windows save UTF-8 with a byte order mark; JSON.parse would refuse the line.
+  if (offset === 0 && hasBom(buf, s, e)) s += 3;
   if (isBlank(buf, s, e)) return;
   const p = c.partial;
   if (!scanner.scan(buf, s, e)) {
