@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { once } from 'node:events';
 import { createWriteStream } from 'node:fs';
 import { open, rename, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -85,9 +86,11 @@ export async function writeLinesAtomic(
   const failed = new Promise<never>((_, reject) => stream.once('error', reject));
   failed.catch(() => {});
   const write = async (line: string): Promise<void> => {
-    if (!stream.write(`${line}\n`)) {
-      await Promise.race([new Promise<void>((r) => stream.once('drain', () => r())), failed]);
-    }
+    if (stream.write(`${line}\n`)) return;
+    // once() also rejects on 'error' and removes its listeners (a race against `failed` would
+    // leave a reaction on it per wait); an error that came before is in `errored`.
+    if (stream.errored) throw stream.errored;
+    await once(stream, 'drain');
   };
   try {
     await produce(write);
