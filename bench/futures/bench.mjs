@@ -112,14 +112,15 @@ function table(scenario, metrics, { higherIsBetter, ratioMetric }) {
     med[contender] = Object.fromEntries(
       metrics.map(([key]) => [key, median(ok.map((r) => r[key]))]),
     );
-    med[contender].peakRssMb = median(ok.map((r) => r.peakRssMb));
+    med[contender].peakMb = median(ok.map((r) => r.peakMb));
+    med[contender].peakMemKind = ok[0]?.peakMemKind;
     med[contender].errors = records.filter((r) => r.error !== undefined).map((r) => r.error);
     med[contender].n = ok.length;
   }
   const ours = med['forage-thread']?.[ratioMetric];
   console.log(`\n## ${scenario}\n`);
   console.log(
-    `| contender | ${metrics.map(([, label]) => label).join(' | ')} | forage-thread vs it | peak RSS (MB) | runs |`,
+    `| contender | ${metrics.map(([, label]) => label).join(' | ')} | forage-thread vs it | peak MB, process tree | runs |`,
   );
   console.log(`|---|${metrics.map(() => '---:').join('|')}|---:|---:|---:|`);
   for (const [contender, m] of Object.entries(med)) {
@@ -128,7 +129,7 @@ function table(scenario, metrics, { higherIsBetter, ratioMetric }) {
     const cells = metrics.map(([key, , digits]) => fmt(m[key], digits));
     const note = m.errors.length ? ` (failed: ${m.errors[0]})` : '';
     console.log(
-      `| ${contender}${note} | ${cells.join(' | ')} | ${fmt(ratio, 2)}x | ${fmt(m.peakRssMb)} | ${m.n} |`,
+      `| ${contender}${note} | ${cells.join(' | ')} | ${fmt(ratio, 2)}x | ${fmt(m.peakMb)}${m.peakMemKind === 'rss-sum' ? ' (RSS sum)' : ''} | ${m.n} |`,
     );
   }
   return med;
