@@ -119,6 +119,8 @@ function table(scenario, metrics, { higherIsBetter, ratioMetric }) {
   }
   const ours = med['forage-thread']?.[ratioMetric];
   console.log(`\n## ${scenario}\n`);
+  if (ours === undefined)
+    console.log('(forage-thread was not run: no "forage-thread vs it" ratios)\n');
   console.log(
     `| contender | ${metrics.map(([, label]) => label).join(' | ')} | forage-thread vs it | peak MB, process tree | runs |`,
   );
@@ -129,7 +131,7 @@ function table(scenario, metrics, { higherIsBetter, ratioMetric }) {
     const cells = metrics.map(([key, , digits]) => fmt(m[key], digits));
     const note = m.errors.length ? ` (failed: ${m.errors[0]})` : '';
     console.log(
-      `| ${contender}${note} | ${cells.join(' | ')} | ${fmt(ratio, 2)}x | ${fmt(m.peakMb)}${m.peakMemKind === 'rss-sum' ? ' (RSS sum)' : ''} | ${m.n} |`,
+      `| ${contender}${note} | ${cells.join(' | ')} | ${Number.isFinite(ratio) ? `${fmt(ratio, 2)}x` : 'n/a'} | ${fmt(m.peakMb)}${m.peakMemKind === 'rss-sum' ? ' (RSS sum)' : ''} | ${m.n} |`,
     );
   }
   return med;
@@ -195,12 +197,13 @@ if (primes?.sequential) {
     console.log(
       `- python ProcessPoolExecutor: ${fmt((primes['python-seq']?.warmMs ?? Number.NaN) / py.warmMs, 2)}x over python sequential`,
     );
-    console.log(
-      `- forage-thread vs python ProcessPoolExecutor (warm): ${fmt(py.warmMs / primes['forage-thread'].warmMs, 1)}x faster`,
-    );
-    console.log(
-      `- forage-process vs python ProcessPoolExecutor (warm): ${fmt(py.warmMs / primes['forage-process'].warmMs, 1)}x faster`,
-    );
+    // Either forage contender may have been left out with --contenders.
+    for (const c of ['forage-thread', 'forage-process']) {
+      if (primes[c])
+        console.log(
+          `- ${c} vs python ProcessPoolExecutor (warm): ${fmt(py.warmMs / primes[c].warmMs, 1)}x faster`,
+        );
+    }
   }
 }
 console.log(
