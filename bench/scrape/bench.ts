@@ -9,6 +9,7 @@
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { connect } from 'node:net';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { generate } from './gen-site.js';
@@ -106,19 +107,55 @@ http {
 `;
 }
 
+/** Whether something already accepts connections on 127.0.0.1:PORT. */
+function portTaken(): Promise<boolean> {
+  return new Promise((done) => {
+    const socket = connect(PORT, '127.0.0.1');
+    socket.once('connect', () => {
+      socket.destroy();
+      done(true);
+    });
+    socket.once('error', () => done(false));
+  });
+}
+
+/**
+ * Starts our own nginx and waits until it serves the generated site. Fails at once, naming the
+ * port, if something else already listens there or nginx exits (e.g. it could not bind): the
+ * benchmark must never measure whatever else answers on that port.
+ */
 async function startNginx(): Promise<ChildProcess> {
+  const busy = `port ${PORT} on 127.0.0.1 is in use by another program; free it or choose another port with FORAGE_BENCH_PORT=<port>`;
+  if (await portTaken()) throw new Error(busy);
   const conf = join(out, 'nginx.conf');
   writeFileSync(conf, nginxConf());
   const child = spawn('nginx', ['-c', conf, '-p', out], { stdio: 'inherit' });
-  for (let i = 0; i < 100; i++) {
+  let exited: string | undefined;
+  child.once('exit', (code, signal) => {
+    exited = `nginx exited (${signal ?? `code ${code}`}) before serving the site: ${busy.replace(' is in use by another program', ' may be in use')} (see ${out}/nginx-error.log)`;
+  });
+  child.once('error', (error) => {
+    exited = `nginx could not start: ${error.message}`;
+  });
+  const expected = readFileSync(join(out, 'site', 'index.html'), 'utf8');
+  for (let i = 0; i < 100 && exited === undefined; i++) {
+    let res: Response | undefined;
+    let body = '';
     try {
-      const res = await fetch(`${BASE}/`);
-      if (res.ok) return child;
+      res = await fetch(`${BASE}/`);
+      body = await res.text();
     } catch {
       // not up yet
     }
+    if (exited !== undefined) break;
+    if (res?.ok) {
+      if (body === expected) return child;
+      child.kill('SIGQUIT');
+      throw new Error(`${BASE}/ answers with a page that is not the generated site: ${busy}`);
+    }
     await new Promise((r) => setTimeout(r, 50));
   }
+  if (exited !== undefined) throw new Error(exited);
   child.kill('SIGQUIT');
   throw new Error(`nginx did not answer on ${BASE} (see ${out}/nginx-error.log)`);
 }
