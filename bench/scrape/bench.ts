@@ -218,17 +218,22 @@ async function main(): Promise<void> {
   }
   console.log('\nmedians:');
   console.log(
-    '| contender | wall s (min–max) | pages/s | CPU s | peak RSS MB | requests | items | mismatches |',
+    '| contender | wall s (min–max) | pages/s | CPU s | peak RSS MB | requests | items | mismatches + missing (worst round) |',
   );
   console.log('|---|---|---|---|---|---|---|---|');
   const rate = new Map<string, number>();
+  const failed: string[] = [];
   for (const c of CONTENDERS) {
     const rs = runs.get(c.name)!;
     const walls = rs.map((r) => r.wallS);
     const pps = median(rs.map((r) => r.requests / r.wallS));
-    rate.set(c.name, pps);
+    // A contender that scraped any post wrongly or missed one gets no ratio: speed is only
+    // compared between correct scrapes.
+    const wrong = Math.max(...rs.map((r) => r.verdict.mismatches + r.verdict.missing));
+    if (wrong > 0) failed.push(c.name);
+    else rate.set(c.name, pps);
     console.log(
-      `| ${c.name} | ${median(walls).toFixed(2)} (${Math.min(...walls).toFixed(2)}–${Math.max(...walls).toFixed(2)}) | ${pps.toFixed(0)} | ${median(rs.map((r) => r.cpuS)).toFixed(1)} | ${median(rs.map((r) => r.rssMb)).toFixed(0)} (max ${Math.max(...rs.map((r) => r.rssMb)).toFixed(0)}) | ${median(rs.map((r) => r.requests))} | ${median(rs.map((r) => r.verdict.items))} | ${Math.max(...rs.map((r) => r.verdict.mismatches + r.verdict.missing))} |`,
+      `| ${c.name}${wrong > 0 ? ' (FAILED: incorrect output)' : ''} | ${median(walls).toFixed(2)} (${Math.min(...walls).toFixed(2)}–${Math.max(...walls).toFixed(2)}) | ${pps.toFixed(0)} | ${median(rs.map((r) => r.cpuS)).toFixed(1)} | ${median(rs.map((r) => r.rssMb)).toFixed(0)} (max ${Math.max(...rs.map((r) => r.rssMb)).toFixed(0)}) | ${median(rs.map((r) => r.requests))} | ${median(rs.map((r) => r.verdict.items))} | ${wrong} |`,
     );
   }
   for (const ours of ['forage', 'forage-inline']) {
@@ -237,6 +242,12 @@ async function main(): Promise<void> {
     for (const [name, r] of rate)
       if (!name.startsWith('forage'))
         console.log(`${ours} / ${name}: ${(f / r).toFixed(1)}x pages/s`);
+  }
+  if (failed.length > 0) {
+    console.error(
+      `\nFAILED: ${failed.join(', ')} scraped posts wrongly or missed some (see the rounds above); no ratios for ${failed.length > 1 ? 'them' : 'it'}.`,
+    );
+    process.exitCode = 1;
   }
 }
 
