@@ -17,7 +17,14 @@ import { fileURLToPath } from 'node:url';
 
 const here = (name: string) => fileURLToPath(new URL(name, import.meta.url));
 const HOUR = 3_600_000;
+const SCENARIOS = ['all', 'limits', 'fast'];
 const which = process.argv[2] ?? 'all';
+if (!SCENARIOS.includes(which)) {
+  console.error(
+    `census bench: unknown scenario "${which}"\nusage: npm run --workspace bench census [-- ${SCENARIOS.join('|')}] (default all)`,
+  );
+  process.exit(2);
+}
 const studyRepos = Number(process.env.CENSUS_STUDY_REPOS ?? 5000);
 const fastRepos = Number(process.env.CENSUS_FAST_REPOS ?? 1_000_000);
 
