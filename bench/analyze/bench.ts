@@ -5,6 +5,7 @@
 //
 //   npm run --workspace bench analyze            (after npm run build)
 //   BENCH_RUNS=5 BENCH_COPIES=30 npm run --workspace bench analyze
+//   FORAGE_SHARED_DATA=/path/to/data npm run --workspace bench analyze   (where github-2016/ is)
 //   BENCH_ONLY=forage,duckdb npm run --workspace bench analyze   (a subset, while iterating:
 //     forage, forage1 (one thread), duckdb, python, report)
 import { spawnSync } from 'node:child_process';
@@ -24,7 +25,20 @@ import { fileURLToPath } from 'node:url';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 const root = join(here, '..', '..');
-const STUDY = join(root, '..', 'shared', 'data', 'github-2016', 'lang_data.jsonl');
+// The workplace's shared data, found as scripts/run-tests.mjs finds it: FORAGE_SHARED_DATA when
+// set, else ../shared/data beside the repository, else /work/shared/data.
+function sharedData(): string {
+  const fromEnv = process.env.FORAGE_SHARED_DATA;
+  if (fromEnv) return fromEnv;
+  const found = [join(root, '..', 'shared', 'data'), '/work/shared/data'].find((dir) =>
+    existsSync(join(dir, 'github-2016')),
+  );
+  if (found) return found;
+  throw new Error(
+    'shared data not found (../shared/data beside the repository or /work/shared/data): set FORAGE_SHARED_DATA to the directory holding github-2016/',
+  );
+}
+const STUDY = join(sharedData(), 'github-2016', 'lang_data.jsonl');
 const COPIES = Number(process.env.BENCH_COPIES ?? 30);
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 const ALL = ['forage', 'forage1', 'duckdb', 'python', 'report'];
