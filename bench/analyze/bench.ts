@@ -87,7 +87,9 @@ start, cpu0 = time.perf_counter(), time.process_time()
 figs = study_analysis.figures(sys.argv[1], 10)
 ms = (time.perf_counter() - start) * 1000
 cpu = (time.process_time() - cpu0) * 1000
-print(json.dumps({"ms": ms, "cpuMs": cpu, "maxRssMb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+# The answers, for the check against the other contenders: bytes (GB x 2^30 is exact) and counts.
+top = {"totalSize": [[l, round(gb * 1024 ** 3)] for l, gb in figs["totalSize"]], "reposAppearedIn": figs["reposAppearedIn"]}
+print(json.dumps({"ms": ms, "cpuMs": cpu, "maxRssMb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, "top": top}))
 `;
 
 function median(xs: number[]): number {
@@ -95,17 +97,29 @@ function median(xs: number[]): number {
   return s[Math.floor(s.length / 2)] as number;
 }
 
-function measure(name: string, run: () => Run) {
+interface Measured {
+  name: string;
+  ms: number;
+  cpu: number;
+  rss: number;
+  runs: Run[];
+}
+
+/** Runs a contender RUNS times; prints nothing (the answers are checked first, see below). */
+function measure(name: string, run: () => Run): Measured {
   const runs: Run[] = [];
   for (let i = 0; i < RUNS; i++) runs.push(run());
   const ms = median(runs.map((r) => r.ms));
   const cpu = median(runs.map((r) => r.cpuMs));
   const rss = Math.max(...runs.map((r) => r.maxRssMb));
-  console.log(
-    `  ${name.padEnd(34)} ${ms.toFixed(0).padStart(7)} ms (runs: ${runs.map((r) => r.ms.toFixed(0)).join(', ')})  peak RSS ${rss.toFixed(0)} MB`,
-  );
-  console.log(`  ${''.padEnd(34)} CPU ${cpu.toFixed(0)} ms (median, all threads)`);
   return { name, ms, cpu, rss, runs };
+}
+
+function print(m: Measured): void {
+  console.log(
+    `  ${m.name.padEnd(34)} ${m.ms.toFixed(0).padStart(7)} ms (runs: ${m.runs.map((r) => r.ms.toFixed(0)).join(', ')})  peak RSS ${m.rss.toFixed(0)} MB`,
+  );
+  console.log(`  ${''.padEnd(34)} CPU ${m.cpu.toFixed(0)} ms (median, all threads)`);
 }
 
 await ensureInput();
@@ -127,14 +141,23 @@ const py = python
   ? measure('study script (Python, json)', () => child('python3', ['-c', PY, big]))
   : null;
 
-// The same answers: top 10 by bytes and by repositories agree.
-const answers = [forage, forage1, duck].filter((m) => m !== null).map((m) => m.runs[0]!.top!);
-for (const other of answers.slice(1)) {
-  if (JSON.stringify(answers[0]) !== JSON.stringify(other))
-    throw new Error(
-      `the contenders disagree:\n${JSON.stringify(answers[0])}\n${JSON.stringify(other)}`,
-    );
-}
+// The same answers before any figure is printed: every run of every contender (forage, DuckDB,
+// the Python script) must give the same top 10 by bytes and by repositories as the first.
+const measured = [forage, forage1, duck, py].filter((m) => m !== null);
+const reference = measured[0] && JSON.stringify(measured[0].runs[0]!.top);
+for (const m of measured)
+  m.runs.forEach((r, i) => {
+    const answer = JSON.stringify(r.top);
+    if (r.top === undefined || answer !== reference)
+      throw new Error(
+        `the contenders disagree: ${m.name}, run ${i + 1}, answered\n${answer}\nbut ${measured[0]!.name}, run 1, answered\n${reference}`,
+      );
+  });
+if (measured.length > 0)
+  console.log(
+    `answers checked: the top 10 by bytes and by repositories are the same in every run of ${measured.map((m) => m.name).join(', ')}`,
+  );
+for (const m of measured) print(m);
 
 // 100,000 repositories, from input to a finished report (summary, HTML, 7 charts as SVG + PNG),
 // as a user runs it: the CLI in a fresh process, module loading included.
