@@ -48,6 +48,7 @@ function find(w: WorkloadResult | undefined, mode: Mode): ModeResult | undefined
 }
 
 const x = (n: number) => `${n.toFixed(2)}x`;
+const ms = (n: number) => `${n < 10 ? n.toFixed(1) : n.toFixed(0)} ms`;
 
 function cpuSentences(w: WorkloadResult, cores: number): string[] {
   const out: string[] = [];
@@ -58,10 +59,19 @@ function cpuSentences(w: WorkloadResult, cores: number): string[] {
   if (threads && processes) {
     const [best, other] =
       threads.speedup >= processes.speedup ? [threads, processes] : [processes, threads];
+    // The speedups are of the warm pass, timed with the workers already started: what can make
+    // a pool slower there is the cost per task (sending it to a worker and its result back),
+    // not starting the workers (that is in the cold pass, see below).
+    const sequential = find(w, 'sequential');
+    const perTask =
+      sequential && w.tasks > 0
+        ? `each task took about ${ms(sequential.wallMs / w.tasks)} sequentially, `
+        : '';
     if (best.speedup < 1) {
       out.push(
-        `CPU work: neither pool beat sequential (${best.mode} ${x(best.speedup)}, ${other.mode} ` +
-          `${x(other.speedup)}): starting workers cost more than this work; try --size large.`,
+        `CPU work: neither pool beat sequential on the warm pass, with the workers already started ` +
+          `(${best.mode} ${x(best.speedup)}, ${other.mode} ${x(other.speedup)}): ${perTask}too little ` +
+          'work to pay for handing each task to a worker and its result back; try --size large.',
       );
     } else {
       out.push(
@@ -71,8 +81,9 @@ function cpuSentences(w: WorkloadResult, cores: number): string[] {
       );
       if (best.speedup < 0.7 * usable && usable > 1) {
         out.push(
-          `Neither got close to ${usable}x: this size is too small to pay for starting the ` +
-            'workers (try --size large), or the machine was busy.',
+          `Neither got close to ${usable}x on the warm pass: ${perTask}so handing each task to a ` +
+            'worker and its result back weighs against the work (try --size large), or the tasks ' +
+            'did not divide evenly between the workers, or the machine was busy.',
         );
       }
     }
