@@ -2,6 +2,7 @@ import { constants } from 'node:fs';
 import { access, stat, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import type { Command } from 'commander';
+import { memoryNote } from '../bench/measure.js';
 import { chartSvg, explain, formatTable } from '../bench/report.js';
 import { type BenchResult, runBench } from '../bench/run.js';
 import { type Size, sizeNames, type Workload, workloads } from '../bench/workloads.js';
@@ -69,11 +70,15 @@ export function registerBench(program: Command): void {
       // The results are printed first: a chart that cannot be written after a long run
       // must not take them with it.
       if (flags.json) {
-        process.stdout.write(`${JSON.stringify({ ...result, sentences }, null, 2)}\n`);
+        process.stdout.write(
+          `${JSON.stringify({ ...result, peakMemory: memoryNote(), sentences }, null, 2)}\n`,
+        );
       } else {
         const header = `Node ${result.node}, ${result.cores} cores${result.python ? `, ${result.python}` : ''}, size ${result.size}`;
         const tables = result.workloads.map((w) => formatTable(w, result.cores));
-        process.stdout.write(`${[header, ...tables, sentences.join('\n')].join('\n\n')}\n`);
+        process.stdout.write(
+          `${[header, ...tables, memoryNote(), sentences.join('\n')].join('\n\n')}\n`,
+        );
       }
       if (flags.chart) {
         await writeChart(flags.chart, result);
