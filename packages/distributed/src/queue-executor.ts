@@ -377,7 +377,11 @@ export class QueueExecutor extends Executor {
         if (future.state === 'PENDING') future.cancel();
       }
     }
-    const idle = this.#whenIdle().then(() => this.#close());
+    // The removals of cancelled jobs must reach Redis before the connections close, or the
+    // jobs stay queued and a later worker runs them although their futures say cancelled.
+    const idle = this.#whenIdle()
+      .then(() => this.#whenRemoved())
+      .then(() => this.#close());
     if (wait) await idle;
     else idle.catch(() => {});
   }
@@ -678,6 +682,13 @@ export class QueueExecutor extends Executor {
   #whenIdle(): Promise<void> {
     if (this.#pending.size === 0) return Promise.resolve();
     return new Promise((resolve) => this.#idle.push(resolve));
+  }
+
+  /** Resolves once every removal of a cancelled job has finished (or failed). */
+  async #whenRemoved(): Promise<void> {
+    // Once nothing is pending no future can be cancelled any more, so no removal starts and
+    // the loop ends.
+    while (this.#removals.size > 0) await Promise.allSettled([...this.#removals]);
   }
 
   #notifyIdle(): void {
