@@ -161,6 +161,8 @@ export class QueueExecutor extends Executor {
   #seq = 0;
   #batch: AddBatch | undefined;
   #shutdown = false;
+  /** Set at the start of closing, before any connection is closed. */
+  #closing = false;
   #closed: Promise<void> | undefined;
   #idle: (() => void)[] = [];
   #reconcileTimer: NodeJS.Timeout | undefined;
@@ -245,7 +247,7 @@ export class QueueExecutor extends Executor {
     const batch = 1000;
     try {
       for (const type of ['completed', 'failed'] as const) {
-        for (let round = 0; round < 100 && !this.#closed; round++) {
+        for (let round = 0; round < 100 && !this.#closing; round++) {
           const removed = await this.#queue.clean(graceMs, batch, type);
           if (removed.length < batch) break;
         }
@@ -262,6 +264,9 @@ export class QueueExecutor extends Executor {
    */
   async #listen(endpoint: RedisEndpoint, prefix: string): Promise<void> {
     await this.#queue.waitUntilReady();
+    // shutdown() may come at any await here: no connection may be opened after it, or its
+    // socket would keep the process alive.
+    this.#throwIfClosing();
     await this.#redis.connect();
     const last = await this.#redis.xrevrange(
       this.#queue.keys.events as string,
@@ -270,7 +275,7 @@ export class QueueExecutor extends Executor {
       'COUNT',
       1,
     );
-    if (this.#closed) return;
+    this.#throwIfClosing();
     const events = new QueueEvents(this.queueName, {
       connection: ioRedisOptions(endpoint, true),
       prefix,
@@ -282,7 +287,19 @@ export class QueueExecutor extends Executor {
     events.on('completed', ({ jobId, returnvalue }) => this.#onCompleted(jobId, returnvalue));
     events.on('failed', ({ jobId, failedReason }) => this.#onFailed(jobId, failedReason));
     await events.waitUntilReady();
-    if (this.#closed) await events.close();
+    if (this.#closing) {
+      await events.close();
+      this.#throwIfClosing();
+    }
+  }
+
+  #throwIfClosing(): void {
+    if (this.#closing) {
+      throw new DistributedError(
+        `the executor was shut down before it connected to ${this.#where}`,
+        ErrorCode.queueUnavailable,
+      );
+    }
   }
 
   /**
@@ -698,14 +715,21 @@ export class QueueExecutor extends Executor {
     for (const resolve of waiters) resolve();
   }
 
+  /** Closes the connections, once; later calls get the same promise. */
   #close(): Promise<void> {
-    this.#closed ??= (async () => {
-      clearInterval(this.#reconcileTimer);
-      this.#reconcileTimer = undefined;
-      // Not awaiting #ready: with Redis unreachable it never resolves, and shutdown must return.
-      this.#redis.disconnect();
-      await Promise.allSettled([this.#events?.close(), this.#queue.close()]);
-    })();
+    if (this.#closed === undefined) {
+      // Before anything else: #listen checks it after each of its awaits.
+      this.#closing = true;
+      this.#closed = this.#closeConnections();
+    }
     return this.#closed;
+  }
+
+  async #closeConnections(): Promise<void> {
+    clearInterval(this.#reconcileTimer);
+    this.#reconcileTimer = undefined;
+    // Not awaiting #ready: with Redis unreachable it never resolves, and shutdown must return.
+    this.#redis.disconnect();
+    await Promise.allSettled([this.#events?.close(), this.#queue.close()]);
   }
 }

@@ -3,16 +3,38 @@
  * a test here fails on the code before its fix.
  */
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { after, before, describe, test } from 'node:test';
 import { QueueExecutor } from '@forage/distributed';
 import { taskModule } from '@forage/futures';
 import { Redis } from 'ioredis';
 import { getRedis, redisSkipReason, type TestRedis, uniqueQueueName } from './helpers/redis.js';
+import { repoRoot } from './helpers/workers.js';
 
-const tasks = taskModule<typeof import('./fixtures/tasks.js')>(
-  new URL('./fixtures/tasks.ts', import.meta.url),
-);
+const tasksUrl = new URL('./fixtures/tasks.ts', import.meta.url);
+const tasks = taskModule<typeof import('./fixtures/tasks.js')>(tasksUrl);
 const skip = redisSkipReason();
+
+/**
+ * Runs an ES module script in a child node (from the repository, so that packages resolve) and
+ * resolves with its exit code, or 'alive' if it has not exited after `limitMs` (then kills it).
+ */
+function runScript(source: string, limitMs = 30_000): Promise<number | string> {
+  const child = spawn(process.execPath, ['--input-type=module', '-e', source], {
+    cwd: repoRoot,
+    stdio: 'ignore',
+  });
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      resolve('alive');
+    }, limitMs);
+    child.once('exit', (code, signal) => {
+      clearTimeout(timer);
+      resolve(code ?? signal ?? 'unknown');
+    });
+  });
+}
 
 /** Lets `n` rounds of the event loop's check phase pass (the executor adds jobs in one). */
 async function immediates(n: number): Promise<void> {
@@ -46,5 +68,25 @@ describe('QueueExecutor shutdown and cancellation', { skip }, () => {
       assert.equal(futures.filter((f) => f.cancelled()).length, 20, `round ${hops}`);
       assert.equal(await admin.llen(`forage:${queue}:wait`), 0, `jobs left queued, round ${hops}`);
     }
+  });
+
+  test('a process that shuts an executor down before it has connected exits', async () => {
+    // Each executor is shut down at another point of its first connection; one has a task
+    // submitted and cancelled at once. A socket opened after shutdown keeps the child alive.
+    const script = `
+      import { QueueExecutor } from '@forage/distributed';
+      import { taskModule } from '@forage/futures';
+      const tasks = taskModule(${JSON.stringify(tasksUrl.href)});
+      const url = ${JSON.stringify(redis.url)};
+      for (let hops = 0; hops <= 6; hops++) {
+        const executor = new QueueExecutor({ connection: url, queue: 'early-shutdown' });
+        for (let i = 0; i < hops; i++) await new Promise((resolve) => setImmediate(resolve));
+        await executor.shutdown();
+      }
+      const executor = new QueueExecutor({ connection: url, queue: 'early-shutdown' });
+      executor.submit(tasks.add, 1, 2).cancel();
+      await executor.shutdown();
+    `;
+    assert.equal(await runScript(script), 0);
   });
 });
