@@ -45,33 +45,41 @@ export function parseRedis(connection: RedisConnection): RedisEndpoint {
     return { ...connection };
   }
   const text = String(connection);
+  const shown = JSON.stringify(redact(text));
   let url: URL;
   try {
     url = new URL(text);
   } catch {
-    throw badUrl(JSON.stringify(redact(text)));
+    throw badUrl(shown);
   }
   if (url.protocol !== 'redis:' && url.protocol !== 'rediss:') {
-    throw badUrl(`${JSON.stringify(redact(text))} (scheme ${url.protocol.slice(0, -1)})`);
+    throw badUrl(`${shown} (scheme ${url.protocol.slice(0, -1)})`);
   }
   const host = url.hostname.replace(/^\[(.*)\]$/, '$1');
-  if (!host) throw badUrl(`${JSON.stringify(redact(text))} (no host)`);
+  if (!host) throw badUrl(`${shown} (no host)`);
   const port = url.port === '' ? 6379 : Number(url.port);
   const dbText = url.pathname.replace(/^\//, '');
   const db = dbText === '' ? 0 : Number(dbText);
   if (!Number.isInteger(db) || db < 0) {
-    throw badUrl(
-      `${JSON.stringify(redact(text))} (database ${JSON.stringify(dbText)} is not a number)`,
-    );
+    throw badUrl(`${shown} (database ${JSON.stringify(dbText)} is not a number)`);
   }
   return {
     host,
     port,
     db,
-    username: url.username ? decodeURIComponent(url.username) : undefined,
-    password: url.password ? decodeURIComponent(url.password) : undefined,
+    username: url.username ? decodeUserinfo(url.username, shown) : undefined,
+    password: url.password ? decodeUserinfo(url.password, shown) : undefined,
     tls: url.protocol === 'rediss:',
   };
+}
+
+/** Percent-decodes a user name or password; a stray `%` is the caller's URL to fix. */
+function decodeUserinfo(part: string, shown: string): string {
+  try {
+    return decodeURIComponent(part);
+  } catch {
+    throw badUrl(`${shown} (its user name or password is not valid percent-encoding)`);
+  }
 }
 
 /** ioredis options for an endpoint. @internal */
@@ -151,13 +159,22 @@ export function describeRedis(endpoint: RedisEndpoint): string {
   return `${scheme}://${auth}${host}:${endpoint.port}${endpoint.db ? `/${endpoint.db}` : ''}`;
 }
 
+/**
+ * A URL as typed, with everything between the scheme and the last `@` (the user name and
+ * password) replaced by `***`. By position rather than by parsing: the URLs shown are those that
+ * did not parse, often because a password holds `/`, `?`, `#` or `@`, and a parser would take
+ * part of the password for the host or path.
+ */
 function redact(text: string): string {
-  return text.replace(/\/\/([^/@]*):([^/@]*)@/, '//$1:***@');
+  const at = text.lastIndexOf('@');
+  if (at === -1) return text;
+  const scheme = /^[A-Za-z][A-Za-z0-9+.-]*:\/*/.exec(text)?.[0] ?? '';
+  return `${text.slice(0, Math.min(scheme.length, at))}***${text.slice(at)}`;
 }
 
 function badUrl(what: string): DistributedError {
   return new DistributedError(
-    `the queue must be a Redis URL like redis://127.0.0.1:6379 (or rediss:// for TLS, /N for a database), got ${what}`,
+    `the queue must be a Redis URL like redis://127.0.0.1:6379 (or rediss:// for TLS, /N for a database, redis://:PASSWORD@host with / ? # @ % in the password written %2F %3F %23 %40 %25), got ${what}`,
     ErrorCode.queueUrl,
   );
 }

@@ -90,3 +90,27 @@ describe('QueueExecutor shutdown and cancellation', { skip }, () => {
     assert.equal(await runScript(script), 0);
   });
 });
+
+describe('QueueExecutor connection URLs', () => {
+  test('a URL that is refused names the fix and never shows its password', () => {
+    for (const url of [
+      'redis://:SECRET/x@127.0.0.1:6379',
+      'redis://user:SECRET?x@127.0.0.1:6379',
+      'redis://:SECRET#x@127.0.0.1:6379',
+      'redis://:SECRET100%@127.0.0.1:6379',
+      'http://:SECRET@x@127.0.0.1:6379',
+      'redis:SECRET@127.0.0.1',
+      'redis://:SECRET@127.0.0.1:6379/not-a-db',
+    ]) {
+      assert.throws(
+        () => new QueueExecutor({ connection: url }),
+        (error: Error & { code?: string }) => {
+          assert.equal(error.code, 'ERR_QUEUE_URL', url);
+          assert.ok(!error.message.includes('SECRET'), error.message);
+          assert.match(error.message, /%40/, 'says how to write a password with @');
+          return true;
+        },
+      );
+    }
+  });
+});
