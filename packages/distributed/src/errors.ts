@@ -63,6 +63,20 @@ export function positiveInteger(value: unknown, name: string, fallback: number):
   return value;
 }
 
+/** The longest delay Node.js timers take (2^31 - 1 ms, about 24.8 days); a longer one fires at once. */
+export const maxTimerMs = 2 ** 31 - 1;
+
+/** Checks an optional duration in milliseconds that ends up in a timer. */
+export function durationMs(value: unknown, name: string, fallback: number): number {
+  const ms = positiveInteger(value, name, fallback);
+  if (ms > maxTimerMs) {
+    throw invalidOption(
+      `${name} must be at most ${maxTimerMs} ms (about 24.8 days, the longest timer Node.js can set), got ${ms}`,
+    );
+  }
+  return ms;
+}
+
 /** Checks a queue name or key prefix: BullMQ puts it inside Redis keys. */
 export function checkName(value: unknown, name: string, fallback: string): string {
   if (value === undefined) return fallback;

@@ -33,6 +33,7 @@ import {
 import {
   checkName,
   DistributedError,
+  durationMs,
   ErrorCode,
   invalidOption,
   positiveInteger,
@@ -183,8 +184,8 @@ export class QueueExecutor extends Executor {
       options.jobGroup === undefined ? random : `${checkJobGroup(options.jobGroup)}.${random}`;
     const prefix = checkName(options.prefix, 'prefix', defaultPrefix);
     this.#keepSeconds = positiveInteger(options.keepJobsSeconds, 'keepJobsSeconds', 3600);
-    this.#reconcileMs = positiveInteger(options.reconcileIntervalMs, 'reconcileIntervalMs', 2000);
-    this.#connectTimeoutMs = positiveInteger(options.connectTimeoutMs, 'connectTimeoutMs', 10_000);
+    this.#reconcileMs = durationMs(options.reconcileIntervalMs, 'reconcileIntervalMs', 2000);
+    this.#connectTimeoutMs = durationMs(options.connectTimeoutMs, 'connectTimeoutMs', 10_000);
     // The producer fails a command after a bounded number of reconnection attempts (the future
     // then fails) instead of hanging forever; the event reader waits through restarts.
     this.#queue = new Queue(this.queueName, {

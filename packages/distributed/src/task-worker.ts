@@ -19,7 +19,7 @@ import {
   encodeValue,
 } from './codec.js';
 import { describeRedis, ioRedisOptions, parseRedis, type RedisConnection } from './connection.js';
-import { checkName, ErrorCode, positiveInteger } from './errors.js';
+import { checkName, durationMs, ErrorCode, positiveInteger } from './errors.js';
 import {
   defaultPrefix,
   defaultQueueName,
@@ -109,6 +109,10 @@ export async function runTaskWorker(options: TaskWorkerOptions): Promise<TaskWor
   const concurrency = positiveInteger(options.concurrency, 'concurrency', availableParallelism());
   const queue = checkName(options.queue, 'queue', defaultQueueName);
   const prefix = checkName(options.prefix, 'prefix', defaultPrefix);
+  // BullMQ sets timers with these: checked before anything starts.
+  const lockDuration = durationMs(options.lockDurationMs, 'lockDurationMs', 30_000);
+  const stalledInterval = durationMs(options.stalledIntervalMs, 'stalledIntervalMs', 30_000);
+  const maxStalledCount = positiveInteger(options.maxStalledCount, 'maxStalledCount', 2);
   const emit = options.onEvent ?? (() => {});
   const ownExecutor = options.executor === undefined;
   const executor = options.executor ?? new AsyncExecutor({ maxWorkers: concurrency });
@@ -149,9 +153,9 @@ export async function runTaskWorker(options: TaskWorkerOptions): Promise<TaskWor
       prefix,
       concurrency,
       autorun: false,
-      lockDuration: positiveInteger(options.lockDurationMs, 'lockDurationMs', 30_000),
-      stalledInterval: positiveInteger(options.stalledIntervalMs, 'stalledIntervalMs', 30_000),
-      maxStalledCount: positiveInteger(options.maxStalledCount, 'maxStalledCount', 2),
+      lockDuration,
+      stalledInterval,
+      maxStalledCount,
     },
   );
   let lastError = '';

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { after, before, describe, test } from 'node:test';
-import { QueueExecutor } from '@forage/distributed';
+import { QueueExecutor, runTaskWorker } from '@forage/distributed';
 import { taskModule } from '@forage/futures';
 import { Redis } from 'ioredis';
 import { getRedis, redisSkipReason, type TestRedis, uniqueQueueName } from './helpers/redis.js';
@@ -74,7 +74,7 @@ describe('QueueExecutor shutdown and cancellation', { skip }, () => {
     // Each executor is shut down at another point of its first connection; one has a task
     // submitted and cancelled at once. A socket opened after shutdown keeps the child alive.
     const script = `
-      import { QueueExecutor } from '@forage/distributed';
+      import { QueueExecutor, runTaskWorker } from '@forage/distributed';
       import { taskModule } from '@forage/futures';
       const tasks = taskModule(${JSON.stringify(tasksUrl.href)});
       const url = ${JSON.stringify(redis.url)};
@@ -110,6 +110,43 @@ describe('QueueExecutor connection URLs', () => {
           assert.match(error.message, /%40/, 'says how to write a password with @');
           return true;
         },
+      );
+    }
+  });
+});
+
+describe('timer options', () => {
+  const tooLong = 2 ** 31;
+  const names = (error: Error & { code?: string }, name: string) => {
+    assert.equal(error.code, 'ERR_INVALID_ARG_VALUE');
+    assert.ok(error.message.includes(name), error.message);
+    assert.ok(error.message.includes('2147483647'), error.message);
+    return true;
+  };
+
+  test('a QueueExecutor duration longer than a Node.js timer takes is refused, naming it', async () => {
+    for (const name of ['connectTimeoutMs', 'reconcileIntervalMs']) {
+      let accepted: QueueExecutor | undefined;
+      try {
+        accepted = new QueueExecutor({ connection: 'redis://127.0.0.1:1', [name]: tooLong });
+      } catch (error) {
+        names(error as Error, name);
+      }
+      await accepted?.abort();
+      assert.equal(accepted, undefined, `${name} ${tooLong} was accepted`);
+    }
+  });
+
+  test('a worker duration longer than a Node.js timer takes is refused, naming it', async () => {
+    for (const name of ['lockDurationMs', 'stalledIntervalMs']) {
+      await assert.rejects(
+        // Aborted from the start: a worker that accepted the option stops at once.
+        runTaskWorker({
+          connection: 'redis://127.0.0.1:1',
+          [name]: tooLong,
+          signal: AbortSignal.abort(),
+        }),
+        (error: Error) => names(error, name),
       );
     }
   });
