@@ -467,11 +467,16 @@ export class QueueExecutor extends Executor {
 
   async #flush(batch: AddBatch): Promise<void> {
     if (this.#batch === batch) this.#batch = undefined;
+    let items = batch.items;
+    /** How many of `items` Redis took for certain. */
+    let added = 0;
+    let tried = false;
     try {
       await this.#whenConnected();
-      const items = batch.items.filter((item) => !item.pending.future.cancelled());
+      items = batch.items.filter((item) => !item.pending.future.cancelled());
       for (let i = 0; i < items.length; i += addBatchSize) {
         const slice = items.slice(i, i + addBatchSize);
+        tried = true;
         await this.#queue.addBulk(
           slice.map(({ jobId, data }) => ({
             name: taskJobName,
@@ -486,9 +491,22 @@ export class QueueExecutor extends Executor {
         );
         const now = Date.now();
         for (const item of slice) item.pending.since = now;
+        added = i + slice.length;
       }
     } catch (error) {
-      for (const { jobId } of batch.items) {
+      const unsure = items.slice(added);
+      // A bulk add is one transaction of one script per job, and Redis may refuse some and run
+      // the others (out of memory part-way): those queued stay pending and run; only the
+      // others fail, so that a future failed as not queued has no job behind it.
+      const inRedis = tried ? await this.#jobsInRedis(unsure.map((item) => item.jobId)) : new Set();
+      const now = Date.now();
+      for (const { jobId, pending } of unsure) {
+        if (inRedis?.has(jobId)) {
+          pending.since = now;
+          continue;
+        }
+        // Not known to be in Redis: if the look-up failed, it may be there after all.
+        if (inRedis === undefined) this.#removeJob(jobId, Promise.resolve());
         this.#settle(
           jobId,
           () =>
@@ -502,6 +520,23 @@ export class QueueExecutor extends Executor {
           true,
         );
       }
+    }
+  }
+
+  /** Which of `jobIds` have a job in Redis; `undefined` if Redis cannot say. */
+  async #jobsInRedis(jobIds: string[]): Promise<Set<string> | undefined> {
+    try {
+      const pipeline = this.#redis.pipeline();
+      for (const jobId of jobIds) pipeline.exists(this.#queue.toKey(jobId));
+      const replies = (await pipeline.exec()) ?? [];
+      const found = new Set<string>();
+      for (const [i, [error, count]] of replies.entries()) {
+        if (error) return undefined;
+        if (count === 1) found.add(jobIds[i] as string);
+      }
+      return found;
+    } catch {
+      return undefined;
     }
   }
 
@@ -537,7 +572,12 @@ export class QueueExecutor extends Executor {
     this.#pending.delete(jobId);
     // The job may already be in Redis: take it out unless a worker holds it (then its result
     // is ignored: the future is cancelled).
-    const removal: Promise<void> = pending.added
+    this.#removeJob(jobId, pending.added);
+  }
+
+  /** Removes a job from Redis once `after` settles; shutdown() and abort() wait for it. */
+  #removeJob(jobId: string, after: Promise<void>): void {
+    const removal: Promise<void> = after
       .then(() => this.#queue.remove(jobId))
       .then(
         () => {},

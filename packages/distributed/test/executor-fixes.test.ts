@@ -4,12 +4,22 @@
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { QueueExecutor, runTaskWorker } from '@forage/distributed';
 import { taskModule } from '@forage/futures';
 import { Redis } from 'ioredis';
-import { getRedis, redisSkipReason, type TestRedis, uniqueQueueName } from './helpers/redis.js';
-import { repoRoot } from './helpers/workers.js';
+import {
+  getRedis,
+  type OwnedRedis,
+  redisSkipReason,
+  startOwnRedis,
+  type TestRedis,
+  uniqueQueueName,
+} from './helpers/redis.js';
+import { type ForageProcess, repoRoot, startWorker } from './helpers/workers.js';
 
 const tasksUrl = new URL('./fixtures/tasks.ts', import.meta.url);
 const tasks = taskModule<typeof import('./fixtures/tasks.js')>(tasksUrl);
@@ -34,6 +44,18 @@ function runScript(source: string, limitMs = 30_000): Promise<number | string> {
       resolve(code ?? signal ?? 'unknown');
     });
   });
+}
+
+async function until(
+  condition: () => boolean,
+  timeoutMs = 30_000,
+  what = 'condition',
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
 }
 
 /** Lets `n` rounds of the event loop's check phase pass (the executor adds jobs in one). */
@@ -88,6 +110,56 @@ describe('QueueExecutor shutdown and cancellation', { skip }, () => {
       await executor.shutdown();
     `;
     assert.equal(await runScript(script), 0);
+  });
+});
+
+describe('QueueExecutor when Redis takes only part of a batch', {
+  skip: redisSkipReason(true),
+}, () => {
+  let redis: OwnedRedis;
+  let admin: Redis;
+  let worker: ForageProcess | undefined;
+  let dir: string;
+
+  before(async () => {
+    redis = await startOwnRedis();
+    admin = new Redis(redis.url);
+    dir = mkdtempSync(join(tmpdir(), 'forage-partial-'));
+  });
+
+  after(async () => {
+    await worker?.interrupt();
+    admin?.disconnect();
+    await redis?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  test('a future failed as not queued has no job behind it; the queued ones run', async () => {
+    const queue = uniqueQueueName('partial');
+    const file = join(dir, 'marks');
+    const executor = new QueueExecutor({ connection: redis.url, queue });
+    await executor.connected();
+    // Room for some of the jobs only: Redis refuses the rest of the batch (out of memory).
+    const used = Number(/used_memory:(\d+)/.exec(await admin.info('memory'))?.[1]);
+    await admin.config('SET', 'maxmemory-policy', 'noeviction');
+    await admin.config('SET', 'maxmemory', String(used + 300_000));
+    const pad = 'x'.repeat(1000);
+    const labels = Array.from({ length: 1200 }, (_, i) => `j${i}-${pad}`);
+    const futures = labels.map((label) => executor.submit(tasks.mark, file, label));
+    // The refused ones fail together, when the add is over.
+    await until(() => futures.some((f) => f.done()), 30_000, 'the add to fail');
+    await admin.config('SET', 'maxmemory', '0');
+    worker = await startWorker(redis.url, queue, { concurrency: 50 });
+    const results = await Promise.allSettled(futures);
+    await executor.shutdown();
+
+    const ran = new Set(results.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : [])));
+    const codes = results.flatMap((r) => (r.status === 'rejected' ? [r.reason.code] : []));
+    assert.ok(ran.size > 0 && codes.length > 0, `not a partial add: ${ran.size} ran`);
+    assert.deepEqual(new Set(codes), new Set(['ERR_QUEUE_UNAVAILABLE']));
+    const marks = existsSync(file) ? readFileSync(file, 'utf8').split('\n').filter(Boolean) : [];
+    assert.equal(marks.length, ran.size, 'tasks that ran = futures that succeeded');
+    assert.deepEqual(new Set(marks), ran);
   });
 });
 
