@@ -1,17 +1,22 @@
 /**
  * How task arguments, results and errors travel through Redis. Values use V8's structured
  * serialisation (the same as `postMessage`: Map, Set, Date, BigInt, typed arrays and cycles
- * survive), base64 inside BullMQ's JSON job data. Errors travel as records that keep their
- * class (for built-in ones), `name`, `message`, `code` and other own properties, and the
- * remote stack, which comes back as the error's `cause`.
+ * survive), base64 inside BullMQ's JSON job data. Errors travel as `@forage/futures` serialises
+ * them between threads (so they come back as from a `ThreadPoolExecutor`: built-in and `@forage`
+ * classes, `AggregateError` with its errors, own properties, the remote stack as `cause` with the
+ * error's own cause behind it), plus this package's `DistributedError`.
  */
 import { deserialize, serialize } from 'node:v8';
 import {
   BrokenExecutor,
   CancelledError,
+  deserializeError,
+  type ErrorClasses,
   ExecutorShutdownError,
   InvalidStateError,
   RemoteTraceback,
+  type SerializedError,
+  serializeError,
   TaskSerializationError,
   TimeoutError,
 } from '@forage/futures';
@@ -22,14 +27,20 @@ export type EncodedValue = string;
 
 /** An error as it sits in Redis. */
 export interface EncodedError {
-  /** The constructor to rebuild, for built-in and `@forage/*` error classes. */
-  readonly kind?: string;
   readonly name: string;
   readonly message: string;
   readonly stack?: string;
-  /** Own properties other than name, message and stack (`code`, `status`, ...), serialised. */
+  /**
+   * The error as `@forage/futures` serialises it (`serializeError`), through
+   * {@link encodeValue}. Written by current workers; without it, the fields below (from older
+   * workers) are read.
+   */
+  readonly record?: EncodedValue;
+  /** Older workers: the constructor to rebuild, for built-in and `@forage/*` error classes. */
+  readonly kind?: string;
+  /** Older workers: own properties other than name, message and stack, serialised. */
   readonly props?: EncodedValue;
-  /** Set when the task threw something that is not an Error: the thrown value itself. */
+  /** Older workers: set when the task threw something that is not an Error. */
   readonly thrown?: EncodedValue;
 }
 
@@ -53,11 +64,46 @@ export function decodeValue(data: EncodedValue): unknown {
   return deserialize(Buffer.from(data, 'base64'));
 }
 
+/** This package's classes, kept across the queue besides the built-in and `@forage/futures` ones. */
+const ownClasses: ErrorClasses = { DistributedError };
+
+/**
+ * Turns anything a task threw into a record Redis can hold. Never throws: what cannot be read
+ * or sent is described instead.
+ */
+export function encodeError(error: unknown): EncodedError {
+  const record = serializeError(error, ownClasses);
+  const summary =
+    record.kind === 'error'
+      ? { name: record.name, message: record.message, stack: record.stack }
+      : { name: 'Error', message: safeString(record.value) };
+  try {
+    return { ...summary, record: encodeValue(record, 'the error') };
+  } catch {
+    // serializeError kept only cloneable values; should V8 still refuse one, keep the text.
+    return summary;
+  }
+}
+
+/**
+ * Rebuilds an error from {@link encodeError}, as `ThreadPoolExecutor` does: the same class for
+ * built-in, `@forage` and `DistributedError` errors, otherwise an `Error` with the original
+ * `name`; own properties restored; the remote stack as `cause` (a {@link RemoteTraceback}),
+ * whose own `cause` is the error's cause, rebuilt the same way.
+ */
+export function decodeError(encoded: EncodedError): unknown {
+  if (encoded.record === undefined) return decodeOlderError(encoded);
+  const error = deserializeError(decodeValue(encoded.record) as SerializedError, ownClasses);
+  if (error instanceof Error) {
+    error.stack = `${error.name}: ${error.message}\n    (raised in a forage worker; its stack is in error.cause)`;
+  }
+  return error;
+}
+
 type ErrorClass = new (message: string) => Error;
 
-// Classes rebuilt on the other side: the built-in ones, then this family's own. The futures
-// errors take a message first, like the built-ins (their codes are set by their constructors).
-const errorClasses: Record<string, ErrorClass> = {
+// The classes older workers named in `kind`.
+const olderClasses: Record<string, ErrorClass> = {
   Error,
   TypeError,
   RangeError,
@@ -74,52 +120,12 @@ const errorClasses: Record<string, ErrorClass> = {
   DistributedError: DistributedError as unknown as ErrorClass,
 };
 
-/** Turns anything a task threw into a record Redis can hold. Never throws. */
-export function encodeError(error: unknown): EncodedError {
-  if (!(error instanceof Error)) {
-    try {
-      return {
-        name: 'Error',
-        message: String(error),
-        thrown: encodeValue(error, 'the thrown value'),
-      };
-    } catch {
-      return {
-        name: 'Error',
-        message: `a task threw a value that cannot be sent: ${safeString(error)}`,
-      };
-    }
-  }
-  const kind = Object.hasOwn(errorClasses, error.constructor?.name)
-    ? error.constructor.name
-    : undefined;
-  const props: Record<string, unknown> = {};
-  for (const key of Object.keys(error)) {
-    if (key === 'name' || key === 'message' || key === 'stack') continue;
-    const value = (error as unknown as Record<string, unknown>)[key];
-    props[key] = isCloneable(value) ? value : safeString(value);
-  }
-  if (Object.hasOwn(error, 'cause') && !('cause' in props)) {
-    const cause = (error as { cause?: unknown }).cause;
-    props.cause = isCloneable(cause) ? cause : safeString(cause);
-  }
-  return {
-    ...(kind ? { kind } : {}),
-    name: String(error.name),
-    message: String(error.message),
-    ...(typeof error.stack === 'string' ? { stack: error.stack } : {}),
-    ...(Object.keys(props).length > 0 ? { props: encodeValue(props, 'error properties') } : {}),
-  };
-}
-
-/**
- * Rebuilds an error from {@link encodeError}: the same class for built-in and `@forage`
- * errors, otherwise an `Error` with the original `name`; own properties restored; the remote
- * stack as `cause` (a {@link RemoteTraceback}) unless the error had its own cause.
- */
-export function decodeError(encoded: EncodedError): unknown {
+/** Decodes an error written by a worker of an earlier version (its job may still be in Redis). */
+function decodeOlderError(encoded: EncodedError): unknown {
   if (encoded.thrown !== undefined) return decodeValue(encoded.thrown);
-  const ErrorClass = (encoded.kind && errorClasses[encoded.kind]) || Error;
+  const ErrorClass =
+    (encoded.kind && Object.hasOwn(olderClasses, encoded.kind) && olderClasses[encoded.kind]) ||
+    Error;
   const error = new ErrorClass(encoded.message);
   if (error.name !== encoded.name) {
     Object.defineProperty(error, 'name', {
@@ -164,15 +170,6 @@ export function isEncodedError(value: unknown): value is EncodedError {
 /** An error of this package, encoded (used by workers for failures outside the task). */
 export function encodeDistributedError(message: string, code: string): EncodedError {
   return encodeError(new DistributedError(message, code));
-}
-
-function isCloneable(value: unknown): boolean {
-  try {
-    serialize(value);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 function safeString(value: unknown): string {

@@ -12,6 +12,7 @@ import { availableParallelism } from 'node:os';
 import { AsyncExecutor, type Executor, type TaskFunction, taskModule } from '@forage/futures';
 import { type Job, Worker } from 'bullmq';
 import {
+  decodeError,
   decodeValue,
   type EncodedError,
   encodeDistributedError,
@@ -277,9 +278,8 @@ function fileUrlsOnly(url: string): string | undefined {
 
 /** `{ errorCode }` of an encoded error that has a string `code`, else `{}`. */
 function errorCodeOf(error: EncodedError): { errorCode?: string } {
-  if (error.props === undefined) return {};
   try {
-    const code = (decodeValue(error.props) as { code?: unknown }).code;
+    const code = (decodeError(error) as { code?: unknown } | null)?.code;
     return typeof code === 'string' ? { errorCode: code } : {};
   } catch {
     return {};

@@ -8,8 +8,22 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { QueueExecutor, runTaskWorker } from '@forage/distributed';
-import { taskModule } from '@forage/futures';
+import { serialize } from 'node:v8';
+import {
+  DistributedError,
+  decodeError,
+  encodeError,
+  QueueExecutor,
+  runTaskWorker,
+} from '@forage/distributed';
+import {
+  BrokenExecutor,
+  BrokenThreadPool,
+  FuturesError,
+  RemoteTraceback,
+  TaskSerializationError,
+  taskModule,
+} from '@forage/futures';
 import { Redis } from 'ioredis';
 import {
   getRedis,
@@ -96,8 +110,21 @@ describe('QueueExecutor shutdown and cancellation', { skip }, () => {
     // Each executor is shut down at another point of its first connection; one has a task
     // submitted and cancelled at once. A socket opened after shutdown keeps the child alive.
     const script = `
-      import { QueueExecutor, runTaskWorker } from '@forage/distributed';
-      import { taskModule } from '@forage/futures';
+      import {
+  DistributedError,
+  decodeError,
+  encodeError,
+  QueueExecutor,
+  runTaskWorker,
+} from '@forage/distributed';
+      import {
+  BrokenExecutor,
+  BrokenThreadPool,
+  FuturesError,
+  RemoteTraceback,
+  TaskSerializationError,
+  taskModule,
+} from '@forage/futures';
       const tasks = taskModule(${JSON.stringify(tasksUrl.href)});
       const url = ${JSON.stringify(redis.url)};
       for (let hops = 0; hops <= 6; hops++) {
@@ -221,5 +248,114 @@ describe('timer options', () => {
         (error: Error) => names(error, name),
       );
     }
+  });
+});
+
+/** `error` after a trip through Redis's encoding. */
+function roundTrip(error: unknown): unknown {
+  return decodeError(JSON.parse(JSON.stringify(encodeError(error))));
+}
+
+type Coded = Error & { code?: unknown; cause?: unknown };
+
+describe('errors across the queue keep what ThreadPoolExecutor keeps', () => {
+  test('an AggregateError keeps its class and its errors', () => {
+    const error = roundTrip(new AggregateError([new TypeError('a'), new RangeError('b')], 'many'));
+    assert.ok(error instanceof AggregateError);
+    assert.equal(error.message, 'many');
+    assert.deepEqual(
+      error.errors.map((e: Error) => [e.constructor, e.message]),
+      [
+        [TypeError, 'a'],
+        [RangeError, 'b'],
+      ],
+    );
+    assert.ok(error.cause instanceof RemoteTraceback);
+  });
+
+  test("@forage/futures' and this package's error classes come back as themselves", () => {
+    const cases: [Error, new (...args: never[]) => Error, string][] = [
+      [new BrokenThreadPool('pool broke'), BrokenThreadPool, 'ERR_THREAD_POOL_BROKEN'],
+      [new FuturesError('base', 'E_BASE'), FuturesError, 'E_BASE'],
+      [new TaskSerializationError('cannot send'), TaskSerializationError, 'ERR_TASK_SERIALIZATION'],
+      [new DistributedError('gone', 'ERR_JOB_LOST'), DistributedError, 'ERR_JOB_LOST'],
+    ];
+    for (const [original, Class, code] of cases) {
+      const error = roundTrip(original) as Coded;
+      assert.ok(error instanceof Class, `${original.name} came back as ${error.constructor.name}`);
+      assert.equal(error.name, original.name);
+      assert.equal(error.message, original.message);
+      assert.equal(error.code, code);
+    }
+    assert.ok(roundTrip(new BrokenThreadPool('x')) instanceof BrokenExecutor);
+    const traceback = roundTrip(new RemoteTraceback('at somewhere')) as Error;
+    assert.ok(traceback instanceof RemoteTraceback);
+    assert.equal(traceback.message, new RemoteTraceback('at somewhere').message);
+  });
+
+  test("the worker stack is the cause, and the error's own cause keeps its properties", () => {
+    const inner = Object.assign(new Error('inner'), { code: 'E_INNER' });
+    const outer = Object.assign(new Error('outer', { cause: inner }), { code: 'E_OUTER' });
+    const error = roundTrip(outer) as Coded;
+    assert.equal(error.code, 'E_OUTER');
+    assert.ok(error.cause instanceof RemoteTraceback);
+    assert.match(error.cause.message, /outer/);
+    const cause = error.cause.cause as Coded;
+    assert.equal(cause.message, 'inner');
+    assert.equal(cause.code, 'E_INNER');
+  });
+
+  test('a DOMException keeps its class, name and code', () => {
+    const error = roundTrip(new DOMException('stopped', 'AbortError')) as Coded;
+    assert.ok(error instanceof DOMException);
+    assert.equal(error.name, 'AbortError');
+    assert.equal(error.code, 20);
+  });
+
+  test("thrown values come back as themselves, and older workers' records still decode", () => {
+    assert.equal(roundTrip('plain'), 'plain');
+    assert.deepEqual(roundTrip(new Map([[1, 2]])), new Map([[1, 2]]));
+    const older = decodeError({
+      kind: 'TypeError',
+      name: 'TypeError',
+      message: 'old',
+      stack: 'TypeError: old\n    at task',
+      props: Buffer.from(serialize({ code: 'E_OLD' })).toString('base64'),
+    }) as Coded;
+    assert.ok(older instanceof TypeError);
+    assert.equal(older.code, 'E_OLD');
+    assert.ok(older.cause instanceof RemoteTraceback);
+  });
+});
+
+describe('errors from a forage worker', { skip }, () => {
+  let redis: TestRedis;
+  let worker: ForageProcess | undefined;
+  let executor: QueueExecutor;
+
+  before(async () => {
+    redis = await getRedis();
+    const queue = uniqueQueueName('errors');
+    worker = await startWorker(redis.url, queue);
+    executor = new QueueExecutor({ connection: redis.url, queue });
+  });
+
+  after(async () => {
+    await executor?.shutdown();
+    await worker?.interrupt();
+    await redis?.stop();
+  });
+
+  test('an AggregateError and a cause with a code arrive as they were thrown', async () => {
+    const aggregate = await executor.submit(tasks.failAggregate).exception();
+    assert.ok(aggregate instanceof AggregateError);
+    assert.deepEqual(
+      aggregate.errors.map((e: Error) => e.constructor),
+      [TypeError, RangeError],
+    );
+    const error = (await executor.submit(tasks.failWithCause).exception()) as Coded;
+    assert.equal(error.code, 'E_OUTER');
+    assert.ok(error.cause instanceof RemoteTraceback);
+    assert.equal((error.cause.cause as Coded).code, 'E_INNER');
   });
 });

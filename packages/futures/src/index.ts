@@ -27,6 +27,13 @@ export { type DoneCallback, Future, type FutureState } from './future.js';
 export type { MapResults } from './map.js';
 export type { PoolOptions } from './pool-executor.js';
 export { ProcessPoolExecutor, type ProcessPoolExecutorOptions } from './process-pool.js';
+/** How errors cross a thread, process or machine boundary; for executors of other packages. */
+export {
+  deserializeError,
+  type ErrorClasses,
+  type SerializedError,
+  serializeError,
+} from './serialize-error.js';
 export { type TaskModule, type TaskRef, taskModule } from './task-module.js';
 export { ThreadPoolExecutor, type ThreadPoolExecutorOptions } from './thread-pool.js';
 export {

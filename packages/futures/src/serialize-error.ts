@@ -42,7 +42,11 @@ const BUILTINS: Record<string, new (message?: string) => Error> = {
   URIError,
 };
 
-const OURS: Record<string, new (message: string) => Error> = {
+// Rebuilt without running their constructors (see `rebuild`), which take other arguments than a
+// message: a code, or a stack to wrap.
+const OURS: Record<string, new (...args: never[]) => Error> = {
+  FuturesError,
+  RemoteTraceback,
   CancelledError,
   TimeoutError,
   InvalidStateError,
@@ -52,6 +56,14 @@ const OURS: Record<string, new (message: string) => Error> = {
   ExecutorShutdownError,
   TaskSerializationError,
 };
+
+/**
+ * Error classes of another package to keep across the boundary (`@forage/distributed` passes its
+ * `DistributedError`), by the name their constructor has. Like this package's own classes, an
+ * error comes back as one of these only if it was an instance of that very class, and is rebuilt
+ * without running the constructor: its own properties (`code`, ...) are restored instead.
+ */
+export type ErrorClasses = Readonly<Record<string, new (...args: never[]) => Error>>;
 
 const MAX_DEPTH = 5;
 
@@ -102,17 +114,22 @@ function asString(value: unknown): string {
   return typeof value === 'string' ? value : describe(value);
 }
 
-function builtinName(error: Error): string {
+function builtinName(error: Error, classes: ErrorClasses): string {
   const ours = error instanceof FuturesError;
   for (
     let proto = Object.getPrototypeOf(error);
     proto !== null;
     proto = Object.getPrototypeOf(proto)
   ) {
-    const name = (proto.constructor as { name?: string } | undefined)?.name;
+    const ctor = proto.constructor as (abstract new () => unknown) | undefined;
+    const name = (ctor as { name?: string } | undefined)?.name;
+    if (name === undefined) continue;
     if (
-      name !== undefined &&
-      (name in BUILTINS || name === 'AggregateError' || (ours && name in OURS))
+      name in BUILTINS ||
+      name === 'AggregateError' ||
+      name === 'DOMException' ||
+      (ours && name in OURS) ||
+      (Object.hasOwn(classes, name) && classes[name] === ctor)
     ) {
       return name;
     }
@@ -124,9 +141,13 @@ function builtinName(error: Error): string {
  * Turns anything a task threw into a cloneable record. Never throws: a getter or `toString`
  * that throws, or a hostile proxy, leaves a description in place of what could not be read.
  */
-export function serializeError(error: unknown, depth = 0): SerializedError {
+export function serializeError(
+  error: unknown,
+  classes: ErrorClasses = {},
+  depth = 0,
+): SerializedError {
   try {
-    return serialize(error, depth);
+    return serialize(error, classes, depth);
   } catch (failure) {
     // Something not foreseen below threw: keep what can be described.
     const message = `${describe(error)} (could not be serialised: ${describe(failure)})`;
@@ -134,7 +155,7 @@ export function serializeError(error: unknown, depth = 0): SerializedError {
   }
 }
 
-function serialize(error: unknown, depth: number): SerializedError {
+function serialize(error: unknown, classes: ErrorClasses, depth: number): SerializedError {
   if (!isError(error)) {
     return { kind: 'value', value: cloneable(error) ? error : describe(error) };
   }
@@ -160,7 +181,7 @@ function serialize(error: unknown, depth: number): SerializedError {
   }
   let ctor = 'Error';
   try {
-    ctor = builtinName(error);
+    ctor = builtinName(error, classes);
   } catch {}
   const name = asString(read(error, 'name', () => 'Error'));
   const message = asString(read(error, 'message', unreadable));
@@ -175,25 +196,24 @@ function serialize(error: unknown, depth: number): SerializedError {
   };
   if (depth < MAX_DEPTH) {
     const cause = read(error, 'cause', (e) => unreadable(e));
-    if (cause !== undefined) record.cause = serializeError(cause, depth + 1);
+    if (cause !== undefined) record.cause = serializeError(cause, classes, depth + 1);
     if (ctor === 'AggregateError') {
       const errors = read(error, 'errors', () => undefined);
-      if (Array.isArray(errors)) record.errors = errors.map((e) => serializeError(e, depth + 1));
+      if (Array.isArray(errors)) {
+        record.errors = errors.map((e) => serializeError(e, classes, depth + 1));
+      }
     }
   }
   return record;
 }
 
-/** Rebuilds an error serialised by {@link serializeError}; its `cause` holds the remote stack. */
-export function deserializeError(record: SerializedError): unknown {
+/**
+ * Rebuilds an error serialised by {@link serializeError}; its `cause` holds the remote stack.
+ * `classes` are those given to {@link serializeError}.
+ */
+export function deserializeError(record: SerializedError, classes: ErrorClasses = {}): unknown {
   if (record.kind === 'value') return record.value;
-  let error: Error;
-  if (record.ctor === 'AggregateError') {
-    error = new AggregateError((record.errors ?? []).map(deserializeError), record.message);
-  } else {
-    const Ctor = OURS[record.ctor] ?? BUILTINS[record.ctor] ?? Error;
-    error = new Ctor(record.message);
-  }
+  const error = rebuild(record, classes);
   if (error.name !== record.name) {
     Object.defineProperty(error, 'name', {
       value: record.name,
@@ -209,11 +229,34 @@ export function deserializeError(record: SerializedError): unknown {
       enumerable: true,
     });
   }
-  const remoteCause = record.cause === undefined ? undefined : deserializeError(record.cause);
+  const remoteCause =
+    record.cause === undefined ? undefined : deserializeError(record.cause, classes);
   const traceback = new RemoteTraceback(
     record.stack,
     remoteCause === undefined ? undefined : { cause: remoteCause },
   );
   Object.defineProperty(error, 'cause', { value: traceback, writable: true, configurable: true });
   return error;
+}
+
+/** A new error of the record's class, with its message. */
+function rebuild(
+  record: Extract<SerializedError, { kind: 'error' }>,
+  classes: ErrorClasses,
+): Error {
+  const { ctor, message } = record;
+  if (ctor === 'AggregateError') {
+    const errors = (record.errors ?? []).map((e) => deserializeError(e, classes));
+    return new AggregateError(errors, message);
+  }
+  // Its `name` gives its legacy `code` (20 for AbortError).
+  if (ctor === 'DOMException') return new DOMException(message, record.name);
+  // Own keys only: the record may come from the network (`constructor` must not match).
+  const own = (table: ErrorClasses) => (Object.hasOwn(table, ctor) ? table[ctor] : undefined);
+  const Builtin = own(BUILTINS);
+  if (Builtin !== undefined) return new (Builtin as ErrorConstructor)(message);
+  const Ctor = own(OURS) ?? own(classes);
+  // An Error whose prototype is Ctor's, made without Ctor's own constructor.
+  if (Ctor !== undefined) return Reflect.construct(Error, [message], Ctor) as Error;
+  return new Error(message);
 }
