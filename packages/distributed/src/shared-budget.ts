@@ -42,9 +42,15 @@ export interface SharedBudget {
  */
 const unansweredHoldMs = 120_000;
 
+/** How soon a waiter asks again when the token is busy (no time known), and at most how late. */
+const busyFirstMs = 25;
+const busyMaxMs = 250;
+
 // KEYS: window zset, primary hash, in-flight zset.
 // ARGV: member, windowMs, points limit, holdMs, concurrency, leaseMs, resetMarginMs, primary (1/0).
-// Checks every limit first, then takes a slot in each. Returns 0 (granted) or the ms to wait.
+// Checks every limit first, then takes a slot in each. Returns 0 (granted), the ms to wait (a
+// window slot frees then), or 'busy' (the in-flight set is full, or another request is out to
+// learn the primary window: a slot frees when some response comes, at no known time).
 //
 // The primary hash holds what the responses said (remaining, reset) and, while nobody knows the
 // current window (at first, or once a known window's reset plus the margin has passed), the one
@@ -55,7 +61,7 @@ local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local leaseMs = tonumber(ARGV[6])
 redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', now)
 if redis.call('ZCARD', KEYS[3]) >= tonumber(ARGV[5]) then
-  return 25
+  return 'busy'
 end
 local windowMs = tonumber(ARGV[2])
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - windowMs)
@@ -78,7 +84,7 @@ if primary then
     return math.max(10, reset + margin - now)
   end
   if remaining < 0 then
-    if tonumber(redis.call('HGET', KEYS[2], 'probe') or '0') > now then return 25 end
+    if tonumber(redis.call('HGET', KEYS[2], 'probe') or '0') > now then return 'busy' end
     probe = true
   end
 end
@@ -171,25 +177,33 @@ export class SharedBudgetScheduler extends BudgetScheduler {
     const holdMs = unansweredHoldMs;
     const leaseMs = this.#shared.leaseMs ?? 120_000;
     try {
-      for (;;) {
-        const wait = Number(
-          await this.#shared.redis.eval(
-            takeScript,
-            3,
-            keys.window,
-            keys.primary,
-            keys.inflight,
-            member,
-            this.#limits.windowMs,
-            points,
-            holdMs,
-            this.#limits.concurrency,
-            leaseMs,
-            this.#limits.resetMarginMs,
-            primary ? 1 : 0,
-          ),
+      for (let busy = 0; ; ) {
+        const answer = await this.#shared.redis.eval(
+          takeScript,
+          3,
+          keys.window,
+          keys.primary,
+          keys.inflight,
+          member,
+          this.#limits.windowMs,
+          points,
+          holdMs,
+          this.#limits.concurrency,
+          leaseMs,
+          this.#limits.resetMarginMs,
+          primary ? 1 : 0,
         );
-        if (wait <= 0) break;
+        let wait: number;
+        if (answer === 'busy') {
+          // No time is known: ask again soon, then less often, so that many waiters on a full
+          // token do not keep Redis busy (with many waiting, one of them still asks every few ms).
+          wait = Math.min(busyFirstMs * 1.5 ** busy, busyMaxMs);
+          busy += 1;
+        } else {
+          wait = Number(answer);
+          if (wait <= 0) break;
+          busy = 0;
+        }
         // Jitter, so that workers waiting for the same slot do not ask in step.
         await sleep(Math.min(wait, 5000) + Math.floor(Math.random() * 20), signal);
       }

@@ -32,6 +32,27 @@ describe('Redis URLs', () => {
   });
 });
 
+describe('shared token budget, without Redis', () => {
+  test('a waiter on a busy token (in-flight set full) asks Redis less and less often', async () => {
+    // A stand-in for ioredis: the take script answers 'busy' for 600 ms, then grants.
+    const busyUntil = Date.now() + 600;
+    let asked = 0;
+    const redis = {
+      eval: async (script: string) => {
+        if (!script.includes('ZREMRANGEBYSCORE')) return 0; // the done script
+        asked += 1;
+        return Date.now() < busyUntil ? 'busy' : 0;
+      },
+    } as unknown as Redis;
+    const scheduler = new SharedBudgetScheduler(1, githubLimits, { redis }, ['ghp_fakefake0001']);
+    const lease = await scheduler.acquire('rest');
+    lease.release({});
+    // Asking every 25 ms (plus jitter) would be about 17 times; backing off to 250 ms, about 7.
+    assert.ok(asked <= 11, `asked ${asked} times in 600 ms`);
+    assert.ok(asked >= 2, `asked ${asked} times`);
+  });
+});
+
 describe('shared token budget', { skip: redisSkipReason() }, () => {
   let redis: TestRedis;
   let client: Redis;
