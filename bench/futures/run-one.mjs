@@ -1,6 +1,6 @@
 // Runs one scenario for one contender in this (fresh) process and prints one JSON line.
 // Usage: node run-one.mjs <contender> <scenario>
-import { readdirSync, readFileSync } from 'node:fs';
+import { memoryKind, treeMemory } from '../../packages/cli/dist/bench/measure.js';
 import { contenders } from './contenders.mjs';
 
 const [name, scenario] = process.argv.slice(2);
@@ -13,69 +13,19 @@ const PRIMES_CHECKSUM = 46_974_496_440;
 const now = () => performance.now();
 
 // Peak memory of the whole process tree: this process and every descendant (the pool's child
-// processes for the process-pool contenders). process.resourceUsage().maxRSS, used before, is
-// this process alone and left the children out. Summing VmRSS over the tree would count the
-// pages every Node process maps from the same files (Node's binary and libraries, ~34 MB per
-// process here) once per process, so each process's private memory is summed (RssAnon +
-// RssShmem from /proc/<pid>/status) and the file-backed pages (RssFile) are counted once, as the
-// largest of the tree's. Where status lacks those fields (Linux < 4.5), the sum of VmRSS.
-// PSS (/proc/<pid>/smaps_rollup) was not used: it costs 0.5 ms per idle Node process and ~4 ms
-// per 200 MB one (it walks the page tables), against ~15 µs for status, and it also divides the
-// binary's pages among unrelated Node processes on the machine.
-// Threads contenders are measured the same way (a tree of one process): all are comparable.
-// The sampler runs on a timer in this process, so it takes a little of the measured event
-// loop's time: every SAMPLE_MS (kept modest on purpose) it reads status and the children lists,
-// ~0.1-0.3 ms for a tree of three processes, about 1 % of the run. Being a sample, it can miss a
-// peak shorter than SAMPLE_MS, and it cannot run while this thread is busy in synchronous code.
+// processes for the process-pool contenders), measured as `forage bench` measures it
+// (treeMemory: each process's private memory summed, Node's code counted once; see
+// packages/cli/src/bench/measure.ts). process.resourceUsage().maxRSS, used before, is this
+// process alone and left the children out. Threads contenders are measured the same way (a
+// tree of one process): all are comparable. The sampler runs on a timer in this process, so it
+// takes a little of the measured event loop's time: every SAMPLE_MS (kept modest on purpose) it
+// reads status and the children lists, ~0.1-0.3 ms for a tree of three processes, about 1 % of
+// the run. Being a sample, it can miss a peak shorter than SAMPLE_MS, and it cannot run while
+// this thread is busy in synchronous code.
 const SAMPLE_MS = 20;
-let memKind = 'private+code-once';
-function memOf(pid) {
-  let text;
-  try {
-    text = readFileSync(`/proc/${pid}/status`, 'utf8');
-  } catch {
-    return undefined; // exited, or not Linux
-  }
-  const kb = (field) => {
-    const m = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(text);
-    return m ? Number(m[1]) : undefined;
-  };
-  const anon = kb('RssAnon');
-  const file = kb('RssFile');
-  const rss = kb('VmRSS');
-  if (rss === undefined) return undefined; // a zombie: no memory left
-  if (anon === undefined || file === undefined) {
-    memKind = 'rss-sum';
-    return { own: rss, file: 0 };
-  }
-  return { own: anon + (kb('RssShmem') ?? 0), file };
-}
-function children(pid) {
-  const out = [];
-  try {
-    for (const tid of readdirSync(`/proc/${pid}/task`)) {
-      const text = readFileSync(`/proc/${pid}/task/${tid}/children`, 'utf8').trim();
-      if (text) for (const child of text.split(' ')) out.push(Number(child));
-    }
-  } catch {
-    // exited
-  }
-  return out;
-}
-let peakTreeKb = 0;
+let peakTreeBytes = 0;
 function sampleTree() {
-  let own = 0;
-  let file = 0;
-  const stack = [process.pid];
-  while (stack.length > 0) {
-    const pid = stack.pop();
-    const m = memOf(pid);
-    if (m === undefined) continue;
-    own += m.own;
-    file = Math.max(file, m.file);
-    stack.push(...children(pid));
-  }
-  if (own + file > peakTreeKb) peakTreeKb = own + file;
+  peakTreeBytes = Math.max(peakTreeBytes, treeMemory(process.pid));
 }
 
 async function windowed(c, total, window) {
@@ -207,8 +157,8 @@ console.log(
     scenario,
     ...result,
     // Peak of the process tree, sampled (see sampleTree); `peakMemKind` says how it was summed.
-    peakMb: peakTreeKb / 1024,
-    peakMemKind: memKind,
+    peakMb: peakTreeBytes / 1048576,
+    peakMemKind: memoryKind(),
     // This process alone, exact (the figure reported as "peak RSS" before 2026-11-26).
     selfMaxRssMb: maxRSS / 1024,
   }),
