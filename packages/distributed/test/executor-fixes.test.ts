@@ -33,6 +33,7 @@ import {
   type TestRedis,
   uniqueQueueName,
 } from './helpers/redis.js';
+import { until } from './helpers/until.js';
 import { type ForageProcess, repoRoot, startWorker } from './helpers/workers.js';
 
 const tasksUrl = new URL('./fixtures/tasks.ts', import.meta.url);
@@ -58,18 +59,6 @@ function runScript(source: string, limitMs = 30_000): Promise<number | string> {
       resolve(code ?? signal ?? 'unknown');
     });
   });
-}
-
-async function until(
-  condition: () => boolean,
-  timeoutMs = 30_000,
-  what = 'condition',
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
 }
 
 /** Lets `n` rounds of the event loop's check phase pass (the executor adds jobs in one). */
@@ -110,21 +99,8 @@ describe('QueueExecutor shutdown and cancellation', { skip }, () => {
     // Each executor is shut down at another point of its first connection; one has a task
     // submitted and cancelled at once. A socket opened after shutdown keeps the child alive.
     const script = `
-      import {
-  DistributedError,
-  decodeError,
-  encodeError,
-  QueueExecutor,
-  runTaskWorker,
-} from '@forage/distributed';
-      import {
-  BrokenExecutor,
-  BrokenThreadPool,
-  FuturesError,
-  RemoteTraceback,
-  TaskSerializationError,
-  taskModule,
-} from '@forage/futures';
+      import { QueueExecutor } from '@forage/distributed';
+      import { taskModule } from '@forage/futures';
       const tasks = taskModule(${JSON.stringify(tasksUrl.href)});
       const url = ${JSON.stringify(redis.url)};
       for (let hops = 0; hops <= 6; hops++) {

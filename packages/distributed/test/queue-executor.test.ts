@@ -15,24 +15,13 @@ import {
   wait,
 } from '@forage/futures';
 import { getRedis, redisSkipReason, type TestRedis, uniqueQueueName } from './helpers/redis.js';
+import { until } from './helpers/until.js';
 import { type ForageProcess, startWorker } from './helpers/workers.js';
 
 const tasks = taskModule<typeof import('./fixtures/tasks.js')>(
   new URL('./fixtures/tasks.ts', import.meta.url),
 );
 const skip = redisSkipReason();
-
-async function until(
-  condition: () => boolean,
-  timeoutMs = 15_000,
-  what = 'condition',
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
 
 function lines(file: string): string[] {
   return existsSync(file) ? readFileSync(file, 'utf8').split('\n').filter(Boolean) : [];

@@ -25,23 +25,12 @@ import { startEmulator } from '@forage/github-emulator';
 import { Queue, QueueEvents } from 'bullmq';
 import { Redis } from 'ioredis';
 import { getRedis, redisSkipReason, type TestRedis, uniqueQueueName } from './helpers/redis.js';
+import { until } from './helpers/until.js';
 import { spawnForage, startWorker } from './helpers/workers.js';
 
 const tasks = taskModule<typeof import('./fixtures/tasks.js')>(
   new URL('./fixtures/tasks.ts', import.meta.url),
 );
-
-async function until(
-  condition: () => boolean | Promise<boolean>,
-  timeoutMs = 15_000,
-  what = 'condition',
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
 
 /** Resolves with `promise`'s outcome, or 'timeout' after `ms`. */
 function within<T>(promise: Promise<T>, ms: number): Promise<T | 'timeout'> {
