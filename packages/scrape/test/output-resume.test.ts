@@ -299,3 +299,21 @@ test('an --out that cannot be written is a usage error (exit 2) naming --out and
   // Nothing was fetched: the output is opened before the scrape starts.
   assert.equal(server.log.length, 0);
 });
+
+test('a bad URL with --out leaves no file behind, so the corrected command is not refused', async (t) => {
+  const { server } = await serveSite(beautifulhugo, { count: 3 });
+  t.after(() => server.close());
+  const out = join(tempDir(t), 'posts.jsonl');
+  const { main } = await import('forage');
+  for (const url of ['notaurl', 'ftp://example.com/']) {
+    const bad = await inProcess(() => main(['node', 'forage', 'scrape', url, '--out', out]));
+    assert.equal(bad.code, 2, bad.stderr);
+    // This used to create an empty posts.jsonl (no journal), which the next run then refused
+    // as "already exists and has no journal".
+    assert.ok(!existsSync(out), `${url}: --out was created`);
+    assert.ok(!existsSync(`${out}.journal`), `${url}: the journal was created`);
+  }
+  const good = await forage('scrape', `${server.base}/`, '--out', out);
+  assert.equal(good.code, 0, good.stderr);
+  assert.equal(jsonlUrls(out).length, 3);
+});

@@ -112,6 +112,30 @@ async function runScrape(url: string, flags: ScrapeFlags, deps: ScrapeDeps): Pro
   }
   const out = flags.out ? resolve(flags.out) : undefined;
   const journal = out ? `${out}.journal` : undefined;
+  // The URL and options are checked before --out is touched: a typo in the URL used to leave an
+  // empty --out behind (no journal), which the corrected command then refused to overwrite.
+  // Nothing is fetched until the run is iterated.
+  const controller = new AbortController();
+  let run: ScrapeRun;
+  try {
+    run = scrapeBlog(url, {
+      concurrency,
+      delayMs,
+      robots: flags.robots,
+      signal: controller.signal,
+      ...(maxPages !== undefined ? { maxPages } : {}),
+      ...(selectors ? { selectors } : {}),
+      ...(journal ? { journal } : {}),
+    });
+  } catch (error) {
+    if (
+      error instanceof ScrapeError &&
+      (error.code === 'ERR_SCRAPE_BAD_URL' || error.code === 'ERR_SCRAPE_BAD_OPTION')
+    ) {
+      throw new UsageError(error.message);
+    }
+    throw error;
+  }
   if (out && existsSync(out) && !existsSync(journal!)) {
     throw new UsageError(
       `${flags.out} already exists and has no journal (${journal}), so it is not a scrape to resume; choose another --out or delete it`,
@@ -154,7 +178,6 @@ async function runScrape(url: string, flags: ScrapeFlags, deps: ScrapeDeps): Pro
     deps.stdout.write(csvHeader());
   }
 
-  const controller = new AbortController();
   const onSignal = () => controller.abort();
   // `forage scrape URL | head`: when the reader goes away, stop scraping instead of crashing.
   deps.stdout.on('error', (error: NodeJS.ErrnoException) => {
@@ -166,27 +189,6 @@ async function runScrape(url: string, flags: ScrapeFlags, deps: ScrapeDeps): Pro
   else {
     process.once('SIGINT', onSignal);
     process.once('SIGTERM', onSignal);
-  }
-  let run: ScrapeRun;
-  try {
-    run = scrapeBlog(url, {
-      concurrency,
-      delayMs,
-      robots: flags.robots,
-      signal: controller.signal,
-      ...(maxPages !== undefined ? { maxPages } : {}),
-      ...(selectors ? { selectors } : {}),
-      ...(journal ? { journal } : {}),
-    });
-  } catch (error) {
-    writer?.close();
-    if (
-      error instanceof ScrapeError &&
-      (error.code === 'ERR_SCRAPE_BAD_URL' || error.code === 'ERR_SCRAPE_BAD_OPTION')
-    ) {
-      throw new UsageError(error.message);
-    }
-    throw error;
   }
   try {
     for await (const post of run) emit(post);
