@@ -305,8 +305,10 @@ class Crawl {
       for (const url of this.#latePosts()) this.#enqueue(url, 'late', this.#feedPreview(url));
       await this.#whenIdle();
       this.stats.complete = !this.#stopped && !this.#cut;
-      if (this.stats.complete) this.#journal?.write({ k: 'end' });
+      // Only a scrape that found something is finished: a rerun of one that found nothing (the
+      // site was down, robots.txt said no) must try again, not resume a journal marked done.
       this.#checkSomethingFound();
+      if (this.stats.complete) this.#journal?.write({ k: 'end' });
     } finally {
       this.stats.elapsedMs = Math.round(performance.now() - this.#t0);
       this.#journal?.close();
@@ -554,7 +556,8 @@ class Crawl {
       if (url === this.start.href)
         this.#startError =
           'robots.txt does not allow it; pass --no-robots (robots: false) to ignore robots.txt';
-      this.#markDone(url);
+      // The start page stays to do: a rerun (later, or with robots: false) reads it then.
+      else this.#markDone(url);
       return;
     }
     let page: FetchedPage;
@@ -563,7 +566,7 @@ class Crawl {
     } catch (error) {
       if (this.#stopped) return;
       this.#fetchFailed(url, info, error);
-      this.#markDone(url);
+      if (url !== this.start.href) this.#markDone(url);
       return;
     }
     if (this.#stopped) return;

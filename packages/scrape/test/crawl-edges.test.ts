@@ -252,3 +252,41 @@ test('a feed that tags its links (utm_source=feedburner) names the same posts as
   assert.deepEqual(posts.map((p) => p.url.slice(server.base.length)).sort(), paths);
   assert.deepEqual(fetched.sort(), paths, 'each post fetched once, without the tracking tags');
 });
+
+test('a journaled scrape that could not read its start page is retried in full by the next run', async (t) => {
+  const server = await blog(4, 2);
+  t.after(() => server.close());
+  const dir = mkdtempSync(join(tmpdir(), 'forage-start-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const base = `${server.base}/`;
+  const noRetry = { retry: { retries: 0 }, useFeeds: false };
+
+  // The server is down (500) on the first run, then robots.txt forbids the start page.
+  let down = true;
+  server.hooks.set('/', (_req, res) => down && !!res.writeHead(500).end('down'));
+  const journal = join(dir, 'a.journal');
+  await assert.rejects(scrapeAll(base, { ...noRetry, journal }), /start page .* could not be read/);
+  down = false;
+  // This used to resume a journal marked complete: 0 posts, no error, the blog never read.
+  const again = await scrapeAll(base, { ...noRetry, journal });
+  assert.deepEqual(urls(again.posts), ['/post/1/', '/post/2/', '/post/3/', '/post/4/']);
+  assert.equal(again.run.stats.complete, true);
+
+  server.files.set('/robots.txt', { type: 'text/plain', body: 'User-agent: *\nDisallow: /\n' });
+  const robotsJournal = join(dir, 'b.journal');
+  await assert.rejects(scrapeAll(base, { ...noRetry, journal: robotsJournal }), /robots\.txt/);
+  // The message says to pass robots: false; doing so on the same journal reads the blog.
+  const ignored = await scrapeAll(base, { ...noRetry, journal: robotsJournal, robots: false });
+  assert.equal(ignored.posts.length, 4);
+
+  // A blog where nothing is found is not recorded as finished either.
+  server.files.set('/robots.txt', { type: 'text/plain', body: '' });
+  server.files.set('/empty/', { body: html('<title>Empty</title>', '<p>Nothing yet.</p>') });
+  const emptyJournal = join(dir, 'c.journal');
+  for (let run = 0; run < 2; run++)
+    await assert.rejects(
+      scrapeAll(`${server.base}/empty/`, { ...noRetry, journal: emptyJournal }),
+      /no posts found/,
+    );
+  assert.ok(!readFileSync(emptyJournal, 'utf8').includes('"k":"end"'));
+});
