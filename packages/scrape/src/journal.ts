@@ -44,7 +44,19 @@ export interface JournalState {
  */
 export function readJournal(path: string): JournalState | null {
   if (!existsSync(path)) return null;
-  const text = readFileSync(path, 'utf8');
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new ScrapeError(
+      'ERR_SCRAPE_JOURNAL',
+      code === 'EISDIR'
+        ? `journal ${path} is a directory, not a journal written by forage scrape; move it away or use another journal path`
+        : `cannot read journal ${path}: ${(error as Error).message}`,
+      { cause: error },
+    );
+  }
   const end = text.lastIndexOf('\n') + 1;
   if (end < text.length) truncateSync(path, Buffer.byteLength(text.slice(0, end)));
   const state: JournalState = {

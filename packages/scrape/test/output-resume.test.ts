@@ -2,7 +2,7 @@
 // lost. A file in the other format or with a record that does not read is refused and left as it
 // is; only a torn last record (a crash mid-write) is cut.
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { test } from 'node:test';
@@ -316,4 +316,31 @@ test('a bad URL with --out leaves no file behind, so the corrected command is no
   const good = await forage('scrape', `${server.base}/`, '--out', out);
   assert.equal(good.code, 0, good.stderr);
   assert.equal(jsonlUrls(out).length, 3);
+});
+
+test('an --out that is a directory, empty, or whose journal is a directory is refused by name', async (t) => {
+  const { server } = await serveSite(beautifulhugo, { count: 2 });
+  t.after(() => server.close());
+  const dir = tempDir(t);
+  mkdirSync(join(dir, 'posts'));
+  mkdirSync(join(dir, 'odd.jsonl.journal'));
+  const cases: [string, RegExp][] = [
+    // This used to say "already exists and has no journal ... delete it" about a directory.
+    [join(dir, 'posts'), /^forage: error: --out .*posts is a directory: give a file path/],
+    // This used to write the posts to stdout, as if --out had not been given.
+    ['', /^forage: error: --out is empty: give a file path/],
+    // This used to fail with a bare "EISDIR: illegal operation on a directory, read".
+    [join(dir, 'odd.jsonl'), /journal .*odd\.jsonl\.journal is a directory/],
+  ];
+  const { main } = await import('forage');
+  for (const [out, message] of cases) {
+    const { code, stderr } = await inProcess(() =>
+      main(['node', 'forage', 'scrape', `${server.base}/`, '--out', out]),
+    );
+    assert.equal(code, 2, `${out}: ${stderr}`);
+    assert.equal(stderr.trim().split('\n').length, 1, stderr);
+    assert.match(stderr, message);
+  }
+  assert.deepEqual(readdirSync(dir).sort(), ['odd.jsonl.journal', 'posts']);
+  assert.equal(server.log.length, 0);
 });

@@ -1,4 +1,4 @@
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { IndexItem, Opener, OutputFormat, Post, ScrapeRun, Selectors } from '@forage/scrape';
@@ -110,7 +110,15 @@ async function runScrape(url: string, flags: ScrapeFlags, deps: ScrapeDeps): Pro
       throw new UsageError(`--selectors: ${(error as Error).message}`);
     }
   }
+  if (flags.out !== undefined && !flags.out.trim())
+    throw new UsageError(
+      '--out is empty: give a file path such as posts.jsonl, or leave --out out for stdout',
+    );
   const out = flags.out ? resolve(flags.out) : undefined;
+  if (out && isDirectory(out))
+    throw new UsageError(
+      `--out ${flags.out} is a directory: give a file path, such as ${join(flags.out!, 'posts.jsonl')}`,
+    );
   const journal = out ? `${out}.journal` : undefined;
   // The URL and options are checked before --out is touched: a typo in the URL used to leave an
   // empty --out behind (no journal), which the corrected command then refused to overwrite.
@@ -141,6 +149,9 @@ async function runScrape(url: string, flags: ScrapeFlags, deps: ScrapeDeps): Pro
       `${flags.out} already exists and has no journal (${journal}), so it is not a scrape to resume; choose another --out or delete it`,
     );
   }
+  // Read before --out is opened (which creates it), so a journal that cannot be read leaves no
+  // new file behind.
+  const previous = journal ? readJournalSafely(() => readJournal(journal)) : null;
 
   // Posts already in the journal but missing from the output (a crash between the two
   // writes) are written first; posts already in the output are never written twice.
@@ -168,7 +179,6 @@ async function runScrape(url: string, flags: ScrapeFlags, deps: ScrapeDeps): Pro
     else if (!stdoutClosed)
       deps.stdout.write(format === 'csv' ? csvLine(post) : `${JSON.stringify(post)}\n`);
   };
-  const previous = journal ? readJournalSafely(() => readJournal(journal)) : null;
   if (previous) {
     for (const post of previous.posts.values()) emit(post);
     deps.stderr.write(
@@ -201,6 +211,15 @@ async function runScrape(url: string, flags: ScrapeFlags, deps: ScrapeDeps): Pro
   // Interrupted (Ctrl-C): the conventional 128 + SIGINT, so scripts can tell and run it again.
   if (controller.signal.aborted && !stdoutClosed) process.exitCode = 130;
   if (flags.open) await openIndex(url, out, [...index.values()], deps);
+}
+
+/** Whether `path` is a directory (false when it is missing or cannot be looked at). */
+function isDirectory(path: string): boolean {
+  try {
+    return statSync(path, { throwIfNoEntry: false })?.isDirectory() ?? false;
+  } catch {
+    return false; // ENOTDIR and friends: opening it for writing reports them (openOutput)
+  }
 }
 
 /** Why a file cannot be opened for appending, for the errors that come from the path given. */
