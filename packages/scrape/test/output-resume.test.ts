@@ -344,3 +344,25 @@ test('an --out that is a directory, empty, or whose journal is a directory is re
   assert.deepEqual(readdirSync(dir).sort(), ['odd.jsonl.journal', 'posts']);
   assert.equal(server.log.length, 0);
 });
+
+test('resuming an --out that another URL wrote is a usage error, before anything is written', async (t) => {
+  const { server } = await serveSite(beautifulhugo, { count: 3 });
+  t.after(() => server.close());
+  const out = join(tempDir(t), 'posts.jsonl');
+  const first = await forage('scrape', `${server.base}/`, '--out', out);
+  assert.equal(first.code, 0, first.stderr);
+  const before = readFileSync(out, 'utf8');
+  const journal = readFileSync(`${out}.journal`, 'utf8');
+  const other = server.base.replace('127.0.0.1', 'localhost');
+  // This used to print "resuming from ..." and then fail with exit 1.
+  const { main } = await import('forage');
+  const { code, stderr } = await inProcess(() =>
+    main(['node', 'forage', 'scrape', `${other}/`, '--out', out]),
+  );
+  assert.equal(code, 2, stderr);
+  assert.equal(stderr.trim().split('\n').length, 1, stderr);
+  assert.ok(stderr.includes(`was written by a scrape of ${server.base}/, not ${other}/`), stderr);
+  assert.match(stderr, /choose another --out/);
+  assert.equal(readFileSync(out, 'utf8'), before);
+  assert.equal(readFileSync(`${out}.journal`, 'utf8'), journal);
+});
