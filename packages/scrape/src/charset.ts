@@ -76,7 +76,7 @@ export function decodeBody(bytes: Uint8Array, contentType: string | null | undef
   const label =
     (bom?.startsWith('utf') ? bom : null) ??
     charsetFromContentType(contentType) ??
-    sniff(bytes) ??
+    fromMeta(sniff(bytes)) ??
     'utf-8';
   const named = decoder(label, true);
   // WHATWG maps latin1, iso-8859-1, ascii and friends to windows-1252.
@@ -89,8 +89,28 @@ export function decodeBody(bytes: Uint8Array, contentType: string | null | undef
     }
   }
   // UTF-8 with bad bytes, or a charset name TextDecoder does not know ("utf8mb4"): UTF-8 or
-  // windows-1252, whichever the bytes look like. Other declared charsets that do not fit their
-  // bytes are read as windows-1252, as before.
+  // windows-1252, whichever the bytes look like.
   if (!named || named.encoding === 'utf-8') return decodeNotQuiteUtf8(bytes);
-  return decodeCp1252(bytes);
+  // Another declared charset (Shift_JIS, EUC-KR, UTF-16...) that the bytes do not fit: valid
+  // UTF-8 is a page converted to UTF-8 that kept its old declaration; otherwise the declared
+  // charset with U+FFFD for the bad bytes, as browsers do (windows-1252 would garble every
+  // character of a Shift_JIS page for one stray byte).
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    return new TextDecoder(named.encoding).decode(bytes);
+  }
+}
+
+/**
+ * A charset named in the page itself, as the WHATWG prescan takes it: a page whose `<meta>`
+ * says UTF-16 was read as bytes to find that tag, so it is not UTF-16 (it means UTF-8), and
+ * x-user-defined means windows-1252.
+ */
+function fromMeta(label: string | null): string | null {
+  if (label === null) return null;
+  const encoding = decoder(label, false)?.encoding;
+  if (encoding === 'utf-16le' || encoding === 'utf-16be') return 'utf-8';
+  if (label === 'x-user-defined') return 'windows-1252';
+  return label;
 }

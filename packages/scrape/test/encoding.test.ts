@@ -218,6 +218,35 @@ test('bytes that are mostly not UTF-8 are read as windows-1252', () => {
   assert.equal(decodeBody(utf8('Café — naïve'), HTML), 'Café — naïve');
 });
 
+test('a declared charset the bytes do not fit is read as browsers read it, not as windows-1252', () => {
+  // A Shift_JIS page (日本語のブログ) with one stray byte: Shift_JIS with U+FFFD for that byte.
+  // This used to turn the whole page into windows-1252 mojibake ("“ú–{Œê...").
+  const sjis = Buffer.from([
+    0x93, 0xfa, 0x96, 0x7b, 0x8c, 0xea, 0x82, 0xcc, 0xff, 0x83, 0x75, 0x83, 0x8d, 0x83, 0x4f,
+  ]);
+  assert.equal(decodeBody(sjis, 'text/html; charset=shift_jis'), '日本語の\ufffdブログ');
+  // A page converted to UTF-8 that kept its old declaration: its bytes are valid UTF-8.
+  assert.equal(
+    decodeBody(utf8('日本語のブログ'), 'text/html; charset=shift_jis'),
+    '日本語のブログ',
+  );
+  assert.equal(decodeBody(utf8('한국어 블로그'), 'text/html; charset=euc-kr'), '한국어 블로그');
+  // <meta charset="utf-16"> on bytes that are not UTF-16 means UTF-8 (WHATWG prescan); this
+  // used to read "Café" as "CafÃ©".
+  const meta16 = utf8('<meta charset="utf-16"><p>Café — naïve</p>');
+  assert.equal(decodeBody(meta16, 'text/html'), '<meta charset="utf-16"><p>Café — naïve</p>');
+  const even = utf8('<meta charset="utf-16"><p>Café</p>!');
+  assert.equal(even.length % 2, 0);
+  assert.equal(decodeBody(even, 'text/html'), '<meta charset="utf-16"><p>Café</p>!');
+  // UTF-16 with its BOM, or named by the header, is still UTF-16.
+  const le = Buffer.from('<p>Café</p>', 'utf16le');
+  assert.equal(
+    decodeBody(Buffer.concat([Buffer.from([0xff, 0xfe]), le]), 'text/html'),
+    '<p>Café</p>',
+  );
+  assert.equal(decodeBody(le, 'text/html; charset=utf-16le'), '<p>Café</p>');
+});
+
 test('a charset name TextDecoder does not know is read as UTF-8 when the bytes are UTF-8', () => {
   assert.equal(decodeBody(utf8('Café — naïve'), 'text/html; charset=utf8mb4'), 'Café — naïve');
   assert.equal(
