@@ -4,6 +4,7 @@ import {
   fsyncSync,
   openSync,
   readFileSync,
+  readSync,
   truncateSync,
   writeSync,
 } from 'node:fs';
@@ -48,14 +49,7 @@ export function readJournal(path: string): JournalState | null {
   try {
     text = readFileSync(path, 'utf8');
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    throw new ScrapeError(
-      'ERR_SCRAPE_JOURNAL',
-      code === 'EISDIR'
-        ? `journal ${path} is a directory, not a journal written by forage scrape; move it away or use another journal path`
-        : `cannot read journal ${path}: ${(error as Error).message}`,
-      { cause: error },
-    );
+    throw unreadableJournal(path, error);
   }
   const end = text.lastIndexOf('\n') + 1;
   if (end < text.length) truncateSync(path, Buffer.byteLength(text.slice(0, end)));
@@ -113,6 +107,46 @@ export function readJournal(path: string): JournalState | null {
     );
   }
   return state;
+}
+
+function unreadableJournal(path: string, error: unknown): ScrapeError {
+  const code = (error as NodeJS.ErrnoException).code;
+  return new ScrapeError(
+    'ERR_SCRAPE_JOURNAL',
+    code === 'EISDIR'
+      ? `journal ${path} is a directory, not a journal written by forage scrape; move it away or use another journal path`
+      : `cannot read journal ${path}: ${(error as Error).message}`,
+    { cause: error },
+  );
+}
+
+/**
+ * The start URL of the scrape a journal belongs to, from its first record, without reading the
+ * rest; null when there is no journal or its first line is not a start record (which
+ * {@link readJournal} then reports).
+ */
+export function journalStartUrl(path: string): string | null {
+  if (!existsSync(path)) return null;
+  let head: string;
+  try {
+    const fd = openSync(path, 'r');
+    try {
+      const buffer = Buffer.alloc(64 * 1024);
+      head = buffer.subarray(0, readSync(fd, buffer, 0, buffer.length, 0)).toString('utf8');
+    } finally {
+      closeSync(fd);
+    }
+  } catch (error) {
+    throw unreadableJournal(path, error);
+  }
+  const nl = head.indexOf('\n');
+  if (nl === -1) return null;
+  try {
+    const rec = JSON.parse(head.slice(0, nl)) as JournalRecord;
+    return rec.k === 'start' && typeof rec.url === 'string' ? rec.url : null;
+  } catch {
+    return null;
+  }
 }
 
 /**

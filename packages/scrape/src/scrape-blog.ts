@@ -10,7 +10,13 @@ import { assertHttpUrl, type FetchedPage, Fetcher } from './fetcher.js';
 import { HostPool } from './host-pool.js';
 import { documentBase, parseDom, resolveHref } from './html.js';
 import { readIndexEntries, TRIED_DESCRIPTION } from './index-page.js';
-import { type JournalState, JournalWriter, type PageRole, readJournal } from './journal.js';
+import {
+  type JournalState,
+  JournalWriter,
+  journalStartUrl,
+  type PageRole,
+  readJournal,
+} from './journal.js';
 import { type Pagination, readPagination } from './pagination.js';
 import { extractPostFromHtml } from './post-stream.js';
 import { queryOne } from './query.js';
@@ -208,8 +214,11 @@ class Crawl {
   #postWindow = POST_WINDOW;
 
   constructor(url: string, options: ScrapeOptions) {
-    this.start = assertHttpUrl(url);
-    this.start.hash = '';
+    const start = assertHttpUrl(url);
+    start.hash = '';
+    // The front page is queued without tracking tags (as every link is), so the start URL is
+    // that one too: a tagged start URL was otherwise never recognised as the start page.
+    this.start = new URL(withoutTracking(start.href));
     this.options = options;
     this.#budget = positiveInt('maxPages', options.maxPages, 1) ?? Number.POSITIVE_INFINITY;
     const concurrency = positiveInt('concurrency', options.concurrency, 1) ?? 8;
@@ -238,6 +247,9 @@ class Crawl {
         resourceLimits: { maxYoungGenerationSizeMb: EXTRACT_YOUNG_MB },
       });
     }
+    // Another scrape's journal is a bad option, refused before anything is fetched or written.
+    const owner = options.journal ? journalStartUrl(options.journal) : null;
+    if (owner && owner !== this.start.href) throw this.#foreignJournal(options.journal!, owner);
     this.site = new Site(this.start, options.allowHosts);
     this.retry = { ...DEFAULT_RETRY, ...options.retry };
     this.pool = new HostPool({ concurrency, delayMs });
@@ -318,12 +330,8 @@ class Crawl {
 
   #resume(path: string): JournalState | null {
     const state = readJournal(path);
-    if (state && state.startUrl !== this.start.href) {
-      throw new ScrapeError(
-        'ERR_SCRAPE_JOURNAL',
-        `journal ${path} belongs to a scrape of ${state.startUrl}, not ${this.start.href}; use another output file or delete the journal`,
-      );
-    }
+    if (state && state.startUrl !== this.start.href)
+      throw this.#foreignJournal(path, state.startUrl);
     this.#journal = new JournalWriter(path);
     if (!state) {
       this.#journal.write({ k: 'start', url: this.start.href, v: 1 });
@@ -338,6 +346,13 @@ class Crawl {
     this.stats.resumed = state.posts.size;
     this.#fannedOut = true; // index pages found last time are already in the queue
     return state;
+  }
+
+  #foreignJournal(path: string, startUrl: string): ScrapeError {
+    return new ScrapeError(
+      'ERR_SCRAPE_JOURNAL',
+      `journal ${path} belongs to a scrape of ${startUrl}, not ${this.start.href}; use another output file or delete the journal`,
+    );
   }
 
   #checkSomethingFound(): void {

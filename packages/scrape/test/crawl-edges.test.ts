@@ -290,3 +290,34 @@ test('a journaled scrape that could not read its start page is retried in full b
     );
   assert.ok(!readFileSync(emptyJournal, 'utf8').includes('"k":"end"'));
 });
+
+test('a start URL with tracking tags (?utm_source=...) is read as the front page it names', async (t) => {
+  const server = await blog(
+    4,
+    4,
+    '<link rel="alternate" type="application/rss+xml" href="/index.xml">',
+  );
+  t.after(() => server.close());
+  // Post 5 only the feed lists: it is found only when the front page is read as the start page.
+  server.files.set('/post/5/', { body: postPage(5) });
+  server.files.set('/index.xml', {
+    type: 'application/rss+xml',
+    body: `<?xml version="1.0"?><rss version="2.0"><channel><title>b</title>
+<item><title>Post number 5</title><link>${server.base}/post/5/</link></item></channel></rss>`,
+  });
+  const dir = mkdtempSync(join(tmpdir(), 'forage-utm-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const journal = join(dir, 'posts.journal');
+  const start = `${server.base}/?utm_source=newsletter&utm_medium=email`;
+  // This used to queue the front page without its tags but compare it with the tagged URL:
+  // the start page was never known as such (no strategy, no feed, no fan-out), and post 5 was lost.
+  const { posts, run } = await scrapeAll(start, { journal, extractThreads: 0 });
+  assert.deepEqual(urls(posts), ['/post/1/', '/post/2/', '/post/3/', '/post/4/', '/post/5/']);
+  assert.equal(run.stats.strategy, 'Hugo beautifulhugo');
+  assert.equal(server.hits('/'), 1);
+  // The same command again resumes the finished journal.
+  const again = await scrapeAll(start, { journal, extractThreads: 0 });
+  assert.equal(again.run.stats.complete, true);
+  assert.equal(again.run.stats.resumed, 5);
+  assert.equal(server.hits('/'), 1);
+});

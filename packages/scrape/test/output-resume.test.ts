@@ -361,8 +361,8 @@ test('resuming an --out that another URL wrote is a usage error, before anything
   );
   assert.equal(code, 2, stderr);
   assert.equal(stderr.trim().split('\n').length, 1, stderr);
-  assert.ok(stderr.includes(`was written by a scrape of ${server.base}/, not ${other}/`), stderr);
-  assert.match(stderr, /choose another --out/);
+  assert.ok(stderr.includes(`belongs to a scrape of ${server.base}/, not ${other}/`), stderr);
+  assert.match(stderr, /use another output file or delete the journal/);
   assert.equal(readFileSync(out, 'utf8'), before);
   assert.equal(readFileSync(`${out}.journal`, 'utf8'), journal);
 });

@@ -138,7 +138,11 @@ async function runScrape(url: string, flags: ScrapeFlags, deps: ScrapeDeps): Pro
   } catch (error) {
     if (
       error instanceof ScrapeError &&
-      (error.code === 'ERR_SCRAPE_BAD_URL' || error.code === 'ERR_SCRAPE_BAD_OPTION')
+      (error.code === 'ERR_SCRAPE_BAD_URL' ||
+        error.code === 'ERR_SCRAPE_BAD_OPTION' ||
+        // --out's journal belongs to a scrape of another URL, or cannot be read: an --out that
+        // cannot be resumed, refused before its posts are written again or "resuming" is said.
+        error.code === 'ERR_SCRAPE_JOURNAL')
     ) {
       throw new UsageError(error.message);
     }
@@ -152,15 +156,6 @@ async function runScrape(url: string, flags: ScrapeFlags, deps: ScrapeDeps): Pro
   // Read before --out is opened (which creates it), so a journal that cannot be read leaves no
   // new file behind.
   const previous = journal ? readJournalSafely(() => readJournal(journal)) : null;
-  // The scrape refuses another site's journal too, but only once it runs, after the journal's
-  // posts were written and "resuming" was said: an --out that cannot be resumed is bad usage.
-  const start = new URL(url);
-  start.hash = '';
-  if (previous && previous.startUrl !== start.href) {
-    throw new UsageError(
-      `--out ${flags.out} was written by a scrape of ${previous.startUrl}, not ${start.href}: run the scrape of ${previous.startUrl} to resume it, or choose another --out`,
-    );
-  }
 
   // Posts already in the journal but missing from the output (a crash between the two
   // writes) are written first; posts already in the output are never written twice.
