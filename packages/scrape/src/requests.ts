@@ -46,10 +46,11 @@ let shared: Fetcher | undefined;
  */
 export async function get(url: string, options: GetOptions): Promise<Response> {
   const timeoutMs = options?.timeoutMs;
-  if (!Number.isInteger(timeoutMs) || timeoutMs <= 0) {
+  // Above 2^31-1 ms a Node.js timer fires after 1 ms: every request would time out at once.
+  if (!Number.isInteger(timeoutMs) || timeoutMs <= 0 || timeoutMs > 2 ** 31 - 1) {
     throw new ScrapeError(
       'ERR_SCRAPE_BAD_OPTION',
-      `get(${JSON.stringify(url)}) needs { timeoutMs } (a whole number of milliseconds > 0, e.g. { timeoutMs: 10_000 }); without one a stuck server would hang the script forever`,
+      `get(${JSON.stringify(url)}) needs { timeoutMs } (a whole number of milliseconds from 1 to 2147483647, e.g. { timeoutMs: 10_000 }); without one a stuck server would hang the script forever`,
     );
   }
   const { maxBytes } = options;

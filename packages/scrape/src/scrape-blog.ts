@@ -140,12 +140,20 @@ export function scrapeBlog(url: string, options: ScrapeOptions = {}): ScrapeRun 
   };
 }
 
-function positiveInt(name: string, value: number | undefined, min: number): number | undefined {
+/** The longest a Node.js timer waits: a longer one fires after 1 ms (TimeoutOverflowWarning). */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+function positiveInt(
+  name: string,
+  value: number | undefined,
+  min: number,
+  max?: number,
+): number | undefined {
   if (value === undefined) return undefined;
-  if (!Number.isInteger(value) || value < min) {
+  if (!Number.isInteger(value) || value < min || (max !== undefined && value > max)) {
     throw new ScrapeError(
       'ERR_SCRAPE_BAD_OPTION',
-      `${name} must be a whole number >= ${min}, got ${value}`,
+      `${name} must be a whole number >= ${min}${max !== undefined ? ` and <= ${max}` : ''}, got ${value}`,
     );
   }
   return value;
@@ -222,8 +230,8 @@ class Crawl {
     this.options = options;
     this.#budget = positiveInt('maxPages', options.maxPages, 1) ?? Number.POSITIVE_INFINITY;
     const concurrency = positiveInt('concurrency', options.concurrency, 1) ?? 8;
-    const delayMs = positiveInt('delayMs', options.delayMs, 0) ?? 0;
-    positiveInt('timeoutMs', options.timeoutMs, 1);
+    const delayMs = positiveInt('delayMs', options.delayMs, 0, MAX_TIMER_MS) ?? 0;
+    positiveInt('timeoutMs', options.timeoutMs, 1, MAX_TIMER_MS);
     const maxRedirects = positiveInt('maxRedirects', options.maxRedirects, 0) ?? 10;
     if (maxRedirects > 10)
       throw new ScrapeError(

@@ -113,7 +113,10 @@ test('bad usage exits 2 with one line naming the flag; a site with no posts exit
   const cases: [string[], RegExp][] = [
     [['--format', 'xml'], /--format must be jsonl or csv, got "xml"/],
     [['--concurrency', '0'], /--concurrency must be a whole number >= 1, got "0"/],
-    [['--delay-ms', 'soon'], /--delay-ms must be a whole number >= 0, got "soon"/],
+    [
+      ['--delay-ms', 'soon'],
+      /--delay-ms must be a whole number >= 0 and <= 2147483647, got "soon"/,
+    ],
     [['--max-pages', '-3'], /--max-pages must be a whole number >= 1/],
     [
       ['--selectors', join(dir, 'nope.json')],

@@ -372,3 +372,31 @@ test('a slow consumer slows the crawl down and still gets every post (bounded ha
   assert.equal(got.length, site.truth.length);
   assert.equal(run.stats.complete, true);
 });
+
+test('a timeout or delay longer than a Node.js timer can wait is refused, not turned into 1 ms', async (t) => {
+  const { scrapeBlog, get } = await import('@forage/scrape');
+  const { main } = await import('forage');
+  const { inProcess } = await import('./fixtures/cli.js');
+  // Node.js runs a timer of more than 2^31-1 ms after 1 ms: this timeout used to fail every page
+  // at once ("did not answer within 9007199254740991 ms"), and this delay to spin a 1 ms timer.
+  for (const option of ['timeoutMs', 'delayMs'] as const) {
+    assert.throws(() => scrapeBlog('http://127.0.0.1:9/', { [option]: Number.MAX_SAFE_INTEGER }), {
+      code: 'ERR_SCRAPE_BAD_OPTION',
+      message: new RegExp(`^${option} must be a whole number >= \\d and <= 2147483647`),
+    });
+  }
+  await assert.rejects(get('http://127.0.0.1:9/', { timeoutMs: 2 ** 31 }), {
+    code: 'ERR_SCRAPE_BAD_OPTION',
+  });
+  const { server } = await serveSite(beautifulhugo, { count: 1 });
+  t.after(() => server.close());
+  const { code, stderr } = await inProcess(() =>
+    main(['node', 'forage', 'scrape', `${server.base}/`, '--delay-ms', '3000000000']),
+  );
+  assert.equal(code, 2, stderr);
+  assert.match(
+    stderr,
+    /--delay-ms must be a whole number >= 0 and <= 2147483647, got "3000000000"/,
+  );
+  assert.equal(server.log.length, 0);
+});

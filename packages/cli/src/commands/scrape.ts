@@ -70,11 +70,23 @@ export function scrapeCommand(deps: Partial<ScrapeDeps> = {}): RegisterCommand {
 /** `forage scrape URL`: the registrar used by the `forage` program. */
 export const registerScrape: RegisterCommand = scrapeCommand();
 
-function wholeNumber(flag: string, value: string | undefined, min: number): number | undefined {
+function wholeNumber(
+  flag: string,
+  value: string | undefined,
+  min: number,
+  max?: number,
+): number | undefined {
   if (value === undefined) return undefined;
   const n = Number(value);
-  if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(n) || n < min) {
-    throw new UsageError(`${flag} must be a whole number >= ${min}, got "${value}"`);
+  if (
+    !/^\d+$/.test(value.trim()) ||
+    !Number.isSafeInteger(n) ||
+    n < min ||
+    (max !== undefined && n > max)
+  ) {
+    throw new UsageError(
+      `${flag} must be a whole number >= ${min}${max !== undefined ? ` and <= ${max}` : ''}, got "${value}"`,
+    );
   }
   return n;
 }
@@ -101,7 +113,8 @@ async function runScrape(url: string, flags: ScrapeFlags, deps: ScrapeDeps): Pro
   } = await scrapePackage();
   const maxPages = wholeNumber('--max-pages', flags.maxPages, 1);
   const concurrency = wholeNumber('--concurrency', flags.concurrency, 1)!;
-  const delayMs = wholeNumber('--delay-ms', flags.delayMs, 0)!;
+  // The longest a Node.js timer waits (about 24.8 days); a longer one fires after 1 ms.
+  const delayMs = wholeNumber('--delay-ms', flags.delayMs, 0, 2 ** 31 - 1)!;
   let selectors: Selectors | undefined;
   if (flags.selectors) {
     try {
