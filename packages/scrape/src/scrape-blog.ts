@@ -210,6 +210,9 @@ class Crawl {
   #fannedOut = false;
   #startError: string | null = null;
   #postLinks = 0;
+  /** The first post link the start page gave that is on another host, if any. */
+  #offSitePost: string | null = null;
+  #offSitePosts = 0;
   #t0 = 0;
   /** Where post pages are read, when not on this thread (`extractThreads`). */
   #extractor: ThreadPoolExecutor | undefined;
@@ -273,7 +276,10 @@ class Crawl {
       dispatcher: options.dispatcher,
       checkRedirect: (target) => {
         if (!this.site.has(target))
-          return { code: 'ERR_SCRAPE_OFF_SITE', reason: 'another site (allow it with allowHosts)' };
+          return {
+            code: 'ERR_SCRAPE_OFF_SITE',
+            reason: 'another site; scrape that URL instead, or allow its host with allowHosts',
+          };
         const robots = this.#robotsReady.get(target.origin);
         if (robots && !robots.allows(target))
           return { code: 'ERR_SCRAPE_ROBOTS', reason: 'disallowed by robots.txt' };
@@ -369,6 +375,16 @@ class Crawl {
       throw new ScrapeError(
         'ERR_SCRAPE_NOTHING_FOUND',
         `no posts: the start page ${this.start.href} could not be read (${this.#startError})`,
+        { url: this.start.href },
+      );
+    }
+    if (this.#postLinks === 0 && this.#offSitePost) {
+      // A blog whose links all name another host (a generator's baseURL left at its default,
+      // a front page listing posts published elsewhere): the layout was found, selectors would
+      // not help.
+      throw new ScrapeError(
+        'ERR_SCRAPE_NOTHING_FOUND',
+        `found ${this.#offSitePosts} post links on ${this.start.href} but all lead to another site (${this.#offSitePost}): scrape that site instead, or allow its host with allowHosts`,
         { url: this.start.href },
       );
     }
@@ -631,7 +647,13 @@ class Crawl {
     if (isStart) {
       this.stats.strategy = strategy;
       this.#perPage = entries.length;
-      for (const e of entries) if (this.site.has(e.url)) this.#shapes.add(urlShape(e.url));
+      for (const e of entries) {
+        if (this.site.has(e.url)) this.#shapes.add(urlShape(e.url));
+        else {
+          this.#offSitePosts++;
+          this.#offSitePost ??= e.url;
+        }
+      }
       if (this.options.useFeeds !== false) this.#discoverFeedOf(doc, base);
     }
     let fresh = 0;

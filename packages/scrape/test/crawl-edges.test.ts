@@ -321,3 +321,23 @@ test('a start URL with tracking tags (?utm_source=...) is read as the front page
   assert.equal(again.run.stats.resumed, 5);
   assert.equal(server.hits('/'), 1);
 });
+
+test('a blog whose posts or front page are on another host says so, not "no posts found"', async (t) => {
+  const server = await serve();
+  t.after(() => server.close());
+  // Hugo's quickstart baseURL left in place: every link names http://example.org/.
+  const links = indexPage([1, 2, 3], '/page/2/').replace(/href="\//g, 'href="http://example.org/');
+  server.files.set('/', { body: links });
+  // This used to list every layout tried and ask for --selectors, though the layout was found.
+  await assert.rejects(scrapeAll(`${server.base}/`, { useFeeds: false }), (e: Error) =>
+    /^found 3 post links on http:\/\/127\.0\.0\.1:\d+\/ but all lead to another site \(http:\/\/example\.org\/post\/1\/\): scrape that site instead, or allow its host with allowHosts$/.test(
+      e.message,
+    ),
+  );
+  // A front page that moved to another host: the message names where to start instead.
+  const moved = `${server.base.replace('127.0.0.1', 'localhost')}/blog/`;
+  server.hooks.set('/', (_req, res) => !!res.writeHead(301, { location: moved }).end());
+  await assert.rejects(scrapeAll(`${server.base}/`, { useFeeds: false }), (e: Error) =>
+    e.message.includes(`redirects to ${moved}: another site; scrape that URL instead`),
+  );
+});
