@@ -210,6 +210,8 @@ class Crawl {
   #fannedOut = false;
   #startError: string | null = null;
   #postLinks = 0;
+  /** The URL the start page answered from (after redirects), once it has been read. */
+  #startFinal: string | null = null;
   /** The first post link the start page gave that is on another host, if any. */
   #offSitePost: string | null = null;
   #offSitePosts = 0;
@@ -645,6 +647,7 @@ class Crawl {
     const base = documentBase(doc, page.finalUrl);
     const { entries, strategy } = readIndexEntries(doc, base, this.selectors.index);
     if (isStart) {
+      this.#startFinal = page.finalUrl;
       this.stats.strategy = strategy;
       this.#perPage = entries.length;
       for (const e of entries) {
@@ -720,9 +723,20 @@ class Crawl {
     await this.channel.push(post);
   }
 
-  /** The start page or a page queued as an index page. */
+  /**
+   * The start page (by the URL given, the URL it redirected to, or either under its other names:
+   * http or https, with or without `www.`) or a page queued as an index page.
+   */
   #isIndexUrl(url: string): boolean {
-    return url === this.start.href || this.#queued.get(url)?.role === 'index';
+    if (url === this.start.href || url === this.#startFinal) return true;
+    if (this.#queued.get(url)?.role === 'index') return true;
+    const u = new URL(url);
+    const key = politenessKey(u);
+    return [this.start, this.#startFinal].some((front) => {
+      if (!front) return false;
+      const f = new URL(front);
+      return politenessKey(f) === key && f.pathname === u.pathname && f.search === u.search;
+    });
   }
 
   // ---- feeds, sitemaps and fan-out ----------------------------------------------------------

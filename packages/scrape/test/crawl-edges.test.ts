@@ -341,3 +341,38 @@ test('a blog whose posts or front page are on another host says so, not "no post
     e.message.includes(`redirects to ${moved}: another site; scrape that URL instead`),
   );
 });
+
+test('the front page under its final name (a redirect to www.) is still the front page for posts', async (t) => {
+  const server = await blog(4, 4);
+  t.after(() => server.close());
+  const port = new URL(server.base).port;
+  const www = `http://www.blog.test:${port}/`;
+  // The apex redirects to www., as many blogs do; the scrape starts from the apex name.
+  server.hooks.set(
+    '/',
+    (req, res) =>
+      !String(req.headers.host).startsWith('www.') && !!res.writeHead(301, { location: www }).end(),
+  );
+  server.hooks.set('/robots.txt', (_req, res) => !!res.writeHead(404).end());
+  // Every post names the front page (by its www name) as canonical; post 3 was deleted and
+  // redirects there.
+  for (let n = 1; n <= 4; n++)
+    server.files.set(`/post/${n}/`, { body: postPage(n, `<link rel="canonical" href="${www}">`) });
+  server.hooks.set('/post/3/', (_req, res) => !!res.writeHead(301, { location: www }).end());
+  const lookup: LookupFunction = (_host, options, callback) => {
+    if (options.all) callback(null, [{ address: '127.0.0.1', family: 4 }]);
+    else callback(null, '127.0.0.1', 4);
+  };
+  const dispatcher = new Agent({ connect: { lookup } });
+  t.after(() => dispatcher.close());
+  const { posts, run } = await scrapeAll(`http://blog.test:${port}/`, {
+    dispatcher,
+    extractThreads: 0,
+    useFeeds: false,
+  });
+  // This used to give one post: every other one a "duplicate" of the front page's URL, and
+  // the deleted post 3 extracted from the front page it redirected to.
+  assert.deepEqual(urls(posts), ['/post/1/', '/post/2/', '/post/4/']);
+  assert.equal(run.stats.skipped['redirected-to-index'], 1);
+  assert.equal(run.stats.skipped.duplicate, undefined);
+});
