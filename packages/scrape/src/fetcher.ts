@@ -86,6 +86,16 @@ async function drain(body: Readable): Promise<void> {
   await once(body, 'end').catch(() => undefined);
 }
 
+/** `headers` without `Authorization` (in any letter case). */
+function withoutAuthorization(
+  headers: Record<string, string> | undefined,
+): Record<string, string> | undefined {
+  if (!headers) return headers;
+  return Object.fromEntries(
+    Object.entries(headers).filter(([name]) => name.toLowerCase() !== 'authorization'),
+  );
+}
+
 /** Parses `Retry-After` (seconds or an HTTP date) to milliseconds from now. */
 export function parseRetryAfter(
   value: string | string[] | undefined,
@@ -175,8 +185,9 @@ export class Fetcher {
     signal: AbortSignal,
   ): Promise<FetchedPage> {
     let current = assertHttpUrl(url);
+    let hopOptions = options;
     for (let hop = 0; ; hop++) {
-      const res = await this.#send(current, options, timeoutMs, signal);
+      const res = await this.#send(current, hopOptions, timeoutMs, signal);
       if (REDIRECTS.has(res.statusCode) && res.headers.location) {
         await drain(res.body);
         if (hop >= this.maxRedirects) {
@@ -194,6 +205,13 @@ export class Fetcher {
             `${url} redirects to ${next.href}: ${refusal.reason}`,
             { url },
           );
+        // Credentials are for the host they were given for: not for another host, nor in clear
+        // after a redirect from https to http (as browsers do).
+        if (
+          next.hostname !== current.hostname ||
+          (current.protocol === 'https:' && next.protocol === 'http:')
+        )
+          hopOptions = { ...hopOptions, headers: withoutAuthorization(hopOptions.headers) };
         current = next;
         continue;
       }

@@ -197,6 +197,8 @@ class Crawl {
   readonly #sitemapUrls = new Set<string>();
   readonly #shapes = new Set<string>();
   #journal: JournalWriter | null = null;
+  /** `Authorization` for the start URL's server, from credentials in the start URL. */
+  #authorization: string | undefined;
   readonly #fetch: FetchFn;
   readonly #abort = new AbortController();
   #budget: number;
@@ -229,6 +231,15 @@ class Crawl {
   constructor(url: string, options: ScrapeOptions) {
     const start = assertHttpUrl(url);
     start.hash = '';
+    // A user name and password in the URL (a staging blog behind basic auth) become a header
+    // sent to that server only: left in the URL, they would be copied into every link resolved
+    // against it, and so into the output, the journal and every message.
+    if (start.username || start.password) {
+      const user = `${decodeURIComponent(start.username)}:${decodeURIComponent(start.password)}`;
+      this.#authorization = `Basic ${Buffer.from(user).toString('base64')}`;
+      start.username = '';
+      start.password = '';
+    }
     // The front page is queued without tracking tags (as every link is), so the start URL is
     // that one too: a tagged start URL was otherwise never recognised as the start page.
     this.start = new URL(withoutTracking(start.href));
@@ -544,11 +555,29 @@ class Crawl {
       // example.com and www.example.com share one concurrency and delay: one server.
       this.pool.run(
         politenessKey(url),
-        () => this.fetcher.fetch(url, { accept, signal: this.#abort.signal }),
+        () =>
+          this.fetcher.fetch(url, {
+            accept,
+            signal: this.#abort.signal,
+            ...this.#credentialsFor(url),
+          }),
         priority,
         this.#abort.signal,
       ),
     );
+  }
+
+  /**
+   * The start URL's credentials, for a request to its server (with or without `www.`), never
+   * sent in clear over http when they were given for https. The fetcher drops them on a
+   * redirect to another host.
+   */
+  #credentialsFor(url: string): { headers: Record<string, string> } | undefined {
+    if (!this.#authorization) return undefined;
+    const u = new URL(url);
+    if (politenessKey(u) !== politenessKey(this.start)) return undefined;
+    if (u.protocol === 'http:' && this.start.protocol === 'https:') return undefined;
+    return { headers: { authorization: this.#authorization } };
   }
 
   #robotsFor(origin: string): Promise<Robots> {

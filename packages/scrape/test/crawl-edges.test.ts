@@ -376,3 +376,62 @@ test('the front page under its final name (a redirect to www.) is still the fron
   assert.equal(run.stats.skipped['redirected-to-index'], 1);
   assert.equal(run.stats.skipped.duplicate, undefined);
 });
+
+test('credentials in the start URL go only to its host, and into no output, journal or message', async (t) => {
+  const { readdirSync } = await import('node:fs');
+  const { forage, tempDir } = await import('./fixtures/cli.js');
+  const server = await blog(3, 3);
+  t.after(() => server.close());
+  // A staging blog behind basic auth; its links are relative, so they resolve against the
+  // start URL (and used to carry its user name and password into every post URL).
+  const expected = `Basic ${Buffer.from('me:s3cr:et').toString('base64')}`;
+  const seen: (string | undefined)[] = [];
+  for (const path of ['/', '/robots.txt', '/sitemap.xml', '/post/1/', '/post/2/', '/post/3/']) {
+    const previous = server.hooks.get(path);
+    server.hooks.set(path, (req, res, hit) => {
+      seen.push(req.headers.authorization);
+      if (req.headers.authorization !== expected)
+        return !!res.writeHead(401, { 'www-authenticate': 'Basic' }).end('who are you?');
+      return previous?.(req, res, hit) ?? false;
+    });
+  }
+  const dir = tempDir(t);
+  const out = join(dir, 'posts.jsonl');
+  const start = server.base.replace('http://', 'http://me:s3cr%3Aet@');
+  const r = await forage('scrape', `${start}/`, '--out', out, '--open');
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(readFileSync(out, 'utf8').trim().split('\n').length, 3);
+  assert.ok(seen.length >= 4 && seen.every((h) => h === expected), 'every request authenticated');
+  for (const file of readdirSync(dir))
+    assert.ok(!readFileSync(join(dir, file), 'utf8').includes('s3cr'), `${file} has the password`);
+  assert.ok(!`${r.stdout}${r.stderr}`.includes('s3cr'), r.stderr);
+
+  // A redirect to another host (allowed, so followed) does not take the password with it.
+  const other = await serve();
+  t.after(() => other.close());
+  const elsewhere: (string | undefined)[] = [];
+  other.hooks.set('/post/9/', (req, res) => {
+    elsewhere.push(req.headers.authorization);
+    return !!res.writeHead(200, { 'content-type': 'text/html' }).end(postPage(9));
+  });
+  const otherBase = other.base.replace('127.0.0.1', 'localhost');
+  server.files.set('/', { body: indexPage([1, 9], null) });
+  const prev1 = server.hooks.get('/');
+  server.hooks.set('/', (req, res, hit) =>
+    req.headers.authorization === expected
+      ? !!res.writeHead(200, { 'content-type': 'text/html' }).end(indexPage([1, 9], null))
+      : (prev1?.(req, res, hit) ?? false),
+  );
+  server.hooks.set(
+    '/post/9/',
+    (_req, res) => !!res.writeHead(302, { location: `${otherBase}/post/9/` }).end(),
+  );
+  const { posts } = await scrapeAll(`${start}/`, {
+    allowHosts: [new URL(otherBase).host],
+    extractThreads: 0,
+    useFeeds: false,
+  });
+  assert.equal(posts.length, 2);
+  assert.deepEqual(elsewhere, [undefined]);
+  assert.ok(posts.every((p) => !p.url.includes('s3cr')));
+});

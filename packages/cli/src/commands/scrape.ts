@@ -322,7 +322,11 @@ async function openIndex(
 ): Promise<void> {
   const file = out ? `${out}.html` : join(tmpdir(), `forage-scrape-${Date.now()}.html`);
   const { htmlIndex } = await scrapePackage();
-  writeFileSync(file, htmlIndex(items, { source: url }));
+  // The URL as given may hold a user name and password (sent as a header, never written).
+  const source = new URL(url);
+  source.username = '';
+  source.password = '';
+  writeFileSync(file, htmlIndex(items, { source: source.href }));
   const opened = await deps.opener(file).catch(() => false);
   deps.stderr.write(
     opened ? `opened ${file}\n` : `no browser available; the index is at ${file}\n`,
