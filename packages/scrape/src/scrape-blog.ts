@@ -193,6 +193,8 @@ class Crawl {
   readonly #posts = new Set<string>();
   readonly #robots = new Map<string, Promise<Robots>>();
   readonly #robotsReady = new Map<string, Robots>();
+  /** Why an origin's robots.txt made the whole site disallowed (it could not be read). */
+  readonly #robotsFailures = new Map<string, string>();
   readonly #feed = new Map<string, FeedEntry>();
   readonly #sitemapUrls = new Set<string>();
   readonly #shapes = new Set<string>();
@@ -603,16 +605,23 @@ class Crawl {
       // The groups for the User-Agent we send (a custom one brings its own rules).
       return Robots.parse(page.text, this.fetcher.userAgent);
     } catch (error) {
-      if (error instanceof ScrapeError && error.status !== undefined && error.status >= 500) {
-        this.#fail(
-          `${origin}/robots.txt`,
-          new Error(
-            `robots.txt answered ${error.status}; RFC 9309 says to treat the whole site as disallowed (pass --no-robots / robots: false to override)`,
-          ),
-        );
+      // RFC 9309 2.3.1.4: unreachable "due to server or network errors" means complete disallow.
+      if (
+        error instanceof ScrapeError &&
+        ((error.status !== undefined && error.status >= 500) ||
+          error.code === 'ERR_SCRAPE_NETWORK' ||
+          error.code === 'ERR_SCRAPE_TIMEOUT')
+      ) {
+        const why =
+          error.status !== undefined
+            ? `answered ${error.status}`
+            : `could not be fetched (${error.message})`;
+        const reason = `robots.txt ${why}; RFC 9309 says to treat the whole site as disallowed (pass --no-robots / robots: false to override)`;
+        this.#robotsFailures.set(origin, reason);
+        this.#fail(`${origin}/robots.txt`, new Error(reason));
         return Robots.disallowAll();
       }
-      return Robots.allowAll(); // missing (4xx) or unreachable: the page fetches will say why
+      return Robots.allowAll(); // missing (4xx), too large, off-site: as if there were none
     }
   }
 
@@ -625,6 +634,7 @@ class Crawl {
       this.#skip('robots');
       if (url === this.start.href)
         this.#startError =
+          this.#robotsFailures.get(this.start.origin) ??
           'robots.txt does not allow it; pass --no-robots (robots: false) to ignore robots.txt';
       // The start page stays to do: a rerun (later, or with robots: false) reads it then.
       else this.#markDone(url);

@@ -258,11 +258,30 @@ test('a robots.txt that answers 503 means the whole site is off limits (RFC 9309
   server.hooks.set('/robots.txt', (_req, res) => !!res.writeHead(503).end());
   await assert.rejects(
     scrapeAll(`${server.base}/`, { retry: { retries: 1, baseDelayMs: 5 } }),
-    /start page .* could not be read \(robots\.txt does not allow it; pass --no-robots/,
+    /start page .* could not be read \(robots\.txt answered 503; RFC 9309 says to treat the whole site as disallowed \(pass --no-robots/,
   );
   assert.equal(server.hits('/'), 0);
   const ok = await scrapeAll(`${server.base}/`, { robots: false });
   assert.equal(ok.posts.length, 3);
+});
+
+test('a robots.txt that cannot be fetched (timeout, connection reset) also means disallow all', async (t) => {
+  const { server } = await serveSite(beautifulhugo, { count: 3 });
+  t.after(() => server.close());
+  const fast = { retry: { retries: 0 }, timeoutMs: 300 };
+  // RFC 9309 2.3.1.4: unreachable "due to server or network errors" is complete disallow.
+  // Both used to count as "no robots.txt" and scrape everything.
+  server.hooks.set('/robots.txt', () => true); // never answers
+  await assert.rejects(
+    scrapeAll(`${server.base}/`, fast),
+    /could not be read \(robots\.txt could not be fetched \(.*did not answer within 300 ms\); RFC 9309 says to treat the whole site as disallowed \(pass --no-robots/,
+  );
+  server.hooks.set('/robots.txt', (req) => !!req.socket.destroy());
+  await assert.rejects(scrapeAll(`${server.base}/`, fast), /robots\.txt could not be fetched/);
+  assert.equal(server.hits('/'), 0);
+  // A missing robots.txt (404) still allows everything.
+  server.hooks.set('/robots.txt', (_req, res) => !!res.writeHead(404).end());
+  assert.equal((await scrapeAll(`${server.base}/`, fast)).posts.length, 3);
 });
 
 test('selectors make an unknown layout work; bad selectors and options are refused with their name', async (t) => {
