@@ -36,16 +36,27 @@ export function queryOne(root: AnyNode | AnyNode[], css: string): Element | null
  */
 export function elementsUnder(root: AnyNode): Element[] {
   const out: Element[] = [];
-  const walk = (node: AnyNode): void => {
-    for (const child of (node as unknown as { children?: AnyNode[] }).children ?? []) {
-      if (child.type === 'tag' || child.type === 'script' || child.type === 'style') {
-        out.push(child as Element);
-        walk(child);
-      }
+  // A stack of children lists and positions rather than recursion: unclosed tags can nest a
+  // page tens of thousands of elements deep, past the call stack.
+  const lists: AnyNode[][] = [childrenOf(root)];
+  const positions: number[] = [0];
+  while (lists.length > 0) {
+    const top = lists.length - 1;
+    const child = lists[top]![positions[top]!++];
+    if (child === undefined) {
+      lists.pop();
+      positions.pop();
+    } else if (child.type === 'tag' || child.type === 'script' || child.type === 'style') {
+      out.push(child as Element);
+      lists.push(childrenOf(child));
+      positions.push(0);
     }
-  };
-  walk(root);
+  }
   return out;
+}
+
+function childrenOf(node: AnyNode): AnyNode[] {
+  return (node as unknown as { children?: AnyNode[] }).children ?? [];
 }
 
 /** The elements of `elements` (from {@link elementsUnder}) that match `css`, in order. */

@@ -77,3 +77,20 @@ test('user selectors work on a bare tree (cheerio wraps it only for them)', () =
     'http://127.0.0.1:9/p/2/',
   );
 });
+
+test('an index page nested tens of thousands of elements deep is read, not a stack overflow', () => {
+  // Unclosed tags pile up (a template that opens a <div> per comment and never closes it):
+  // reading the pagination used to throw "Maximum call stack size exceeded", so the front page
+  // of such a blog failed and the scrape said "no posts found".
+  const depth = 50_000;
+  const html = `<html><body>${'<div>'.repeat(depth)}<article class="post-preview"><a href="/p/1/"><h2 class="post-title">One</h2></a></article><ul class="pager"><li class="next"><a href="/page/2/">Older Posts</a></li></ul></body></html>`;
+  const doc = parseDom(html);
+  assert.deepEqual(
+    readIndexEntries(doc, 'http://blog.test/').entries.map((e) => e.url),
+    ['http://blog.test/p/1/'],
+  );
+  assert.equal(
+    readPagination(doc, 'http://blog.test/', 'http://blog.test/').next,
+    'http://blog.test/page/2/',
+  );
+});
