@@ -110,6 +110,14 @@ export function parseRetryAfter(
 
 /** Only http: and https: URLs are ever requested. */
 export function assertHttpUrl(input: string | URL, base?: string): URL {
+  const meant = base === undefined ? withScheme(String(input)) : null;
+  if (meant) {
+    throw new ScrapeError(
+      'ERR_SCRAPE_BAD_URL',
+      `"${String(input)}" has no http:// or https://; did you mean ${meant}?`,
+      { url: String(input) },
+    );
+  }
   let url: URL;
   try {
     url = new URL(String(input), base);
@@ -128,6 +136,28 @@ export function assertHttpUrl(input: string | URL, base?: string): URL {
     );
   }
   return url;
+}
+
+/**
+ * The URL someone meant by a host name typed without its scheme (`example.com/blog`,
+ * `localhost:8080`, `127.0.0.1:8080/`), or null for anything else. `localhost:8080` parses as
+ * a URL of scheme "localhost:", and `127.0.0.1:8080` as no URL at all.
+ */
+function withScheme(input: string): string | null {
+  const typed = input.trim();
+  if (/^[a-z][a-z0-9+.-]*:(?!\d)/i.test(typed)) return null; // a scheme (not host:port)
+  let url: URL;
+  try {
+    url = new URL(`http://${typed}`);
+  } catch {
+    return null;
+  }
+  const host = url.hostname;
+  const local = host === 'localhost' || /^[\d.]+$/.test(host) || host.startsWith('[');
+  if (!local && !/^[a-z0-9-]+(?:\.[a-z0-9-]+)+$/i.test(host)) return null;
+  return local
+    ? url.href
+    : `https://${typed}${url.pathname === '/' && !typed.includes('/') ? '/' : ''}`;
 }
 
 /**

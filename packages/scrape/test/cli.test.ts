@@ -226,3 +226,34 @@ test('Ctrl-C stops the scrape with exit 130 and a resumable journal; a closed pi
   assert.equal(pipedCode, 0, err);
   assert.doesNotMatch(err, /EPIPE|Error:/);
 });
+
+test('a start URL without its scheme is refused with the full URL to give instead', async () => {
+  const { main } = await import('forage');
+  const cases: [string, string][] = [
+    // These used to say "localhost: URLs are not fetched" and "give a full address such as
+    // https://example.com/blog/", whatever was typed.
+    ['localhost:8080', 'http://localhost:8080/'],
+    ['127.0.0.1:8080/blog/', 'http://127.0.0.1:8080/blog/'],
+    ['example.com', 'https://example.com/'],
+    ['blog.example.com:8443/posts', 'https://blog.example.com:8443/posts'],
+  ];
+  for (const [typed, meant] of cases) {
+    const { code, stderr } = await inProcess(() => main(['node', 'forage', 'scrape', typed]));
+    assert.equal(code, 2, stderr);
+    assert.equal(stderr.trim().split('\n').length, 1, stderr);
+    assert.ok(
+      stderr.includes(`"${typed}" has no http:// or https://; did you mean ${meant}?`),
+      stderr,
+    );
+  }
+  // Other schemes and junk keep their messages.
+  for (const [typed, message] of [
+    ['ftp://example.com/', /ftp: URLs are not fetched .* only http: and https: are/],
+    ['mailto:me@example.com', /mailto: URLs are not fetched/],
+    ['http//example.com', /"http\/\/example\.com" is not a URL; give a full address such as/],
+  ] as const) {
+    const { code, stderr } = await inProcess(() => main(['node', 'forage', 'scrape', typed]));
+    assert.equal(code, 2, stderr);
+    assert.match(stderr, message);
+  }
+});
