@@ -366,3 +366,47 @@ test('resuming an --out that another URL wrote is a usage error, before anything
   assert.equal(readFileSync(out, 'utf8'), before);
   assert.equal(readFileSync(`${out}.journal`, 'utf8'), journal);
 });
+
+test("a second scrape into the same --out while the first runs is refused; a dead one's lock is taken over", async (t) => {
+  const { spawn } = await import('node:child_process');
+  const { bin } = await import('./fixtures/cli.js');
+  const { server, site } = await serveSite(beautifulhugo, { count: 12 }, {}, { latencyMs: 40 });
+  t.after(() => server.close());
+  const out = join(tempDir(t), 'posts.jsonl');
+  // The first scrape, slowed by the server's latency, holds --out while it runs.
+  const first = spawn(process.execPath, [
+    bin,
+    'scrape',
+    `${server.base}/`,
+    '--out',
+    out,
+    '--concurrency',
+    '1',
+  ]);
+  t.after(() => first.kill());
+  const firstDone = new Promise<number | null>((resolve) => first.on('close', resolve));
+  for (let i = 0; i < 200 && !existsSync(`${out}.lock`); i++)
+    await new Promise((r) => setTimeout(r, 10));
+  assert.ok(existsSync(`${out}.lock`), 'the first scrape took the lock');
+  // This used to run alongside, and both wrote every post: 24 lines for 12 posts.
+  const second = await forage('scrape', `${server.base}/`, '--out', out);
+  assert.equal(second.code, 2, second.stderr);
+  assert.match(
+    second.stderr,
+    new RegExp(
+      `being written by another forage scrape \\(process ${first.pid}\\): wait for it to end, or choose another --out`,
+    ),
+  );
+  assert.equal(await firstDone, 0);
+  assert.ok(!existsSync(`${out}.lock`), 'released at the end');
+  assert.deepEqual(jsonlUrls(out), site.truth.map((p) => p.url).sort());
+
+  // A lock left by a scrape that was killed (its process is gone) does not block the next one.
+  const gone = spawn(process.execPath, ['-e', '']);
+  await new Promise((resolve) => gone.on('close', resolve));
+  writeFileSync(`${out}.lock`, `${gone.pid}\n`);
+  const third = await forage('scrape', `${server.base}/`, '--out', out);
+  assert.equal(third.code, 0, third.stderr);
+  assert.ok(!existsSync(`${out}.lock`));
+  assert.equal(jsonlUrls(out).length, 12);
+});

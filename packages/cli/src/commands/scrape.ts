@@ -1,4 +1,4 @@
-import { existsSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { IndexItem, Opener, OutputFormat, Post, ScrapeRun, Selectors } from '@forage/scrape';
@@ -161,73 +161,79 @@ async function runScrape(url: string, flags: ScrapeFlags, deps: ScrapeDeps): Pro
     }
     throw error;
   }
-  if (out && existsSync(out) && !existsSync(journal!)) {
-    throw new UsageError(
-      `${flags.out} already exists and has no journal (${journal}), so it is not a scrape to resume; choose another --out or delete it`,
-    );
-  }
-  // Read before --out is opened (which creates it), so a journal that cannot be read leaves no
-  // new file behind.
-  const previous = journal ? readJournalSafely(() => readJournal(journal)) : null;
-
-  // Posts already in the journal but missing from the output (a crash between the two
-  // writes) are written first; posts already in the output are never written twice.
-  // The HTML index lists every post in the output, by URL: those earlier runs wrote (read back
-  // from the file, even ones the journal lost), then every post this run emits.
-  const index = new Map<string, IndexItem>();
-  const listed = flags.open
-    ? (item: IndexItem) => {
-        index.set(item.url, indexItem(item));
-      }
-    : undefined;
-  const seen = out
-    ? readOutputSafely(() => existingOutputUrls(out, format, listed), flags.out!, format)
-    : new Set<string>();
-  const writer = out ? openOutput(() => new OutputWriter(out, format), flags.out!) : null;
-  let stdoutClosed = false;
-  const emit = (post: Post) => {
-    // Listed before the check below: a post already in --out is not written again, but it is
-    // in the output, so it belongs in the index. The post itself (from the journal or this
-    // run) replaces what was read back from a CSV file, whose cells may have been escaped.
-    listed?.(post);
-    if (seen.has(post.url)) return;
-    seen.add(post.url);
-    if (writer) writer.write(post);
-    else if (!stdoutClosed)
-      deps.stdout.write(format === 'csv' ? csvLine(post) : `${JSON.stringify(post)}\n`);
-  };
-  if (previous) {
-    for (const post of previous.posts.values()) emit(post);
-    deps.stderr.write(
-      `forage scrape: resuming from ${journal} (${previous.posts.size} posts already scraped)\n`,
-    );
-  } else if (!writer && format === 'csv') {
-    deps.stdout.write(csvHeader());
-  }
-
-  const onSignal = () => controller.abort();
-  // `forage scrape URL | head`: when the reader goes away, stop scraping instead of crashing.
-  deps.stdout.on('error', (error: NodeJS.ErrnoException) => {
-    stdoutClosed = true;
-    if (error.code === 'EPIPE') controller.abort();
-    else throw error;
-  });
-  if (deps.signal) deps.signal.addEventListener('abort', onSignal, { once: true });
-  else {
-    process.once('SIGINT', onSignal);
-    process.once('SIGTERM', onSignal);
-  }
+  // One scrape at a time per --out: two would each append every post the other also writes.
+  const unlock = out ? lockOutput(out, flags.out!) : undefined;
   try {
-    for await (const post of run) emit(post);
+    if (out && existsSync(out) && !existsSync(journal!)) {
+      throw new UsageError(
+        `${flags.out} already exists and has no journal (${journal}), so it is not a scrape to resume; choose another --out or delete it`,
+      );
+    }
+    // Read before --out is opened (which creates it), so a journal that cannot be read leaves no
+    // new file behind.
+    const previous = journal ? readJournalSafely(() => readJournal(journal)) : null;
+
+    // Posts already in the journal but missing from the output (a crash between the two
+    // writes) are written first; posts already in the output are never written twice.
+    // The HTML index lists every post in the output, by URL: those earlier runs wrote (read back
+    // from the file, even ones the journal lost), then every post this run emits.
+    const index = new Map<string, IndexItem>();
+    const listed = flags.open
+      ? (item: IndexItem) => {
+          index.set(item.url, indexItem(item));
+        }
+      : undefined;
+    const seen = out
+      ? readOutputSafely(() => existingOutputUrls(out, format, listed), flags.out!, format)
+      : new Set<string>();
+    const writer = out ? openOutput(() => new OutputWriter(out, format), flags.out!) : null;
+    let stdoutClosed = false;
+    const emit = (post: Post) => {
+      // Listed before the check below: a post already in --out is not written again, but it is
+      // in the output, so it belongs in the index. The post itself (from the journal or this
+      // run) replaces what was read back from a CSV file, whose cells may have been escaped.
+      listed?.(post);
+      if (seen.has(post.url)) return;
+      seen.add(post.url);
+      if (writer) writer.write(post);
+      else if (!stdoutClosed)
+        deps.stdout.write(format === 'csv' ? csvLine(post) : `${JSON.stringify(post)}\n`);
+    };
+    if (previous) {
+      for (const post of previous.posts.values()) emit(post);
+      deps.stderr.write(
+        `forage scrape: resuming from ${journal} (${previous.posts.size} posts already scraped)\n`,
+      );
+    } else if (!writer && format === 'csv') {
+      deps.stdout.write(csvHeader());
+    }
+
+    const onSignal = () => controller.abort();
+    // `forage scrape URL | head`: when the reader goes away, stop scraping instead of crashing.
+    deps.stdout.on('error', (error: NodeJS.ErrnoException) => {
+      stdoutClosed = true;
+      if (error.code === 'EPIPE') controller.abort();
+      else throw error;
+    });
+    if (deps.signal) deps.signal.addEventListener('abort', onSignal, { once: true });
+    else {
+      process.once('SIGINT', onSignal);
+      process.once('SIGTERM', onSignal);
+    }
+    try {
+      for await (const post of run) emit(post);
+    } finally {
+      writer?.close();
+      process.removeListener('SIGINT', onSignal);
+      process.removeListener('SIGTERM', onSignal);
+    }
+    deps.stderr.write(summaryLine(run, controller.signal.aborted, out));
+    // Interrupted (Ctrl-C): the conventional 128 + SIGINT, so scripts can tell and run it again.
+    if (controller.signal.aborted && !stdoutClosed) process.exitCode = 130;
+    if (flags.open) await openIndex(url, out, [...index.values()], deps);
   } finally {
-    writer?.close();
-    process.removeListener('SIGINT', onSignal);
-    process.removeListener('SIGTERM', onSignal);
+    unlock?.();
   }
-  deps.stderr.write(summaryLine(run, controller.signal.aborted, out));
-  // Interrupted (Ctrl-C): the conventional 128 + SIGINT, so scripts can tell and run it again.
-  if (controller.signal.aborted && !stdoutClosed) process.exitCode = 130;
-  if (flags.open) await openIndex(url, out, [...index.values()], deps);
 }
 
 /** Whether `path` is a directory (false when it is missing or cannot be looked at). */
@@ -236,6 +242,44 @@ function isDirectory(path: string): boolean {
     return statSync(path, { throwIfNoEntry: false })?.isDirectory() ?? false;
   } catch {
     return false; // ENOTDIR and friends: opening it for writing reports them (openOutput)
+  }
+}
+
+/**
+ * Takes `OUT.lock` (holding this process's id) so that a second scrape into the same --out, say
+ * a cron job that starts before the last one ended, is refused instead of writing every post a
+ * second time. A lock whose process is gone (killed) is taken over. Returns its release.
+ */
+function lockOutput(out: string, outFlag: string): () => void {
+  const lock = `${out}.lock`;
+  let holder = Number.NaN;
+  for (let attempt = 0; attempt < 3; attempt++) {
+    try {
+      openOutput(() => writeFileSync(lock, `${process.pid}\n`, { flag: 'wx' }), outFlag);
+      return () => rmSync(lock, { force: true });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    }
+    try {
+      holder = Number(readFileSync(lock, 'utf8').trim());
+    } catch {
+      continue; // released meanwhile: try again
+    }
+    if (isRunning(holder)) break;
+    rmSync(lock, { force: true }); // left by a scrape that was killed
+  }
+  throw new UsageError(
+    `--out ${outFlag} is being written by another forage scrape${Number.isSafeInteger(holder) ? ` (process ${holder})` : ''}: wait for it to end, or choose another --out (${lock} marks it)`,
+  );
+}
+
+function isRunning(pid: number): boolean {
+  if (!Number.isSafeInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 
