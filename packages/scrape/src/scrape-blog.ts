@@ -108,6 +108,13 @@ interface QueueInfo {
   speculative?: boolean | undefined;
 }
 
+/** The target of a page's `<meta http-equiv="refresh" content="0; url=...">`, resolved. */
+function metaRefreshTarget(doc: ReturnType<typeof parseDom>, base: string): string | null {
+  const content = queryOne(doc, 'meta[http-equiv="refresh" i][content]')?.attribs.content;
+  const m = /^\s*[\d.]*\s*[;,]\s*url\s*=\s*(["']?)([^"']+)\1/i.exec(content ?? '');
+  return m ? resolveHref(m[2]!.trim(), base) : null;
+}
+
 /**
  * Scrapes every post of a blog. Give it the blog's front page (or any index page); it finds the
  * post list, follows pagination (in parallel when the page count or a feed/sitemap tells how
@@ -214,6 +221,8 @@ class Crawl {
   #fannedOut = false;
   #startError: string | null = null;
   #postLinks = 0;
+  /** Where a start page that is only a meta refresh sends the reader (see #indexPage). */
+  #startRefresh: string | null = null;
   /** The URL the start page answered from (after redirects), once it has been read. */
   #startFinal: string | null = null;
   /** The first post link the start page gave that is on another host, if any. */
@@ -632,7 +641,7 @@ class Crawl {
     if (this.#stopped) return;
     if (!robots.allows(url)) {
       this.#skip('robots');
-      if (url === this.start.href)
+      if (this.#isStart(url))
         this.#startError =
           this.#robotsFailures.get(this.start.origin) ??
           'robots.txt does not allow it; pass --no-robots (robots: false) to ignore robots.txt';
@@ -646,7 +655,7 @@ class Crawl {
     } catch (error) {
       if (this.#stopped) return;
       this.#fetchFailed(url, info, error);
-      if (url !== this.start.href) this.#markDone(url);
+      if (!this.#isStart(url)) this.#markDone(url);
       return;
     }
     if (this.#stopped) return;
@@ -671,11 +680,11 @@ class Crawl {
     else if (code === 'ERR_SCRAPE_OFF_SITE') this.#skip('off-site');
     else if (code === 'ERR_SCRAPE_ROBOTS') this.#skip('robots');
     else this.#fail(url, error);
-    if (url === this.start.href) this.#startError = (error as Error).message;
+    if (this.#isStart(url)) this.#startError = (error as Error).message;
   }
 
   #indexPage(page: FetchedPage): void {
-    const isStart = page.url === this.start.href;
+    const isStart = this.#isStart(page.url);
     if (looksLikeFeed(page.text)) {
       for (const entry of parseFeed(page.text, page.finalUrl)) this.#addFeedEntry(entry, true);
       return;
@@ -685,6 +694,16 @@ class Crawl {
     const doc = parseDom(page.text);
     const base = documentBase(doc, page.finalUrl);
     const { entries, strategy } = readIndexEntries(doc, base, this.selectors.index);
+    if (isStart && entries.length === 0 && this.#startRefresh === null) {
+      // A front page that is only a <meta http-equiv="refresh"> (the alias Hugo writes at the
+      // root of a multilingual site, pointing at /en/) is a redirect: its target is the front page.
+      const target = metaRefreshTarget(doc, base);
+      if (target && target !== page.url && this.site.has(target)) {
+        this.#startRefresh = withoutTracking(target);
+        this.#enqueue(target, 'index');
+        return;
+      }
+    }
     if (isStart) {
       this.#startFinal = page.finalUrl;
       this.stats.strategy = strategy;
@@ -760,6 +779,11 @@ class Crawl {
     this.stats.posts++;
     this.#journal?.write({ k: 'post', post });
     await this.channel.push(post);
+  }
+
+  /** The start URL, or where the start page's meta refresh sent the crawl (see #indexPage). */
+  #isStart(url: string): boolean {
+    return url === this.start.href || url === this.#startRefresh;
   }
 
   /**

@@ -435,3 +435,39 @@ test('credentials in the start URL go only to its host, and into no output, jour
   assert.deepEqual(elsewhere, [undefined]);
   assert.ok(posts.every((p) => !p.url.includes('s3cr')));
 });
+
+test('a front page that is a meta-refresh alias (Hugo multilingual root) is followed as the front page', async (t) => {
+  const server = await blog(
+    4,
+    2,
+    '<link rel="alternate" type="application/rss+xml" href="/en/index.xml">',
+  );
+  t.after(() => server.close());
+  // The blog lives under /en/; the root is the alias page Hugo writes for it.
+  for (const [path, file] of [...server.files]) {
+    if (path !== '/' && !path.startsWith('/page/')) continue;
+    server.files.delete(path);
+    server.files.set(`/en${path}`, {
+      body: String(file.body).replace(/href="\/page\//g, 'href="/en/page/'),
+    });
+  }
+  server.files.set('/', {
+    body: `<!DOCTYPE html><html lang="en-us"><head><title>${server.base}/en/</title><link rel="canonical" href="${server.base}/en/"><meta name="robots" content="noindex"><meta charset="utf-8"><meta http-equiv="refresh" content="0; url=${server.base}/en/"></head></html>`,
+  });
+  // Post 5 only the feed lists: found only if /en/ is read as the front page.
+  server.files.set('/post/5/', { body: postPage(5) });
+  server.files.set('/en/index.xml', {
+    type: 'application/rss+xml',
+    body: `<?xml version="1.0"?><rss version="2.0"><channel><title>b</title>
+<item><title>Post number 5</title><link>${server.base}/post/5/</link></item></channel></rss>`,
+  });
+  // This used to end with "no posts found ... Tried: ...".
+  const { posts, run } = await scrapeAll(`${server.base}/`, { extractThreads: 0 });
+  assert.deepEqual(urls(posts), ['/post/1/', '/post/2/', '/post/3/', '/post/4/', '/post/5/']);
+  assert.equal(run.stats.strategy, 'Hugo beautifulhugo');
+  // A refresh to another site is not followed.
+  server.files.set('/', {
+    body: '<html><head><meta http-equiv="refresh" content="0;URL=\'http://example.invalid/\'"></head></html>',
+  });
+  await assert.rejects(scrapeAll(`${server.base}/`, { extractThreads: 0 }), /no posts found/);
+});
