@@ -108,6 +108,15 @@ interface QueueInfo {
   speculative?: boolean | undefined;
 }
 
+/** `s` percent-decoded, or as it is where it does not decode (a stray `%`). */
+function decoded(s: string): string {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    return s;
+  }
+}
+
 /** The target of a page's `<meta http-equiv="refresh" content="0; url=...">`, resolved. */
 function metaRefreshTarget(doc: ReturnType<typeof parseDom>, base: string): string | null {
   const content = queryOne(doc, 'meta[http-equiv="refresh" i][content]')?.attribs.content;
@@ -246,7 +255,7 @@ class Crawl {
     // sent to that server only: left in the URL, they would be copied into every link resolved
     // against it, and so into the output, the journal and every message.
     if (start.username || start.password) {
-      const user = `${decodeURIComponent(start.username)}:${decodeURIComponent(start.password)}`;
+      const user = `${decoded(start.username)}:${decoded(start.password)}`;
       this.#authorization = `Basic ${Buffer.from(user).toString('base64')}`;
       start.username = '';
       start.password = '';

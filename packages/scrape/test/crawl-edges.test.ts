@@ -434,6 +434,8 @@ test('credentials in the start URL go only to its host, and into no output, jour
   assert.equal(posts.length, 2);
   assert.deepEqual(elsewhere, [undefined]);
   assert.ok(posts.every((p) => !p.url.includes('s3cr')));
+  // A stray % in them is taken as it is, not a "URIError: URI malformed".
+  assert.doesNotThrow(() => scrapeBlog(`${server.base.replace('http://', 'http://me%zz:100%@')}/`));
 });
 
 test('a front page that is a meta-refresh alias (Hugo multilingual root) is followed as the front page', async (t) => {
