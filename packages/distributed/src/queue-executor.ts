@@ -36,6 +36,7 @@ import {
   durationMs,
   ErrorCode,
   invalidOption,
+  maxTimerMs,
   positiveInteger,
 } from './errors.js';
 import {
@@ -412,6 +413,17 @@ export class QueueExecutor extends Executor {
    * open while started jobs have not finished (or never will, their worker gone).
    */
   async abort(reason?: unknown, removeWaitMs = 2000): Promise<void> {
+    // Checked before anything stops: a refused call leaves the executor as it was.
+    if (typeof removeWaitMs !== 'number' || !Number.isInteger(removeWaitMs) || removeWaitMs < 0) {
+      throw invalidOption(
+        `removeWaitMs must be an integer number of ms >= 0, got ${String(removeWaitMs)}`,
+      );
+    }
+    if (removeWaitMs > maxTimerMs) {
+      throw invalidOption(
+        `removeWaitMs must be at most ${maxTimerMs} ms (about 24.8 days, the longest timer Node.js can set), got ${removeWaitMs}`,
+      );
+    }
     this.#shutdown = true;
     for (const [jobId, { future }] of [...this.#pending.entries()]) {
       if (future.state === 'PENDING') future.cancel();

@@ -212,6 +212,31 @@ describe('timer options', () => {
     }
   });
 
+  test('abort() refuses a removeWaitMs that is not a duration, naming it, before it stops anything', async () => {
+    const executor = new QueueExecutor({
+      connection: 'redis://127.0.0.1:1',
+      connectTimeoutMs: 200,
+    });
+    for (const bad of [-1, Number.NaN, Number.POSITIVE_INFINITY, 1.5, '100', tooLong]) {
+      await assert.rejects(
+        executor.abort(undefined, bad as number),
+        (error: Error & { code?: string }) => {
+          assert.equal(error.code, 'ERR_INVALID_ARG_VALUE', String(bad));
+          assert.ok(error.message.includes('removeWaitMs'), error.message);
+          assert.ok(error.message.includes(String(bad)), error.message);
+          return true;
+        },
+        `removeWaitMs ${String(bad)} was accepted`,
+      );
+    }
+    // Nothing was stopped by the refused calls: the executor still takes tasks.
+    const future = executor.submit(tasks.add, 1, 2);
+    future.then(undefined, () => {});
+    // 0: do not wait for the removals at all.
+    await executor.abort(undefined, 0);
+    assert.equal(future.done(), true);
+  });
+
   test('a worker duration longer than a Node.js timer takes is refused, naming it', async () => {
     for (const name of ['lockDurationMs', 'stalledIntervalMs']) {
       await assert.rejects(
