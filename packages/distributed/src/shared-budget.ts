@@ -11,11 +11,12 @@
  * primary limit is shared too: the lowest `remaining` any worker saw for the current reset is kept
  * in Redis and counted down by every send; once that reset (plus `resetMarginMs`) has passed, one
  * request at a time, from any worker, goes out to learn the new window, and the others wait for
- * its response. Keys name the API's host and a hash of the token. So is the number of requests in flight (GitHub allows
- * at most 100 at once per token): each send holds a member of the token's in-flight set until its
- * response, with a lease so that the slots of a worker that died come back. Redis's own clock
- * times everything (one clock for all machines). Tokens are identified by a SHA-256 prefix, never
- * stored.
+ * its response. So is the number of requests in flight (GitHub allows at most 100 at once per
+ * token): each send holds a member of the token's in-flight set until its response, with a lease
+ * so that the slots of a worker that died come back. A `retry-after` (a secondary rate limit)
+ * that any worker got holds the token for every worker until it has passed. Keys name the API's
+ * host and a hash of the token. Redis's own clock times everything (one clock for all machines).
+ * Tokens are identified by a SHA-256 prefix, never stored.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { type ApiKind, type BudgetLimits, BudgetScheduler, type Lease } from '@forage/census';
@@ -46,11 +47,12 @@ const unansweredHoldMs = 120_000;
 const busyFirstMs = 25;
 const busyMaxMs = 250;
 
-// KEYS: window zset, primary hash, in-flight zset.
+// KEYS: window zset, primary hash, in-flight zset, blocked (the token's retry-after, epoch ms).
 // ARGV: member, windowMs, points limit, holdMs, concurrency, leaseMs, resetMarginMs, primary (1/0).
 // Checks every limit first, then takes a slot in each. Returns 0 (granted), the ms to wait (a
-// window slot frees then), or 'busy' (the in-flight set is full, or another request is out to
-// learn the primary window: a slot frees when some response comes, at no known time).
+// retry-after ends or a window slot frees then), or 'busy' (the in-flight set is full, or another
+// request is out to learn the primary window: a slot frees when some response comes, at no known
+// time).
 //
 // The primary hash holds what the responses said (remaining, reset) and, while nobody knows the
 // current window (at first, or once a known window's reset plus the margin has passed), the one
@@ -59,6 +61,8 @@ const takeScript = `
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local leaseMs = tonumber(ARGV[6])
+local blocked = tonumber(redis.call('GET', KEYS[4]) or '0')
+if blocked > now then return blocked - now end
 redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', now)
 if redis.call('ZCARD', KEYS[3]) >= tonumber(ARGV[5]) then
   return 'busy'
@@ -101,12 +105,17 @@ redis.call('PEXPIRE', KEYS[3], leaseMs * 2)
 return 0
 `;
 
-// KEYS: window zset, primary hash, in-flight zset. ARGV: member, remaining (-1 unknown), resetMs.
+// KEYS: window zset, primary hash, in-flight zset, blocked.
+// ARGV: member, remaining (-1 unknown), resetMs, retryAfterMs (0 none).
 // The requests still in flight may count against what the response says remains: they are
-// taken off it (more careful, never less).
+// taken off it (more careful, never less). A retry-after holds the token for every worker.
 const doneScript = `
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local retryAfter = tonumber(ARGV[4])
+if retryAfter > 0 and now + retryAfter > tonumber(redis.call('GET', KEYS[4]) or '0') then
+  redis.call('SET', KEYS[4], now + retryAfter, 'PX', retryAfter)
+end
 redis.call('ZADD', KEYS[1], 'XX', now, ARGV[1])
 redis.call('ZREM', KEYS[3], ARGV[1])
 if redis.call('HGET', KEYS[2], 'probeMember') == ARGV[1] then
@@ -180,10 +189,11 @@ export class SharedBudgetScheduler extends BudgetScheduler {
       for (let busy = 0; ; ) {
         const answer = await this.#shared.redis.eval(
           takeScript,
-          3,
+          4,
           keys.window,
           keys.primary,
           keys.inflight,
+          keys.blocked,
           member,
           this.#limits.windowMs,
           points,
@@ -223,25 +233,43 @@ export class SharedBudgetScheduler extends BudgetScheduler {
         void this.#shared.redis
           .eval(
             doneScript,
-            3,
+            4,
             keys.window,
             keys.primary,
             keys.inflight,
+            keys.blocked,
             member,
             observed ? headers.remaining : -1,
             observed ? headers.reset * 1000 : 0,
+            retryAfterOf(outcome.retryAfterMs),
           )
           .catch(() => {});
       },
     };
   }
 
-  #keys(tokenIndex: number, kind: ApiKind): { window: string; primary: string; inflight: string } {
+  #keys(
+    tokenIndex: number,
+    kind: ApiKind,
+  ): { window: string; primary: string; inflight: string; blocked: string } {
     const token = `${this.#shared.prefix ?? 'forage:budget'}:${this.#apiHost}:${tokenKey(this.#tokens[tokenIndex])}`;
     const base = `${token}:${resourceOf(kind)}`;
-    // GitHub's 100 concurrent requests are per token, whatever the resource.
-    return { window: `${base}:window`, primary: `${base}:primary`, inflight: `${token}:inflight` };
+    // GitHub's 100 concurrent requests, and a retry-after, are per token, whatever the resource.
+    return {
+      window: `${base}:window`,
+      primary: `${base}:primary`,
+      inflight: `${token}:inflight`,
+      blocked: `${token}:blocked`,
+    };
   }
+}
+
+/**
+ * A response's retry-after as whole ms for the done script (0 when there is none), at most an
+ * hour (GitHub's longest window; a larger value would only be a server's mistake).
+ */
+function retryAfterOf(ms: number | undefined): number {
+  return ms !== undefined && Number.isFinite(ms) && ms > 0 ? Math.min(3_600_000, Math.ceil(ms)) : 0;
 }
 
 function resourceOf(kind: ApiKind): string {

@@ -95,6 +95,44 @@ describe('shared token budget', { skip: redisSkipReason() }, () => {
     b.close(new Error('done'));
   });
 
+  test('a retry-after one worker got holds the token for the others too', async () => {
+    const shared = { redis: client, prefix: uniqueQueueName('retry-after') };
+    const token = ['ghp_sharedbudgettoken0003'];
+    const a = new SharedBudgetScheduler(1, githubLimits, shared, token);
+    const b = new SharedBudgetScheduler(1, githubLimits, shared, token);
+    const stop = new AbortController();
+    const headers = {
+      limit: 5000,
+      remaining: 4000,
+      reset: Math.ceil(Date.now() / 1000) + 3600,
+    };
+    try {
+      // Both know the primary window (no probe in the way).
+      (await a.acquire('rest')).release({ headers: { ...headers, resource: 'core' } });
+      // a is told to stop sending on this token for 2 s (a secondary rate limit).
+      (await a.acquire('graphql')).release({
+        headers: { ...headers, resource: 'graphql' },
+        retryAfterMs: 2000,
+      });
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      const asked = Date.now();
+      let granted = 0;
+      const next = b.acquire('rest', stop.signal).then((lease) => {
+        granted = Date.now();
+        lease.release({});
+      });
+      await next;
+      assert.ok(
+        granted - asked >= 1500,
+        `b sent ${granted - asked} ms after a was told to wait 2000 ms`,
+      );
+    } finally {
+      stop.abort();
+      a.close(new Error('done'));
+      b.close(new Error('done'));
+    }
+  });
+
   test('a token spent by one worker (remaining 0 until reset) holds the other', async () => {
     const shared = { redis: client, prefix: uniqueQueueName('primary') };
     const token = ['ghp_sharedbudgettoken0002'];
