@@ -51,7 +51,14 @@ import {
   type RedisConnection,
   type RedisEndpoint,
 } from './connection.js';
-import { DistributedError, ErrorCode, positiveInteger } from './errors.js';
+import {
+  checkName,
+  DistributedError,
+  durationMs,
+  ErrorCode,
+  invalidOption,
+  positiveInteger,
+} from './errors.js';
 import { QueueExecutor } from './queue-executor.js';
 
 /** The queue census jobs go through unless told otherwise. */
@@ -161,7 +168,13 @@ export async function runDistributedCensus(
   const api = parseApiUrl(options.api);
   const out = options.out ?? 'census-out';
   const via: Via = options.via ?? 'graphql';
+  if (via !== 'graphql' && via !== 'rest') {
+    throw invalidOption(`via must be graphql or rest, got ${JSON.stringify(via)}`);
+  }
   const forks: ForksMode = options.forks ?? 'include';
+  if (forks !== 'include' && forks !== 'exclude' && forks !== 'only') {
+    throw invalidOption(`forks must be include, exclude or only, got ${JSON.stringify(forks)}`);
+  }
   if (!Number.isSafeInteger(options.since) || options.since < 0) {
     throw new DistributedError(
       `since must be an id >= 0, got ${options.since}`,
@@ -174,8 +187,15 @@ export async function runDistributedCensus(
       ErrorCode.invalidOption,
     );
   }
-  const shards = positiveInteger(options.shards, 'shards', 32);
+  // As a one-machine census allows: every shard is walked at once, each with a job queued.
+  const shards = options.shards ?? 32;
+  if (!Number.isSafeInteger(shards) || shards < 1 || shards > 4096) {
+    throw invalidOption(`shards must be an integer 1..4096, got ${String(shards)}`);
+  }
   const pagesPerJob = positiveInteger(options.pagesPerJob, 'pagesPerJob', 10);
+  // Checked here, not when the run has begun: nothing is connected or written for a bad option.
+  const queue = checkName(options.queue, 'queue', censusQueueName);
+  durationMs(hooks.progressIntervalMs, 'progressIntervalMs', 1000);
   // Before anything is planned or written: a Redis that is not there is one clear error, not
   // minutes of jobs queued again.
   const endpoint = parseRedis(options.connection);
@@ -192,7 +212,18 @@ export async function runDistributedCensus(
   // repository twice.
   const lock = await lockCensus(out);
   try {
-    return await runLocked({ options, hooks, api, out, via, forks, shards, pagesPerJob, endpoint });
+    return await runLocked({
+      options,
+      hooks,
+      api,
+      out,
+      via,
+      forks,
+      shards,
+      pagesPerJob,
+      endpoint,
+      queue,
+    });
   } finally {
     await lock.release();
   }
@@ -209,11 +240,12 @@ interface Setup {
   readonly shards: number;
   readonly pagesPerJob: number;
   readonly endpoint: RedisEndpoint;
+  readonly queue: string;
 }
 
 /** {@link runDistributedCensus} once the directory is locked. */
 async function runLocked(setup: Setup): Promise<DistributedCensusResult> {
-  const { options, hooks, api, out, via, forks, shards, pagesPerJob, endpoint } = setup;
+  const { options, hooks, api, out, via, forks, shards, pagesPerJob, endpoint, queue } = setup;
   const emit = hooks.onProgress ?? (() => {});
   const paths = censusPaths(out);
   const plan = await loadOrMakePlan(
@@ -258,7 +290,7 @@ async function runLocked(setup: Setup): Promise<DistributedCensusResult> {
   const group = censusJobGroup(out);
   const executor = new QueueExecutor({
     connection: options.connection,
-    queue: options.queue ?? censusQueueName,
+    queue,
     jobGroup: group,
   });
   // Jobs are queued again only after a failure of a connection that once worked.

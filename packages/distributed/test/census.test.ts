@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
@@ -67,6 +67,46 @@ async function startCensusWorkers(
   await Promise.all(workers.map((w) => w.waitFor('ready on')));
   return workers;
 }
+
+test('runDistributedCensus refuses bad options by name before it connects or writes anything', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'forage-dcensus-options-'));
+  try {
+    const out = join(dir, 'out');
+    // Nothing listens on port 9: an option checked only after connecting fails as unreachable.
+    const base = {
+      connection: 'redis://127.0.0.1:9',
+      api: 'http://127.0.0.1:1',
+      since: 0,
+      until: 3000,
+      out,
+    };
+    const cases: [Record<string, unknown>, Record<string, unknown>, RegExp][] = [
+      [{ forks: 'exclud' }, {}, /forks must be include, exclude or only, got "exclud"/],
+      [{ via: 'GraphQL' }, {}, /via must be graphql or rest, got "GraphQL"/],
+      [{ queue: 'my queue' }, {}, /queue must be 1 to 100 letters/],
+      [{ shards: 5000 }, {}, /shards must be an integer 1\.\.4096, got 5000/],
+      [{}, { progressIntervalMs: 0 }, /progressIntervalMs must be a positive integer, got 0/],
+      [{}, { progressIntervalMs: 2 ** 31 }, /progressIntervalMs must be at most 2147483647 ms/],
+    ];
+    for (const [options, hooks, message] of cases) {
+      await assert.rejects(
+        runDistributedCensus({ ...base, ...options } as never, hooks),
+        (error: Error & { code?: string }) => {
+          assert.equal(
+            error.code,
+            'ERR_INVALID_ARG_VALUE',
+            `${JSON.stringify(options)}: ${error.message}`,
+          );
+          assert.match(error.message, message);
+          return true;
+        },
+      );
+    }
+    assert.equal(existsSync(out), false, 'nothing was written');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
 
 describe('distributed census', { skip: redisSkipReason(true) }, () => {
   test('three workers, three tokens, one worker killed with SIGKILL and Redis restarted: the files equal a one-machine census', async (t) => {
