@@ -15,7 +15,7 @@ import { createHash } from 'node:crypto';
 import { setMaxListeners } from 'node:events';
 import { mkdir } from 'node:fs/promises';
 import { hostname } from 'node:os';
-import { resolve } from 'node:path';
+import { basename, resolve } from 'node:path';
 import {
   atomicWriter,
   CensusError,
@@ -280,7 +280,13 @@ async function runLocked(setup: Setup): Promise<DistributedCensusResult> {
       });
   }
 
-  const state = await loadState(plan, paths);
+  let state: CoordinatorState;
+  try {
+    state = await loadState(plan, paths);
+  } catch (error) {
+    await Promise.allSettled([repos.close(), languages.close(), shardsJournal.close()]);
+    throw error;
+  }
   if (state.listed > 0) {
     emit({
       type: 'notice',
@@ -527,26 +533,72 @@ async function loadState(
     >,
     unanswered: [],
   };
-  await forEachLine(paths.languages, (line) => {
-    const record = JSON.parse(line) as LanguageRecord;
+  await forEachLine(paths.languages, (line, n) => {
+    const record = readRecord<LanguageRecord>(paths.languages, line, n, (r) =>
+      languageStatuses.includes(r.status) ? undefined : 'it has no known "status"',
+    );
     if (state.done.has(record.id)) return;
     state.done.add(record.id);
     state.counts[record.status]++;
   });
-  await forEachLine(paths.repos, (line) => {
-    const repo = JSON.parse(line) as RepoRecord;
+  await forEachLine(paths.repos, (line, n) => {
+    const repo = readRecord<RepoRecord>(paths.repos, line, n);
     const k = shardOf(plan, repo.id);
     state.cursor.set(k, Math.max(state.cursor.get(k) ?? 0, repo.id));
     state.shardCounts.set(k, (state.shardCounts.get(k) ?? 0) + 1);
     state.listed++;
     if (!state.done.has(repo.id)) state.unanswered.push(repo);
   });
-  await forEachLine(paths.shards, (line) => {
-    const done = JSON.parse(line) as { k: number; endOfSpace?: boolean };
+  await forEachLine(paths.shards, (line, n) => {
+    let done: { k: number; endOfSpace?: boolean };
+    try {
+      done = JSON.parse(line) as { k: number; endOfSpace?: boolean };
+      if (!Number.isSafeInteger(done?.k) || done.k < 0)
+        throw new Error('it has no shard number "k"');
+    } catch (error) {
+      throw notARecord(paths.shards, n, error);
+    }
     state.shardsDone.add(done.k);
     if (done.endOfSpace) state.endShard = Math.min(state.endShard, done.k + 1);
   });
   return state;
+}
+
+/**
+ * Line `n` of the journal at `path`, parsed: a record with an integer `id` that `check` (a
+ * reason, or `undefined`) accepts. Throws `ERR_CENSUS_OUTPUT` naming the file, the line and
+ * the fix, as a one-machine census does.
+ */
+function readRecord<T extends { id: number }>(
+  path: string,
+  line: string,
+  n: number,
+  check: (record: T) => string | undefined = () => undefined,
+): T {
+  try {
+    const record = JSON.parse(line) as T;
+    if (!Number.isSafeInteger(record?.id)) throw new Error('it has no integer "id"');
+    const why = check(record);
+    if (why !== undefined) throw new Error(why);
+    return record;
+  } catch (error) {
+    throw notARecord(path, n, error);
+  }
+}
+
+/** The error of a journal line that is not a record (the census's own wording and fixes). */
+function notARecord(path: string, n: number, why: unknown): CensusError {
+  const name = basename(path);
+  const fix =
+    name === censusFiles.languages
+      ? 'delete that line and run the census again: its repository is fetched again'
+      : name === censusFiles.shards
+        ? 'delete that line and run the census again: its shard is listed again'
+        : 'restore the file, or start the census again in an empty --out';
+  return new CensusError(
+    'ERR_CENSUS_OUTPUT',
+    `${path} line ${n} is not a census record: ${why instanceof Error ? why.message : String(why)} (fix: ${fix})`,
+  );
 }
 
 /**
