@@ -121,6 +121,9 @@ const reconcileBatch = 200;
 /** The longest a job still queued or running goes without a look-up (unless less is asked). */
 const maxCheckAfterMs = 60_000;
 
+/** How long closing may wait for Redis before the connections are dropped. */
+const closeGraceMs = 2000;
+
 /** States of a job that is still on its way: heard of, nothing to settle. */
 const unfinishedStates = new Set([
   'waiting',
@@ -783,6 +786,21 @@ export class QueueExecutor extends Executor {
     this.#reconcileTimer = undefined;
     // Not awaiting #ready: with Redis unreachable it never resolves, and shutdown must return.
     this.#redis.disconnect();
-    await Promise.allSettled([this.#events?.close(), this.#queue.close()]);
+    // BullMQ's close() waits for Redis (a QUIT, the socket's end), so with Redis unreachable it
+    // never returns: give it a moment, then drop the connections (their reconnection timers
+    // would otherwise keep the process alive).
+    const closing = Promise.allSettled([this.#events?.close(), this.#queue.close()]);
+    let timer: NodeJS.Timeout | undefined;
+    const closed = await Promise.race([
+      closing.then(() => true),
+      new Promise<boolean>((resolve) => {
+        timer = setTimeout(() => resolve(false), closeGraceMs);
+      }),
+    ]);
+    clearTimeout(timer);
+    if (!closed) {
+      this.#events?.disconnect().catch(() => {});
+      this.#queue.disconnect().catch(() => {});
+    }
   }
 }

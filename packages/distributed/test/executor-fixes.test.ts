@@ -116,6 +116,65 @@ describe('QueueExecutor shutdown and cancellation', { skip }, () => {
   });
 });
 
+describe('QueueExecutor when Redis goes away', { skip: redisSkipReason(true) }, () => {
+  test('abort() and shutdown() return, and the process exits, while Redis is down', async (t) => {
+    const redis = await startOwnRedis();
+    t.after(() => redis.stop());
+    // The child connects, queues a task no worker takes, says so, and stops the executor once
+    // Redis is gone.
+    const script = `
+      import { once } from 'node:events';
+      import { QueueExecutor } from '@forage/distributed';
+      import { taskModule } from '@forage/futures';
+      const tasks = taskModule(${JSON.stringify(tasksUrl.href)});
+      const url = ${JSON.stringify(redis.url)};
+      const a = new QueueExecutor({ connection: url, queue: 'gone-a' });
+      const b = new QueueExecutor({ connection: url, queue: 'gone-b' });
+      a.submit(tasks.add, 1, 2).then(undefined, () => {});
+      await Promise.all([a.connected(), b.connected()]);
+      process.stdout.write('connected\\n');
+      await once(process.stdin, 'data');
+      process.stdin.destroy();
+      await a.abort(new Error('stopped'));
+      process.stderr.write('aborted\\n');
+      await b.shutdown();
+      process.stderr.write('shut down\\n');
+    `;
+    const child = spawn(process.execPath, ['--input-type=module', '-e', script], {
+      cwd: repoRoot,
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    t.after(() => child.kill('SIGKILL'));
+    let stderr = '';
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+      stderr += chunk;
+    });
+    const exited = new Promise<number | string>((resolve) =>
+      child.once('exit', (code, signal) => resolve(code ?? signal ?? 'unknown')),
+    );
+    await new Promise<void>((resolve, reject) => {
+      child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+        if (chunk.includes('connected')) resolve();
+      });
+      exited.then(() => reject(new Error(`the child exited early: ${stderr}`)));
+    });
+    await redis.halt();
+    // Long enough for the connections to be waiting to reconnect.
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    child.stdin.write('go\n');
+    let timer: NodeJS.Timeout | undefined;
+    const code = await Promise.race([
+      exited,
+      new Promise<string>((resolve) => {
+        timer = setTimeout(() => resolve('alive'), 30_000);
+      }),
+    ]).finally(() => clearTimeout(timer));
+    assert.match(stderr, /aborted/, `abort() returned; stderr:\n${stderr}`);
+    assert.match(stderr, /shut down/, `shutdown() returned; stderr:\n${stderr}`);
+    assert.equal(code, 0, stderr);
+  });
+});
+
 describe('QueueExecutor when Redis takes only part of a batch', {
   skip: redisSkipReason(true),
 }, () => {
