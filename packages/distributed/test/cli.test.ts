@@ -55,3 +55,18 @@ test('forage census --queue needs --until, and refuses tokens (they belong to th
   assert.match(withToken.stderr, /tokens belong to the workers/);
   assert.ok(!withToken.stderr.includes('ghp_shouldnotbeprinted1234'));
 });
+
+test('forage census --queue refuses --concurrency (the workers make the requests) instead of ignoring it', async () => {
+  const result = await run([
+    'census',
+    '--queue',
+    'redis://127.0.0.1:9',
+    '--until',
+    '100',
+    '--concurrency',
+    '8',
+  ]);
+  assert.equal(result.code, 2, result.stderr);
+  assert.match(result.stderr, /--concurrency/);
+  assert.match(result.stderr, /forage census-worker/);
+});

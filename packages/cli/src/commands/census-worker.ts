@@ -109,6 +109,7 @@ export interface CensusQueueFlags {
   emulator?: string | true;
   api?: string;
   token?: string[];
+  concurrency?: string;
   since?: string;
   until?: string;
   repos?: string;
@@ -138,6 +139,11 @@ export async function censusCoordinatorAction(flags: CensusQueueFlags): Promise<
   if (flags.token?.length) {
     throw new UsageError(
       'with --queue the tokens belong to the workers: start forage census-worker --queue ... --token T on each machine, and drop --token here',
+    );
+  }
+  if (flags.concurrency !== undefined) {
+    throw new UsageError(
+      'with --queue the workers make the requests: drop --concurrency here (forage census-worker keeps each token within its limits; its --concurrency is jobs at once)',
     );
   }
   if (flags.repos !== undefined) {
