@@ -149,6 +149,8 @@ const requeueCodes = new Set<string>([
 const maxRequeues = 20;
 /** When to say that no worker seems to be running. */
 const noWorkerNoticeMs = 15_000;
+/** How often the coordinator checks that its Redis answers (and how long it waits for it). */
+const redisCheckMs = 5000;
 
 /**
  * Runs (or resumes) a census whose requests are made by `forage census-worker` processes.
@@ -429,6 +431,41 @@ async function runLocked(setup: Setup): Promise<DistributedCensusResult> {
   try {
     await saveManifest();
     timers.push(setInterval(() => void languages.flush().catch(() => {}), 200));
+    // While Redis is down nothing moves and, with every job already queued there, nothing else
+    // would say why: look, and say so (once), and say when it is back.
+    let redisDown = false;
+    let checking = false;
+    timers.push(
+      setInterval(() => {
+        if (checking) return;
+        checking = true;
+        checkRedis(endpoint, redisCheckMs, options.connectionLabel)
+          .then(
+            () => {
+              if (!redisDown || timers.length === 0) return;
+              redisDown = false;
+              emit({
+                type: 'notice',
+                message: `Redis at ${describeRedis(endpoint)} answers again; the census goes on`,
+              });
+            },
+            (error: unknown) => {
+              if (redisDown || timers.length === 0) return;
+              redisDown = true;
+              const why = (error as Error).message
+                .replace(/^.*?\): /, '')
+                .replace(/; start it there.*$/, '');
+              emit({
+                type: 'notice',
+                message: `Redis at ${describeRedis(endpoint)} is not answering (${why}); waiting for it: the queued jobs are there, and the census goes on when it is back (or stop with Ctrl-C and run the same command again later)`,
+              });
+            },
+          )
+          .finally(() => {
+            checking = false;
+          });
+      }, redisCheckMs),
+    );
     const idleWarning = setTimeout(() => {
       if (jobsDone === 0 && jobsPending > 0) {
         emit({

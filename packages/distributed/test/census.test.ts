@@ -12,6 +12,7 @@ import {
   startOwnRedis,
   uniqueQueueName,
 } from './helpers/redis.js';
+import { until } from './helpers/until.js';
 import { type ForageProcess, spawnForage } from './helpers/workers.js';
 
 const tokens = ['ghp_distributedtestaaaa1', 'ghp_distributedtestbbbb2', 'ghp_distributedtestcccc3'];
@@ -298,6 +299,50 @@ describe('distributed census', { skip: redisSkipReason(true) }, () => {
       misdirected.stderr(),
     );
     assert.ok(!misdirected.stderr().includes(good[0] as string), 'the token is never printed');
+  });
+
+  test('the coordinator says when its Redis stops answering, and when it is back', async (t) => {
+    const dir = mkdtempSync(join(tmpdir(), 'forage-dcensus-outage-'));
+    t.after(() => rmSync(dir, { recursive: true, force: true }));
+    const redis = await startOwnRedis();
+    t.after(() => redis.stop());
+    const notices: string[] = [];
+    const stop = new AbortController();
+    // No worker: the jobs wait in Redis, and nothing new is queued while it is down.
+    const run = runDistributedCensus(
+      {
+        connection: redis.url,
+        queue: uniqueQueueName('outage'),
+        api: 'http://127.0.0.1:9/',
+        ...range,
+        out: join(dir, 'out'),
+      },
+      {
+        signal: stop.signal,
+        onProgress: (e) => e.type === 'notice' && notices.push(e.message),
+      },
+    );
+    run.catch(() => {});
+    t.after(async () => {
+      stop.abort();
+      await run.catch(() => {});
+    });
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    await redis.halt();
+    const where = `redis://127.0.0.1:${redis.port}`;
+    await until(
+      () => notices.some((n) => n.includes(where) && /not answering/.test(n)),
+      20_000,
+      `a notice that Redis is down (notices: ${notices.join('; ')})`,
+    );
+    await redis.start();
+    await until(
+      () => notices.some((n) => /answers again/.test(n)),
+      20_000,
+      `a notice that Redis is back (notices: ${notices.join('; ')})`,
+    );
+    stop.abort();
+    await assert.rejects(run, { code: 'ERR_CENSUS_ABORTED' });
   });
 
   test('bad input stops with a clear error', async () => {
