@@ -72,6 +72,14 @@ export async function runCensusWorker(options: CensusWorkerOptions): Promise<Tas
       ErrorCode.invalidOption,
     );
   }
+  // As a one-machine census checks them: such a token fails every request (an invalid header),
+  // and so every job this worker takes.
+  if (options.tokens.some((t) => !/^[\x21-\x7e]+$/.test(t))) {
+    throw new DistributedError(
+      'a token contains spaces or control characters; check --token / GITHUB_TOKEN',
+      ErrorCode.invalidOption,
+    );
+  }
   const api = parseApiUrl(options.api ?? defaultApi);
   const endpoint = parseRedis(options.connection);
   const redis = new Redis({ ...ioRedisOptions(endpoint, true), lazyConnect: true });

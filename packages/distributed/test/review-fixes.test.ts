@@ -123,6 +123,31 @@ describe('review fixes', { skip }, () => {
     await redis?.stop();
   });
 
+  test('a census worker refuses a token with spaces or control characters before it starts, without printing it', async () => {
+    for (const token of ['ghp_reviewbad token01', 'ghp_reviewbadtoken\u000102']) {
+      const outcome = await within(
+        runCensusWorker({
+          connection: redis.url,
+          queue: uniqueQueueName('bad-token'),
+          tokens: [token],
+          signal: AbortSignal.timeout(3000),
+        }).then(
+          () => 'ran',
+          (error: unknown) => error,
+        ),
+        10_000,
+      );
+      const error = outcome as Error & { code?: string };
+      assert.equal(
+        error.code,
+        'ERR_INVALID_ARG_VALUE',
+        `token ${JSON.stringify(token)}: ${String(outcome)}`,
+      );
+      assert.match(error.message, /spaces or control characters/);
+      assert.ok(!error.message.includes('ghp_reviewbad'), error.message);
+    }
+  });
+
   test('a census worker sends its token only to its own API: a job naming another origin fails before any request', async (t) => {
     const token = 'ghp_reviewapiorigin00001';
     const collector = await startCollector();
