@@ -39,8 +39,21 @@ export interface IoRedisOptions {
  */
 export function parseRedis(connection: RedisConnection): RedisEndpoint {
   if (typeof connection === 'object' && !(connection instanceof URL)) {
-    if (!connection || typeof connection.host !== 'string' || !Number.isInteger(connection.port)) {
-      throw badUrl('an object without host and integer port');
+    if (!connection || typeof connection.host !== 'string' || connection.host === '') {
+      throw badUrl('an object without a host');
+    }
+    const { port, db, username, password } = connection;
+    if (!validPort(port)) throw badUrl(`an object with port ${String(port)} (1 to 65535)`);
+    if (db !== undefined && (!Number.isInteger(db) || db < 0)) {
+      throw badUrl(`an object with database ${String(db)} (an integer >= 0)`);
+    }
+    for (const [name, value] of [
+      ['username', username],
+      ['password', password],
+    ] as const) {
+      if (value !== undefined && typeof value !== 'string') {
+        throw badUrl(`an object whose ${name} is not a string`);
+      }
     }
     return { ...connection };
   }
@@ -58,6 +71,7 @@ export function parseRedis(connection: RedisConnection): RedisEndpoint {
   const host = url.hostname.replace(/^\[(.*)\]$/, '$1');
   if (!host) throw badUrl(`${shown} (no host)`);
   const port = url.port === '' ? 6379 : Number(url.port);
+  if (!validPort(port)) throw badUrl(`${shown} (port ${port})`);
   const dbText = url.pathname.replace(/^\//, '');
   const db = dbText === '' ? 0 : Number(dbText);
   if (!Number.isInteger(db) || db < 0) {
@@ -71,6 +85,10 @@ export function parseRedis(connection: RedisConnection): RedisEndpoint {
     password: url.password ? decodeUserinfo(url.password, shown) : undefined,
     tls: url.protocol === 'rediss:',
   };
+}
+
+function validPort(port: unknown): boolean {
+  return Number.isInteger(port) && (port as number) >= 1 && (port as number) <= 65535;
 }
 
 /** Percent-decodes a user name or password; a stray `%` is the caller's URL to fix. */

@@ -25,6 +25,34 @@ describe('Redis URLs', () => {
     assert.throws(() => parseRedis('127.0.0.1:6379'), { code: 'ERR_QUEUE_URL' });
   });
 
+  test('an endpoint object or URL with an unusable host, port or database is refused naming it', () => {
+    const bad: [unknown, RegExp][] = [
+      [{ host: '127.0.0.1', port: 70000 }, /port 70000/],
+      [{ host: '127.0.0.1', port: 0 }, /port 0/],
+      [{ host: '', port: 6379 }, /host/],
+      [{ host: '127.0.0.1', port: 6379, db: -1 }, /database -1/],
+      [{ host: '127.0.0.1', port: 6379, password: 42 }, /password/],
+      ['redis://127.0.0.1:0', /port 0/],
+    ];
+    for (const [connection, message] of bad) {
+      assert.throws(
+        () => parseRedis(connection as never),
+        (e: Error & { code?: string }) => {
+          assert.equal(e.code, 'ERR_QUEUE_URL', `${JSON.stringify(connection)}: ${e.message}`);
+          assert.match(e.message, message);
+          assert.ok(!e.message.includes('42'), 'no password in the message');
+          return true;
+        },
+      );
+    }
+    assert.deepEqual(parseRedis({ host: '::1', port: 6380, db: 2, password: 'pw' }), {
+      host: '::1',
+      port: 6380,
+      db: 2,
+      password: 'pw',
+    });
+  });
+
   test('tokens appear in Redis keys only as a hash prefix', () => {
     const key = tokenKey('ghp_secretsecretsecret1234');
     assert.match(key, /^[0-9a-f]{16}$/);
