@@ -151,6 +151,13 @@ export async function checkRedis(
   } catch (error) {
     const where = describeRedis(endpoint);
     const reason = redactPassword((socketError ?? (error as Error)).message, endpoint.password);
+    // Redis is there, but wants another password (or user): starting it is not the fix.
+    if (/^(NOAUTH|WRONGPASS)\b/.test(reason)) {
+      throw new DistributedError(
+        `Redis at ${where} (${label}) refused the connection: ${reason}; give ${label} its password, as ${where.replace(/^(rediss?:\/\/)([^@]*@)?/, '$1:PASSWORD@')} (or USER:PASSWORD@ for an ACL user; write / ? # @ % in it as %2F %3F %23 %40 %25)`,
+        ErrorCode.queueUnavailable,
+      );
+    }
     throw new DistributedError(
       `cannot reach Redis at ${where} (${label}): ${reason}; start it there (redis-server --port ${endpoint.port} --appendonly yes) or give ${label} the URL of a running Redis`,
       ErrorCode.queueUnavailable,

@@ -24,7 +24,13 @@ import { taskModule } from '@forage/futures';
 import { startEmulator } from '@forage/github-emulator';
 import { Queue, QueueEvents } from 'bullmq';
 import { Redis } from 'ioredis';
-import { getRedis, redisSkipReason, type TestRedis, uniqueQueueName } from './helpers/redis.js';
+import {
+  getRedis,
+  redisSkipReason,
+  startOwnRedis,
+  type TestRedis,
+  uniqueQueueName,
+} from './helpers/redis.js';
 import { until } from './helpers/until.js';
 import { spawnForage, startWorker } from './helpers/workers.js';
 
@@ -448,6 +454,37 @@ test('forage census-worker --api takes only https (http on loopback), as forage 
   assert.equal(await proc.exited, 2, proc.stderr());
   assert.match(proc.stderr(), /--api http:\/\/example\.com must use https/);
   assert.ok(!proc.stderr().includes('ghp_reviewapiflag0000001'));
+});
+
+describe('a census coordinator whose Redis wants another password', {
+  skip: redisSkipReason(true),
+}, () => {
+  test('says to check the password in the URL, not to start Redis, and never shows it', async (t) => {
+    const redis = await startOwnRedis();
+    t.after(() => redis.stop());
+    const admin = new Redis(redis.url);
+    await admin.config('SET', 'requirepass', 'theRightOne');
+    admin.disconnect();
+    const dir = mkdtempSync(join(tmpdir(), 'forage-review-auth-'));
+    t.after(() => rmSync(dir, { recursive: true, force: true }));
+    for (const auth of [':wr0ngpw@', '']) {
+      const error = (await runDistributedCensus({
+        connection: `redis://${auth}127.0.0.1:${redis.port}`,
+        api: 'http://127.0.0.1:9/',
+        since: 0,
+        until: 3000,
+        out: join(dir, 'out'),
+      }).then(
+        () => new Error('resolved'),
+        (e: unknown) => e,
+      )) as Error & { code?: string };
+      assert.equal(error.code, 'ERR_QUEUE_UNAVAILABLE', error.message);
+      assert.match(error.message, /password/, error.message);
+      assert.doesNotMatch(error.message, /start it there/, error.message);
+      assert.ok(!error.message.includes('wr0ngpw'), error.message);
+      assert.ok(!error.message.includes('theRightOne'), error.message);
+    }
+  });
 });
 
 describe('a census coordinator whose Redis is not there', () => {
