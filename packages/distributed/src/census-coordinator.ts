@@ -257,6 +257,7 @@ async function runLocked(setup: Setup): Promise<DistributedCensusResult> {
     options.until,
     forks,
     shards,
+    options.dataset ?? null,
   );
   const previous = await readManifest(paths.manifest);
 
@@ -650,11 +651,17 @@ async function loadOrMakePlan(
   until: number,
   forks: ForksMode,
   shards: number,
+  dataset: string | null,
 ): Promise<ShardPlan> {
   const stored = await readStoredPlan(path);
   if (stored) {
     const differs: string[] = [];
-    if (stored.api !== api) differs.push(`API ${stored.api}`);
+    // An emulator listens on a new port each time: its dataset, not its URL, names the census
+    // (as runCensus decides).
+    const sameEmulator = !!stored.dataset && stored.dataset === dataset;
+    if (stored.api !== api && !sameEmulator) {
+      differs.push(stored.dataset ? `dataset ${stored.dataset}` : `API ${stored.api}`);
+    }
     if (stored.since !== since) differs.push(`--since ${stored.since}`);
     if (stored.until !== until) differs.push(`--until ${stored.until ?? '(none)'}`);
     if (stored.repos !== null) differs.push(`--repos ${stored.repos}`);
@@ -668,7 +675,7 @@ async function loadOrMakePlan(
     return stored.plan;
   }
   const plan = makePlan({ since, until, repos: null, shards, density: 1 });
-  const fresh: StoredPlan = { api, since, until, repos: null, forks, density: 1, plan };
+  const fresh: StoredPlan = { api, dataset, since, until, repos: null, forks, density: 1, plan };
   await writeAtomic(path, `${JSON.stringify(fresh, null, 2)}\n`);
   return plan;
 }

@@ -684,6 +684,25 @@ describe('a census coordinator writes its --out as runCensus does', { skip }, ()
     }
   });
 
+  test('a census against an emulator resumes with the emulator on another port (same dataset)', async () => {
+    const out = join(dir, 'emulated');
+    const run = async (api: string, dataset: string) => {
+      const stop = new AbortController();
+      return outcomeWithin(
+        runDistributedCensus({ ...options(out), api, dataset }, { signal: stop.signal }),
+        1500,
+        stop,
+      );
+    };
+    // No worker: each run queues its jobs and is stopped.
+    assert.equal(await run('http://127.0.0.1:1/', 'synthetic:5000'), 'timeout');
+    // forage census --queue --emulator again: a new emulator, on a new port.
+    assert.equal(await run('http://127.0.0.1:2/', 'synthetic:5000'), 'timeout');
+    const other = (await run('http://127.0.0.1:3/', 'synthetic:9000')) as Error & { code?: string };
+    assert.equal(other.code, 'ERR_CENSUS_OUTPUT', String(other));
+    assert.match(other.message, /dataset synthetic:5000/);
+  });
+
   test('a corrupt plan.json is refused, not replaced', async () => {
     const out = join(dir, 'corrupt');
     mkdirSync(out, { recursive: true });
