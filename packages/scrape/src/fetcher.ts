@@ -114,8 +114,8 @@ export function assertHttpUrl(input: string | URL, base?: string): URL {
   if (meant) {
     throw new ScrapeError(
       'ERR_SCRAPE_BAD_URL',
-      `"${String(input)}" has no http:// or https://; did you mean ${meant}?`,
-      { url: String(input) },
+      `"${shown(String(input))}" has no http:// or https://; did you mean ${shown(meant)}?`,
+      { url: shown(String(input)) },
     );
   }
   let url: URL;
@@ -124,18 +124,26 @@ export function assertHttpUrl(input: string | URL, base?: string): URL {
   } catch {
     throw new ScrapeError(
       'ERR_SCRAPE_BAD_URL',
-      `"${String(input)}" is not a URL; give a full address such as https://example.com/blog/`,
-      { url: String(input) },
+      `"${shown(String(input))}" is not a URL; give a full address such as https://example.com/blog/`,
+      { url: shown(String(input)) },
     );
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
     throw new ScrapeError(
       'ERR_SCRAPE_BAD_URL',
-      `${url.protocol} URLs are not fetched (${url.href}); only http: and https: are`,
-      { url: url.href },
+      `${url.protocol} URLs are not fetched (${shown(url.href)}); only http: and https: are`,
+      { url: shown(url.href) },
     );
   }
   return url;
+}
+
+/**
+ * `input` with a user name and password in it (`ftp://me:secret@host/`, `me:secret@host`)
+ * replaced by `***`: a URL refused here is echoed in the message, and credentials never are.
+ */
+function shown(input: string): string {
+  return input.replace(/^(\s*(?:[a-z][a-z0-9+.-]*:)?\/\/|\s*)[^/?#\s]*@/i, '$1***@');
 }
 
 /**

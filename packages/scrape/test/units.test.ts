@@ -13,6 +13,7 @@ import {
   productToken,
   Robots,
   ScrapeError,
+  scrapeBlog,
   soup,
 } from '@forage/scrape';
 import { serve } from './fixtures/server.js';
@@ -250,4 +251,31 @@ test('words, CSV cells and the HTML index escape what came from the network', ()
   assert.ok(html.includes('href="#"'), 'non-http links are not made clickable');
   assert.ok(html.includes('https://e.com/&lt;x&gt;'));
   assert.ok(html.includes('&quot;A&quot;'));
+});
+
+test('a refused URL is named in the error without the user name and password in it', async () => {
+  for (const input of [
+    'ftp://me:s3cret@host.test/',
+    'me:s3cret@host.test/',
+    'http://me:s3cret@ho st/',
+  ]) {
+    assert.throws(
+      () => scrapeBlog(input),
+      (e: unknown) =>
+        e instanceof ScrapeError &&
+        e.code === 'ERR_SCRAPE_BAD_URL' &&
+        e.message.includes('@ho') &&
+        !`${e.message} ${e.url}`.includes('s3cret'),
+      input,
+    );
+    await assert.rejects(
+      get(input, { timeoutMs: 1_000 }),
+      (e: unknown) => e instanceof ScrapeError && !`${e.message} ${e.url}`.includes('s3cret'),
+      input,
+    );
+  }
+  assert.throws(
+    () => scrapeBlog('ftp://me:s3cret@host.test/'),
+    /ftp: URLs are not fetched \(ftp:\/\/\*\*\*@host\.test\/\)/,
+  );
 });
