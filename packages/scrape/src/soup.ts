@@ -181,7 +181,7 @@ function matches(el: Element, attrs: AttrFilter): boolean {
     if (value === undefined) return false;
     // As in bs4, a class filter matches any one of the element's classes (or the whole string).
     const candidates = attr === 'class' ? [value, ...value.split(/\s+/)] : [value];
-    if (!candidates.some((v) => (typeof want === 'string' ? v === want : want.test(v))))
+    if (!candidates.some((v) => (typeof want === 'string' ? v === want : matchesRegExp(want, v))))
       return false;
   }
   return true;
@@ -190,7 +190,16 @@ function matches(el: Element, attrs: AttrFilter): boolean {
 function matchesString($: CheerioAPI, el: AnyNode, want: string | RegExp | undefined): boolean {
   if (want === undefined) return true;
   const text = $(el).text();
-  return typeof want === 'string' ? text === want : want.test(text);
+  return typeof want === 'string' ? text === want : matchesRegExp(want, text);
+}
+
+/**
+ * Whether `re` matches somewhere in `s`, whatever its flags: `search` starts at 0 and leaves
+ * `lastIndex` as it was, where `test` with the g or y flag resumes from the last match (so a
+ * filter like /post/g would skip every other element).
+ */
+function matchesRegExp(re: RegExp, s: string): boolean {
+  return s.search(re) !== -1;
 }
 
 /**

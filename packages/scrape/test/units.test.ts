@@ -279,3 +279,18 @@ test('a refused URL is named in the error without the user name and password in 
     /ftp: URLs are not fetched \(ftp:\/\/\*\*\*@host\.test\/\)/,
   );
 });
+
+test('soup(): a RegExp filter with the g flag matches every time, as without it', () => {
+  const page = soup('<p id="a1">one</p><p id="a2">two</p><p id="a3">six</p>');
+  const id = /a/g;
+  const text = /[a-z]/g;
+  for (let round = 0; round < 3; round++) {
+    assert.equal(page.findAll('p', { id }).length, 3, `attribute filter, round ${round}`);
+    assert.equal(
+      page.findAll('p', {}, { string: text }).length,
+      3,
+      `string filter, round ${round}`,
+    );
+    assert.equal(page.find('p', { id }, { string: text })?.get('id'), 'a1', `find, round ${round}`);
+  }
+});
