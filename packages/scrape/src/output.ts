@@ -1,6 +1,7 @@
 import {
   closeSync,
   existsSync,
+  fstatSync,
   fsyncSync,
   openSync,
   readFileSync,
@@ -241,9 +242,10 @@ export class OutputWriter {
   constructor(path: string, format: OutputFormat) {
     this.path = path;
     this.format = format;
-    const fresh = !existsSync(path) || readFileSync(path).length === 0;
     this.#fd = openSync(path, 'a');
-    if (fresh && format === 'csv') writeSync(this.#fd, csvHeader());
+    // Its size says whether it is new: reading it all took memory in proportion to the output
+    // (and threw past 2 GiB, the most one buffer holds).
+    if (format === 'csv' && fstatSync(this.#fd).size === 0) writeSync(this.#fd, csvHeader());
   }
 
   write(post: Post): void {

@@ -2,11 +2,26 @@
 // lost. A file in the other format or with a record that does not read is refused and left as it
 // is; only a torn last record (a crash mid-write) is cut.
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  statSync,
+  truncateSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { test } from 'node:test';
-import { csvHeader, csvLine, existingOutputUrls, jsonlLine, type Post } from '@forage/scrape';
+import {
+  csvHeader,
+  csvLine,
+  existingOutputUrls,
+  jsonlLine,
+  OutputWriter,
+  type Post,
+} from '@forage/scrape';
 import { Command } from 'commander';
 import { forage, inProcess, tempDir } from './fixtures/cli.js';
 import { beautifulhugo } from './fixtures/engines/index.js';
@@ -129,6 +144,25 @@ test('resuming with the other --format is refused with exit 2, the output and jo
   const lines = readFileSync(out, 'utf8').trimEnd().split('\n');
   assert.equal(lines.length, 12);
   for (const line of lines) assert.equal(typeof (JSON.parse(line) as Post).url, 'string');
+});
+
+test('OutputWriter looks at the size of the file, not its contents: the CSV header goes only into an empty one', (t) => {
+  const dir = tempDir(t);
+  const empty = join(dir, 'empty.csv');
+  writeFileSync(empty, '');
+  const fresh = new OutputWriter(empty, 'csv');
+  fresh.write(post(1));
+  fresh.close();
+  assert.equal(readFileSync(empty, 'utf8'), csvHeader() + csvLine(post(1)));
+  // A file past 2 GiB (sparse here, so it costs no disk) cannot be read into one buffer at all:
+  // opening it used to throw ERR_FS_FILE_TOO_LARGE before anything was appended.
+  const big = join(dir, 'big.csv');
+  writeFileSync(big, '');
+  truncateSync(big, 3 * 2 ** 30);
+  const writer = new OutputWriter(big, 'csv');
+  writer.write(post(2));
+  writer.close();
+  assert.equal(statSync(big).size, 3 * 2 ** 30 + csvLine(post(2)).length);
 });
 
 test('existingOutputUrls refuses a file in the other format and leaves it as it is', (t) => {
