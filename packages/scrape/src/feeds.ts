@@ -23,6 +23,16 @@ function htmlToText(html: string): string {
   return squash(load(html, null, false).root().text());
 }
 
+/**
+ * `href` resolved against `base`, without its `#fragment`, as links on pages are read
+ * (`resolveHref`): `/post/1/#more` is the page `/post/1/`, not a second post. Throws for junk.
+ */
+function pageUrl(href: string, base: string): string {
+  const url = new URL(href, base);
+  url.hash = '';
+  return url.href;
+}
+
 /** Whether `text` looks like an RSS or Atom document rather than HTML. */
 export function looksLikeFeed(text: string): boolean {
   const head = text.slice(0, 1024);
@@ -43,7 +53,7 @@ export function parseFeed(xml: string, base: string): FeedEntry[] {
     if (!href) return;
     let url: string;
     try {
-      url = new URL(href.trim(), base).href;
+      url = pageUrl(href.trim(), base);
     } catch {
       return;
     }
@@ -76,7 +86,7 @@ export function parseSitemap(xml: string, base: string): SitemapContents {
     const trimmed = text.trim();
     if (!trimmed) return;
     try {
-      into.push(detach(new URL(trimmed, base).href));
+      into.push(detach(pageUrl(trimmed, base)));
     } catch {
       // not a URL: skipped, like any other junk in a sitemap
     }

@@ -253,6 +253,33 @@ test('a feed that tags its links (utm_source=feedburner) names the same posts as
   assert.deepEqual(fetched.sort(), paths, 'each post fetched once, without the tracking tags');
 });
 
+test('a feed whose links carry a #fragment names the same posts as the index', async (t) => {
+  const server = await blog(
+    3,
+    3,
+    '<link rel="alternate" type="application/rss+xml" href="/index.xml">',
+  );
+  t.after(() => server.close());
+  // Posts without a canonical link: the URL fetched names them. Post 4 only the feed lists.
+  server.files.set('/post/4/', { body: postPage(4) });
+  const items = [1, 2, 3, 4]
+    .map(
+      (n) =>
+        `<item><title>Post number ${n}</title><link>${server.base}/post/${n}/#${n === 4 ? 'comments' : 'more'}</link></item>`,
+    )
+    .join('');
+  server.files.set('/index.xml', {
+    type: 'application/rss+xml',
+    body: `<?xml version="1.0"?><rss version="2.0"><channel><title>b</title>${items}</channel></rss>`,
+  });
+  const { posts } = await scrapeAll(`${server.base}/`, { extractThreads: 0 });
+  const paths = ['/post/1/', '/post/2/', '/post/3/', '/post/4/'];
+  // This gave 7 posts: 1-3 twice (once as /post/N/#more), and 4 as /post/4/#comments.
+  assert.deepEqual(posts.map((p) => p.url.slice(server.base.length)).sort(), paths);
+  const fetched = server.log.filter((r) => r.path.startsWith('/post/')).map((r) => r.path);
+  assert.deepEqual(fetched.sort(), paths, 'each post fetched once');
+});
+
 test('a journaled scrape that could not read its start page is retried in full by the next run', async (t) => {
   const server = await blog(4, 2);
   t.after(() => server.close());
