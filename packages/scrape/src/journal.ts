@@ -19,6 +19,8 @@ export type JournalRecord =
   | { k: 'start'; url: string; v: 1 }
   | { k: 'queue'; url: string; role: PageRole; preview?: Preview; speculative?: boolean }
   | { k: 'done'; url: string }
+  /** A page that failed for now (server or network down): a resumed run tries it again. */
+  | { k: 'failed'; url: string }
   /** The feed the start page links to (null: none), so a resumed run can read it again. */
   | { k: 'feed'; url: string | null }
   | { k: 'post'; post: Post }
@@ -29,8 +31,10 @@ export interface JournalState {
   startUrl: string;
   /** Every URL queued, with its role and preview, in order. */
   queued: Map<string, { role: PageRole; preview?: Preview; speculative?: boolean }>;
-  /** URLs finished (fetched and processed, or failed for good). */
+  /** URLs finished (fetched and processed, or failed for good: 404, not a page, ...). */
   done: Set<string>;
+  /** URLs whose last attempt failed for now (5xx, timeout, ...): to do again, as if never fetched. */
+  failed: Set<string>;
   /** Posts already yielded, by canonical URL. */
   posts: Map<string, Post>;
   /** Whether the run reached its end. */
@@ -57,6 +61,7 @@ export function readJournal(path: string): JournalState | null {
     startUrl: '',
     queued: new Map(),
     done: new Set(),
+    failed: new Set(),
     posts: new Map(),
     complete: false,
   };
@@ -88,6 +93,10 @@ export function readJournal(path: string): JournalState | null {
       }
       case 'done':
         state.done.add(rec.url);
+        state.failed.delete(rec.url); // failed in an earlier run, read in a later one
+        break;
+      case 'failed':
+        state.failed.add(rec.url);
         break;
       case 'feed':
         state.feed = rec.url;

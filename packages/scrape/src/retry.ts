@@ -38,6 +38,19 @@ export function isRetryable(error: unknown, policy: RetryPolicy): boolean {
   return error.code === 'ERR_SCRAPE_NETWORK' || error.code === 'ERR_SCRAPE_TIMEOUT';
 }
 
+/**
+ * Whether a request that failed for good in this run may pass in a later one: the failures
+ * {@link isRetryable} retries (429/503 also when their `Retry-After` was too long to wait for),
+ * that is, a server or network that is down for now. A scrape journals such a page as failed,
+ * and a rerun tries it again. 404, 410 and other 4xx, robots, size and redirect limits are final.
+ */
+export function isTemporary(error: unknown): boolean {
+  if (!(error instanceof ScrapeError)) return false;
+  if (error.code === 'ERR_SCRAPE_HTTP' && error.status !== undefined)
+    return SLOW_DOWN.has(error.status) || TRANSIENT.has(error.status);
+  return error.code === 'ERR_SCRAPE_NETWORK' || error.code === 'ERR_SCRAPE_TIMEOUT';
+}
+
 /** True when the server asked the whole host to slow down (so all its requests should wait). */
 export function isSlowDown(error: unknown): boolean {
   return error instanceof ScrapeError && error.status !== undefined && SLOW_DOWN.has(error.status);

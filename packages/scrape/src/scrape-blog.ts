@@ -20,7 +20,7 @@ import {
 import { type Pagination, readPagination } from './pagination.js';
 import { extractPostFromHtml } from './post-stream.js';
 import { queryOne } from './query.js';
-import { DEFAULT_RETRY, isSlowDown, type RetryPolicy, retryOptions } from './retry.js';
+import { DEFAULT_RETRY, isSlowDown, isTemporary, type RetryPolicy, retryOptions } from './retry.js';
 import { Robots } from './robots.js';
 import { type Selectors, validateSelectors } from './selectors.js';
 import { politenessKey, Site, urlShape, withoutTracking } from './site.js';
@@ -78,7 +78,10 @@ const postWorker = taskModule<typeof import('./post-worker.js')>(
 /** A running scrape: iterate it for posts; `stats` is kept current and final once iteration ends. */
 export interface ScrapeRun extends AsyncIterable<Post> {
   readonly stats: ScrapeStats & {
-    /** True when every page was visited: not stopped, not cut by `maxPages`. */
+    /**
+     * True when every page was visited: not stopped, not cut by `maxPages`, and none left to do
+     * because it failed for now (`failed`).
+     */
     complete: boolean;
     /** How posts were found on index pages ("Hugo beautifulhugo", "selectors", ...). */
     strategy: string | null;
@@ -194,6 +197,7 @@ class Crawl {
     indexPages: 0,
     posts: 0,
     errors: 0,
+    failed: 0,
     skipped: {},
     retries: 0,
     resumed: 0,
@@ -363,7 +367,7 @@ class Crawl {
       // Posts that a feed or sitemap lists but no index page linked to.
       for (const url of this.#latePosts()) this.#enqueue(url, 'late', this.#feedPreview(url));
       await this.#whenIdle();
-      this.stats.complete = !this.#stopped && !this.#cut;
+      this.stats.complete = !this.#stopped && !this.#cut && this.stats.failed === 0;
       // Only a scrape that found something is finished: a rerun of one that found nothing (the
       // site was down, robots.txt said no) must try again, not resume a journal marked done.
       this.#checkSomethingFound();
@@ -554,6 +558,12 @@ class Crawl {
     this.#journal?.write({ k: 'done', url });
   }
 
+  /** A page that failed for now: not done, so a resumed run fetches it again (see isTemporary). */
+  #markFailed(url: string): void {
+    this.stats.failed++;
+    this.#journal?.write({ k: 'failed', url });
+  }
+
   // ---- fetching --------------------------------------------------------------------------
 
   /**
@@ -654,8 +664,10 @@ class Crawl {
         this.#startError =
           this.#robotsFailures.get(this.start.origin) ??
           'robots.txt does not allow it; pass --no-robots (robots: false) to ignore robots.txt';
-      // The start page stays to do: a rerun (later, or with robots: false) reads it then.
-      else this.#markDone(url);
+      // A robots.txt that could not be read disallows everything for now only: a rerun tries
+      // again. The start page stays to do: a rerun (later, or with robots: false) reads it then.
+      if (this.#robotsFailures.has(new URL(url).origin)) this.#markFailed(url);
+      else if (!this.#isStart(url)) this.#markDone(url);
       return;
     }
     let page: FetchedPage;
@@ -664,7 +676,10 @@ class Crawl {
     } catch (error) {
       if (this.#stopped) return;
       this.#fetchFailed(url, info, error);
-      if (!this.#isStart(url)) this.#markDone(url);
+      // A server or network that is down for now: journaled as failed, so a rerun tries again
+      // (in this run it is not fetched again). A 404 or 410, gone for good, is done.
+      if (isTemporary(error)) this.#markFailed(url);
+      else if (!this.#isStart(url)) this.#markDone(url);
       return;
     }
     if (this.#stopped) return;

@@ -42,6 +42,12 @@ export interface ScrapeStats {
   posts: number;
   /** Requests that failed for good (HTTP errors after retries, timeouts, bad responses). */
   errors: number;
+  /**
+   * Pages left to do because they failed for now: a 5xx, 429, timeout or network error after
+   * their retries (also counted in `errors`), or a robots.txt that could not be read. With a
+   * journal they are recorded as failed, not done, and the next run tries them again.
+   */
+  failed: number;
   /** URLs not fetched on purpose, by reason (robots, off-site, not-html, max-pages, ...). */
   skipped: Record<string, number>;
   /** Retries made after 429/503/5xx or network errors. */

@@ -318,6 +318,96 @@ test('a journaled scrape that could not read its start page is retried in full b
   assert.ok(!readFileSync(emptyJournal, 'utf8').includes('"k":"end"'));
 });
 
+test('pages that fail for now (5xx, timeouts) are journaled as failed and retried by the next run; 404s are not', async (t) => {
+  const { forage, tempDir } = await import('./fixtures/cli.js');
+  const server = await blog(4, 4);
+  t.after(() => server.close());
+  const dir = tempDir(t);
+  const journal = join(dir, 'posts.journal');
+  const options = {
+    journal,
+    useFeeds: false,
+    extractThreads: 0,
+    retry: { retries: 1, baseDelayMs: 1 },
+  };
+  // Post 2 is down for the first run (503 after its retry too); post 5, linked, is gone for good.
+  let down = true;
+  server.hooks.set('/post/2/', (_req, res) => down && !!res.writeHead(503).end('down'));
+  server.files.set('/', { body: indexPage([1, 2, 3, 4, 5], null) });
+  const first = await scrapeAll(`${server.base}/`, options);
+  assert.deepEqual(urls(first.posts), ['/post/1/', '/post/3/', '/post/4/']);
+  assert.equal(first.run.stats.errors, 2, 'the 503 and the 404');
+  assert.equal(first.run.stats.failed, 1, 'only the 503 may pass');
+  assert.equal(first.run.stats.complete, false, 'a page is left to do');
+  assert.equal(server.hits('/post/2/'), 2, 'one request and one retry in a run');
+  assert.match(readFileSync(journal, 'utf8'), /"k":"failed","url":"[^"]*\/post\/2\/"/);
+
+  // The rerun fetches post 2 only: not post 5 (404 is final), nor the posts already read.
+  down = false;
+  const before = server.log.length;
+  const second = await scrapeAll(`${server.base}/`, options);
+  assert.deepEqual(urls(second.posts), ['/post/2/']);
+  assert.deepEqual(
+    server.log
+      .slice(before)
+      .map((r) => r.path)
+      .filter((p) => p !== '/robots.txt'),
+    ['/post/2/'],
+  );
+  assert.equal(second.run.stats.failed, 0);
+  assert.equal(second.run.stats.complete, true);
+  assert.ok(readFileSync(journal, 'utf8').endsWith('{"k":"end"}\n'));
+
+  // forage scrape says how many pages failed and that running it again retries them.
+  down = true;
+  const out = join(dir, 'posts.jsonl');
+  const r = await forage('scrape', `${server.base}/`, '--out', out);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stderr, /1 page failed for now .*: run the same command again to retry it/);
+  assert.doesNotMatch(r.stderr, /not finished/);
+  down = false;
+  const again = await forage('scrape', `${server.base}/`, '--out', out);
+  assert.equal(again.code, 0, again.stderr);
+  assert.equal(readFileSync(out, 'utf8').trim().split('\n').length, 4);
+  assert.doesNotMatch(again.stderr, /failed for now/);
+});
+
+test('a resumed scrape whose robots.txt is down for now leaves its pages to the next run', async (t) => {
+  const server = await blog(4, 4);
+  t.after(() => server.close());
+  const dir = mkdtempSync(join(tmpdir(), 'forage-robots-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const journal = join(dir, 'posts.journal');
+  const options = { journal, useFeeds: false, extractThreads: 0, retry: { retries: 0 } };
+  const controller = new AbortController();
+  const first = scrapeBlog(`${server.base}/`, {
+    ...options,
+    concurrency: 1,
+    signal: controller.signal,
+  });
+  const seen: Post[] = [];
+  for await (const post of first) {
+    seen.push(post);
+    controller.abort();
+  }
+  // robots.txt answers 500 (RFC 9309: disallow all) while the run resumes.
+  server.hooks.set('/robots.txt', (_req, res) => !!res.writeHead(500).end('down'));
+  const second = await scrapeAll(`${server.base}/`, options);
+  assert.equal(second.posts.length, 0);
+  assert.equal(second.run.stats.complete, false);
+  // (The post the first run yielded may be among them: it was stopped before marking it done.)
+  assert.ok(second.run.stats.failed >= 4 - seen.length, String(second.run.stats.failed));
+  server.hooks.delete('/robots.txt');
+  // This got nothing: the second run had marked every page done, and the journal finished.
+  const third = await scrapeAll(`${server.base}/`, options);
+  assert.deepEqual([...urls(seen), ...urls(third.posts)].sort(), [
+    '/post/1/',
+    '/post/2/',
+    '/post/3/',
+    '/post/4/',
+  ]);
+});
+
 test('a start URL with tracking tags (?utm_source=...) is read as the front page it names', async (t) => {
   const server = await blog(
     4,

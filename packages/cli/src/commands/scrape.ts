@@ -348,7 +348,15 @@ function summaryLine(run: ScrapeRun, interrupted: boolean, out: string | undefin
     `forage scrape: ${s.posts} posts${s.resumed ? ` (+${s.resumed} from before)` : ''} from ${s.pages} pages (${s.indexPages} index) in ${(s.elapsedMs / 1000).toFixed(1)} s; ${s.errors} errors; ${s.retries} retries; skipped ${skipped || 'none'}${out ? `; wrote ${out}` : ''}`,
   ];
   for (const e of s.errorSamples.slice(0, 5)) lines.push(`  error: ${e.url}: ${e.reason}`);
-  if (interrupted || !s.complete) {
+  // Pages that failed for now (5xx, timeouts): the journal keeps them to do, not done.
+  if (s.failed > 0) {
+    const pages = s.failed === 1 ? '1 page failed' : `${s.failed} pages failed`;
+    lines.push(
+      `  ${pages} for now (server or network errors)${out ? `: run the same command again to retry ${s.failed === 1 ? 'it' : 'them'}` : '; use --out FILE so that running it again retries them'}`,
+    );
+  }
+  // Not complete only because of those pages is not "not finished".
+  if (interrupted || s.skipped['max-pages']) {
     lines.push(
       out
         ? `  not finished${interrupted ? ' (interrupted)' : ' (--max-pages)'}: run the same command again to continue`
