@@ -182,10 +182,20 @@ function boxFacts(box: Element): BoxFacts {
     const meta = name === 'footer' || name === 'time' || cls.some((c) => META_CLASSES.includes(c));
     if (meta) f.meta.push(el);
     if (name === 'p' && !inMeta) f.paragraphs.push(el);
-    for (const c of el.children)
-      if (c.type === 'tag') visit(c as Element, inTitle || titleBox, inMeta || meta);
+    push(el.children, inTitle || titleBox, inMeta || meta);
   };
-  for (const c of box.children) if (c.type === 'tag') visit(c as Element, false, false);
+  // A stack rather than recursion: unclosed tags can nest an entry deeper than the call stack.
+  // Children go on in reverse, so elements are visited in document order, as before.
+  const stack: { el: Element; inTitle: boolean; inMeta: boolean }[] = [];
+  const push = (children: readonly AnyNode[], inTitle: boolean, inMeta: boolean) => {
+    for (let i = children.length - 1; i >= 0; i--)
+      if (children[i]!.type === 'tag') stack.push({ el: children[i] as Element, inTitle, inMeta });
+  };
+  push(box.children, false, false);
+  while (stack.length > 0) {
+    const next = stack.pop()!;
+    visit(next.el, next.inTitle, next.inMeta);
+  }
   return f;
 }
 

@@ -280,17 +280,22 @@ export function visitElement<T>(
 /** Collects {@link PageFacts} from a parsed document in one pass. */
 export function collectFacts(root: AnyNode): PageFacts {
   const f = emptyFacts<Element>();
-  const visit = (el: Element, flags: number, parentName: string | undefined): void => {
+  // A stack rather than recursion: unclosed tags can nest a page deeper than the call stack.
+  // Children go on in reverse, so elements are visited in document order, as before.
+  const stack: { el: Element; flags: number; parentName: string | undefined }[] = [];
+  const push = (children: readonly AnyNode[], flags: number, parentName: string | undefined) => {
+    for (let i = children.length - 1; i >= 0; i--) {
+      const child = children[i]!;
+      if (child.type === 'tag' || child.type === 'script' || child.type === 'style')
+        stack.push({ el: child as Element, flags, parentName });
+    }
+  };
+  push((root as unknown as { children: AnyNode[] }).children ?? [], 0, undefined);
+  while (stack.length > 0) {
+    const { el, flags, parentName } = stack.pop()!;
     const inner = visitElement(f, el, el.name, el.attribs, flags, parentName);
     if (inner === LD_JSON) f.ldJson.push(textOf(el));
-    if (inner < 0) return;
-    for (const child of el.children)
-      if (child.type === 'tag' || child.type === 'script' || child.type === 'style')
-        visit(child as Element, inner, el.name);
-  };
-  for (const child of (root as unknown as { children: AnyNode[] }).children ?? []) {
-    if (child.type === 'tag' || child.type === 'script' || child.type === 'style')
-      visit(child as Element, 0, undefined);
+    if (inner >= 0) push(el.children, inner, el.name);
   }
   return f;
 }

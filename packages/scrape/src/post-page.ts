@@ -1,4 +1,4 @@
-import type { Element } from 'domhandler';
+import type { AnyNode, Element } from 'domhandler';
 import { isoFromMachine, isoFromText } from './dates.js';
 import {
   type CheerioAPI,
@@ -280,19 +280,17 @@ function closestHeaderOrTop(el: Element): boolean {
 
 /** Whether any text comes before `el` inside `container`. */
 function prevText(el: Element, container: Element): boolean {
-  let found = false;
-  let done = false;
-  const walk = (n: Element): void => {
-    for (const c of n.children) {
-      if (done) return;
-      if (c === el) {
-        done = true;
-        return;
-      }
-      if (c.type === 'text' && (c as unknown as { data: string }).data.trim()) found = true;
-      else if (c.type === 'tag') walk(c as Element);
+  // In document order, with a stack rather than recursion (a page can nest deeper than the
+  // call stack): the first text with more than spaces before `el` answers.
+  const stack: AnyNode[] = [...container.children].reverse();
+  while (stack.length > 0) {
+    const c = stack.pop()!;
+    if (c === el) return false;
+    if (c.type === 'text' && (c as unknown as { data: string }).data.trim()) return true;
+    if (c.type === 'tag') {
+      const children = (c as Element).children;
+      for (let i = children.length - 1; i >= 0; i--) stack.push(children[i]!);
     }
-  };
-  walk(container);
-  return found;
+  }
+  return false;
 }

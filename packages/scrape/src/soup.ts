@@ -92,15 +92,19 @@ export class Tag {
   /** Text pieces joined by `separator`, each stripped when `strip` (bs4's `get_text`). */
   getText(options: GetTextOptions = {}): string {
     const pieces: string[] = [];
-    const walk = (n: AnyNode) => {
+    // A stack rather than recursion (a page can nest deeper than the call stack), children
+    // pushed in reverse so that they come off in document order.
+    const stack: AnyNode[] = [this.#node];
+    while (stack.length > 0) {
+      const n = stack.pop()!;
       if (n.type === 'text') pieces.push((n as unknown as { data: string }).data);
       else if (n.type === 'tag' || n.type === 'root') {
         const name = (n as Element).name;
-        if (name === 'script' || name === 'style') return;
-        for (const c of (n as Element).children) walk(c);
+        if (name === 'script' || name === 'style') continue;
+        const children = (n as Element).children;
+        for (let i = children.length - 1; i >= 0; i--) stack.push(children[i]!);
       }
-    };
-    walk(this.#node);
+    }
     const parts = options.strip ? pieces.map((p) => p.trim()).filter(Boolean) : pieces;
     return parts.join(options.separator ?? '');
   }
@@ -118,7 +122,7 @@ export class Tag {
       .find(name ?? '*')
       .toArray()) {
       if (out.length >= limit) break;
-      if (matches(el as Element, attrs) && matchesString(this.#$, el, options.string))
+      if (matches(el as Element, attrs) && matchesString(el, options.string))
         out.push(new Tag(this.#$, el));
     }
     return out;
@@ -187,10 +191,29 @@ function matches(el: Element, attrs: AttrFilter): boolean {
   return true;
 }
 
-function matchesString($: CheerioAPI, el: AnyNode, want: string | RegExp | undefined): boolean {
+function matchesString(el: AnyNode, want: string | RegExp | undefined): boolean {
   if (want === undefined) return true;
-  const text = $(el).text();
+  const text = textContent(el);
   return typeof want === 'string' ? text === want : matchesRegExp(want, text);
+}
+
+/**
+ * All the text inside `node`, scripts and styles included: what cheerio's `.text()` gives
+ * (domutils' `textContent`), which recursed once per level and overflowed the call stack on
+ * pages nested some thousands deep.
+ */
+function textContent(node: AnyNode): string {
+  let out = '';
+  const stack: AnyNode[] = [node];
+  while (stack.length > 0) {
+    const n = stack.pop()!;
+    if (n.type === 'text') out += (n as unknown as { data: string }).data;
+    else if (n.type !== 'comment') {
+      const children = (n as unknown as { children?: AnyNode[] }).children ?? [];
+      for (let i = children.length - 1; i >= 0; i--) stack.push(children[i]!);
+    }
+  }
+  return out;
 }
 
 /**

@@ -201,48 +201,67 @@ export class TextBlocks {
 export function blockText(nodes: readonly AnyNode[], options: BlockTextOptions = {}): string {
   const out = new TextBlocks();
   const dropFurniture = options.dropFurniture === true;
-  const walk = (node: AnyNode, pre: boolean): void => {
+  // A stack rather than recursion: unclosed tags can nest a page deeper than the call stack.
+  // Each step is a node to read (`pre`: inside a <pre>) or, with node null, a block to close
+  // (`pre`: it is a <pre>). Children go on in reverse, so they come off in document order.
+  const stack: { node: AnyNode | null; pre: boolean }[] = [];
+  const push = (children: readonly AnyNode[], pre: boolean) => {
+    for (let i = children.length - 1; i >= 0; i--) stack.push({ node: children[i]!, pre });
+  };
+  push(nodes, false);
+  while (stack.length > 0) {
+    const { node, pre } = stack.pop()!;
+    if (node === null) {
+      out.close(pre);
+      continue;
+    }
     if (node.type === 'text') {
       out.text((node as unknown as { data: string }).data, pre);
-      return;
+      continue;
     }
-    if (node.type !== 'tag' && node.type !== 'root') return;
+    if (node.type !== 'tag' && node.type !== 'root') continue;
     if (node.type === 'root') {
-      for (const child of (node as unknown as { children: AnyNode[] }).children) walk(child, pre);
-      return;
+      push((node as unknown as { children: AnyNode[] }).children, pre);
+      continue;
     }
     const el = node as Element;
     const name = el.name.toLowerCase();
-    if (excludedFromText(name, el.attribs, dropFurniture)) return;
-    if (options.skip?.(el)) return;
+    if (excludedFromText(name, el.attribs, dropFurniture)) continue;
+    if (options.skip?.(el)) continue;
     if (name === 'br') {
       out.br();
-      return;
+      continue;
     }
-    const block = BLOCKS.has(name);
-    if (block) out.open();
-    const inPre = pre || name === 'pre';
-    for (const child of el.children) walk(child, inPre);
-    if (block) out.close(name === 'pre');
-  };
-  for (const node of nodes) walk(node, false);
+    if (BLOCKS.has(name)) {
+      out.open();
+      stack.push({ node: null, pre: name === 'pre' });
+    }
+    push(el.children, pre || name === 'pre');
+  }
   return out.result();
 }
 
 /** The text of `nodes` on one line, whitespace collapsed (for titles, names, summaries). */
 export function inlineText(nodes: readonly AnyNode[]): string {
   let out = '';
-  const walk = (node: AnyNode): void => {
-    if (node.type === 'text') out += (node as unknown as { data: string }).data;
+  // A stack rather than recursion (see blockText); a string on it is text to add after a block.
+  const stack: (AnyNode | string)[] = [];
+  const push = (children: readonly AnyNode[]) => {
+    for (let i = children.length - 1; i >= 0; i--) stack.push(children[i]!);
+  };
+  push(nodes);
+  while (stack.length > 0) {
+    const node = stack.pop()!;
+    if (typeof node === 'string') out += node;
+    else if (node.type === 'text') out += (node as unknown as { data: string }).data;
     else if (node.type === 'tag' || node.type === 'root') {
       const el = node as Element;
-      if (node.type === 'tag' && SKIPPED_INLINE.has(el.name.toLowerCase())) return;
+      if (node.type === 'tag' && SKIPPED_INLINE.has(el.name.toLowerCase())) continue;
       if (node.type === 'tag' && el.name.toLowerCase() === 'br') out += ' ';
-      for (const child of el.children) walk(child);
-      if (node.type === 'tag' && BLOCKS.has(el.name.toLowerCase())) out += ' ';
+      if (node.type === 'tag' && BLOCKS.has(el.name.toLowerCase())) stack.push(' ');
+      push(el.children);
     }
-  };
-  for (const node of nodes) walk(node);
+  }
   return squash(out);
 }
 

@@ -1,6 +1,13 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { parseDom, readIndexEntries, readPagination } from '@forage/scrape';
+import {
+  extractPost,
+  extractPostFromHtml,
+  parseDom,
+  readIndexEntries,
+  readPagination,
+  soup,
+} from '@forage/scrape';
 import { load } from 'cheerio/slim';
 import { ENGINES } from './fixtures/engines/index.js';
 import { buildSite, htmlPages, makePosts, OFFLINE_BASE } from './fixtures/site.js';
@@ -93,4 +100,48 @@ test('an index page nested tens of thousands of elements deep is read, not a sta
     readPagination(doc, 'http://blog.test/', 'http://blog.test/').next,
     'http://blog.test/page/2/',
   );
+});
+
+test('an entry, a post page or a soup nested tens of thousands deep reads as a shallow one does', () => {
+  // One entry whose summary (or title, or whole box) nests 50,000 elements deep used to throw
+  // "Maximum call stack size exceeded" in the walks that read it: the index page failed, and with
+  // it the next link that leads to the rest of the blog.
+  const nest = (depth: number, inner: string) =>
+    `${'<span>'.repeat(depth)}${inner}${'</span>'.repeat(depth)}`;
+  const index = (depth: number) =>
+    `<html><body><article class="post-preview">${'<div>'.repeat(depth)}<a href="/p/1/"><h2 class="post-title">${nest(depth, 'One <br>title')}</h2></a>
+    <div class="post-entry"><p>${nest(depth, 'The summary<br>of one.')}</p><a class="more" href="/p/1/">Read More</a></div>
+    <span class="post-meta">${nest(depth, 'Posted on March 3, 2024')}</span></article>
+    <ul class="pager"><li class="next"><a href="/page/2/">Older Posts</a></li></ul></body></html>`;
+  const base = 'http://blog.test/';
+  const shallow = readIndexEntries(parseDom(index(1)), base);
+  assert.deepEqual(shallow.entries, [
+    {
+      url: 'http://blog.test/p/1/',
+      preview: { title: 'One title', summary: 'The summary\nof one.', date: '2024-03-03' },
+    },
+  ]);
+  const deep = parseDom(index(50_000));
+  assert.deepEqual(readIndexEntries(deep, base), shallow);
+  assert.equal(readPagination(deep, base, base).next, 'http://blog.test/page/2/');
+
+  // Post pages: the DOM path (cheerio, or post selectors) and the title rule that looks for
+  // text before the <h1> inside the <article>.
+  const post = (depth: number) =>
+    `<html><head><title>T</title></head><body><article>${'<div>'.repeat(depth)}<h1>The title</h1>
+    <p>${nest(depth, 'First <b>para</b>graph.')}</p><pre>${nest(depth, 'code\n  kept')}</pre><p>Last one.</p></article></body></html>`;
+  const url = 'http://blog.test/p/1/';
+  const want = extractPost(load(post(1)), url, {});
+  assert.equal(want?.text, 'First paragraph.\n\ncode\n  kept\n\nLast one.');
+  assert.deepEqual(extractPost(load(post(50_000)), url, {}), want);
+  const selectors = { title: 'h1', content: 'article' };
+  assert.deepEqual(
+    extractPostFromHtml(post(50_000), url, { selectors }),
+    extractPostFromHtml(post(1), url, { selectors }),
+  );
+
+  // The soup layer: getText and a string= filter.
+  const page = soup(`<div id="d">${nest(50_000, 'x <script>no</script>y')}</div>`);
+  assert.equal(page.find('div')?.getText(), 'x y');
+  assert.equal(page.find('div', {}, { string: 'x noy' })?.get('id'), 'd');
 });
