@@ -97,6 +97,8 @@ const POST_WINDOW = 48;
  */
 const POSTS_AHEAD = 256;
 const PRIORITY: Record<PageRole, number> = { index: 10, post: 0, late: 0 };
+/** Index pages the fan-out adds for each index page that lists new posts (see #fanOut). */
+const FAN_OUT_GROWTH = 2;
 const acceptPage = (type: string) => type === '' || /html|xml/i.test(type);
 
 type FetchFn = (
@@ -232,6 +234,10 @@ class Crawl {
   #perPage = 0;
   #pagination: Pagination | null = null;
   #fannedOut = false;
+  /** The next page number the fan-out queues, the last it may queue, and whether it guesses. */
+  #fanNext = 1;
+  #fanEnd = 0;
+  #fanSpeculative = false;
   #startError: string | null = null;
   #postLinks = 0;
   /** Where a start page that is only a meta refresh sends the reader (see #indexPage). */
@@ -751,6 +757,7 @@ class Crawl {
     // would lead on forever: follow a next link only from a page that listed new posts.
     if (pagination.next && (isStart || fresh > 0)) this.#enqueue(pagination.next, 'index');
     else if (pagination.next) this.#skip('index-without-new-posts');
+    if (fresh > 0 && !isStart) this.#extendFanOut(FAN_OUT_GROWTH);
     if (isStart) this.#pagination = pagination;
     else if (pagination.last && this.#pagination && !this.#pagination.last)
       this.#pagination.last = pagination.last;
@@ -845,9 +852,26 @@ class Crawl {
     const affordable = Number.isFinite(this.#budget)
       ? Math.floor(this.#budget / (this.#perPage + 1))
       : 100_000;
-    for (let n = p.current + 2; n <= Math.min(last, p.current + 1 + affordable); n++) {
-      this.#enqueue(p.pageUrl(n), 'index', undefined, speculative);
-    }
+    this.#fanNext = p.current + 2;
+    this.#fanEnd = Math.min(last, p.current + 1 + affordable);
+    this.#fanSpeculative = speculative;
+    // The page count is a claim, not evidence: a "Last" link to page 100,000 (a theme bug) would
+    // otherwise be 100,000 requests. So the fan-out grows only as pages prove to exist: first
+    // two pages per connection to the host (enough to keep them all busy), then FAN_OUT_GROWTH
+    // more for each index page that lists new posts (#indexPage). On a real blog it keeps
+    // ahead of the index pages read (those are held back to POSTS_AHEAD posts anyway); past a
+    // bogus last page it stops after a few requests, and the next links still lead on. The
+    // host pool keeps the requests in flight within the concurrency either way.
+    this.#extendFanOut(2 * this.pool.concurrency);
+  }
+
+  /** Queues up to `pages` more index pages of the fan-out (none before #fanOut sets it up). */
+  #extendFanOut(pages: number): void {
+    const p = this.#pagination;
+    if (!this.#fannedOut || !p?.pageUrl) return;
+    const to = Math.min(this.#fanEnd, this.#fanNext + pages - 1);
+    for (; this.#fanNext <= to; this.#fanNext++)
+      this.#enqueue(p.pageUrl(this.#fanNext), 'index', undefined, this.#fanSpeculative);
   }
 
   #expectedPosts(): number {

@@ -408,6 +408,32 @@ test('a resumed scrape whose robots.txt is down for now leaves its pages to the 
   ]);
 });
 
+test('a bogus "Last" page number does not fan out into that many requests', async (t) => {
+  // Three real index pages; every pager's "Last" link says page 2000 (a broken theme, a
+  // template bug). The fan-out used to queue pages 2..2000 at once: 1,997 requests for 404s.
+  const server = await blog(12, 4);
+  t.after(() => server.close());
+  for (const [path, file] of server.files)
+    if (path === '/' || path.startsWith('/page/'))
+      server.files.set(path, {
+        body: String(file.body).replace(
+          '</body>',
+          '<nav class="pagination"><a aria-label="Last" href="/page/2000/">Last</a></nav></body>',
+        ),
+      });
+  const { posts, run } = await scrapeAll(`${server.base}/`, {
+    useFeeds: false,
+    extractThreads: 0,
+    concurrency: 4,
+  });
+  assert.deepEqual(urls(posts), Array.from({ length: 12 }, (_, i) => `/post/${i + 1}/`).sort());
+  const indexRequests = server.log.filter((r) => r.path.startsWith('/page/')).length;
+  // Two rounds of the concurrency at first, then two more pages for each page that listed new
+  // posts: a few 404s past the real last page, not 1,997.
+  assert.ok(indexRequests <= 2 * 4 + 2 * 3, `${indexRequests} index pages requested`);
+  assert.equal(run.stats.errors, indexRequests - 2, 'every page past the third is a 404');
+});
+
 test('a start URL with tracking tags (?utm_source=...) is read as the front page it names', async (t) => {
   const server = await blog(
     4,
