@@ -45,16 +45,23 @@ export interface FetcherOptions {
   maxRedirects?: number;
   /** Connections kept per origin. Default 8. */
   connections?: number;
-  /** Called for every redirect target: return a reason to refuse it (off-site, robots), or null. */
-  checkRedirect?: (
-    url: URL,
-  ) => { code: 'ERR_SCRAPE_OFF_SITE' | 'ERR_SCRAPE_ROBOTS'; reason: string } | null;
+  /**
+   * Called for every redirect target: return a reason to refuse it (off-site, robots), or null;
+   * or a promise of one (the target's robots.txt may have to be read first).
+   */
+  checkRedirect?: (url: URL) => RedirectRefusal | Promise<RedirectRefusal>;
   /**
    * An undici dispatcher to send requests through (proxies, mocks) instead of the fetcher's own
    * node:http keep-alive agents; undici is loaded only when one is given.
    */
   dispatcher?: Dispatcher;
 }
+
+/** Why a redirect is not followed, or null to follow it. */
+export type RedirectRefusal = {
+  code: 'ERR_SCRAPE_OFF_SITE' | 'ERR_SCRAPE_ROBOTS';
+  reason: string;
+} | null;
 
 /** Options for one {@link Fetcher.fetch} call. */
 export interface FetchOptions {
@@ -236,7 +243,7 @@ export class Fetcher {
           );
         }
         const next = assertHttpUrl(String(res.headers.location), current.href);
-        const refusal = this.#checkRedirect?.(next);
+        const refusal = await this.#checkRedirect?.(next);
         if (refusal)
           throw new ScrapeError(
             refusal.code,

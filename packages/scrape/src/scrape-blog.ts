@@ -215,6 +215,8 @@ class Crawl {
   readonly #posts = new Set<string>();
   readonly #robots = new Map<string, Promise<Robots>>();
   readonly #robotsReady = new Map<string, Robots>();
+  /** robots.txt read for a redirect target, outside the host pool (see #robotsForRedirect). */
+  readonly #robotsDirect = new Map<string, Promise<Robots>>();
   /** Why an origin's robots.txt made the whole site disallowed (it could not be read). */
   readonly #robotsFailures = new Map<string, string>();
   readonly #feed = new Map<string, FeedEntry>();
@@ -224,6 +226,8 @@ class Crawl {
   /** `Authorization` for the start URL's server, from credentials in the start URL. */
   #authorization: string | undefined;
   readonly #fetch: FetchFn;
+  /** {@link #fetch} without the host pool, for #robotsForRedirect only. */
+  readonly #fetchDirect: FetchFn;
   readonly #abort = new AbortController();
   #budget: number;
   #cut = false;
@@ -307,7 +311,8 @@ class Crawl {
     this.site = new Site(this.start, options.allowHosts);
     this.retry = { ...DEFAULT_RETRY, ...options.retry };
     this.pool = new HostPool({ concurrency, delayMs });
-    this.#fetch = this.#retryingFetch();
+    this.#fetch = this.#retryingFetch(true);
+    this.#fetchDirect = this.#retryingFetch(false);
     // One abort listener per request in flight is expected, not a leak.
     setMaxListeners(0, this.#abort.signal);
     this.fetcher = new Fetcher({
@@ -317,14 +322,20 @@ class Crawl {
       maxRedirects,
       connections: concurrency,
       dispatcher: options.dispatcher,
-      checkRedirect: (target) => {
+      checkRedirect: async (target) => {
         if (!this.site.has(target))
           return {
             code: 'ERR_SCRAPE_OFF_SITE',
             reason: 'another site; scrape that URL instead, or allow its host with allowHosts',
           };
-        const robots = this.#robotsReady.get(target.origin);
-        if (robots && !robots.allows(target))
+        // robots.txt is never subject to robots.txt (and reading one for it could go round in
+        // circles between an http and an https robots.txt).
+        if (this.options.robots === false || target.pathname === '/robots.txt') return null;
+        // A same-site origin not seen before (http -> https, apex -> www.) has its robots.txt
+        // read now, before the redirect is followed.
+        const robots =
+          this.#robotsReady.get(target.origin) ?? (await this.#robotsForRedirect(target.origin));
+        if (!robots.allows(target))
           return { code: 'ERR_SCRAPE_ROBOTS', reason: 'disallowed by robots.txt' };
         return null;
       },
@@ -577,7 +588,7 @@ class Crawl {
    * (which reads `Retry-After` from the error). A 429/503 also pauses the whole host for the
    * wait, so that other requests to it hold off too.
    */
-  #retryingFetch(): FetchFn {
+  #retryingFetch(pooled: boolean): FetchFn {
     return retry(
       retryOptions(this.retry, {
         shouldStop: () => this.#stopped,
@@ -587,20 +598,16 @@ class Crawl {
           if (isSlowDown(error)) this.pool.pause(politenessKey(String(state.args[0])), delayMs);
         },
       }),
-    )((url: string, priority: number, accept: (type: string) => boolean = acceptPage) =>
+    )((url: string, priority: number, accept: (type: string) => boolean = acceptPage) => {
+      const get = () =>
+        this.fetcher.fetch(url, {
+          accept,
+          signal: this.#abort.signal,
+          ...this.#credentialsFor(url),
+        });
       // example.com and www.example.com share one concurrency and delay: one server.
-      this.pool.run(
-        politenessKey(url),
-        () =>
-          this.fetcher.fetch(url, {
-            accept,
-            signal: this.#abort.signal,
-            ...this.#credentialsFor(url),
-          }),
-        priority,
-        this.#abort.signal,
-      ),
-    );
+      return pooled ? this.pool.run(politenessKey(url), get, priority, this.#abort.signal) : get();
+    });
   }
 
   /**
@@ -620,21 +627,40 @@ class Crawl {
     if (this.options.robots === false) return Promise.resolve(Robots.allowAll());
     let p = this.#robots.get(origin);
     if (!p) {
-      p = this.#loadRobots(origin).then((r) => {
-        this.#robotsReady.set(origin, r);
-        const delay = r.crawlDelayMs;
-        if (delay !== undefined && delay > this.pool.delayMs)
-          this.pool.delayMs = Math.min(delay, 60_000);
-        return r;
-      });
+      p = this.#loadRobots(origin, this.#fetch).then((r) => this.#robotsLoaded(origin, r));
       this.#robots.set(origin, p);
     }
     return p;
   }
 
-  async #loadRobots(origin: string): Promise<Robots> {
+  /**
+   * The robots.txt of a redirect's target origin, read while the redirected request waits. It
+   * is fetched outside the host pool: that request holds a slot of (usually) the same server,
+   * so with concurrency 1 a queued robots.txt would wait behind it for ever. That request is
+   * idle meanwhile, so the server still sees no more requests at once than the concurrency (a
+   * target on another allowed host may see one more, once).
+   */
+  #robotsForRedirect(origin: string): Promise<Robots> {
+    let p = this.#robotsDirect.get(origin);
+    if (!p) {
+      p = this.#loadRobots(origin, this.#fetchDirect).then((r) => this.#robotsLoaded(origin, r));
+      this.#robotsDirect.set(origin, p);
+      if (!this.#robots.has(origin)) this.#robots.set(origin, p);
+    }
+    return p;
+  }
+
+  #robotsLoaded(origin: string, r: Robots): Robots {
+    if (!this.#robotsReady.has(origin)) this.#robotsReady.set(origin, r);
+    const delay = r.crawlDelayMs;
+    if (delay !== undefined && delay > this.pool.delayMs)
+      this.pool.delayMs = Math.min(delay, 60_000);
+    return this.#robotsReady.get(origin)!;
+  }
+
+  async #loadRobots(origin: string, fetch: FetchFn): Promise<Robots> {
     try {
-      const page = await this.#fetch(`${origin}/robots.txt`, 20, () => true);
+      const page = await fetch(`${origin}/robots.txt`, 20, () => true);
       this.stats.pages++;
       // The groups for the User-Agent we send (a custom one brings its own rules).
       return Robots.parse(page.text, this.fetcher.userAgent);

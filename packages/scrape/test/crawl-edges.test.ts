@@ -225,6 +225,45 @@ test('a blog linking to both its apex and www names gets one concurrency, not on
   assert.equal(server.maxInFlight, 1, 'never two requests at once to the one server');
 });
 
+test('a redirect to a same-site origin whose robots.txt is not read yet is checked against it', {
+  timeout: 30_000,
+}, async (t) => {
+  // One server under two names: blog.test, where the scrape starts, and www.blog.test, whose
+  // robots.txt (told apart by the Host header) disallows post 3. The index links post 3 by the
+  // apex name, which redirects to www.; nothing else leads to www., so its robots.txt was never
+  // read and the redirect was followed.
+  const server = await blog(4, 4);
+  t.after(() => server.close());
+  const port = new URL(server.base).port;
+  server.hooks.set('/robots.txt', (req, res) => {
+    const www = String(req.headers.host).startsWith('www.');
+    return !!res
+      .writeHead(200, { 'content-type': 'text/plain' })
+      .end(www ? 'User-agent: *\nDisallow: /post/3/\n' : 'User-agent: *\nAllow: /\n');
+  });
+  server.hooks.set('/post/3/', (req, res) => {
+    if (String(req.headers.host).startsWith('www.')) return false; // the page itself
+    return !!res.writeHead(301, { location: `http://www.blog.test:${port}/post/3/` }).end();
+  });
+  const lookup: LookupFunction = (_host, options, callback) => {
+    if (options.all) callback(null, [{ address: '127.0.0.1', family: 4 }]);
+    else callback(null, '127.0.0.1', 4);
+  };
+  const dispatcher = new Agent({ connect: { lookup } });
+  t.after(() => dispatcher.close());
+  // One connection: the robots.txt of www. must not wait for the slot the redirect holds.
+  const { posts, run } = await scrapeAll(`http://blog.test:${port}/`, {
+    concurrency: 1,
+    dispatcher,
+    extractThreads: 0,
+    useFeeds: false,
+  });
+  assert.deepEqual(urls(posts), ['/post/1/', '/post/2/', '/post/4/']);
+  assert.equal(server.hits('/post/3/'), 1, 'the redirect only, not the disallowed page');
+  assert.equal(server.hits('/robots.txt'), 2, "each origin's robots.txt once");
+  assert.equal(run.stats.skipped.robots, 1);
+});
+
 test('a feed that tags its links (utm_source=feedburner) names the same posts as the index', async (t) => {
   const server = await blog(
     4,
