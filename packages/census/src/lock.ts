@@ -20,6 +20,8 @@ const heldHere = new Set<string>();
 interface LockOwner {
   readonly pid: number;
   readonly hostname: string;
+  /** Which process instance had the pid (see {@link instanceOf}); absent in older locks. */
+  readonly instance?: string;
 }
 
 /** A held lock on a census directory. */
@@ -31,8 +33,11 @@ export interface CensusLock {
 
 /**
  * Takes the exclusive lock on census directory `dir`: creates `census.lock` (flag `wx`) holding
- * this process's pid. A lock whose pid is not alive on this host is stale (a run killed with
- * `kill -9`) and is taken over. A live holder is an `ERR_CENSUS_OUTPUT` naming the directory,
+ * this process's pid and, where /proc tells, its instance (boot and start time). A lock whose
+ * pid is not alive on this host is stale (a run killed with `kill -9`) and is taken over; so is
+ * one whose pid is alive but is another instance than the one recorded (the dead run's pid,
+ * reused by an unrelated process). A lock without an instance (an older one, or written where
+ * /proc is missing) is held while its pid is alive. A live holder is an `ERR_CENSUS_OUTPUT` naming the directory,
  * the pid and the fix: two runs appending to the same journals would write every repository
  * twice.
  *
@@ -44,7 +49,8 @@ export interface CensusLock {
 export async function lockCensus(dir: string): Promise<CensusLock> {
   const path = join(dir, lockFile);
   const host = hostname();
-  const content = `${JSON.stringify({ pid: process.pid, hostname: host, startedAt: new Date().toISOString() })}\n`;
+  const instance = await instanceOf(process.pid);
+  const content = `${JSON.stringify({ pid: process.pid, hostname: host, startedAt: new Date().toISOString(), ...(instance ? { instance } : {}) })}\n`;
   // Bounded: each turn creates the lock, fails, removes one stale lock or waits a few ms for
   // another run's takeover, which takes milliseconds.
   for (let attempt = 0; attempt < maxAttempts; attempt++) {
@@ -56,7 +62,10 @@ export async function lockCensus(dir: string): Promise<CensusLock> {
     if (owner === undefined) {
       // Unreadable: a holder between creating and writing it, or a crash right then.
       if ((await ageMs(path)) < unreadableStaleMs) throw heldError(dir, path, undefined);
-    } else if (owner.hostname !== host || (alive(owner.pid) && !leftByEarlierSelf(owner, path))) {
+    } else if (
+      owner.hostname !== host ||
+      (alive(owner.pid) && !leftByEarlierSelf(owner, path) && !(await reusedPid(owner)))
+    ) {
       throw heldError(dir, path, owner);
     }
     if (!(await removeStale(path, text))) await sleep(takeoverWaitMs);
@@ -150,11 +159,41 @@ function leftByEarlierSelf(owner: LockOwner, path: string): boolean {
   return owner.pid === process.pid && !heldHere.has(path);
 }
 
+/**
+ * What tells this instance of process `pid` from another that gets the same pid later: the boot
+ * (`/proc/sys/kernel/random/boot_id`) and the start time in clock ticks after boot (field 22 of
+ * `/proc/PID/stat`). Undefined where /proc cannot tell (not Linux, or the process is gone).
+ */
+async function instanceOf(pid: number): Promise<string | undefined> {
+  try {
+    const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+    // Field 2, the command in parentheses, may hold spaces and ')': fields 3 on follow the last ')'.
+    const start = stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+    if (start === undefined || !/^\d+$/.test(start)) return undefined;
+    const boot = await readFile('/proc/sys/kernel/random/boot_id', 'utf8').catch(() => '');
+    return `${boot.trim()}:${start}`;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The lock's pid now belongs to another process than the one that wrote it: the lock recorded
+ * an instance, and /proc names a different one for that pid.
+ */
+async function reusedPid(owner: LockOwner): Promise<boolean> {
+  if (owner.instance === undefined) return false;
+  const now = await instanceOf(owner.pid);
+  return now !== undefined && now !== owner.instance;
+}
+
 function parseOwner(text: string): LockOwner | undefined {
   try {
     const o = JSON.parse(text) as Partial<LockOwner>;
     if (Number.isSafeInteger(o.pid) && (o.pid as number) > 0 && typeof o.hostname === 'string') {
-      return { pid: o.pid as number, hostname: o.hostname };
+      return typeof o.instance === 'string' && o.instance.length > 0
+        ? { pid: o.pid as number, hostname: o.hostname, instance: o.instance }
+        : { pid: o.pid as number, hostname: o.hostname };
     }
   } catch {
     // fall through

@@ -98,3 +98,46 @@ test('six runs started together on a stale lock: exactly one gets it', async (t)
     );
   }
 });
+
+// A dead run's pid reused by an unrelated process: the lock records the process instance
+// (its boot and start time, from /proc on Linux) and a mismatch is stale.
+
+/** What /proc says identifies process `pid` (boot id and start time, field 22 of its stat). */
+function instanceOf(pid: number): string {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const start = stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+  return `${readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim()}:${start}`;
+}
+
+const noProc = !existsSync('/proc/self/stat') && 'no /proc on this system';
+
+test('a lock whose pid now belongs to another process instance is stale and taken over', {
+  skip: noProc,
+}, async (t) => {
+  const dir = tempDir(t);
+  const lock = join(dir, 'census.lock');
+  // The parent process is alive, but the lock names another instance of its pid (a dead run's
+  // pid, reused): taken over.
+  const reused = (instance: string) =>
+    `${JSON.stringify({ pid: process.ppid, hostname: hostname(), startedAt: new Date().toISOString(), instance })}\n`;
+  writeFileSync(lock, reused(`${instanceOf(process.ppid)}0`));
+  const held = await lockCensus(dir);
+  const written = JSON.parse(readFileSync(lock, 'utf8'));
+  assert.equal(written.pid, process.pid);
+  assert.equal(written.instance, instanceOf(process.pid), 'the lock records this instance');
+  await held.release();
+  // The same instance: held, and left alone.
+  const same = reused(instanceOf(process.ppid));
+  writeFileSync(lock, same);
+  await assert.rejects(lockCensus(dir), (error: Error & { code?: string }) => {
+    assert.equal(error.code, 'ERR_CENSUS_OUTPUT');
+    assert.ok(error.message.includes(`process ${process.ppid}`), error.message);
+    return true;
+  });
+  assert.equal(readFileSync(lock, 'utf8'), same);
+  // A lock written before locks recorded the instance: a live pid holds it, as before.
+  const old = lockOf(process.ppid);
+  writeFileSync(lock, old);
+  await assert.rejects(lockCensus(dir), { code: 'ERR_CENSUS_OUTPUT' });
+  assert.equal(readFileSync(lock, 'utf8'), old);
+});
