@@ -176,7 +176,9 @@ export class BudgetScheduler {
     if (this.timer && at >= this.timerAt) return;
     if (this.timer) clearTimeout(this.timer);
     this.timerAt = at;
-    const delay = Math.max(1, Math.ceil(at - this.clock.now()));
+    // A timer holds at most 2^31 - 1 ms (24.8 days); a longer delay would fire after 1 ms, over
+    // and over. Waking up early only means looking again.
+    const delay = Math.min(maxTimerMs, Math.max(1, Math.ceil(at - this.clock.now())));
     this.timer = setTimeout(() => {
       this.timer = undefined;
       this.timerAt = Number.POSITIVE_INFINITY;
@@ -190,6 +192,9 @@ export class BudgetScheduler {
     this.waitStartedAt = limited ? now : undefined;
   }
 }
+
+/** The longest delay `setTimeout` keeps. */
+const maxTimerMs = 2 ** 31 - 1;
 
 function abortError(signal: AbortSignal): CensusError {
   return new CensusError('ERR_CENSUS_ABORTED', 'the census was aborted', { cause: signal.reason });

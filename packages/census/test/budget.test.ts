@@ -161,3 +161,25 @@ test('aborting a waiter rejects it with ERR_CENSUS_ABORTED and frees its place',
   (await next).release({});
   s.close(new Error('done'));
 });
+
+test('a wait longer than a timer can hold (24.8 days) does not spin the scheduler', async (t) => {
+  let reads = 0;
+  const clock = {
+    now: () => {
+      reads++;
+      return Date.now();
+    },
+  };
+  const s = new BudgetScheduler(1, limits, clock);
+  t.after(() => s.close(new Error('done')));
+  s.budgets[0]!.blockedUntil = Date.now() + 30 * 24 * 3_600_000; // a retry-after of 30 days
+  const waiting = s.acquire('rest');
+  waiting.catch(() => {});
+  const before = reads;
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  // Each wake-up reads the clock; a timeout past 2^31 - 1 ms fires after 1 ms, over and over.
+  assert.ok(reads - before < 5, `the scheduler woke up ${reads - before} times in 200 ms`);
+  assert.equal(s.currentWaits()[0]?.reason, 'retry-after');
+  s.close(new Error('done'));
+  await assert.rejects(waiting);
+});
