@@ -116,10 +116,13 @@ export class PrimaryBucket {
   /**
    * Takes in the headers of a response (call after {@link finish}). Every other request in
    * flight is assumed to count against what the headers say remains: that can only make the
-   * budget more careful, never less.
+   * budget more careful, never less. Given `now`, a reset further away than any window can be
+   * (a bogus header, or this clock far behind the server's) is placed by {@link placeFarReset}:
+   * once the count runs out, a probe learns the truth, instead of the budget waiting for ever.
    */
-  observe(h: RateHeaders): void {
-    const resetMs = h.reset * 1000;
+  observe(h: RateHeaders, now?: number, serverDateMs?: number): void {
+    const resetMs =
+      now === undefined ? h.reset * 1000 : placeFarReset(h.reset * 1000, now, serverDateMs);
     const known = h.remaining - this.inflight;
     this.limit = h.limit;
     if (this.resetMs === undefined || resetMs > this.resetMs) {
@@ -249,7 +252,7 @@ export class TokenBudget {
           : outcome.headers.resource === 'core'
             ? this.core
             : bucket;
-      target?.observe(outcome.headers);
+      target?.observe(outcome.headers, now, outcome.serverDateMs);
     }
     if (outcome.retryAfterMs !== undefined) {
       this.blockedUntil = Math.max(this.blockedUntil, now + outcome.retryAfterMs);
@@ -265,16 +268,33 @@ export class TokenBudget {
    * and waiting for it would mean probing again at once, over and over. Then the server's clock
    * is estimated from the answer's `Date` (whole seconds, so the estimate errs late by up to a
    * second); without one, or when even the server's clock is past its reset, the wait is
-   * `unknownResetWaitMs`.
+   * `unknownResetWaitMs`. A reset further away than any window is placed by
+   * {@link placeFarReset}.
    */
   private exhaustedUntil(now: number, outcome: Outcome): number {
     const reset = outcome.exhaustedUntilMs ?? 0;
-    if (reset > now) return reset;
+    if (reset > now) return placeFarReset(reset, now, outcome.serverDateMs);
     const date = outcome.serverDateMs;
     const skewed = date !== undefined && Number.isFinite(date) ? reset + (now - date) : undefined;
     if (skewed !== undefined && skewed > now) return Math.min(skewed, now + longestWindowMs);
     return now + this.limits.unknownResetWaitMs;
   }
+}
+
+/**
+ * A reset (epoch ms, the server's clock) that is at most a window away here, as it is. One
+ * further away than any window lasts cannot be right on this clock: this clock is behind the
+ * server's, or the header is bogus (a reset in milliseconds is 50,000 years away). It is placed
+ * by the server's `Date` when that puts it within a window, and otherwise a window from now, so
+ * that a probe then learns the truth instead of the budget waiting for ever.
+ */
+function placeFarReset(resetMs: number, now: number, serverDateMs: number | undefined): number {
+  if (resetMs <= now + longestWindowMs) return resetMs;
+  if (serverDateMs !== undefined && Number.isFinite(serverDateMs)) {
+    const skewed = resetMs + (now - serverDateMs);
+    if (skewed > now && skewed <= now + longestWindowMs) return skewed;
+  }
+  return now + longestWindowMs;
 }
 
 /** What a response taught the budget. */

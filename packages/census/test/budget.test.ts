@@ -162,6 +162,35 @@ test('aborting a waiter rejects it with ERR_CENSUS_ABORTED and frees its place',
   s.close(new Error('done'));
 });
 
+test('a primary reset further away than any window (a bogus header, or this clock behind) waits at most an hour', () => {
+  const now = Date.UTC(2026, 10, 26);
+  const hour = 3_600_000;
+  // x-ratelimit-reset sent in milliseconds, read as seconds: some 50,000 years away.
+  const far = { limit: 5000, remaining: 0, reset: now, resource: 'core' };
+  const a = new TokenBudget(0, limits);
+  a.start('rest');
+  a.finish('rest', now, { headers: far, exhaustedUntilMs: far.reset * 1000 });
+  const waited = a.wait('rest', now);
+  assert.equal(waited.reason, 'primary');
+  assert.ok(waited.ms <= hour + limits.resetMarginMs, `waits ${waited.ms} ms`);
+  // A window counted down to 0 from such headers (no refusal yet) is not waited longer either.
+  const b = new TokenBudget(0, limits);
+  b.start('rest');
+  b.finish('rest', now, { headers: { ...far, remaining: 1 } });
+  b.start('rest');
+  assert.ok(b.wait('rest', now).ms <= hour + limits.resetMarginMs, `${b.wait('rest', now).ms}`);
+  // This clock 2 hours behind the server's: its Date places the reset 10 minutes away.
+  const c = new TokenBudget(0, limits);
+  const server = now + 2 * hour;
+  c.start('rest');
+  c.finish('rest', now, {
+    headers: { ...far, reset: (server + 600_000) / 1000 },
+    exhaustedUntilMs: server + 600_000,
+    serverDateMs: server,
+  });
+  assert.deepEqual(c.wait('rest', now), { ms: 600_000 + limits.resetMarginMs, reason: 'primary' });
+});
+
 test('a wait longer than a timer can hold (24.8 days) does not spin the scheduler', async (t) => {
   let reads = 0;
   const clock = {
