@@ -148,7 +148,7 @@ export interface ListingPage {
   readonly last: number;
   /** The page reached `end`: the shard is finished. */
   readonly reachedEnd: boolean;
-  /** No repository above `after` exists (an empty page, or no `rel="next"`). */
+  /** No repository above `after` exists (an empty page). */
   readonly endOfSpace: boolean;
   /** Where the listing continues, when neither end was reached. */
   readonly next?: URL;
@@ -156,7 +156,8 @@ export interface ListingPage {
 
 /**
  * Fetches one listing page at `url` (whose `since` is `after`) and checks what GitHub promises:
- * ids ascending past `after`, and a `rel="next"` on the API's own origin that moves forward.
+ * ids ascending past `after`, and a `rel="next"` on the API's own origin that moves forward. A
+ * page of repositories without a `rel="next"` continues at `since=` its last id.
  * The census's shard walk and the distributed census's shard jobs both step with it.
  */
 export async function listingPage(
@@ -209,7 +210,14 @@ export async function listingPage(
       `refused a Link rel="next" to another origin (${new URL(link.href, url).origin}); the token only goes to ${client.origin}`,
     );
   }
-  if (link.kind === 'none') return { repos, last, reachedEnd: false, endOfSpace: true };
+  if (link.kind === 'none') {
+    // Only an empty page says the id space ends (GitHub's last page is `[]`): a page of
+    // repositories whose Link was lost on the way continues after its last id. Taking it for
+    // the end would drop every later repository and still call the census complete.
+    const next = new URL(url);
+    next.searchParams.set('since', String(last));
+    return { repos, last, reachedEnd: false, endOfSpace: false, next };
+  }
   const since = Number(link.url.searchParams.get('since'));
   if (!Number.isSafeInteger(since) || since <= after) {
     throw new CensusError(

@@ -1,0 +1,122 @@
+// Regressions found reviewing the census core (listing, languages, client): one block per fix.
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { runCensus } from '@forage/census';
+import { censusById, quickRetry, tempDir } from './helpers.ts';
+
+const token = 'ghp_corereviewtoken0000000000000000000beef';
+
+/** A loopback server for one test; its base URL. */
+async function mock(
+  t: { after(fn: () => unknown): void },
+  handler: (req: IncomingMessage, res: ServerResponse, base: string) => void,
+): Promise<string> {
+  let base = '';
+  const srv = createServer((req, res) => handler(req, res, base));
+  await new Promise<void>((resolve) => srv.listen(0, '127.0.0.1', resolve));
+  t.after(() => {
+    srv.closeAllConnections();
+    return new Promise<void>((resolve) => srv.close(() => resolve()));
+  });
+  base = `http://127.0.0.1:${(srv.address() as AddressInfo).port}`;
+  return base;
+}
+
+const rate = {
+  'x-ratelimit-limit': '5000',
+  'x-ratelimit-remaining': '4000',
+  'x-ratelimit-reset': String(Math.floor(Date.now() / 1000) + 3600),
+  'x-ratelimit-resource': 'core',
+};
+
+/** A listing item with the five fields the census keeps. */
+function repo(base: string, id: number) {
+  return {
+    id,
+    node_id: `N${id}`,
+    full_name: `o/r${id}`,
+    fork: false,
+    languages_url: `${base}/repos/o/r${id}/languages`,
+  };
+}
+
+/**
+ * A GitHub-like API over repositories 1..`top`, `size` per listing page. `link(since)` gives a
+ * page's Link header (default: GitHub's, next = the last id on the page); `languages` answers
+ * `/repos/o/rN/languages`.
+ */
+function api(
+  top: number,
+  size: number,
+  options: {
+    link?: (since: number, last: number | undefined, base: string) => string | undefined;
+    languages?: (id: number, res: ServerResponse) => void;
+  } = {},
+) {
+  return (req: IncomingMessage, res: ServerResponse, base: string) => {
+    const url = new URL(req.url ?? '/', base);
+    const json = { 'content-type': 'application/json; charset=utf-8', ...rate };
+    if (url.pathname === '/rate_limit') {
+      res.writeHead(200, json);
+      res.end(JSON.stringify({ resources: {} }));
+      return;
+    }
+    if (url.pathname === '/repositories') {
+      const since = Number(url.searchParams.get('since') ?? 0);
+      const ids: number[] = [];
+      for (let id = since + 1; id <= top && ids.length < size; id++) ids.push(id);
+      const first = `<${base}/repositories{?since}>; rel="first"`;
+      const link = options.link
+        ? options.link(since, ids.at(-1), base)
+        : ids.length > 0
+          ? `<${base}/repositories?since=${ids.at(-1)}>; rel="next", ${first}`
+          : first;
+      res.writeHead(200, link === undefined ? json : { ...json, link });
+      res.end(JSON.stringify(ids.map((id) => repo(base, id))));
+      return;
+    }
+    const m = /^\/repos\/o\/r(\d+)\/languages$/.exec(url.pathname);
+    if (m) {
+      if (options.languages) return options.languages(Number(m[1]), res);
+      res.writeHead(200, json);
+      res.end(JSON.stringify({ C: Number(m[1]) }));
+      return;
+    }
+    res.writeHead(404, json);
+    res.end(JSON.stringify({ message: 'Not Found' }));
+  };
+}
+
+// 1. A page without rel="next" is not the end of the id space unless it is empty.
+
+test('a listing page that comes without a Link header is not taken for the end of the id space', async (t) => {
+  // Repositories 1..9, three a page; the page after since=3 lost its Link header on the way.
+  const base = await mock(
+    t,
+    api(9, 3, {
+      link: (since, last, b) =>
+        since === 3 || last === undefined
+          ? undefined
+          : `<${b}/repositories?since=${last}>; rel="next"`,
+    }),
+  );
+  const dir = tempDir(t);
+  const { manifest } = await runCensus({
+    api: base,
+    tokens: [token],
+    out: dir,
+    via: 'rest',
+    shards: 1,
+    retry: quickRetry,
+  });
+  assert.equal(manifest.complete, true);
+  assert.deepEqual(
+    [...censusById(dir).repos.keys()].sort((a, b) => a - b),
+    [1, 2, 3, 4, 5, 6, 7, 8, 9],
+  );
+  assert.equal(manifest.counts!.listed, 9);
+});
