@@ -13,15 +13,19 @@ export interface LinkEntry {
 export function parseLinkHeader(header: string | null | undefined): LinkEntry[] {
   if (!header) return [];
   const entries: LinkEntry[] = [];
-  // Commas may appear inside <…> (templates) and quoted values, so scan rather than split.
-  const re = /<([^>]*)>((?:\s*;\s*[^;,=\s]+\s*=\s*(?:"[^"]*"|[^;,\s]*))*)/g;
+  // Commas may appear inside <…> (templates) and quoted values, so scan rather than split. A
+  // parameter may have no value (`; crossorigin`), and a quoted one may hold `\"`.
+  const re = /<([^>]*)>((?:\s*;\s*[^;,=\s]+(?:\s*=\s*(?:"(?:[^"\\]|\\.)*"|[^;,\s]*))?)*)/g;
   for (const match of header.matchAll(re)) {
     const href = match[1]!;
     const params = match[2] ?? '';
     const rels: string[] = [];
-    for (const p of params.matchAll(/;\s*([^;,=\s]+)\s*=\s*(?:"([^"]*)"|([^;,\s]*))/g)) {
+    for (const p of params.matchAll(
+      /;\s*([^;,=\s]+)(?:\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^;,\s]*)))?/g,
+    )) {
       if (p[1]!.toLowerCase() === 'rel') {
-        rels.push(...(p[2] ?? p[3] ?? '').toLowerCase().split(/\s+/).filter(Boolean));
+        const value = p[2] !== undefined ? p[2].replace(/\\(.)/g, '$1') : (p[3] ?? '');
+        rels.push(...value.toLowerCase().split(/\s+/).filter(Boolean));
       }
     }
     entries.push({ href, rels });

@@ -120,3 +120,22 @@ test('a listing page that comes without a Link header is not taken for the end o
   );
   assert.equal(manifest.counts!.listed, 9);
 });
+
+// 2. Link parameters without a value (RFC 8288 allows them) and escaped quotes.
+
+test('parseLinkHeader reads rel after a parameter without a value, and quoted strings with escapes', async () => {
+  const { parseLinkHeader } = await import('@forage/census');
+  assert.deepEqual(
+    parseLinkHeader(
+      '<https://a/repositories?since=5>; crossorigin; rel="next", <https://a/repositories{?since}>; rel="first"',
+    ),
+    [
+      { href: 'https://a/repositories?since=5', rels: ['next'] },
+      { href: 'https://a/repositories{?since}', rels: ['first'] },
+    ],
+  );
+  assert.deepEqual(
+    parseLinkHeader('<https://a/x?since=7>; title="say \\"hi\\"; rel=last"; rel=next'),
+    [{ href: 'https://a/x?since=7', rels: ['next'] }],
+  );
+});
