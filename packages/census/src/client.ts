@@ -234,6 +234,14 @@ export class ApiClient {
     }
   }
 
+  /**
+   * `text` with every token replaced by its redacted form: for what a server said (an error
+   * message that echoes the request's `authorization`) before it is written anywhere.
+   */
+  redact(text: string): string {
+    return scrubTokens(text, this.options.tokens);
+  }
+
   /** Closes the connection pool. */
   async close(): Promise<void> {
     await this.pool.close();

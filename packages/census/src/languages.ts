@@ -154,13 +154,31 @@ function runBatch(options: LanguagesOptions, repos: RepoRecord[]): Promise<Langu
  * record per repository in order; a failure of one repository is its `error` record. Only a
  * failure of the whole API (or an abort) throws. The distributed census's jobs use it too.
  */
-export function languagesBatch(
+export async function languagesBatch(
   client: ApiClient,
   via: Via,
   repos: RepoRecord[],
 ): Promise<LanguageRecord[]> {
-  if (via === 'rest') return Promise.all(repos.map((repo) => restLanguages(client, repo)));
-  return graphqlBatch(client, repos);
+  const records =
+    via === 'rest'
+      ? await Promise.all(repos.map((repo) => restLanguages(client, repo)))
+      : await graphqlBatch(client, repos);
+  return records.map((record) => redacted(client, record));
+}
+
+/**
+ * The record with no token in its `error` or `reason`: those quote what the server said, and a
+ * server (or a proxy) may echo the request's `authorization` header in its error messages.
+ */
+function redacted(client: ApiClient, record: LanguageRecord): LanguageRecord {
+  const error = record.error === undefined ? undefined : client.redact(record.error);
+  const reason = record.reason === undefined ? undefined : client.redact(record.reason);
+  if (error === record.error && reason === record.reason) return record;
+  return {
+    ...record,
+    ...(error === undefined ? {} : { error }),
+    ...(reason === undefined ? {} : { reason }),
+  };
 }
 
 /** Whether an error means "this repository failed" rather than "the API is gone". */
@@ -243,8 +261,15 @@ async function morePages(
   return languagesRecord(repo, languages);
 }
 
-/** The REST `/languages` call for one repository, with exact statuses for every outcome. */
+/**
+ * The REST `/languages` call for one repository, with exact statuses for every outcome (no
+ * token in the record, whatever the server said).
+ */
 export async function restLanguages(client: ApiClient, repo: RepoRecord): Promise<LanguageRecord> {
+  return redacted(client, await restLanguagesOnce(client, repo));
+}
+
+async function restLanguagesOnce(client: ApiClient, repo: RepoRecord): Promise<LanguageRecord> {
   let url = languagesUrl(client, repo);
   for (let hops = 0; hops <= 3; hops++) {
     let res: Awaited<ReturnType<ApiClient['send']>>;

@@ -139,3 +139,53 @@ test('parseLinkHeader reads rel after a parameter without a value, and quoted st
     [{ href: 'https://a/x?since=7', rels: ['next'] }],
   );
 });
+
+// 3. A server that echoes the request's Authorization into its error messages: the token must
+//    not reach languages.jsonl (nor any other file).
+
+test('a token echoed back in error bodies is written redacted, never as it is', async (t) => {
+  const echoing = (req: IncomingMessage, res: ServerResponse, base: string) => {
+    const auth = String(req.headers.authorization);
+    const url = new URL(req.url ?? '/', base);
+    const json = { 'content-type': 'application/json; charset=utf-8', ...rate };
+    if (url.pathname === '/graphql') {
+      res.writeHead(200, json);
+      res.end(JSON.stringify({ errors: [{ type: 'FORBIDDEN', message: `denied for ${auth}` }] }));
+      return;
+    }
+    const m = /^\/repos\/o\/r(\d+)\/languages$/.exec(url.pathname);
+    if (m) {
+      const id = Number(m[1]);
+      res.writeHead(id % 2 ? 400 : 403, json);
+      res.end(
+        JSON.stringify(
+          id % 2
+            ? { message: `bad request with ${auth}` }
+            : { message: `blocked for ${auth}`, block: { html_url: 'x' } },
+        ),
+      );
+      return;
+    }
+    api(4, 2)(req, res, base);
+  };
+  for (const via of ['rest', 'graphql'] as const) {
+    const base = await mock(t, echoing);
+    const dir = tempDir(t);
+    const { manifest } = await runCensus({
+      api: base,
+      tokens: [token],
+      out: dir,
+      via,
+      shards: 1,
+      retry: quickRetry,
+    });
+    assert.equal(manifest.complete, true);
+    const languages = readFileSync(join(dir, 'languages.jsonl'), 'utf8');
+    assert.ok(!languages.includes(token), `${via}: ${languages}`);
+    assert.ok(
+      languages.includes('ghp_…beef'),
+      `${via}: the message is kept, redacted: ${languages}`,
+    );
+    assert.equal(manifest.counts!.error + manifest.counts!.blocked, 4);
+  }
+});
