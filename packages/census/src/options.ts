@@ -131,8 +131,16 @@ export function resolveOptions(options: CensusOptions): ResolvedOptions {
   const shards = integer('--shards', options.shards ?? 16, 1, 4096)!;
   const concurrency = integer('--concurrency', options.concurrency ?? 64, 1, 100)!;
   const limits: BudgetLimits = { ...githubLimits, ...options.limits, concurrency };
+  // A limit of 0 points would hold every request for ever; NaN would compare false everywhere.
+  integer('limits.restPoints', limits.restPoints, 1);
+  integer('limits.graphqlPoints', limits.graphqlPoints, 1);
+  integer('limits.windowMs', limits.windowMs, 0);
+  integer('limits.resetMarginMs', limits.resetMarginMs, 0);
+  integer('limits.unknownResetWaitMs', limits.unknownResetWaitMs, 0);
   const retry: RetryPolicy = { ...defaultRetry, ...options.retry };
-  if (!(retry.attempts >= 1)) throw bad('retry.attempts must be at least 1');
+  integer('retry.attempts', retry.attempts, 1);
+  integer('retry.baseMs', retry.baseMs, 0);
+  integer('retry.maxMs', retry.maxMs, 0);
   return {
     api,
     tokens,

@@ -189,3 +189,44 @@ test('a token echoed back in error bodies is written redacted, never as it is', 
     assert.equal(manifest.counts!.error + manifest.counts!.blocked, 4);
   }
 });
+
+// 4. limits and retry are checked like the other options: a zero secondary limit made every
+//    request wait for ever.
+
+test('resolveOptions refuses limits and retry values the census cannot run with, naming them', async () => {
+  const { resolveOptions } = await import('@forage/census');
+  const api = 'http://127.0.0.1:1';
+  for (const [limits, name] of [
+    [{ restPoints: 0 }, 'limits.restPoints'],
+    [{ graphqlPoints: -1 }, 'limits.graphqlPoints'],
+    [{ windowMs: Number.NaN }, 'limits.windowMs'],
+    [{ resetMarginMs: -5 }, 'limits.resetMarginMs'],
+    [{ unknownResetWaitMs: Number.POSITIVE_INFINITY }, 'limits.unknownResetWaitMs'],
+  ] as const) {
+    assert.throws(
+      () => resolveOptions({ api, limits }),
+      (error: Error & { code?: string }) => {
+        assert.equal(error.code, 'ERR_CENSUS_OPTION');
+        assert.ok(error.message.startsWith(`${name} must be`), error.message);
+        return true;
+      },
+    );
+  }
+  for (const [retry, name] of [
+    [{ attempts: 2.5 }, 'retry.attempts'],
+    [{ baseMs: -1 }, 'retry.baseMs'],
+    [{ maxMs: Number.NaN }, 'retry.maxMs'],
+  ] as const) {
+    assert.throws(() => resolveOptions({ api, retry }), {
+      code: 'ERR_CENSUS_OPTION',
+      message: new RegExp(`^${name.replace('.', '\\.')} must be`),
+    });
+  }
+  const ok = resolveOptions({
+    api,
+    limits: { restPoints: 5, windowMs: 1000 },
+    retry: { attempts: 2 },
+  });
+  assert.equal(ok.limits.restPoints, 5);
+  assert.equal(ok.retry.attempts, 2);
+});
