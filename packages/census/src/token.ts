@@ -26,13 +26,20 @@ export function scrubTokens(text: string, tokens: readonly string[]): string {
 
 /**
  * The tokens to use: the `--token` values if any were given, otherwise `GITHUB_TOKEN`, then
- * `GH_TOKEN` (each may hold several, comma-separated). Blanks are dropped, duplicates removed.
+ * `GH_TOKEN` (each may hold several, comma-separated; one that holds none, such as an empty
+ * `GITHUB_TOKEN`, is skipped). Blanks are dropped, duplicates removed.
  */
 export function tokensFrom(
   flags: readonly string[] | undefined,
   env: Readonly<Record<string, string | undefined>> = process.env,
 ): string[] {
-  const raw = flags && flags.length > 0 ? flags : [env.GITHUB_TOKEN ?? env.GH_TOKEN ?? ''];
-  const all = raw.flatMap((value) => value.split(',')).map((t) => t.trim());
-  return [...new Set(all.filter((t) => t.length > 0))];
+  const split = (values: readonly string[]) =>
+    values
+      .flatMap((value) => value.split(','))
+      .map((t) => t.trim())
+      .filter((t) => t.length > 0);
+  if (flags && flags.length > 0) return [...new Set(split(flags))];
+  // A GITHUB_TOKEN that is set but empty (a CI secret that is missing) is no token: GH_TOKEN then.
+  const github = split([env.GITHUB_TOKEN ?? '']);
+  return [...new Set(github.length > 0 ? github : split([env.GH_TOKEN ?? '']))];
 }

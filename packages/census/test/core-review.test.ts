@@ -230,3 +230,12 @@ test('resolveOptions refuses limits and retry values the census cannot run with,
   assert.equal(ok.limits.restPoints, 5);
   assert.equal(ok.retry.attempts, 2);
 });
+
+// 5. An empty GITHUB_TOKEN (a CI secret that is not set) falls through to GH_TOKEN.
+
+test('tokensFrom: an empty or blank GITHUB_TOKEN falls through to GH_TOKEN', async () => {
+  const { tokensFrom } = await import('@forage/census');
+  assert.deepEqual(tokensFrom(undefined, { GITHUB_TOKEN: '', GH_TOKEN: 'z' }), ['z']);
+  assert.deepEqual(tokensFrom([], { GITHUB_TOKEN: ' , ', GH_TOKEN: 'y,z' }), ['y', 'z']);
+  assert.deepEqual(tokensFrom(undefined, { GITHUB_TOKEN: 'x', GH_TOKEN: 'z' }), ['x']);
+});
