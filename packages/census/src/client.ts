@@ -343,17 +343,19 @@ export function messageField(body: unknown): string | undefined {
 /**
  * Recognises a rate-limit answer, as GitHub documents them: a secondary limit (403/429 with
  * "secondary rate limit" or a `retry-after`), a spent primary limit (403/429 with
- * `x-ratelimit-remaining: 0`), or a GraphQL 200 whose errors say `RATE_LIMITED`/`RATE_LIMIT`.
+ * `x-ratelimit-remaining: 0`, or its "rate limit exceeded" message when the headers are
+ * missing), a GraphQL 200 whose errors say `RATE_LIMITED`/`RATE_LIMIT`, or any other 429.
  */
 export function rateLimitOf(
   response: ApiResponse & { rate: RateHeaders | undefined },
   kind: ApiKind,
 ): Outcome | undefined {
-  const retryAfter = Number(response.header('retry-after'));
-  const retryAfterMs =
-    Number.isFinite(retryAfter) && retryAfter >= 0 ? retryAfter * 1000 : undefined;
+  const date = Date.parse(response.header('date') ?? '');
+  const serverDateMs = Number.isFinite(date) ? date : undefined;
+  const retryAfterMs = retryAfterOf(response.header('retry-after'), serverDateMs);
   const message = messageField(response.body) ?? graphqlErrorText(response.body);
-  const secondary = /secondary rate limit/i.test(message ?? '');
+  // "abuse detection mechanism": what GitHub's secondary limits said before they were named so.
+  const secondary = /secondary rate limit|abuse detection/i.test(message ?? '');
   const rateType = kind === 'graphql' && graphqlRateLimited(response.body);
   const limitedStatus = response.status === 403 || response.status === 429;
   if ((limitedStatus || kind === 'graphql') && secondary) {
@@ -361,15 +363,31 @@ export function rateLimitOf(
   }
   if (limitedStatus && retryAfterMs !== undefined) return { retryAfterMs };
   const spent = response.header('x-ratelimit-remaining') === '0';
-  if ((limitedStatus && spent && !hasBlock(response.body)) || rateType) {
+  // The primary limit's message, when the headers that should come with it did not.
+  const saysSpent = /\brate limit (already )?exceeded\b/i.test(message ?? '');
+  if ((limitedStatus && (spent || saysSpent) && !hasBlock(response.body)) || rateType) {
     // The reset is the server's time: the budget places it on its own clock (using `Date`).
-    const date = Date.parse(response.header('date') ?? '');
-    return {
-      exhaustedUntilMs: response.rate ? response.rate.reset * 1000 : 0,
-      serverDateMs: Number.isFinite(date) ? date : undefined,
-    };
+    return { exhaustedUntilMs: response.rate ? response.rate.reset * 1000 : 0, serverDateMs };
   }
+  // 429 Too Many Requests says nothing more: GitHub advises waiting at least a minute.
+  if (response.status === 429) return { retryAfterMs: 60_000 };
   return undefined;
+}
+
+/**
+ * A `retry-after` in ms: delay-seconds, or an HTTP date (RFC 9110), placed by the response's
+ * `Date` when there is one (both are the server's clock).
+ */
+function retryAfterOf(
+  value: string | undefined,
+  serverDateMs: number | undefined,
+): number | undefined {
+  if (value === undefined || value.trim() === '') return undefined;
+  const seconds = Number(value);
+  if (Number.isFinite(seconds)) return seconds >= 0 ? seconds * 1000 : undefined;
+  const at = Date.parse(value);
+  if (!Number.isFinite(at)) return undefined;
+  return Math.max(0, at - (serverDateMs ?? Date.now()));
 }
 
 function hasBlock(body: unknown): boolean {

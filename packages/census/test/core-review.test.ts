@@ -55,11 +55,16 @@ function api(
   options: {
     link?: (since: number, last: number | undefined, base: string) => string | undefined;
     languages?: (id: number, res: ServerResponse) => void;
+    /** Sends no x-ratelimit-* headers (a proxy that drops them). */
+    noRateHeaders?: boolean;
   } = {},
 ) {
   return (req: IncomingMessage, res: ServerResponse, base: string) => {
     const url = new URL(req.url ?? '/', base);
-    const json = { 'content-type': 'application/json; charset=utf-8', ...rate };
+    const json = {
+      'content-type': 'application/json; charset=utf-8',
+      ...(options.noRateHeaders ? {} : rate),
+    };
     if (url.pathname === '/rate_limit') {
       res.writeHead(200, json);
       res.end(JSON.stringify({ resources: {} }));
@@ -238,4 +243,77 @@ test('tokensFrom: an empty or blank GITHUB_TOKEN falls through to GH_TOKEN', asy
   assert.deepEqual(tokensFrom(undefined, { GITHUB_TOKEN: '', GH_TOKEN: 'z' }), ['z']);
   assert.deepEqual(tokensFrom([], { GITHUB_TOKEN: ' , ', GH_TOKEN: 'y,z' }), ['y', 'z']);
   assert.deepEqual(tokensFrom(undefined, { GITHUB_TOKEN: 'x', GH_TOKEN: 'z' }), ['x']);
+});
+
+// 6. Rate-limit answers that lack the headers (a proxy dropped them), a bare 429, and a
+//    retry-after given as an HTTP date are waited out, not written as repository errors.
+//    (The census below meets the first; rateLimitOf is checked for the others.)
+
+test('a rate-limit answer without x-ratelimit headers is waited out, not recorded as an error', async (t) => {
+  let refused = 0;
+  const base = await mock(
+    t,
+    api(6, 3, {
+      languages: (id, res) => {
+        if (refused < 3) {
+          refused++;
+          res.writeHead(403, { 'content-type': 'application/json' });
+          res.end(JSON.stringify({ message: 'API rate limit exceeded for user ID 1.' }));
+          return;
+        }
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ C: id }));
+      },
+      noRateHeaders: true,
+    }),
+  );
+  const dir = tempDir(t);
+  const { manifest } = await runCensus({
+    api: base,
+    tokens: [token],
+    out: dir,
+    via: 'rest',
+    shards: 1,
+    concurrency: 1,
+    retry: quickRetry,
+    limits: { unknownResetWaitMs: 100 },
+  });
+  assert.equal(refused, 3);
+  assert.deepEqual(manifest.counts, {
+    listed: 6,
+    ok: 6,
+    empty: 0,
+    not_found: 0,
+    blocked: 0,
+    error: 0,
+  });
+});
+
+test('rateLimitOf: a bare 429 waits a minute, retry-after may be an HTTP date', async () => {
+  const { rateLimitOf } = await import('../dist/client.js');
+  const response = (status: number, headers: Record<string, string>, body: unknown = null) => ({
+    status,
+    url: new URL('http://127.0.0.1/x'),
+    body,
+    header: (name: string) => headers[name],
+    rate: undefined,
+  });
+  assert.deepEqual(rateLimitOf(response(429, {}), 'rest'), { retryAfterMs: 60_000 });
+  const date = 'Thu, 26 Nov 2026 07:00:00 GMT';
+  assert.deepEqual(
+    rateLimitOf(response(403, { date, 'retry-after': 'Thu, 26 Nov 2026 07:00:30 GMT' }), 'rest'),
+    { retryAfterMs: 30_000 },
+  );
+  assert.deepEqual(
+    rateLimitOf(
+      response(403, {}, { message: 'You have triggered an abuse detection mechanism.' }),
+      'rest',
+    ),
+    { retryAfterMs: 60_000 },
+  );
+  // Not rate limits: a blocked repository, a plain 403, a 404.
+  const blocked = { message: 'Repository access blocked', block: { reason: 'tos' } };
+  assert.equal(rateLimitOf(response(403, {}, blocked), 'rest'), undefined);
+  assert.equal(rateLimitOf(response(403, {}, { message: 'Forbidden' }), 'rest'), undefined);
+  assert.equal(rateLimitOf(response(404, {}, { message: 'Not Found' }), 'rest'), undefined);
 });
