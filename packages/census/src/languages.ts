@@ -188,7 +188,6 @@ function perRepoFailure(error: unknown): error is RetriesExhausted {
 
 async function graphqlBatch(client: ApiClient, repos: RepoRecord[]): Promise<LanguageRecord[]> {
   const url = client.url('graphql');
-  let lastWhy = '';
   for (let attempt = 1; attempt <= 3; attempt++) {
     let body: unknown;
     try {
@@ -199,24 +198,17 @@ async function graphqlBatch(client: ApiClient, repos: RepoRecord[]): Promise<Lan
         method: 'POST',
         body: batchBody(repos),
       });
-      if (res.status !== 200) {
-        lastWhy = `HTTP ${res.status}: ${messageField(res.body) ?? 'unexpected status'}`;
-        continue;
-      }
+      if (res.status !== 200) continue;
       body = res.body;
     } catch (error) {
       if (!perRepoFailure(error)) throw error;
-      lastWhy = messageOf(error);
       break;
     }
     const parsed = parseBatch(
       body,
       repos.map((r) => r.id),
     );
-    if (parsed.kind === 'failed') {
-      lastWhy = `GraphQL: ${parsed.why}`;
-      continue;
-    }
+    if (parsed.kind === 'failed') continue;
     const records: LanguageRecord[] = [];
     for (let i = 0; i < repos.length; i++) {
       const repo = repos[i]!;
@@ -228,7 +220,11 @@ async function graphqlBatch(client: ApiClient, repos: RepoRecord[]): Promise<Lan
     }
     return records;
   }
-  return repos.map((repo) => failureRecord(repo, 'error', lastWhy));
+  // The batch failed as a whole (no GraphQL at that path, as on GitHub Enterprise; a batch that
+  // keeps timing out; answers that are not the batch): REST, which has exact statuses, answers
+  // for each repository, as it does for a node GraphQL cannot answer. Writing `error` for all
+  // of them would keep them out of every later run.
+  return Promise.all(repos.map((repo) => restLanguages(client, repo)));
 }
 
 /** Pages through the languages of a repository with more than 100 of them. */

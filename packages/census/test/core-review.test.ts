@@ -317,3 +317,42 @@ test('rateLimitOf: a bare 429 waits a minute, retry-after may be an HTTP date', 
   assert.equal(rateLimitOf(response(403, {}, { message: 'Forbidden' }), 'rest'), undefined);
   assert.equal(rateLimitOf(response(404, {}, { message: 'Not Found' }), 'rest'), undefined);
 });
+
+// 7. A GraphQL batch that fails as a whole (no GraphQL at that path, a batch that keeps timing
+//    out) asks REST, as a node GraphQL cannot answer does, instead of writing 100 errors.
+
+test('a GraphQL batch that fails as a whole is answered by REST, not written as errors', async (t) => {
+  let graphql = 0;
+  const handler = api(5, 5);
+  const base = await mock(t, (req, res, b) => {
+    if (req.url === '/graphql') {
+      graphql++;
+      // As GitHub Enterprise answers /api/v3/graphql (its GraphQL is at /api/graphql).
+      res.writeHead(404, { 'content-type': 'application/json', ...rate });
+      res.end(JSON.stringify({ message: 'Not Found' }));
+      return;
+    }
+    handler(req, res, b);
+  });
+  const dir = tempDir(t);
+  const { manifest } = await runCensus({
+    api: base,
+    tokens: [token],
+    out: dir,
+    shards: 1,
+    retry: quickRetry,
+  });
+  assert.ok(graphql > 0);
+  assert.deepEqual(manifest.counts, {
+    listed: 5,
+    ok: 5,
+    empty: 0,
+    not_found: 0,
+    blocked: 0,
+    error: 0,
+  });
+  assert.deepEqual(
+    [...censusById(dir).languages.values()].map((r) => r.languages),
+    [1, 2, 3, 4, 5].map((id) => ({ C: id })),
+  );
+});
