@@ -1,5 +1,5 @@
-import type { ApiClient } from './client.js';
-import { CensusError } from './errors.js';
+import { type ApiClient, messageField } from './client.js';
+import { CensusError, messageOf } from './errors.js';
 import { forEachIdOfFile, forEachLine, type Journal, notARecord } from './journal.js';
 import { nextLink } from './link.js';
 import { readListingPage, ScannedPage } from './listing.js';
@@ -175,9 +175,12 @@ export async function listingPage(
   // Scanned for the five fields it keeps, or (anything unusual) parsed whole.
   const scanned = res.body instanceof ScannedPage ? res.body.repos : undefined;
   if (res.status !== 200 || (!scanned && !Array.isArray(res.body))) {
+    // What the API said (one line, no token), so the reason shows: SAML, a blocked token, ...
+    const said = messageField(res.body);
+    const why = said ? `: ${client.redact(messageOf(said)).slice(0, 300)}` : '';
     throw new CensusError(
       'ERR_CENSUS_API',
-      `GET ${url.pathname}${url.search} answered HTTP ${res.status}, not a list of repositories`,
+      `GET ${url.pathname}${url.search} answered HTTP ${res.status}, not a list of repositories${why}`,
     );
   }
   const items: readonly unknown[] = scanned ?? (res.body as unknown[]);

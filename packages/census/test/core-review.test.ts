@@ -356,3 +356,30 @@ test('a GraphQL batch that fails as a whole is answered by REST, not written as 
     [1, 2, 3, 4, 5].map((id) => ({ C: id })),
   );
 });
+
+// 8. A listing page refused for a reason other than a limit says what the API said.
+
+test('a listing refused by the API stops with its status and message, the token redacted', async (t) => {
+  const base = await mock(t, (req, res, b) => {
+    if (req.url?.startsWith('/repositories')) {
+      res.writeHead(403, { 'content-type': 'application/json', ...rate });
+      res.end(
+        JSON.stringify({
+          message: `Resource protected by organization SAML enforcement (${req.headers.authorization})`,
+        }),
+      );
+      return;
+    }
+    api(1, 1)(req, res, b);
+  });
+  await assert.rejects(
+    runCensus({ api: base, tokens: [token], out: tempDir(t), shards: 1, retry: quickRetry }),
+    (error: Error & { code?: string }) => {
+      assert.equal(error.code, 'ERR_CENSUS_API');
+      assert.match(error.message, /HTTP 403/);
+      assert.match(error.message, /SAML enforcement/);
+      assert.ok(!error.message.includes(token), error.message);
+      return true;
+    },
+  );
+});
