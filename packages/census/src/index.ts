@@ -40,7 +40,15 @@ export { forEachLine, Journal, JournalTail, readLines } from './journal.js';
 export { languagesBatch, restLanguages, type Via } from './languages.js';
 export { type LinkEntry, type NextLink, nextLink, parseLinkHeader } from './link.js';
 export { scanListing } from './listing.js';
-export { type CensusLock, lockCensus, lockFile } from './lock.js';
+export {
+  acquireLock,
+  type CensusLock,
+  type FileLock,
+  type LockErrors,
+  type LockOwner,
+  lockCensus,
+  lockFile,
+} from './lock.js';
 export { type CensusManifest, type CensusRun, censusVersion, readManifest } from './manifest.js';
 export { type CensusOptions, isLoopback, parseApiUrl, resolveOptions } from './options.js';
 export { makePlan, type ShardPlan, shardOf, shardRange } from './plan.js';

@@ -17,63 +17,92 @@ const unreadableStaleMs = 60_000;
 const heldHere = new Set<string>();
 
 /** What a lock file says about its holder. */
-interface LockOwner {
+export interface LockOwner {
   readonly pid: number;
   readonly hostname: string;
   /** Which process instance had the pid (see {@link instanceOf}); absent in older locks. */
   readonly instance?: string;
 }
 
-/** A held lock on a census directory. */
-export interface CensusLock {
+/** A held lock file. */
+export interface FileLock {
   readonly path: string;
   /** Removes the lock file (once; errors are ignored: the next run finds a dead pid). */
   release(): Promise<void>;
 }
 
+/** A held lock on a census directory. */
+export type CensusLock = FileLock;
+
+/** The errors {@link acquireLock} throws, worded by its caller for what the lock guards. */
+export interface LockErrors {
+  /** The lock is held by a live process (`owner`), or is being written (`undefined`). */
+  held(owner: LockOwner | undefined): Error;
+  /** The lock file cannot be created (a missing or read-only directory...). */
+  unwritable(error: unknown): Error;
+  /** Other processes keep creating the lock (the attempts ran out). */
+  contended(): Error;
+}
+
 /**
- * Takes the exclusive lock on census directory `dir`: creates `census.lock` (flag `wx`) holding
- * this process's pid and, where /proc tells, its instance (boot and start time). A lock whose
- * pid is not alive on this host is stale (a run killed with `kill -9`) and is taken over; so is
- * one whose pid is alive but is another instance than the one recorded (the dead run's pid,
- * reused by an unrelated process). A lock without an instance (an older one, or written where
- * /proc is missing) is held while its pid is alive. A live holder is an `ERR_CENSUS_OUTPUT` naming the directory,
- * the pid and the fix: two runs appending to the same journals would write every repository
- * twice.
- *
- * Only one run at a time may remove a stale lock: it must first create `census.lock.takeover`
- * (flag `wx`) and check again, under it, that the lock is the stale one it read. Without that,
- * two runs started together could both read the stale lock, and the second's removal could
- * delete the lock the first had just created, leaving both running.
+ * Takes the exclusive lock on census directory `dir` (`census.lock`, see {@link acquireLock}).
+ * A live holder is an `ERR_CENSUS_OUTPUT` naming the directory, the pid and the fix: two runs
+ * appending to the same journals would write every repository twice.
  */
-export async function lockCensus(dir: string): Promise<CensusLock> {
+export function lockCensus(dir: string): Promise<CensusLock> {
   const path = join(dir, lockFile);
+  return acquireLock(path, {
+    held: (owner) => heldError(dir, path, owner),
+    unwritable: (error) =>
+      new CensusError(
+        'ERR_CENSUS_OUTPUT',
+        `cannot create ${path} (${messageOf(error)}): check that --out ${dir} is a writable directory`,
+      ),
+    contended: () =>
+      new CensusError(
+        'ERR_CENSUS_OUTPUT',
+        `cannot lock --out ${dir}: ${path} keeps being created by other runs; run one census at a time in a directory`,
+      ),
+  });
+}
+
+/**
+ * Takes the exclusive lock file `path`: creates it (flag `wx`) holding this process's pid and,
+ * where /proc tells, its instance (boot and start time). A lock whose pid is not alive on this
+ * host is stale (a run killed with `kill -9`) and is taken over; so is one whose pid is alive
+ * but is another instance than the one recorded (the dead run's pid, reused by an unrelated
+ * process). A lock without an instance (an older one, or written where /proc is missing) is
+ * held while its pid is alive. A live holder, on this host or another, is `errors.held(owner)`.
+ *
+ * Only one run at a time may remove a stale lock: it must first create `PATH.takeover` (flag
+ * `wx`) and check again, under it, that the lock is the stale one it read. Without that, two runs
+ * started together could both read the stale lock, and the second's removal could delete the
+ * lock the first had just created, leaving both running.
+ */
+export async function acquireLock(path: string, errors: LockErrors): Promise<FileLock> {
   const host = hostname();
   const instance = await instanceOf(process.pid);
   const content = `${JSON.stringify({ pid: process.pid, hostname: host, startedAt: new Date().toISOString(), ...(instance ? { instance } : {}) })}\n`;
   // Bounded: each turn creates the lock, fails, removes one stale lock or waits a few ms for
   // another run's takeover, which takes milliseconds.
   for (let attempt = 0; attempt < maxAttempts; attempt++) {
-    const lock = await tryCreate(path, dir, content);
+    const lock = await tryCreate(path, content, errors);
     if (lock !== undefined) return lock;
     const text = await readFile(path, 'utf8').catch(() => undefined);
     if (text === undefined) continue; // removed meanwhile: try again
     const owner = parseOwner(text);
     if (owner === undefined) {
       // Unreadable: a holder between creating and writing it, or a crash right then.
-      if ((await ageMs(path)) < unreadableStaleMs) throw heldError(dir, path, undefined);
+      if ((await ageMs(path)) < unreadableStaleMs) throw errors.held(undefined);
     } else if (
       owner.hostname !== host ||
       (alive(owner.pid) && !leftByEarlierSelf(owner, path) && !(await reusedPid(owner)))
     ) {
-      throw heldError(dir, path, owner);
+      throw errors.held(owner);
     }
     if (!(await removeStale(path, text))) await sleep(takeoverWaitMs);
   }
-  throw new CensusError(
-    'ERR_CENSUS_OUTPUT',
-    `cannot lock --out ${dir}: ${path} keeps being created by other runs; run one census at a time in a directory`,
-  );
+  throw errors.contended();
 }
 
 const maxAttempts = 200;
@@ -85,9 +114,9 @@ const staleTakeoverMs = 10_000;
 /** Creates the lock file, or returns undefined if it exists. */
 async function tryCreate(
   path: string,
-  dir: string,
   content: string,
-): Promise<CensusLock | undefined> {
+  errors: LockErrors,
+): Promise<FileLock | undefined> {
   try {
     const handle = await open(path, 'wx');
     try {
@@ -97,10 +126,7 @@ async function tryCreate(
     }
   } catch (error) {
     if ((error as { code?: unknown }).code === 'EEXIST') return undefined;
-    throw new CensusError(
-      'ERR_CENSUS_OUTPUT',
-      `cannot create ${path} (${messageOf(error)}): check that --out ${dir} is a writable directory`,
-    );
+    throw errors.unwritable(error);
   }
   let released = false;
   heldHere.add(path);

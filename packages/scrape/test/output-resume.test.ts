@@ -11,6 +11,7 @@ import {
   truncateSync,
   writeFileSync,
 } from 'node:fs';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { test } from 'node:test';
@@ -438,7 +439,7 @@ test("a second scrape into the same --out while the first runs is refused; a dea
   // A lock left by a scrape that was killed (its process is gone) does not block the next one.
   const gone = spawn(process.execPath, ['-e', '']);
   await new Promise((resolve) => gone.on('close', resolve));
-  writeFileSync(`${out}.lock`, `${gone.pid}\n`);
+  writeFileSync(`${out}.lock`, `${JSON.stringify({ pid: gone.pid, hostname: hostname() })}\n`);
   const third = await forage('scrape', `${server.base}/`, '--out', out);
   assert.equal(third.code, 0, third.stderr);
   assert.ok(!existsSync(`${out}.lock`));

@@ -1,5 +1,5 @@
-import { existsSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, statSync, writeFileSync } from 'node:fs';
+import { hostname, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { IndexItem, Opener, OutputFormat, Post, ScrapeRun, Selectors } from '@forage/scrape';
 import type { Command } from 'commander';
@@ -162,7 +162,7 @@ async function runScrape(url: string, flags: ScrapeFlags, deps: ScrapeDeps): Pro
     throw error;
   }
   // One scrape at a time per --out: two would each append every post the other also writes.
-  const unlock = out ? lockOutput(out, flags.out!) : undefined;
+  const unlock = out ? await lockOutput(out, flags.out!) : undefined;
   try {
     if (out && existsSync(out) && !existsSync(journal!)) {
       throw new UsageError(
@@ -232,7 +232,7 @@ async function runScrape(url: string, flags: ScrapeFlags, deps: ScrapeDeps): Pro
     if (controller.signal.aborted && !stdoutClosed) process.exitCode = 130;
     if (flags.open) await openIndex(url, out, [...index.values()], deps);
   } finally {
-    unlock?.();
+    await unlock?.();
   }
 }
 
@@ -246,41 +246,25 @@ function isDirectory(path: string): boolean {
 }
 
 /**
- * Takes `OUT.lock` (holding this process's id) so that a second scrape into the same --out, say
- * a cron job that starts before the last one ended, is refused instead of writing every post a
- * second time. A lock whose process is gone (killed) is taken over. Returns its release.
+ * Takes `OUT.lock` so that a second scrape into the same --out, say a cron job that starts
+ * before the last one ended, is refused instead of writing every post a second time. The lock is
+ * the census's (`acquireLock`): a lock left by a killed scrape is taken over, by one run only.
  */
-function lockOutput(out: string, outFlag: string): () => void {
-  const lock = `${out}.lock`;
-  let holder = Number.NaN;
-  for (let attempt = 0; attempt < 3; attempt++) {
-    try {
-      openOutput(() => writeFileSync(lock, `${process.pid}\n`, { flag: 'wx' }), outFlag);
-      return () => rmSync(lock, { force: true });
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-    }
-    try {
-      holder = Number(readFileSync(lock, 'utf8').trim());
-    } catch {
-      continue; // released meanwhile: try again
-    }
-    if (isRunning(holder)) break;
-    rmSync(lock, { force: true }); // left by a scrape that was killed
-  }
-  throw new UsageError(
-    `--out ${outFlag} is being written by another forage scrape${Number.isSafeInteger(holder) ? ` (process ${holder})` : ''}: wait for it to end, or choose another --out (${lock} marks it)`,
-  );
-}
-
-function isRunning(pid: number): boolean {
-  if (!Number.isSafeInteger(pid) || pid <= 0) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
+async function lockOutput(out: string, outFlag: string): Promise<() => Promise<void>> {
+  const { acquireLock } = await import('@forage/census');
+  const path = `${out}.lock`;
+  const lock = await acquireLock(path, {
+    held: (owner) =>
+      new UsageError(
+        `--out ${outFlag} is being written by another forage scrape${owner ? ` (process ${owner.pid}${owner.hostname === hostname() ? '' : ` on ${owner.hostname}`})` : ''}: wait for it to end, or choose another --out (${path} marks it; delete it if no scrape is running)`,
+      ),
+    unwritable: (error) => outputError(error, outFlag) as Error,
+    contended: () =>
+      new UsageError(
+        `--out ${outFlag}: ${path} keeps being created by other scrapes; run one scrape at a time per --out`,
+      ),
+  });
+  return () => lock.release();
 }
 
 /** Why a file cannot be opened for appending, for the errors that come from the path given. */
@@ -302,12 +286,17 @@ function openOutput<T>(open: () => T, outFlag: string): T {
   try {
     return open();
   } catch (error) {
-    const why = UNWRITABLE[(error as NodeJS.ErrnoException).code ?? ''];
-    if (!why) throw error;
-    throw new UsageError(
-      `--out ${outFlag} cannot be written (${why}): create its directory or choose a writable path`,
-    );
+    throw outputError(error, outFlag);
   }
+}
+
+/** A usage error for a path that cannot be written; other errors as they are. */
+function outputError(error: unknown, outFlag: string): unknown {
+  const why = UNWRITABLE[(error as NodeJS.ErrnoException).code ?? ''];
+  if (!why) return error;
+  return new UsageError(
+    `--out ${outFlag} cannot be written (${why}): create its directory or choose a writable path`,
+  );
 }
 
 function readJournalSafely<T>(read: () => T): T {
