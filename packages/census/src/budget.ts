@@ -13,7 +13,8 @@
  *   and 2,000 GraphQL points in any 60 s. A point is held from the moment a request is sent
  *   until 60 s after its response arrived: the server saw the request somewhere in between, so
  *   no 60 s window on the server can ever hold more than the limit, whatever the latency.
- * - `retry-after`: nothing is sent on that token until it has passed.
+ * - `retry-after` (on a rate-limit answer or a 5xx): nothing is sent on that token until it has
+ *   passed (at most an hour).
  */
 
 /** Which API a request goes to: REST (`core` resource) or GraphQL (`graphql` resource). */
@@ -255,7 +256,9 @@ export class TokenBudget {
       target?.observe(outcome.headers, now, outcome.serverDateMs);
     }
     if (outcome.retryAfterMs !== undefined) {
-      this.blockedUntil = Math.max(this.blockedUntil, now + outcome.retryAfterMs);
+      // At most a window: a longer one is bogus (or in ms), and would hold the token for ever.
+      const ms = Math.min(outcome.retryAfterMs, longestWindowMs);
+      this.blockedUntil = Math.max(this.blockedUntil, now + ms);
     }
     if (outcome.exhaustedUntilMs !== undefined) {
       (bucket ?? this.bucket(kind)).exhaust(this.exhaustedUntil(now, outcome));

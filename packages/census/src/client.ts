@@ -223,13 +223,23 @@ export class ApiClient {
         throw error;
       }
       const limit = rateLimitOf(response, request.kind);
-      lease.release({ headers: response.rate, ...limit });
+      // A retried status (5xx) with a `retry-after`: the token waits as the server asked (the
+      // budget bounds it) before this request, or any other, goes again; still an attempt.
+      const failed = !limit && response.status >= 500;
+      const retryAfterMs = failed
+        ? retryAfterOf(response.header('retry-after'), dateOf(response))
+        : undefined;
+      lease.release({
+        headers: response.rate,
+        ...limit,
+        ...(retryAfterMs === undefined ? {} : { retryAfterMs }),
+      });
       if (limit) {
         this.stats.rateLimited++;
         continue;
       }
       if (response.status === 401) throw this.tokenError(lease.tokenIndex, response);
-      if (response.status >= 500) throw new Retryable(`HTTP ${response.status}`, response.status);
+      if (failed) throw new Retryable(`HTTP ${response.status}`, response.status);
       return response;
     }
   }
@@ -350,8 +360,7 @@ export function rateLimitOf(
   response: ApiResponse & { rate: RateHeaders | undefined },
   kind: ApiKind,
 ): Outcome | undefined {
-  const date = Date.parse(response.header('date') ?? '');
-  const serverDateMs = Number.isFinite(date) ? date : undefined;
+  const serverDateMs = dateOf(response);
   const retryAfterMs = retryAfterOf(response.header('retry-after'), serverDateMs);
   const message = messageField(response.body) ?? graphqlErrorText(response.body);
   // "abuse detection mechanism": what GitHub's secondary limits said before they were named so.
@@ -372,6 +381,12 @@ export function rateLimitOf(
   // 429 Too Many Requests says nothing more: GitHub advises waiting at least a minute.
   if (response.status === 429) return { retryAfterMs: 60_000 };
   return undefined;
+}
+
+/** The response's `Date` (epoch ms, the server's clock), when it has a readable one. */
+function dateOf(response: ApiResponse): number | undefined {
+  const date = Date.parse(response.header('date') ?? '');
+  return Number.isFinite(date) ? date : undefined;
 }
 
 /**
