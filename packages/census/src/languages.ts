@@ -266,7 +266,9 @@ export async function restLanguages(client: ApiClient, repo: RepoRecord): Promis
 }
 
 async function restLanguagesOnce(client: ApiClient, repo: RepoRecord): Promise<LanguageRecord> {
-  let url = languagesUrl(client, repo);
+  const first = languagesUrl(client, repo);
+  if (typeof first === 'string') return failureRecord(repo, 'error', first);
+  let url = first;
   for (let hops = 0; hops <= 3; hops++) {
     let res: Awaited<ReturnType<ApiClient['send']>>;
     try {
@@ -311,15 +313,31 @@ async function restLanguagesOnce(client: ApiClient, repo: RepoRecord): Promise<L
   return failureRecord(repo, 'error', 'too many redirects');
 }
 
-/** The repository's languages URL on the API origin (never another host). */
-function languagesUrl(client: ApiClient, repo: RepoRecord): URL {
+/**
+ * The repository's languages URL on the API origin (never another host), or why there is none.
+ * Built from `full_name` (when `languages_url` is not on the origin), owner and name are each
+ * percent-encoded: as they were, a `?`, `#`, `%` or `..` in them asked for another path on the
+ * API (`o/../../rate_limit`). A name that cannot be a repository's is refused.
+ */
+function languagesUrl(client: ApiClient, repo: RepoRecord): URL | string {
   try {
     const given = new URL(repo.languages_url);
     if (given.origin === client.origin) return given;
   } catch {
     // fall through to the URL built from the name
   }
-  return client.url(`repos/${repo.full_name}/languages`);
+  const segments = repo.full_name.split('/');
+  const refused = `full_name ${JSON.stringify(repo.full_name.slice(0, 200))} cannot be a repository's (owner/name, neither of them empty, "." or "..") and its languages_url is not on ${client.origin}: no request was sent; the listing gave both, so check the API's answer for id ${repo.id}`;
+  if (segments.length !== 2 || segments.some((p) => p === '' || p === '.' || p === '..')) {
+    return refused;
+  }
+  let path: string;
+  try {
+    path = segments.map((p) => encodeURIComponent(p)).join('/');
+  } catch {
+    return refused; // not well-formed Unicode (a lone surrogate)
+  }
+  return client.url(`repos/${path}/languages`);
 }
 
 function blockReason(body: unknown): string | undefined {

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { test } from 'node:test';
-import { ApiClient, BudgetScheduler, githubLimits } from '@forage/census';
+import { ApiClient, BudgetScheduler, githubLimits, restLanguages } from '@forage/census';
 
 const token = 'ghp_corereview2token000000000000000000cafe';
 
@@ -97,4 +97,50 @@ test('a retry-after on a 5xx is bounded to an hour, and a 5xx without one keeps 
   assert.ok(blocked >= before + 3_600_000 - 1000, `blocked until ${blocked - before} ms`);
   assert.ok(blocked <= Date.now() + 3_600_000, `blocked until ${blocked - before} ms`);
   assert.equal(calls, 2);
+});
+
+// 2. The REST URL built from full_name (when languages_url is not on the API's origin) encodes
+//    owner and name, and a name that cannot be a repository's is an error record, not a request.
+
+test('the languages URL built from full_name encodes each segment and refuses dot segments', async (t) => {
+  const paths: string[] = [];
+  const base = await mock(t, (req, res) => {
+    paths.push(req.url ?? '');
+    res.writeHead(200, { 'content-type': 'application/json', ...rate() });
+    // Any path answers with languages: a request to the wrong one would be written as the
+    // repository's languages.
+    res.end(JSON.stringify({ Path: paths.length }));
+  });
+  const { client: c } = client(t, base);
+  const elsewhere = 'https://elsewhere.invalid/repos/x/y/languages';
+  const repo = (id: number, full_name: string) => ({
+    id,
+    node_id: `N${id}`,
+    full_name,
+    fork: false,
+    languages_url: elsewhere,
+  });
+  const encoded: Array<[string, string]> = [
+    ['o/r?x=1', '/repos/o/r%3Fx%3D1/languages'],
+    ['o/r#frag', '/repos/o/r%23frag/languages'],
+    ['o/r%2e%2e', '/repos/o/r%252e%252e/languages'],
+    ['o w/r.js', '/repos/o%20w/r.js/languages'],
+    ['octo-org/my_repo.v2', '/repos/octo-org/my_repo.v2/languages'],
+  ];
+  for (const [i, [name, path]] of encoded.entries()) {
+    const before = paths.length;
+    const record = await restLanguages(c, repo(i + 1, name));
+    assert.equal(record.status, 'ok', name);
+    assert.deepEqual(paths.slice(before), [path], name);
+  }
+  const refused = ['o/..', '../rate_limit', 'o/.', 'a/b/c', 'noslash', '/r', 'o/', 'o/r\ud800'];
+  for (const [i, name] of refused.entries()) {
+    const before = paths.length;
+    const record = await restLanguages(c, repo(100 + i, name));
+    assert.equal(record.status, 'error', name);
+    assert.equal(record.languages, null, name);
+    assert.match(record.error ?? '', /full_name/, name);
+    assert.match(record.error ?? '', /owner\/name/, name);
+    assert.deepEqual(paths.slice(before), [], `${name}: no request`);
+  }
 });
