@@ -13,6 +13,9 @@
  *   and 2,000 GraphQL points in any 60 s. A point is held from the moment a request is sent
  *   until 60 s after its response arrived: the server saw the request somewhere in between, so
  *   no 60 s window on the server can ever hold more than the limit, whatever the latency.
+ * - no primary limit: a success without any `x-ratelimit-*` header while the count is unknown
+ *   (GitHub Enterprise Server with rate limiting off) ends the one-probe-at-a-time rule until
+ *   headers (or a spent limit) appear; the secondary limits and `retry-after` still apply.
  * - `retry-after` (on a rate-limit answer or a 5xx): nothing is sent on that token until it has
  *   passed (at most an hour).
  */
@@ -86,6 +89,12 @@ export class PrimaryBucket {
   resetMs: number | undefined;
   /** Requests sent and not yet answered. */
   inflight = 0;
+  /**
+   * No primary limit to learn: while the count was unknown, a success came without any
+   * `x-ratelimit-*` header (GitHub Enterprise Server with rate limiting off, its default), so
+   * requests go without waiting for a probe. Headers, or a spent limit, end it.
+   */
+  unlimited = false;
 
   constructor(private readonly marginMs: number) {}
 
@@ -99,7 +108,9 @@ export class PrimaryBucket {
   /** 0 when a request may go now; ms to wait; Infinity to wait for a response in flight. */
   waitMs(now: number): number {
     this.refresh(now);
-    if (this.remaining === undefined) return this.inflight === 0 ? 0 : Number.POSITIVE_INFINITY;
+    if (this.remaining === undefined) {
+      return this.unlimited || this.inflight === 0 ? 0 : Number.POSITIVE_INFINITY;
+    }
     if (this.remaining >= 1) return 0;
     if (this.resetMs === undefined) return Number.POSITIVE_INFINITY;
     return Math.max(1, this.resetMs + this.marginMs - now);
@@ -125,6 +136,7 @@ export class PrimaryBucket {
     const resetMs =
       now === undefined ? h.reset * 1000 : placeFarReset(h.reset * 1000, now, serverDateMs);
     const known = h.remaining - this.inflight;
+    this.unlimited = false;
     this.limit = h.limit;
     if (this.resetMs === undefined || resetMs > this.resetMs) {
       this.resetMs = resetMs;
@@ -135,8 +147,19 @@ export class PrimaryBucket {
     // An older window's headers (a slow response) say nothing about the current one.
   }
 
+  /**
+   * A success without any `x-ratelimit-*` header: when the count is unknown (before the first
+   * headers, or once a window has passed), there is no primary limit to learn. A count being
+   * kept is not dropped for one answer that lacks them.
+   */
+  noLimit(now: number): void {
+    this.refresh(now);
+    if (this.remaining === undefined) this.unlimited = true;
+  }
+
   /** Marks the window as spent until `resetMs` (a rate-limit response without usable headers). */
   exhaust(resetMs: number): void {
+    this.unlimited = false;
     this.remaining = 0;
     this.resetMs = Math.max(this.resetMs ?? 0, resetMs);
   }
@@ -254,6 +277,8 @@ export class TokenBudget {
             ? this.core
             : bucket;
       target?.observe(outcome.headers, now, outcome.serverDateMs);
+    } else if (outcome.noPrimaryLimit) {
+      bucket?.noLimit(now);
     }
     if (outcome.retryAfterMs !== undefined) {
       // At most a window: a longer one is bogus (or in ms), and would hold the token for ever.
@@ -312,4 +337,6 @@ export interface Outcome {
   readonly exhaustedUntilMs?: number | undefined;
   /** The response's `Date` (epoch ms, the server's clock), when it had one. */
   readonly serverDateMs?: number | undefined;
+  /** A success (2xx/3xx) that carried no `x-ratelimit-*` header at all. */
+  readonly noPrimaryLimit?: boolean | undefined;
 }

@@ -229,10 +229,15 @@ export class ApiClient {
       const retryAfterMs = failed
         ? retryAfterOf(response.header('retry-after'), dateOf(response))
         : undefined;
+      // A success without any rate-limit header: no primary limit to learn (GitHub Enterprise
+      // Server with rate limiting off), so the budget need not probe one request at a time.
+      const noPrimaryLimit =
+        !limit && response.status >= 200 && response.status < 400 && !response.rateHeaders;
       lease.release({
         headers: response.rate,
         ...limit,
         ...(retryAfterMs === undefined ? {} : { retryAfterMs }),
+        ...(noPrimaryLimit ? { noPrimaryLimit } : {}),
       });
       if (limit) {
         this.stats.rateLimited++;
@@ -260,7 +265,7 @@ export class ApiClient {
   private async once(
     request: ApiRequest,
     lease: Lease,
-  ): Promise<ApiResponse & { rate: RateHeaders | undefined }> {
+  ): Promise<ApiResponse & { rate: RateHeaders | undefined; rateHeaders: boolean }> {
     const headers: Record<string, string> = {
       accept: 'application/vnd.github+json',
       'user-agent': this.userAgent,
@@ -319,7 +324,14 @@ export class ApiClient {
       // Everything kept from the body is a copy by now (strings, records, parsed JSON).
       this.buffers.give(bytes);
     }
-    return { status, url: request.url, body, header, rate: parseRateHeaders(header) };
+    return {
+      status,
+      url: request.url,
+      body,
+      header,
+      rate: parseRateHeaders(header),
+      rateHeaders: Object.keys(raw).some((name) => name.startsWith('x-ratelimit-')),
+    };
   }
 
   private tokenError(index: number, response: ApiResponse): CensusError {

@@ -4,7 +4,15 @@ import assert from 'node:assert/strict';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { test } from 'node:test';
-import { ApiClient, BudgetScheduler, githubLimits, restLanguages } from '@forage/census';
+import {
+  ApiClient,
+  BudgetScheduler,
+  githubLimits,
+  restLanguages,
+  runCensus,
+  TokenBudget,
+} from '@forage/census';
+import { tempDir } from './helpers.ts';
 
 const token = 'ghp_corereview2token000000000000000000cafe';
 
@@ -143,4 +151,117 @@ test('the languages URL built from full_name encodes each segment and refuses do
     assert.match(record.error ?? '', /owner\/name/, name);
     assert.deepEqual(paths.slice(before), [], `${name}: no request`);
   }
+});
+
+// 3. A server without a primary limit (GitHub Enterprise Server with rate limiting off, its
+//    default) sends no x-ratelimit-* headers: the census still sends requests concurrently.
+
+test('a server that never sends x-ratelimit headers gets requests concurrently', async (t) => {
+  const top = 12;
+  let inflight = 0;
+  let maxInflight = 0;
+  const held: Array<() => void> = [];
+  const releaseAll = () => {
+    for (const done of held.splice(0)) done();
+  };
+  const json = { 'content-type': 'application/json; charset=utf-8' };
+  const base = await mock(t, (req, res, b) => {
+    const url = new URL(req.url ?? '/', b);
+    if (url.pathname === '/rate_limit') {
+      res.writeHead(404, json);
+      res.end(JSON.stringify({ message: 'Rate limiting is not enabled.' }));
+      return;
+    }
+    if (url.pathname === '/repositories') {
+      const since = Number(url.searchParams.get('since') ?? 0);
+      const ids: number[] = [];
+      for (let id = since + 1; id <= top; id++) ids.push(id);
+      const link = ids.length ? { link: `<${b}/repositories?since=${top}>; rel="next"` } : {};
+      res.writeHead(200, { ...json, ...link });
+      res.end(
+        JSON.stringify(
+          ids.map((id) => ({
+            id,
+            node_id: `N${id}`,
+            full_name: `o/r${id}`,
+            fork: false,
+            languages_url: `${b}/repos/o/r${id}/languages`,
+          })),
+        ),
+      );
+      return;
+    }
+    const m = /^\/repos\/o\/r(\d+)\/languages$/.exec(url.pathname);
+    if (!m) {
+      res.writeHead(404, json);
+      res.end(JSON.stringify({ message: 'Not Found' }));
+      return;
+    }
+    // Each answer is held until four are in flight, or at most 200 ms.
+    inflight++;
+    maxInflight = Math.max(maxInflight, inflight);
+    const timer = setTimeout(releaseAll, 200);
+    held.push(() => {
+      clearTimeout(timer);
+      inflight--;
+      res.writeHead(200, json);
+      res.end(JSON.stringify({ C: Number(m[1]) }));
+    });
+    if (held.length >= 4) releaseAll();
+  });
+  const dir = tempDir(t);
+  const { manifest } = await runCensus({
+    api: base,
+    tokens: [token],
+    out: dir,
+    via: 'rest',
+    shards: 1,
+    concurrency: 8,
+    retry: { attempts: 3, baseMs: 5, maxMs: 50 },
+  });
+  assert.equal(manifest.counts?.ok, top);
+  assert.ok(maxInflight >= 4, `at most ${maxInflight} request(s) in flight`);
+});
+
+test('a budget that saw a success without rate headers stops probing one at a time', () => {
+  const b = new TokenBudget(0, { ...githubLimits, concurrency: 3 });
+  b.start('rest');
+  assert.equal(b.wait('rest', 0).reason, 'primary', 'one probe at a time at first');
+  b.finish('rest', 0, { noPrimaryLimit: true });
+  b.start('rest');
+  b.start('rest');
+  assert.deepEqual(b.wait('rest', 0), { ms: 0, reason: 'none' }, 'no primary limit to learn');
+  b.start('rest');
+  assert.equal(b.wait('rest', 0).reason, 'concurrency', 'the concurrency cap still holds');
+  assert.equal(b.wait('graphql', 0).reason, 'concurrency');
+  b.finish('rest', 1, {});
+  b.finish('rest', 1, {});
+  b.finish('rest', 1, {});
+  b.start('graphql');
+  assert.equal(b.wait('graphql', 1).reason, 'primary', 'GraphQL is learnt on its own');
+  b.finish('graphql', 1, {});
+  // A retry-after still holds the token.
+  b.start('rest');
+  b.finish('rest', 2, { noPrimaryLimit: true, retryAfterMs: 1000 });
+  assert.deepEqual(b.wait('rest', 2), { ms: 1000, reason: 'retry-after' });
+  // Headers that appear later take over again.
+  b.start('rest');
+  b.finish('rest', 1002, { headers: { limit: 10, remaining: 1, reset: 100 } });
+  b.start('rest');
+  assert.equal(b.wait('rest', 1003).reason, 'primary', 'the one request left is in flight');
+  b.finish('rest', 1004, {});
+  // Once counting down, an answer without headers does not stop the count.
+  b.start('rest');
+  b.finish('rest', 1005, { noPrimaryLimit: true });
+  assert.equal(b.wait('rest', 1005).reason, 'primary');
+  // After the window, a probe without headers again means no primary limit...
+  b.start('rest');
+  b.finish('rest', 101_200, { noPrimaryLimit: true });
+  b.start('rest');
+  b.start('rest');
+  assert.equal(b.wait('rest', 101_200).ms, 0);
+  // ...until a spent primary limit says otherwise.
+  b.finish('rest', 101_201, { exhaustedUntilMs: 160_000 });
+  b.finish('rest', 101_201, {});
+  assert.equal(b.wait('rest', 101_201).reason, 'primary');
 });
