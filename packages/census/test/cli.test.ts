@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
+import { createServer, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -157,4 +159,75 @@ test('census export --out writes there, not into the census; census flags on exp
   ]);
   assert.equal(notDir.code, 2, notDir.stderr);
   assert.match(notDir.stderr, /cannot create --out .*choose a directory/);
+});
+
+test('forage census exits 130 on Ctrl-C (SIGINT), saying how to resume', async (t) => {
+  // An API whose languages never answer: the census is surely still running when interrupted.
+  const hanging: ServerResponse[] = [];
+  let reached: () => void = () => {};
+  const languagesAsked = new Promise<void>((resolve) => {
+    reached = resolve;
+  });
+  const srv = createServer((req, res) => {
+    const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+    const json = { 'content-type': 'application/json' };
+    if (url.pathname === '/repositories') {
+      const since = Number(url.searchParams.get('since') ?? 0);
+      const items =
+        since >= 3
+          ? []
+          : [1, 2, 3].map((id) => ({
+              id,
+              node_id: `N${id}`,
+              full_name: `o/r${id}`,
+              fork: false,
+              languages_url: `http://127.0.0.1/repos/o/r${id}/languages`,
+            }));
+      res.writeHead(200, json);
+      res.end(JSON.stringify(items));
+      return;
+    }
+    if (url.pathname === '/graphql' || url.pathname.endsWith('/languages')) {
+      hanging.push(res);
+      reached();
+      return;
+    }
+    res.writeHead(404, json);
+    res.end(JSON.stringify({ message: 'Not Found' }));
+  });
+  await new Promise<void>((resolve) => srv.listen(0, '127.0.0.1', resolve));
+  t.after(() => {
+    srv.closeAllConnections();
+    return new Promise<void>((resolve) => srv.close(() => resolve()));
+  });
+  const api = `http://127.0.0.1:${(srv.address() as AddressInfo).port}`;
+  const dir = tempDir(t);
+  const child = spawn(process.execPath, [bin, 'census', '--api', api, '--out', dir, '--quiet'], {
+    env: {
+      ...process.env,
+      GITHUB_TOKEN: 'ghp_clisiginttoken000000000000000000004321',
+      GH_TOKEN: '',
+    },
+  });
+  t.after(() => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  });
+  let stderr = '';
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  let timer: NodeJS.Timeout | undefined;
+  const started = await Promise.race([
+    languagesAsked.then(() => true),
+    exited.then(() => false),
+    new Promise<false>((resolve) => {
+      timer = setTimeout(() => resolve(false), 30_000);
+    }),
+  ]);
+  clearTimeout(timer);
+  assert.ok(started, `the census never asked for languages: ${stderr}`);
+  child.kill('SIGINT');
+  const code = await exited;
+  assert.equal(code, 130, stderr);
+  assert.match(stderr, /run the same command to resume/);
+  assert.ok(hanging.length > 0);
 });

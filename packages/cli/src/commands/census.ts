@@ -182,6 +182,15 @@ async function censusAction(flags: CensusFlags): Promise<void> {
         { signal: controller.signal, onProgress: view.event },
       )
       .catch((error: unknown) => rethrowUsage(census, error));
+  } catch (error) {
+    // Interrupted (Ctrl-C): the conventional 128 + SIGINT, as forage scrape, so scripts can
+    // tell an interruption (run it again) from a failure.
+    if (controller.signal.aborted && census.isCensusError(error, 'ERR_CENSUS_ABORTED')) {
+      process.stderr.write(`forage census: ${error.message}\n`);
+      process.exitCode = 130;
+      return;
+    }
+    throw error;
   } finally {
     view.stop();
     process.off('SIGINT', onSigint);
