@@ -231,3 +231,26 @@ test('forage census exits 130 on Ctrl-C (SIGINT), saying how to resume', async (
   assert.match(stderr, /run the same command to resume/);
   assert.ok(hanging.length > 0);
 });
+
+test('--token on the command line warns that other users can see it, never printing it', async (t) => {
+  const out = tempDir(t);
+  const secret = 'ghp_clitokenflag0000000000000000000000009876';
+  const r = await forage([
+    'census',
+    '--token',
+    secret,
+    '--api',
+    'http://127.0.0.1:9',
+    '--out',
+    out,
+  ]);
+  assert.equal(r.code, 1, r.stderr);
+  assert.match(r.stderr, /^forage census: warning: --token .*GITHUB_TOKEN or GH_TOKEN/m);
+  assert.equal(r.stderr.match(/warning/g)?.length, 1, r.stderr);
+  assert.ok(!r.stdout.includes(secret) && !r.stderr.includes(secret));
+  // From the environment: no warning.
+  const env = await forage(['census', '--api', 'http://127.0.0.1:9', '--out', out], {
+    GITHUB_TOKEN: secret,
+  });
+  assert.doesNotMatch(env.stderr, /warning/);
+});

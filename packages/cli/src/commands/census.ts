@@ -76,8 +76,15 @@ export function registerCensus(program: Command): void {
       'coordinate a census over many machines through this Redis (workers: forage census-worker)',
     )
     .option('--queue-name <name>', 'with --queue: the BullMQ queue name (default forage-census)')
-    .action(async (flags: CensusFlags) => {
+    .action(async (flags: CensusFlags, command: Command) => {
+      // With --queue, --token is refused (the tokens belong to the workers).
       if (flags.queue !== undefined) return censusCoordinatorAction(flags);
+      // Another user sees the command line (ps, /proc/PID/cmdline); the environment is private.
+      if (command.getOptionValueSource('token') === 'cli') {
+        process.stderr.write(
+          'forage census: warning: --token on the command line can be read by other users of this machine (ps); set GITHUB_TOKEN or GH_TOKEN instead\n',
+        );
+      }
       await censusAction(flags);
     });
   // Options after `export` belong to export alone. Without this commander hands a flag both
