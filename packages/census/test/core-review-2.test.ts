@@ -1,8 +1,6 @@
 // Regressions found in a second review of the census core (client, languages, budget): one
 // block per fix.
 import assert from 'node:assert/strict';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { test } from 'node:test';
 import {
   ApiClient,
@@ -12,25 +10,9 @@ import {
   runCensus,
   TokenBudget,
 } from '@forage/census';
-import { tempDir } from './helpers.ts';
+import { mock, tempDir } from './helpers.ts';
 
 const token = 'ghp_corereview2token000000000000000000cafe';
-
-/** A loopback server for one test; its base URL. */
-async function mock(
-  t: { after(fn: () => unknown): void },
-  handler: (req: IncomingMessage, res: ServerResponse, base: string) => void,
-): Promise<string> {
-  let base = '';
-  const srv = createServer((req, res) => handler(req, res, base));
-  await new Promise<void>((resolve) => srv.listen(0, '127.0.0.1', resolve));
-  t.after(() => {
-    srv.closeAllConnections();
-    return new Promise<void>((resolve) => srv.close(() => resolve()));
-  });
-  base = `http://127.0.0.1:${(srv.address() as AddressInfo).port}`;
-  return base;
-}
 
 const rate = () => ({
   'x-ratelimit-limit': '5000',

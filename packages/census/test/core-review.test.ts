@@ -1,30 +1,13 @@
 // Regressions found reviewing the census core (listing, languages, client): one block per fix.
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { runCensus } from '@forage/census';
-import { censusById, quickRetry, tempDir } from './helpers.ts';
+import { censusById, mock, quickRetry, tempDir } from './helpers.ts';
 
 const token = 'ghp_corereviewtoken0000000000000000000beef';
-
-/** A loopback server for one test; its base URL. */
-async function mock(
-  t: { after(fn: () => unknown): void },
-  handler: (req: IncomingMessage, res: ServerResponse, base: string) => void,
-): Promise<string> {
-  let base = '';
-  const srv = createServer((req, res) => handler(req, res, base));
-  await new Promise<void>((resolve) => srv.listen(0, '127.0.0.1', resolve));
-  t.after(() => {
-    srv.closeAllConnections();
-    return new Promise<void>((resolve) => srv.close(() => resolve()));
-  });
-  base = `http://127.0.0.1:${(srv.address() as AddressInfo).port}`;
-  return base;
-}
 
 const rate = {
   'x-ratelimit-limit': '5000',

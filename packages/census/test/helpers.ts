@@ -1,4 +1,6 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { LanguageRecord, RepoRecord } from '@forage/census';
@@ -7,6 +9,25 @@ import { type EmulatorOptions, startEmulator } from '@forage/github-emulator';
 /** Something with `after`, as node:test's test context. */
 export interface Cleanup {
   after(fn: () => unknown): void;
+}
+
+/**
+ * A loopback HTTP server for one test, closed after it (open connections too); its base URL,
+ * which the handler also gets.
+ */
+export async function mock(
+  t: Cleanup,
+  handler: (req: IncomingMessage, res: ServerResponse, base: string) => void,
+): Promise<string> {
+  let base = '';
+  const srv = createServer((req, res) => handler(req, res, base));
+  await new Promise<void>((resolve) => srv.listen(0, '127.0.0.1', resolve));
+  t.after(() => {
+    srv.closeAllConnections();
+    return new Promise<void>((resolve) => srv.close(() => resolve()));
+  });
+  base = `http://127.0.0.1:${(srv.address() as AddressInfo).port}`;
+  return base;
 }
 
 /** A fresh temporary directory, removed after the test. */

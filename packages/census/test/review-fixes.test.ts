@@ -10,8 +10,6 @@ import {
   readFileSync,
   writeFileSync,
 } from 'node:fs';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -25,7 +23,7 @@ import {
   TokenBudget,
 } from '@forage/census';
 import { atomicWriter, writeAtomic } from '../dist/files.js';
-import { censusById, emulator, tempDir } from './helpers.ts';
+import { censusById, emulator, mock, tempDir } from './helpers.ts';
 
 const token = 'ghp_reviewfixestoken000000000000000000cafe';
 const bin = fileURLToPath(new URL('../../cli/dist/bin.js', import.meta.url));
@@ -49,20 +47,6 @@ function deadPid(): Promise<number> {
     const child = spawn(process.execPath, ['-e', '']);
     child.on('exit', () => resolve(child.pid!));
   });
-}
-
-/** A loopback server for one test. */
-async function mock(
-  t: { after(fn: () => unknown): void },
-  handler: (req: IncomingMessage, res: ServerResponse) => void,
-): Promise<string> {
-  const srv = createServer(handler);
-  await new Promise<void>((resolve) => srv.listen(0, '127.0.0.1', resolve));
-  t.after(() => {
-    srv.closeAllConnections();
-    return new Promise<void>((resolve) => srv.close(() => resolve()));
-  });
-  return `http://127.0.0.1:${(srv.address() as AddressInfo).port}`;
 }
 
 // 1. One run at a time per --out directory.
