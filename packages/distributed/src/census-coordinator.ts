@@ -335,7 +335,7 @@ async function runLocked(setup: Setup): Promise<DistributedCensusResult> {
       if (signal.aborted) throw aborted();
       jobsPending++;
       try {
-        const result = await Promise.race([submit(), abortPromise(signal)]);
+        const result = await orAbort(submit(), signal);
         jobsDone++;
         return result;
       } catch (error) {
@@ -730,23 +730,34 @@ function aborted(): CensusError {
   );
 }
 
-function abortPromise(signal: AbortSignal): Promise<never> {
-  return new Promise((_, reject) => {
-    if (signal.aborted) reject(aborted());
-    else signal.addEventListener('abort', () => reject(aborted()), { once: true });
+/**
+ * Races `promise` against `signal`: rejects with {@link aborted} once the signal aborts. Its
+ * listener on the signal is removed as soon as the race ends, so that the run's signal does
+ * not collect one listener per job.
+ */
+function orAbort<T>(promise: PromiseLike<T>, signal: AbortSignal): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    if (signal.aborted) {
+      Promise.resolve(promise).then(undefined, () => {});
+      reject(aborted());
+      return;
+    }
+    const onAbort = () => reject(aborted());
+    signal.addEventListener('abort', onAbort, { once: true });
+    Promise.resolve(promise)
+      .then(resolve, reject)
+      .finally(() => signal.removeEventListener('abort', onAbort));
   });
 }
 
 function delay(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
-    const timer = setTimeout(resolve, ms);
-    signal.addEventListener(
-      'abort',
-      () => {
-        clearTimeout(timer);
-        resolve();
-      },
-      { once: true },
-    );
+    const done = () => {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal.addEventListener('abort', done, { once: true });
   });
 }
