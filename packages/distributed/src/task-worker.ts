@@ -138,7 +138,7 @@ export async function runTaskWorker(options: TaskWorkerOptions): Promise<TaskWor
     });
     return result;
   };
-  const worker = new Worker(
+  const worker = new TaskQueueWorker(
     queue,
     async (job: Job) => {
       active += 1;
@@ -189,10 +189,25 @@ export async function runTaskWorker(options: TaskWorkerOptions): Promise<TaskWor
     closing.then(() => true),
     sleep(closeGraceMs).then(() => false),
   ]);
-  if (!closed) await worker.disconnect().catch(() => {});
-  else await running.catch(() => {});
+  if (!closed) {
+    // close() is still waiting for Redis (for the blocking connection to end, which a
+    // connection waiting to reconnect never does), so it has not stopped the timers that keep
+    // the process alive: stop them here (the stalled-job check's, by pausing; the lock
+    // renewal's), and drop the connections without waiting for Redis to see them go.
+    void worker.pause(true).catch(() => {});
+    await worker.stopRenewingLocks();
+    void worker.disconnect().catch(() => {});
+  } else await running.catch(() => {});
   if (ownExecutor) await executor.shutdown({ wait: true });
   return summary;
+}
+
+/** BullMQ's worker, which can also stop renewing its job locks without Redis. */
+class TaskQueueWorker extends Worker {
+  /** What close() does only once Redis answered: the renewal timer stops. */
+  stopRenewingLocks(): Promise<void> {
+    return this.lockManager.close();
+  }
 }
 
 /** How long a stopping worker waits for Redis after its jobs are done. */
