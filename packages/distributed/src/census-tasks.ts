@@ -32,7 +32,7 @@ import {
   type Via,
 } from '@forage/census';
 import { DistributedError, ErrorCode } from './errors.js';
-import { type SharedBudget, SharedBudgetScheduler } from './shared-budget.js';
+import { budgetGaveUp, type SharedBudget, SharedBudgetScheduler } from './shared-budget.js';
 
 /** A slice of a listing shard: from `cursor` (exclusive) towards `end` (exclusive). */
 export interface ShardJob {
@@ -138,8 +138,29 @@ function clientFor(api: string): ApiClient {
   return client;
 }
 
+/**
+ * Runs a job; one that gave up waiting for the shared budget (a worker stopping while Redis did
+ * not answer) fails with `ERR_QUEUE_UNAVAILABLE`, which the coordinator queues again (the
+ * census's client reports it as an API error).
+ */
+async function requeueIfGaveUp<T>(work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    const message = (error as { message?: unknown } | null)?.message;
+    if (typeof message === 'string' && message.includes(budgetGaveUp)) {
+      throw new DistributedError(message, ErrorCode.queueUnavailable);
+    }
+    throw error;
+  }
+}
+
 /** Walks up to `maxPages` pages of a shard with `GET /repositories?since=`. */
-export async function listShard(job: ShardJob): Promise<ShardSlice> {
+export function listShard(job: ShardJob): Promise<ShardSlice> {
+  return requeueIfGaveUp(() => walkShard(job));
+}
+
+async function walkShard(job: ShardJob): Promise<ShardSlice> {
   const client = clientFor(job.api);
   const repos: RepoRecord[] = [];
   let cursor = job.cursor;
@@ -160,5 +181,5 @@ export async function listShard(job: ShardJob): Promise<ShardSlice> {
 
 /** Fetches the languages of a batch; one record per repository, in order. */
 export function fetchLanguages(job: LanguagesJob): Promise<LanguageRecord[]> {
-  return languagesBatch(clientFor(job.api), job.via, job.repos);
+  return requeueIfGaveUp(() => languagesBatch(clientFor(job.api), job.via, job.repos));
 }

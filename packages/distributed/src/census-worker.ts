@@ -96,7 +96,8 @@ export async function runCensusWorker(options: CensusWorkerOptions): Promise<Tas
   configureCensusWorker({
     tokens: options.tokens,
     api,
-    shared: { redis },
+    // Stopping, a job waiting for the budget gives up if Redis does not answer.
+    shared: { redis, stopping: stop.signal },
     ...(options.limits ? { limits: options.limits } : {}),
     ...(options.retry ? { retry: options.retry } : {}),
     onApiRefused: (origin) => {

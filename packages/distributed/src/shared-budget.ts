@@ -21,6 +21,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { type ApiKind, type BudgetLimits, BudgetScheduler, type Lease } from '@forage/census';
 import type { Redis } from 'ioredis';
+import { DistributedError, ErrorCode } from './errors.js';
 
 /** Where the shared budgets live. */
 export interface SharedBudget {
@@ -34,7 +35,20 @@ export interface SharedBudget {
    * an unanswered request counts in the points window ({@link unansweredHoldMs}).
    */
   readonly leaseMs?: number;
+  /**
+   * Aborted when the worker stops. From then on, a request waiting for the budget gives up once
+   * Redis has not answered an ask for {@link stoppingAnswerMs} (it is down or halted): it fails
+   * with `ERR_QUEUE_UNAVAILABLE`, which the coordinator queues again, instead of keeping the
+   * stopping worker waiting for Redis.
+   */
+  readonly stopping?: AbortSignal;
 }
+
+/** How long a stopping worker waits for Redis to answer an ask for the budget. */
+const stoppingAnswerMs = 2000;
+
+/** The start of the message of a request that gave up waiting for the budget. */
+export const budgetGaveUp = 'gave up waiting for the shared token budget';
 
 /**
  * How long after its send a request that never got an answer (its worker died) still counts in
@@ -187,21 +201,23 @@ export class SharedBudgetScheduler extends BudgetScheduler {
     const leaseMs = this.#shared.leaseMs ?? 120_000;
     try {
       for (let busy = 0; ; ) {
-        const answer = await this.#shared.redis.eval(
-          takeScript,
-          4,
-          keys.window,
-          keys.primary,
-          keys.inflight,
-          keys.blocked,
-          member,
-          this.#limits.windowMs,
-          points,
-          holdMs,
-          this.#limits.concurrency,
-          leaseMs,
-          this.#limits.resetMarginMs,
-          primary ? 1 : 0,
+        const answer = await this.#answer(
+          this.#shared.redis.eval(
+            takeScript,
+            4,
+            keys.window,
+            keys.primary,
+            keys.inflight,
+            keys.blocked,
+            member,
+            this.#limits.windowMs,
+            points,
+            holdMs,
+            this.#limits.concurrency,
+            leaseMs,
+            this.#limits.resetMarginMs,
+            primary ? 1 : 0,
+          ),
         );
         let wait: number;
         if (answer === 'busy') {
@@ -246,6 +262,34 @@ export class SharedBudgetScheduler extends BudgetScheduler {
           .catch(() => {});
       },
     };
+  }
+
+  /**
+   * Redis's answer to an ask; once the worker is stopping, a rejection if it does not come
+   * within {@link stoppingAnswerMs}.
+   */
+  #answer<T>(asked: Promise<T>): Promise<T> {
+    const stopping = this.#shared.stopping;
+    if (stopping === undefined) return asked;
+    return new Promise<T>((resolve, reject) => {
+      let timer: NodeJS.Timeout | undefined;
+      const giveUp = () => {
+        timer = setTimeout(() => {
+          reject(
+            new DistributedError(
+              `${budgetGaveUp}: Redis did not answer within ${stoppingAnswerMs} ms while this worker was stopping; another worker will do the job`,
+              ErrorCode.queueUnavailable,
+            ),
+          );
+        }, stoppingAnswerMs);
+      };
+      if (stopping.aborted) giveUp();
+      else stopping.addEventListener('abort', giveUp, { once: true });
+      asked.then(resolve, reject).finally(() => {
+        clearTimeout(timer);
+        stopping.removeEventListener('abort', giveUp);
+      });
+    });
   }
 
   #keys(

@@ -10,11 +10,22 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { runCensusWorker, runDistributedCensus } from '@forage/distributed';
+import {
+  QueueExecutor,
+  runCensusWorker,
+  runDistributedCensus,
+  tokenKey,
+} from '@forage/distributed';
+import { taskModule } from '@forage/futures';
 import { startEmulator } from '@forage/github-emulator';
+import { Redis } from 'ioredis';
 import { getRedis, redisSkipReason, startOwnRedis, uniqueQueueName } from './helpers/redis.js';
 import { until } from './helpers/until.js';
 import { repoRoot } from './helpers/workers.js';
+
+const censusTasks = taskModule<typeof import('../src/census-tasks.js')>(
+  new URL('../dist/census-tasks.js', import.meta.url),
+);
 
 describe('census coordinator listeners', { skip: redisSkipReason() }, () => {
   test("a job's wait leaves no listener on the run's signal once it ends", async (t) => {
@@ -72,16 +83,23 @@ describe('census coordinator listeners', { skip: redisSkipReason() }, () => {
 });
 
 /** Runs `script` (an ES module) in a child node process from the repository's root. */
-function spawnScript(script: string): {
-  child: ChildProcess;
-  stderr: () => string;
-  exited: Promise<number | string>;
-  waitFor: (text: string) => Promise<void>;
-} {
+function spawnScript(script: string): Watched {
   const child = spawn(process.execPath, ['--input-type=module', '-e', script], {
     cwd: repoRoot,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  return watch(child);
+}
+
+interface Watched {
+  child: ChildProcess;
+  stderr: () => string;
+  exited: Promise<number | string>;
+  waitFor: (text: string) => Promise<void>;
+}
+
+/** Collects a child's stderr and its exit. */
+function watch(child: ChildProcess): Watched {
   let err = '';
   child.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
     err += chunk;
@@ -136,5 +154,56 @@ describe('a worker stopped while Redis is down', { skip: redisSkipReason(true) }
     const code = await exitWithin(worker.exited, 30_000);
     assert.match(worker.stderr(), /returned \{"completed":0,"failed":0\}/, worker.stderr());
     assert.equal(code, 0, worker.stderr());
+  });
+
+  test('a census worker whose job waits for the shared budget returns after SIGINT and exits', async (t) => {
+    const redis = await startOwnRedis();
+    t.after(() => redis.stop());
+    const token = 'ghp_stoppingbudgettest1';
+    const emu = await startEmulator({ dataset: 'synthetic:300', tokens: [token] });
+    t.after(() => emu.close());
+    const queue = uniqueQueueName('budget-stop');
+    // The token is held (as after a retry-after) for ten minutes: the job waits for the budget.
+    const admin = new Redis(redis.url);
+    const host = new URL(emu.url).host;
+    await admin.set(`forage:budget:${host}:${tokenKey(token)}:blocked`, Date.now() + 600_000);
+    admin.disconnect();
+    const script = `
+      import { runCensusWorker } from '@forage/distributed';
+      const stop = new AbortController();
+      process.once('SIGINT', () => stop.abort());
+      const summary = await runCensusWorker({
+        connection: ${JSON.stringify(redis.url)},
+        queue: ${JSON.stringify(queue)},
+        api: ${JSON.stringify(emu.url)},
+        tokens: [process.env.TEST_TOKEN],
+        signal: stop.signal,
+        onEvent: (event) => process.stderr.write(event.type + '\\n'),
+      });
+      process.stderr.write('returned ' + JSON.stringify(summary) + '\\n');
+    `;
+    const child = spawn(process.execPath, ['--input-type=module', '-e', script], {
+      cwd: repoRoot,
+      env: { ...process.env, TEST_TOKEN: token },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const worker = watch(child);
+    t.after(() => child.kill('SIGKILL'));
+    await worker.waitFor('ready');
+    const executor = new QueueExecutor({ connection: redis.url, queue });
+    const job = { api: emu.url, start: 1, end: 300, cursor: 0, maxPages: 1, forks: 'include' };
+    const result = executor.submit(censusTasks.listShard, job as never);
+    result.then(undefined, () => {});
+    await worker.waitFor('started');
+    await executor.abort(new Error('the test is done with it'));
+    await redis.halt();
+    await worker.waitFor('error');
+    child.kill('SIGINT');
+    // Before the fix the job kept waiting for Redis to answer its ask for the budget, and the
+    // worker for the job.
+    const code = await exitWithin(worker.exited, 30_000);
+    assert.match(worker.stderr(), /returned \{"completed":0,"failed":1\}/, worker.stderr());
+    assert.equal(code, 0, worker.stderr());
+    assert.ok(!worker.stderr().includes(token), 'the token is never printed');
   });
 });
