@@ -22,6 +22,7 @@ import {
   CensusError,
   type ForksMode,
   githubLimits,
+  isCensusError,
   keepRepo,
   type LanguageRecord,
   languagesBatch,
@@ -29,6 +30,7 @@ import {
   parseApiUrl,
   type RepoRecord,
   type RetryPolicy,
+  redactToken,
   type Via,
 } from '@forage/census';
 import { DistributedError, ErrorCode } from './errors.js';
@@ -81,6 +83,11 @@ export interface CensusWorkerConfig {
   readonly shared?: SharedBudget;
   /** Called with the origin of each job refused because it names another API. */
   readonly onApiRefused?: (origin: string) => void;
+  /**
+   * Called when the API rejects a token (401), with the positions (0-based, into `tokens`) of
+   * the tokens the census's error names (one, unless several look alike once redacted).
+   */
+  readonly onTokenRejected?: (indexes: number[]) => void;
 }
 
 let config: CensusWorkerConfig | undefined;
@@ -141,7 +148,8 @@ function clientFor(api: string): ApiClient {
 /**
  * Runs a job; one that gave up waiting for the shared budget (a worker stopping while Redis did
  * not answer) fails with `ERR_QUEUE_UNAVAILABLE`, which the coordinator queues again (the
- * census's client reports it as an API error).
+ * census's client reports it as an API error). A token the API rejected is reported to
+ * `onTokenRejected`.
  */
 async function requeueIfGaveUp<T>(work: () => Promise<T>): Promise<T> {
   try {
@@ -150,6 +158,14 @@ async function requeueIfGaveUp<T>(work: () => Promise<T>): Promise<T> {
     const message = (error as { message?: unknown } | null)?.message;
     if (typeof message === 'string' && message.includes(budgetGaveUp)) {
       throw new DistributedError(message, ErrorCode.queueUnavailable);
+    }
+    if (isCensusError(error, 'ERR_CENSUS_TOKEN') && config?.onTokenRejected) {
+      // The census's client names the token as `token ghp_…abcd was rejected`.
+      const tokens = config.tokens;
+      const named = tokens.flatMap((token, index) =>
+        error.message.includes(`token ${redactToken(token)} was rejected`) ? [index] : [],
+      );
+      config.onTokenRejected(named);
     }
     throw error;
   }

@@ -92,6 +92,8 @@ export async function runCensusWorker(options: CensusWorkerOptions): Promise<Tas
   if (options.signal?.aborted) stop.abort();
   options.signal?.addEventListener('abort', onOuterAbort, { once: true });
   let rejected = false;
+  // Positions of the tokens the API rejected, as the census's error named them.
+  let rejectedIndexes: number[] = [];
   let refusedOrigin: string | undefined;
   configureCensusWorker({
     tokens: options.tokens,
@@ -103,6 +105,9 @@ export async function runCensusWorker(options: CensusWorkerOptions): Promise<Tas
     onApiRefused: (origin) => {
       refusedOrigin ??= origin;
       stop.abort();
+    },
+    onTokenRejected: (indexes) => {
+      if (rejectedIndexes.length === 0) rejectedIndexes = indexes;
     },
   });
   try {
@@ -130,7 +135,7 @@ export async function runCensusWorker(options: CensusWorkerOptions): Promise<Tas
     if (rejected) {
       throw new CensusError(
         'ERR_CENSUS_TOKEN',
-        `the API rejected a token of this worker (${options.tokens.map(redactToken).join(', ')}): it stopped taking jobs, which the other workers will do; check the token and start it again`,
+        `the API rejected ${describeRejected(options.tokens, rejectedIndexes)} of this worker: it stopped taking jobs, which the other workers will do; check the token, or start the worker again without it`,
       );
     }
     return summary;
@@ -139,4 +144,16 @@ export async function runCensusWorker(options: CensusWorkerOptions): Promise<Tas
     await closeCensusWorker();
     redis.disconnect();
   }
+}
+
+/**
+ * The rejected token by its position and redacted form (`token 2 of 3 (ghp_…abcd)`), never its
+ * value; every token's, if the error named none of them.
+ */
+function describeRejected(tokens: readonly string[], indexes: readonly number[]): string {
+  const of = `of ${tokens.length}`;
+  if (indexes.length === 0) return `a token (${tokens.map(redactToken).join(', ')})`;
+  const shown = indexes.map((i) => redactToken(tokens[i] as string));
+  if (indexes.length === 1) return `token ${(indexes[0] as number) + 1} ${of} (${shown[0]})`;
+  return `token ${indexes.map((i) => i + 1).join(' or ')} ${of} (${[...new Set(shown)].join(', ')})`;
 }

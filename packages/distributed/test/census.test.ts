@@ -289,7 +289,7 @@ describe('distributed census', { skip: redisSkipReason(true) }, () => {
     assertSameCensus(out, reference);
     const bad = workers[2] as ForageProcess;
     assert.equal(await bad.exited, 1, bad.stderr());
-    assert.match(bad.stderr(), /rejected a token of this worker \(ghp_…ked9\)/);
+    assert.match(bad.stderr(), /rejected token 1 of 1 \(ghp_…ked9\) of this worker/);
     assert.ok(!bad.stderr().includes(revoked), 'the token itself is never printed');
     const misdirected = workers[3] as ForageProcess;
     assert.equal(await misdirected.exited, 1, misdirected.stderr());

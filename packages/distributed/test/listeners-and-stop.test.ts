@@ -207,3 +207,46 @@ describe('a worker stopped while Redis is down', { skip: redisSkipReason(true) }
     assert.ok(!worker.stderr().includes(token), 'the token is never printed');
   });
 });
+
+describe('a census worker with several tokens', { skip: redisSkipReason() }, () => {
+  test('names the one token the API rejected by its position, never the others', async (t) => {
+    const good = ['ghp_severaltokensgood0001', 'ghp_severaltokensgood0003'];
+    const revoked = 'ghp_severaltokensrevoked02';
+    const tokens = [good[0], revoked, good[1]] as string[];
+    const emu = await startEmulator({ dataset: 'synthetic:300', tokens: good });
+    t.after(() => emu.close());
+    const redis = await getRedis();
+    t.after(() => redis.stop());
+    const queue = uniqueQueueName('several-tokens');
+    const executor = new QueueExecutor({ connection: redis.url, queue });
+    t.after(() => executor.shutdown({ cancelFutures: true }));
+    const worker = runCensusWorker({
+      connection: redis.url,
+      queue,
+      api: emu.url,
+      tokens,
+      concurrency: 2,
+    });
+    const stopped = worker.then(
+      () => assert.fail('the worker should stop'),
+      (error: Error & { code?: string }) => error,
+    );
+    // Jobs until the worker has sent the revoked token (each token serves some of them).
+    for (let i = 1; i <= 60; i++) {
+      const job = {
+        api: emu.url,
+        via: 'rest' as const,
+        repos: [{ id: i, node_id: `R_${i}`, full_name: `o/r${i}`, fork: false, languages_url: '' }],
+      };
+      executor.submit(censusTasks.fetchLanguages, job).then(undefined, () => {});
+    }
+    const error = await stopped;
+    assert.equal(error.code, 'ERR_CENSUS_TOKEN', error.message);
+    assert.match(error.message, /the API rejected token 2 of 3 \(ghp_…ed02\) of this worker/);
+    for (const token of tokens) assert.ok(!error.message.includes(token), 'no token is printed');
+    for (const token of good) {
+      const shown = `…${token.slice(-4)}`;
+      assert.ok(!error.message.includes(shown), `${shown} was not rejected: ${error.message}`);
+    }
+  });
+});
