@@ -196,6 +196,11 @@ export async function runTaskWorker(options: TaskWorkerOptions): Promise<TaskWor
     // renewal's), and drop the connections without waiting for Redis to see them go.
     void worker.pause(true).catch(() => {});
     await worker.stopRenewingLocks();
+    // disconnect() first waits for a connection to be ready: one that never reached Redis
+    // would go on reconnecting. A forced close drops it (or a ready one) without asking Redis.
+    const backend = worker.getBackend();
+    void backend.connection.close(true).catch(() => {});
+    void backend.blockingConnection?.close(true).catch(() => {});
     void worker.disconnect().catch(() => {});
   } else await running.catch(() => {});
   if (ownExecutor) await executor.shutdown({ wait: true });

@@ -156,6 +156,32 @@ describe('a worker stopped while Redis is down', { skip: redisSkipReason(true) }
     assert.equal(code, 0, worker.stderr());
   });
 
+  test('runTaskWorker that never reached Redis returns after SIGINT and its process exits', async (t) => {
+    const redis = await startOwnRedis();
+    t.after(() => redis.stop());
+    // Nothing listens there any more: the worker's connections only ever retry.
+    await redis.halt();
+    const worker = spawnScript(`
+      import { runTaskWorker } from '@forage/distributed';
+      const stop = new AbortController();
+      process.once('SIGINT', () => stop.abort());
+      const summary = await runTaskWorker({
+        connection: ${JSON.stringify(redis.url)},
+        queue: 'never-reached',
+        signal: stop.signal,
+        onEvent: (event) => process.stderr.write(event.type + '\\n'),
+      });
+      process.stderr.write('returned ' + JSON.stringify(summary) + '\\n');
+    `);
+    t.after(() => worker.child.kill('SIGKILL'));
+    await worker.waitFor('error');
+    worker.child.kill('SIGINT');
+    // Before the fix the connections, never ready, were not dropped and went on retrying.
+    const code = await exitWithin(worker.exited, 30_000);
+    assert.match(worker.stderr(), /returned \{"completed":0,"failed":0\}/, worker.stderr());
+    assert.equal(code, 0, worker.stderr());
+  });
+
   test('a census worker whose job waits for the shared budget returns after SIGINT and exits', async (t) => {
     const redis = await startOwnRedis();
     t.after(() => redis.stop());
