@@ -182,19 +182,20 @@ describe('a worker stopped while Redis is down', { skip: redisSkipReason(true) }
     assert.equal(code, 0, worker.stderr());
   });
 
-  test('a census worker whose job waits for the shared budget returns after SIGINT and exits', async (t) => {
-    const redis = await startOwnRedis();
-    t.after(() => redis.stop());
-    const token = 'ghp_stoppingbudgettest1';
-    const emu = await startEmulator({ dataset: 'synthetic:300', tokens: [token] });
-    t.after(() => emu.close());
-    const queue = uniqueQueueName('budget-stop');
-    // The token is held (as after a retry-after) for ten minutes: the job waits for the budget.
-    const admin = new Redis(redis.url);
-    const host = new URL(emu.url).host;
-    await admin.set(`forage:budget:${host}:${tokenKey(token)}:blocked`, Date.now() + 600_000);
-    admin.disconnect();
-    const script = `
+  for (const outage of ['halted', 'frozen (SIGSTOP)'] as const) {
+    test(`a census worker whose job waits for the shared budget returns after SIGINT and exits (Redis ${outage})`, async (t) => {
+      const redis = await startOwnRedis();
+      t.after(() => redis.stop());
+      const token = 'ghp_stoppingbudgettest1';
+      const emu = await startEmulator({ dataset: 'synthetic:300', tokens: [token] });
+      t.after(() => emu.close());
+      const queue = uniqueQueueName('budget-stop');
+      // The token is held (as after a retry-after) for ten minutes: the job waits for the budget.
+      const admin = new Redis(redis.url);
+      const host = new URL(emu.url).host;
+      await admin.set(`forage:budget:${host}:${tokenKey(token)}:blocked`, Date.now() + 600_000);
+      admin.disconnect();
+      const script = `
       import { runCensusWorker } from '@forage/distributed';
       const stop = new AbortController();
       process.once('SIGINT', () => stop.abort());
@@ -208,30 +209,36 @@ describe('a worker stopped while Redis is down', { skip: redisSkipReason(true) }
       });
       process.stderr.write('returned ' + JSON.stringify(summary) + '\\n');
     `;
-    const child = spawn(process.execPath, ['--input-type=module', '-e', script], {
-      cwd: repoRoot,
-      env: { ...process.env, TEST_TOKEN: token },
-      stdio: ['ignore', 'pipe', 'pipe'],
+      const child = spawn(process.execPath, ['--input-type=module', '-e', script], {
+        cwd: repoRoot,
+        env: { ...process.env, TEST_TOKEN: token },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      const worker = watch(child);
+      t.after(() => child.kill('SIGKILL'));
+      await worker.waitFor('ready');
+      const executor = new QueueExecutor({ connection: redis.url, queue });
+      const job = { api: emu.url, start: 1, end: 300, cursor: 0, maxPages: 1, forks: 'include' };
+      const result = executor.submit(censusTasks.listShard, job as never);
+      result.then(undefined, () => {});
+      await worker.waitFor('started');
+      await executor.abort(new Error('the test is done with it'));
+      if (outage === 'halted') {
+        await redis.halt();
+        await worker.waitFor('error');
+      } else {
+        redis.freeze();
+        t.after(() => redis.thaw());
+      }
+      child.kill('SIGINT');
+      // Before the fix the job kept waiting for Redis to answer its ask for the budget, and the
+      // worker for the job.
+      const code = await exitWithin(worker.exited, 30_000);
+      assert.match(worker.stderr(), /returned \{"completed":0,"failed":1\}/, worker.stderr());
+      assert.equal(code, 0, worker.stderr());
+      assert.ok(!worker.stderr().includes(token), 'the token is never printed');
     });
-    const worker = watch(child);
-    t.after(() => child.kill('SIGKILL'));
-    await worker.waitFor('ready');
-    const executor = new QueueExecutor({ connection: redis.url, queue });
-    const job = { api: emu.url, start: 1, end: 300, cursor: 0, maxPages: 1, forks: 'include' };
-    const result = executor.submit(censusTasks.listShard, job as never);
-    result.then(undefined, () => {});
-    await worker.waitFor('started');
-    await executor.abort(new Error('the test is done with it'));
-    await redis.halt();
-    await worker.waitFor('error');
-    child.kill('SIGINT');
-    // Before the fix the job kept waiting for Redis to answer its ask for the budget, and the
-    // worker for the job.
-    const code = await exitWithin(worker.exited, 30_000);
-    assert.match(worker.stderr(), /returned \{"completed":0,"failed":1\}/, worker.stderr());
-    assert.equal(code, 0, worker.stderr());
-    assert.ok(!worker.stderr().includes(token), 'the token is never printed');
-  });
+  }
 });
 
 describe('a census worker with several tokens', { skip: redisSkipReason() }, () => {

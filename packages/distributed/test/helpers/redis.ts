@@ -24,6 +24,10 @@ export interface OwnedRedis extends TestRedis {
   /** Stops the server and keeps its data directory, until `start()`. */
   halt(): Promise<void>;
   start(): Promise<void>;
+  /** Suspends the server (SIGSTOP): connections stay open and nothing answers. */
+  freeze(): void;
+  /** Resumes a frozen server (SIGCONT). */
+  thaw(): void;
 }
 
 const redisBinary = findRedisServer();
@@ -95,6 +99,8 @@ export async function startOwnRedis(): Promise<OwnedRedis> {
     const proc = child;
     child = undefined;
     if (!proc || proc.exitCode !== null) return;
+    // A frozen server would not act on SIGTERM.
+    proc.kill('SIGCONT');
     const exited = new Promise((resolve) => proc.once('exit', resolve));
     proc.kill('SIGTERM');
     await exited;
@@ -105,6 +111,8 @@ export async function startOwnRedis(): Promise<OwnedRedis> {
     port,
     start,
     halt,
+    freeze: () => child?.kill('SIGSTOP'),
+    thaw: () => child?.kill('SIGCONT'),
     restart: async () => {
       await halt();
       await start();
