@@ -307,28 +307,34 @@ describe('review fixes', { skip }, () => {
 
   test('a lost job fails with ERR_JOB_LOST while other clients keep the queue busy', async (t) => {
     const queue = uniqueQueueName('starved');
+    const admin = new Queue(queue, { connection: { url: redis.url }, prefix: 'forage' });
+    t.after(() => admin.close());
+    // The other client's worker starts first (that takes a while on a loaded machine, and
+    // the lost job's look-ups run from its submission on), with the queue paused so that it
+    // cannot take the job that is about to be lost.
+    await admin.pause();
+    const worker = await startWorker(redis.url, queue, { concurrency: 2 });
+    t.after(() => worker.kill());
     const a = new QueueExecutor({ connection: redis.url, queue, reconcileIntervalMs: 1000 });
     t.after(() => a.abort());
     const lost = a.submit(tasks.add, 1, 2);
     lost.then(undefined, () => {});
-    const admin = new Queue(queue, { connection: { url: redis.url }, prefix: 'forage' });
-    t.after(() => admin.close());
     await until(async () => (await admin.getWaitingCount()) === 1, 10_000, 'the job in Redis');
     const [job] = await admin.getJobs(['wait']);
-    await job?.remove();
+    assert.ok(job, 'the job to lose');
+    await job.remove();
+    await admin.resume();
 
     // Another executor's jobs on the same queue: a steady stream of events.
-    const worker = await startWorker(redis.url, queue, { concurrency: 2 });
-    t.after(() => worker.kill());
     const b = new QueueExecutor({ connection: redis.url, queue });
     t.after(() => b.shutdown());
     let busy = true;
     let sent = 0;
     const traffic = (async () => {
-      for (let i = 0; busy && i < 200; i++) {
+      for (let i = 0; busy && i < 400; i++) {
         await b.submit(tasks.add, i, 1);
         sent++;
-        await new Promise((resolve) => setTimeout(resolve, 200));
+        await new Promise((resolve) => setTimeout(resolve, 100));
       }
     })();
     try {
