@@ -1,5 +1,9 @@
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { test } from 'node:test';
+import { getRedis, redisSkipReason, uniqueQueueName } from './helpers/redis.js';
 import { spawnForage } from './helpers/workers.js';
 
 async function run(
@@ -38,6 +42,27 @@ test('forage census-worker needs a token, and never prints it', async () => {
   assert.match(none.stderr, /needs a token/);
 });
 
+test('forage census-worker warns that a --token on the command line is visible in ps, without printing it', async () => {
+  const token = 'ghp_visibleinps0000000000000000000000feed';
+  // A bad --api stops it right after the warning: no Redis needed.
+  const cli = await run(
+    ['census-worker', '--queue', 'redis://127.0.0.1:6379', '--token', token, '--api', 'notaurl'],
+    { GITHUB_TOKEN: '', GH_TOKEN: '' },
+  );
+  assert.equal(cli.code, 2);
+  assert.match(cli.stderr, /--token on the command line can be read by other users .*GITHUB_TOKEN/);
+  assert.ok(!cli.stderr.includes(token));
+  const env = await run(
+    ['census-worker', '--queue', 'redis://127.0.0.1:6379', '--api', 'notaurl'],
+    {
+      GITHUB_TOKEN: token,
+    },
+  );
+  assert.equal(env.code, 2);
+  assert.doesNotMatch(env.stderr, /warning/);
+  assert.ok(!env.stderr.includes(token));
+});
+
 test('forage census --queue needs --until, and refuses tokens (they belong to the workers)', async () => {
   const noUntil = await run(['census', '--queue', 'redis://127.0.0.1:6379', '--since', '5']);
   assert.equal(noUntil.code, 2);
@@ -69,4 +94,33 @@ test('forage census --queue refuses --concurrency (the workers make the requests
   assert.equal(result.code, 2, result.stderr);
   assert.match(result.stderr, /--concurrency/);
   assert.match(result.stderr, /forage census-worker/);
+});
+
+test('forage census --queue interrupted with Ctrl-C exits 130 and says how to resume, as a one-machine census', {
+  skip: redisSkipReason(),
+}, async (t) => {
+  const redis = await getRedis();
+  t.after(() => redis.stop());
+  const out = mkdtempSync(join(tmpdir(), 'forage-coordinator-'));
+  t.after(() => rmSync(out, { recursive: true, force: true }));
+  // No worker: the coordinator queues the census and waits, until it is interrupted.
+  const coordinator = spawnForage([
+    'census',
+    '--queue',
+    redis.url,
+    '--queue-name',
+    uniqueQueueName('interrupted'),
+    '--emulator',
+    'synthetic:2000',
+    '--until',
+    '2000',
+    '--out',
+    out,
+  ]);
+  t.after(() => coordinator.kill());
+  await coordinator.waitFor('emulator at', 20_000);
+  await new Promise((resolve) => setTimeout(resolve, 500));
+  assert.equal(await coordinator.interrupt(), 130, coordinator.stderr());
+  assert.match(coordinator.stderr(), /run the same command again to resume/);
+  assert.doesNotMatch(coordinator.stderr(), /forage: error/);
 });

@@ -49,7 +49,8 @@ export const registerCensusWorker: RegisterCommand = (program: Command) => {
       'jobs run at once (default 16)',
       positiveIntegerFlag('--concurrency'),
     );
-  stalledJobOptions(command).action(async (flags: CensusWorkerFlags) => {
+  stalledJobOptions(command).action(async (flags: CensusWorkerFlags, self: Command) => {
+    warnTokenOnCommandLine('census-worker', self);
     const queue = await queueFlag(flags.queue, 'census-worker');
     checkQueueName(flags.queueName);
     const { parseApiUrl, tokensFrom } = await import('@forage/census');
@@ -127,6 +128,17 @@ function wholeNumber(flag: string, value: string | undefined): number | undefine
   if (!/^\d+$/.test(value.trim()))
     throw new UsageError(`${flag} must be a whole number, got "${value}"`);
   return Number(value);
+}
+
+/**
+ * Warns (one line, without the token) when `--token` was given on the command line: another
+ * user sees the command line (ps, /proc/PID/cmdline), the environment is private.
+ */
+export function warnTokenOnCommandLine(what: string, command: Command): void {
+  if (command.getOptionValueSource('token') !== 'cli') return;
+  process.stderr.write(
+    `forage ${what}: warning: --token on the command line can be read by other users of this machine (ps); set GITHUB_TOKEN or GH_TOKEN instead\n`,
+  );
 }
 
 /**
@@ -217,6 +229,15 @@ export async function censusCoordinatorAction(flags: CensusQueueFlags): Promise<
     }
     if (flags.json) process.stdout.write(`${JSON.stringify({ type: 'summary', lines })}\n`);
     else process.stdout.write(`${lines.join('\n')}\n`);
+  } catch (error) {
+    // Interrupted (Ctrl-C): 128 + SIGINT, as a one-machine census, so scripts can tell an
+    // interruption (run it again) from a failure.
+    if (stop.signal.aborted && (error as { code?: unknown }).code === 'ERR_CENSUS_ABORTED') {
+      process.stderr.write(`forage census: ${(error as Error).message}\n`);
+      process.exitCode = 130;
+      return;
+    }
+    throw error;
   } finally {
     stop.dispose();
     await emulator?.close();

@@ -4,7 +4,7 @@ import type { CensusEvent, CensusOptions, CensusProgress, CensusResult } from '@
 import { type Command, Option } from 'commander';
 import { UsageError } from '../errors.js';
 // Distributed census (issue 10): --queue makes this process the coordinator.
-import { censusCoordinatorAction } from './census-worker.js';
+import { censusCoordinatorAction, warnTokenOnCommandLine } from './census-worker.js';
 
 // The census (and its analysis) loads only when a census command runs, so that
 // `forage --help` and the other subcommands start quickly.
@@ -79,12 +79,7 @@ export function registerCensus(program: Command): void {
     .action(async (flags: CensusFlags, command: Command) => {
       // With --queue, --token is refused (the tokens belong to the workers).
       if (flags.queue !== undefined) return censusCoordinatorAction(flags);
-      // Another user sees the command line (ps, /proc/PID/cmdline); the environment is private.
-      if (command.getOptionValueSource('token') === 'cli') {
-        process.stderr.write(
-          'forage census: warning: --token on the command line can be read by other users of this machine (ps); set GITHUB_TOKEN or GH_TOKEN instead\n',
-        );
-      }
+      warnTokenOnCommandLine('census', command);
       await censusAction(flags);
     });
   // Options after `export` belong to export alone. Without this commander hands a flag both
