@@ -87,7 +87,9 @@ test('six runs started together on a stale lock: exactly one gets it', async (t)
             ]);
             let out = '';
             p.stdout.on('data', (d: Buffer) => (out += d.toString()));
-            p.on('exit', () => resolve(out.trim()));
+            p.stderr.on('data', (d: Buffer) => (out += d.toString()));
+            // 'close', not 'exit': the exit can come before the last of stdout is read.
+            p.on('close', () => resolve(out.trim()));
           }),
       ),
     );
