@@ -19,7 +19,8 @@ function forage(args: string[], env: Record<string, string> = {}) {
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('exit', (code) => resolve({ code, stdout, stderr }));
+    // 'close', not 'exit': the exit can come before the last of the output is read.
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
   });
 }
 
@@ -214,7 +215,9 @@ test('forage census exits 130 on Ctrl-C (SIGINT), saying how to resume', async (
   });
   let stderr = '';
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  const exited = new Promise<number | null>((resolve) =>
+    child.on('close', (code) => resolve(code)),
+  );
   let timer: NodeJS.Timeout | undefined;
   const started = await Promise.race([
     languagesAsked.then(() => true),

@@ -37,7 +37,8 @@ function forage(args: string[]) {
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('exit', (code) => resolve({ code, stdout, stderr }));
+    // 'close', not 'exit': the exit can come before the last of the output is read.
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
   });
 }
 

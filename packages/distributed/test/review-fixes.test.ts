@@ -242,7 +242,8 @@ describe('review fixes', { skip }, () => {
     child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
       stderr += chunk;
     });
-    const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
+    // 'close': the exit can come before the last of stderr is read.
+    const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
     try {
       const code = await within(exited, 20_000);
       assert.notEqual(code, 'timeout', `the process exited after abort(); stderr:\n${stderr}`);

@@ -42,10 +42,17 @@ export function spawnForage(args: string[], env: NodeJS.ProcessEnv = {}): Forage
   proc.stdout?.setEncoding('utf8').on('data', (chunk: string) => {
     out += chunk;
   });
+  // Settles once the output is read too ('close'), which can come after the exit; bounded, in
+  // case a process the child started keeps its pipes open.
   const exited = new Promise<number | string>((resolve) => {
     proc.once('exit', (code, signal) => {
-      resolve(code ?? signal ?? 'unknown');
-      for (const fn of listeners) fn();
+      const settle = () => {
+        clearTimeout(timer);
+        resolve(code ?? signal ?? 'unknown');
+        for (const fn of listeners) fn();
+      };
+      const timer = setTimeout(settle, 2000);
+      proc.once('close', settle);
     });
   });
   const waitFor = (text: string | RegExp, timeoutMs = 20_000) =>
