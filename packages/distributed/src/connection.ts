@@ -5,6 +5,7 @@
  */
 import { Redis } from 'ioredis';
 import { DistributedError, ErrorCode } from './errors.js';
+import { settlesWithin } from './settles-within.js';
 
 /** Connection options for Redis, a plain subset of ioredis's. */
 export interface RedisEndpoint {
@@ -140,14 +141,12 @@ export async function checkRedis(
   client.on('error', (error: Error) => {
     socketError ??= error;
   });
-  let timer: NodeJS.Timeout | undefined;
   try {
-    await Promise.race([
-      client.connect().then(() => client.ping()),
-      new Promise((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
-      }),
-    ]);
+    const answered = client.connect().then(() => client.ping());
+    if (!(await settlesWithin(answered, timeoutMs))) {
+      throw new Error(`no answer within ${timeoutMs} ms`);
+    }
+    await answered;
   } catch (error) {
     const where = describeRedis(endpoint);
     const reason = redactPassword((socketError ?? (error as Error)).message, endpoint.password);
@@ -163,7 +162,6 @@ export async function checkRedis(
       ErrorCode.queueUnavailable,
     );
   } finally {
-    clearTimeout(timer);
     client.disconnect();
   }
 }

@@ -46,6 +46,7 @@ import {
   type TaskJobResult,
   taskJobName,
 } from './protocol.js';
+import { settlesWithin } from './settles-within.js';
 import { taskRefOf } from './task-ref.js';
 
 /** Options of {@link QueueExecutor}. */
@@ -442,19 +443,7 @@ export class QueueExecutor extends Executor {
         true,
       );
     }
-    const removals = Promise.allSettled([...this.#removals]);
-    let timer: NodeJS.Timeout | undefined;
-    try {
-      await Promise.race([
-        removals,
-        new Promise((resolve) => {
-          timer = setTimeout(resolve, removeWaitMs);
-        }),
-      ]);
-    } finally {
-      // Removals done first: the timer must not hold the process open.
-      clearTimeout(timer);
-    }
+    await settlesWithin(Promise.allSettled([...this.#removals]), removeWaitMs);
     await this.#close();
   }
 
@@ -790,15 +779,7 @@ export class QueueExecutor extends Executor {
     // never returns: give it a moment, then drop the connections (their reconnection timers
     // would otherwise keep the process alive).
     const closing = Promise.allSettled([this.#events?.close(), this.#queue.close()]);
-    let timer: NodeJS.Timeout | undefined;
-    const closed = await Promise.race([
-      closing.then(() => true),
-      new Promise<boolean>((resolve) => {
-        timer = setTimeout(() => resolve(false), closeGraceMs);
-      }),
-    ]);
-    clearTimeout(timer);
-    if (!closed) {
+    if (!(await settlesWithin(closing, closeGraceMs))) {
       this.#events?.disconnect().catch(() => {});
       this.#queue.disconnect().catch(() => {});
     }

@@ -28,6 +28,7 @@ import {
   type TaskJobResult,
   taskJobName,
 } from './protocol.js';
+import { settlesWithin } from './settles-within.js';
 
 /** Options of {@link runTaskWorker}. */
 export interface TaskWorkerOptions {
@@ -185,11 +186,7 @@ export async function runTaskWorker(options: TaskWorkerOptions): Promise<TaskWor
   const closing = worker.close();
   closing.catch(() => {});
   if (active > 0) await new Promise<void>((resolve) => idle.push(resolve));
-  const closed = await Promise.race([
-    closing.then(() => true),
-    sleep(closeGraceMs).then(() => false),
-  ]);
-  if (!closed) {
+  if (!(await settlesWithin(closing, closeGraceMs))) {
     // close() is still waiting for Redis (for the blocking connection to end, which a
     // connection waiting to reconnect never does), so it has not stopped the timers that keep
     // the process alive: stop them here (the stalled-job check's, by pausing; the lock
@@ -217,10 +214,6 @@ class TaskQueueWorker extends Worker {
 
 /** How long a stopping worker waits for Redis after its jobs are done. */
 const closeGraceMs = 5000;
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms).unref());
-}
 
 /** Runs one task job and returns the result record; never throws. */
 export async function runTaskJob(
