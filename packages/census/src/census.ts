@@ -5,7 +5,13 @@ import { ApiClient } from './client.js';
 import { enumerate, ListingState } from './enumerate.js';
 import { CensusError, isCensusError, messageOf } from './errors.js';
 import { atomicWriter, censusPaths, writeAtomic } from './files.js';
-import { type CensusCounts, countJournals, nthId, trimJournal } from './finalize.js';
+import {
+  type CensusCounts,
+  countJournals,
+  dropErrorRecords,
+  nthId,
+  trimJournal,
+} from './finalize.js';
 import { Journal } from './journal.js';
 import { collectLanguages, DoneIds } from './languages.js';
 import { lockCensus } from './lock.js';
@@ -240,8 +246,17 @@ async function runLocked(opts: ResolvedOptions, hooks: CensusHooks): Promise<Cen
       if (o.repairedBytes > 0)
         notice(`repaired ${name}: cut a torn last line (${o.repairedBytes} bytes)`);
     }
+    let languages = languagesOpen.journal;
+    if (opts.retryErrors) {
+      journals.splice(journals.indexOf(languagesOpen.journal), 1);
+      const { journal, dropped } = await dropErrorRecords(languagesOpen.journal);
+      journals.push(journal);
+      languages = journal;
+      notice(
+        `--retry-errors: ${dropped} ${dropped === 1 ? 'repository' : 'repositories'} whose languages failed before will be fetched again`,
+      );
+    }
     const repos = reposOpen.journal;
-    const languages = languagesOpen.journal;
     const state = await ListingState.load(plan, paths.repos, paths.shards);
     const done = await DoneIds.load(paths.languages);
     if (previous)

@@ -1,7 +1,13 @@
 import { same } from './bytes.js';
 import type { ListingState } from './enumerate.js';
 import { writeLinesAtomic } from './files.js';
-import { forEachIdOfFile, forEachLineBytes, notARecord, readNumberedLines } from './journal.js';
+import {
+  forEachIdOfFile,
+  forEachLineBytes,
+  Journal,
+  notARecord,
+  readNumberedLines,
+} from './journal.js';
 import type { ShardPlan } from './plan.js';
 import { shardOf } from './plan.js';
 import { type LanguageStatus, languageStatuses } from './records.js';
@@ -54,6 +60,35 @@ export async function trimJournal(path: string, cutoff: number): Promise<number>
     }
   });
   return kept;
+}
+
+/**
+ * Takes the `error` records out of an open `languages.jsonl` journal, so that the census run
+ * that goes on with it fetches those repositories again (`--retry-errors`): closes the journal,
+ * rewrites its file atomically without them, and returns the journal reopened on the new file,
+ * with how many records were dropped. Call it once the journal is open (a torn last line is
+ * repaired by then) and before anything reads the file.
+ */
+export async function dropErrorRecords(
+  languages: Journal,
+): Promise<{ journal: Journal; dropped: number }> {
+  const { path } = languages;
+  await languages.close();
+  let dropped = 0;
+  await writeLinesAtomic(path, async (write) => {
+    for await (const [line, n] of readNumberedLines(path)) {
+      let status: unknown;
+      try {
+        status = (JSON.parse(line) as { status?: unknown } | null)?.status;
+      } catch (error) {
+        throw notARecord(path, n, error);
+      }
+      if (status === 'error') dropped++;
+      else await write(line);
+    }
+  });
+  const { journal } = await Journal.open(path);
+  return { journal, dropped };
 }
 
 /** Counts the lines of `repos.jsonl` and the statuses in `languages.jsonl`, streaming. */

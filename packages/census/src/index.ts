@@ -34,7 +34,7 @@ export {
 export { CensusError, type CensusErrorCode, isCensusError } from './errors.js';
 export { type ExportFormat, type ExportResult, exportCensus } from './export.js';
 export { atomicWriter, censusFiles, censusPaths, writeAtomic } from './files.js';
-export type { CensusCounts } from './finalize.js';
+export { type CensusCounts, dropErrorRecords } from './finalize.js';
 export { batchBody, batchQuery, maxBatch, parseBatch, parsePage } from './graphql.js';
 export { forEachLine, Journal, JournalTail, readLines } from './journal.js';
 export { languagesBatch, restLanguages, type Via } from './languages.js';

@@ -41,6 +41,11 @@ export interface CensusOptions {
    * smaller), off on loopback (an emulator), where compressing only costs CPU at both ends.
    */
   readonly compress?: boolean;
+  /**
+   * Fetch again the repositories whose languages record is `error` (the request failed after
+   * its retries) from an earlier run of this census; default false, every record is final.
+   */
+  readonly retryErrors?: boolean;
 }
 
 /** Options with defaults applied and every value checked. */
@@ -61,6 +66,7 @@ export interface ResolvedOptions {
   readonly timeoutMs: number;
   readonly flushIntervalMs: number;
   readonly compress: boolean;
+  readonly retryErrors: boolean;
 }
 
 const loopbackHosts = new Set(['127.0.0.1', 'localhost', '[::1]', '::1']);
@@ -137,6 +143,9 @@ export function resolveOptions(options: CensusOptions): ResolvedOptions {
   integer('limits.windowMs', limits.windowMs, 0);
   integer('limits.resetMarginMs', limits.resetMarginMs, 0);
   integer('limits.unknownResetWaitMs', limits.unknownResetWaitMs, 0);
+  if (options.retryErrors !== undefined && typeof options.retryErrors !== 'boolean') {
+    throw bad(`retryErrors must be true or false, got ${String(options.retryErrors)}`);
+  }
   const retry: RetryPolicy = { ...defaultRetry, ...options.retry };
   integer('retry.attempts', retry.attempts, 1);
   integer('retry.baseMs', retry.baseMs, 0);
@@ -158,5 +167,6 @@ export function resolveOptions(options: CensusOptions): ResolvedOptions {
     timeoutMs: integer('timeoutMs', options.timeoutMs ?? 30_000, 1)!,
     flushIntervalMs: integer('flushIntervalMs', options.flushIntervalMs ?? 100, 1)!,
     compress: options.compress ?? !isLoopback(api),
+    retryErrors: options.retryErrors ?? false,
   };
 }

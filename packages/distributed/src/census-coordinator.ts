@@ -23,6 +23,7 @@ import {
   censusFiles,
   censusPaths,
   censusVersion,
+  dropErrorRecords,
   type ForksMode,
   forEachLine,
   Journal,
@@ -98,6 +99,11 @@ export interface DistributedCensusOptions {
   readonly forks?: ForksMode;
   /** Shards of the id range. Default 32. */
   readonly shards?: number;
+  /**
+   * Fetch again the repositories whose languages record is `error` from an earlier run of this
+   * census (as `runCensus`'s option of the same name). Default false: every record is final.
+   */
+  readonly retryErrors?: boolean;
   /** Listing pages per job (a shard is walked in several jobs). Default 10. */
   readonly pagesPerJob?: number;
   /** The emulator's dataset, for the manifest. */
@@ -195,6 +201,9 @@ export async function runDistributedCensus(
     throw invalidOption(`shards must be an integer 1..4096, got ${String(shards)}`);
   }
   const pagesPerJob = positiveInteger(options.pagesPerJob, 'pagesPerJob', 10);
+  if (options.retryErrors !== undefined && typeof options.retryErrors !== 'boolean') {
+    throw invalidOption(`retryErrors must be true or false, got ${String(options.retryErrors)}`);
+  }
   // Checked here, not when the run has begun: nothing is connected or written for a bad option.
   const queue = checkName(options.queue, 'queue', censusQueueName);
   durationMs(hooks.progressIntervalMs, 'progressIntervalMs', 1000);
@@ -266,7 +275,7 @@ async function runLocked(setup: Setup): Promise<DistributedCensusResult> {
     Journal.open(paths.languages),
     Journal.open(paths.shards),
   ]);
-  const [repos, languages, shardsJournal] = opened.map((o) => o.journal) as [
+  const [repos, languagesOpened, shardsJournal] = opened.map((o) => o.journal) as [
     Journal,
     Journal,
     Journal,
@@ -283,8 +292,17 @@ async function runLocked(setup: Setup): Promise<DistributedCensusResult> {
       });
   }
 
+  let languages = languagesOpened;
   let state: CoordinatorState;
   try {
+    if (options.retryErrors) {
+      const { journal, dropped } = await dropErrorRecords(languagesOpened);
+      languages = journal;
+      emit({
+        type: 'notice',
+        message: `--retry-errors: ${dropped} ${dropped === 1 ? 'repository' : 'repositories'} whose languages failed before will be fetched again`,
+      });
+    }
     state = await loadState(plan, paths);
   } catch (error) {
     await Promise.allSettled([repos.close(), languages.close(), shardsJournal.close()]);

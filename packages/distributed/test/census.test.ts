@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
@@ -86,6 +86,7 @@ test('runDistributedCensus refuses bad options by name before it connects or wri
       [{ via: 'GraphQL' }, {}, /via must be graphql or rest, got "GraphQL"/],
       [{ queue: 'my queue' }, {}, /queue must be 1 to 100 letters/],
       [{ shards: 5000 }, {}, /shards must be an integer 1\.\.4096, got 5000/],
+      [{ retryErrors: 'yes' }, {}, /retryErrors must be true or false, got yes/],
       [{}, { progressIntervalMs: 0 }, /progressIntervalMs must be a positive integer, got 0/],
       [{}, { progressIntervalMs: 2 ** 31 }, /progressIntervalMs must be at most 2147483647 ms/],
     ];
@@ -227,6 +228,30 @@ describe('distributed census', { skip: redisSkipReason(true) }, () => {
     await runDistributedCensus(options);
     assertSameCensus(out, reference);
     assert.equal(emu.stats().requests, before, 'a finished census sends no request');
+
+    // Two records turned into errors (as a failed request leaves them): retryErrors asks again
+    // for those two only, and the census is whole again, one record per repository.
+    const path = join(out, 'languages.jsonl');
+    const lines = readFileSync(path, 'utf8').trimEnd().split('\n');
+    for (const i of [5, 500]) {
+      const { id, full_name } = JSON.parse(lines[i] as string) as LanguageRecord;
+      lines[i] = JSON.stringify({ id, full_name, status: 'error', error: 'HTTP 502' });
+    }
+    writeFileSync(path, `${lines.join('\n')}\n`);
+    const retried: string[] = [];
+    const again = await runDistributedCensus(
+      { ...options, retryErrors: true },
+      { onProgress: (e) => e.type === 'notice' && retried.push(e.message) },
+    );
+    assert.ok(
+      retried.includes(
+        '--retry-errors: 2 repositories whose languages failed before will be fetched again',
+      ),
+      retried.join('; '),
+    );
+    assert.ok(emu.stats().requests > before, 'the two were asked for again');
+    assert.equal(again.manifest.counts?.error, 0);
+    assertSameCensus(out, reference);
   });
 
   test('a worker whose token is rejected stops, and so does one started for another API; the others finish the census', async (t) => {

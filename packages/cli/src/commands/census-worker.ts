@@ -118,6 +118,7 @@ export interface CensusQueueFlags {
   out: string;
   shards?: string;
   forks: string;
+  retryErrors?: boolean;
   quiet?: boolean;
   json?: boolean;
   report: boolean;
@@ -213,6 +214,7 @@ export async function censusCoordinatorAction(flags: CensusQueueFlags): Promise<
         via: flags.via as 'graphql' | 'rest',
         forks: flags.forks as 'include' | 'exclude' | 'only',
         dataset,
+        retryErrors: flags.retryErrors === true,
         ...(shards !== undefined ? { shards } : {}),
       },
       { signal: stop.signal, onProgress },

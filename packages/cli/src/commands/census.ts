@@ -26,6 +26,7 @@ interface CensusFlags {
   shards?: string;
   concurrency?: string;
   forks: string;
+  retryErrors?: boolean;
   quiet?: boolean;
   json?: boolean;
   report: boolean;
@@ -67,6 +68,10 @@ export function registerCensus(program: Command): void {
       new Option('--forks <mode>', 'which repositories to keep')
         .choices(['include', 'exclude', 'only'])
         .default('include'),
+    )
+    .option(
+      '--retry-errors',
+      'fetch again the repositories whose languages failed (status error) in an earlier run',
     )
     .option('--no-report', 'do not write the analysis report at the end')
     .option('--quiet', 'print only the final summary')
@@ -156,6 +161,7 @@ async function censusAction(flags: CensusFlags): Promise<void> {
     repos: integer('--repos', flags.repos) ?? null,
     via: flags.via as 'graphql' | 'rest',
     forks: flags.forks as 'include' | 'exclude' | 'only',
+    retryErrors: flags.retryErrors === true,
     ...(flags.shards !== undefined ? { shards: integer('--shards', flags.shards)! } : {}),
     ...(flags.concurrency !== undefined
       ? { concurrency: integer('--concurrency', flags.concurrency)! }
