@@ -61,6 +61,8 @@ export interface FetcherOptions {
 export type RedirectRefusal = {
   code: 'ERR_SCRAPE_OFF_SITE' | 'ERR_SCRAPE_ROBOTS';
   reason: string;
+  /** What the refusal comes from, when it is for now (a robots.txt that could not be read). */
+  cause?: unknown;
 } | null;
 
 /** Options for one {@link Fetcher.fetch} call. */
@@ -248,7 +250,7 @@ export class Fetcher {
           throw new ScrapeError(
             refusal.code,
             `${url} redirects to ${next.href}: ${refusal.reason}`,
-            { url },
+            { url, cause: refusal.cause },
           );
         // Credentials are for the host they were given for: not for another host, nor in clear
         // after a redirect from https to http (as browsers do).

@@ -218,7 +218,7 @@ class Crawl {
   /** robots.txt read for a redirect target, outside the host pool (see #robotsForRedirect). */
   readonly #robotsDirect = new Map<string, Promise<Robots>>();
   /** Why an origin's robots.txt made the whole site disallowed (it could not be read). */
-  readonly #robotsFailures = new Map<string, string>();
+  readonly #robotsFailures = new Map<string, { reason: string; error: ScrapeError }>();
   readonly #feed = new Map<string, FeedEntry>();
   readonly #sitemapUrls = new Set<string>();
   readonly #shapes = new Set<string>();
@@ -335,9 +335,13 @@ class Crawl {
         // read now, before the redirect is followed.
         const robots =
           this.#robotsReady.get(target.origin) ?? (await this.#robotsForRedirect(target.origin));
-        if (!robots.allows(target))
+        if (robots.allows(target)) return null;
+        // A robots.txt that could not be read disallows for now only: the error it gave is the
+        // cause, so that the page is journaled as failed and a rerun tries it again.
+        const unreadable = this.#robotsFailures.get(target.origin);
+        if (unreadable === undefined)
           return { code: 'ERR_SCRAPE_ROBOTS', reason: 'disallowed by robots.txt' };
-        return null;
+        return { code: 'ERR_SCRAPE_ROBOTS', reason: unreadable.reason, cause: unreadable.error };
       },
     });
   }
@@ -677,7 +681,7 @@ class Crawl {
             ? `answered ${error.status}`
             : `could not be fetched (${error.message})`;
         const reason = `robots.txt ${why}; RFC 9309 says to treat the whole site as disallowed (pass --no-robots / robots: false to override)`;
-        this.#robotsFailures.set(origin, reason);
+        this.#robotsFailures.set(origin, { reason, error });
         this.#fail(`${origin}/robots.txt`, new Error(reason));
         return Robots.disallowAll();
       }
@@ -694,7 +698,7 @@ class Crawl {
       this.#skip('robots');
       if (this.#isStart(url))
         this.#startError =
-          this.#robotsFailures.get(this.start.origin) ??
+          this.#robotsFailures.get(this.start.origin)?.reason ??
           'robots.txt does not allow it; pass --no-robots (robots: false) to ignore robots.txt';
       // A robots.txt that could not be read disallows everything for now only: a rerun tries
       // again. The start page stays to do: a rerun (later, or with robots: false) reads it then.
@@ -709,8 +713,10 @@ class Crawl {
       if (this.#stopped) return;
       this.#fetchFailed(url, info, error);
       // A server or network that is down for now: journaled as failed, so a rerun tries again
-      // (in this run it is not fetched again). A 404 or 410, gone for good, is done.
-      if (isTemporary(error)) this.#markFailed(url);
+      // (in this run it is not fetched again). So is a redirect refused because the target's
+      // robots.txt could not be read (see checkRedirect). A 404 or 410, gone for good, is done.
+      if (isTemporary(error) || isTemporary((error as ScrapeError | undefined)?.cause))
+        this.#markFailed(url);
       else if (!this.#isStart(url)) this.#markDone(url);
       return;
     }

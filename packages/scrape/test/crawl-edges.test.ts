@@ -264,6 +264,49 @@ test('a redirect to a same-site origin whose robots.txt is not read yet is check
   assert.equal(run.stats.skipped.robots, 1);
 });
 
+test('a redirect to an origin whose robots.txt is down for now leaves that page to the next run', {
+  timeout: 30_000,
+}, async (t) => {
+  // As above, but www.'s robots.txt answers 500 in the first run: RFC 9309 says disallow for
+  // now, which must not journal post 3 as done for good.
+  const server = await blog(4, 4);
+  t.after(() => server.close());
+  const port = new URL(server.base).port;
+  let wwwDown = true;
+  server.hooks.set('/robots.txt', (req, res) => {
+    const www = String(req.headers.host).startsWith('www.');
+    if (www && wwwDown) return !!res.writeHead(500).end('down');
+    return !!res.writeHead(200, { 'content-type': 'text/plain' }).end('User-agent: *\nAllow: /\n');
+  });
+  server.hooks.set('/post/3/', (req, res) => {
+    if (String(req.headers.host).startsWith('www.')) return false;
+    return !!res.writeHead(301, { location: `http://www.blog.test:${port}/post/3/` }).end();
+  });
+  const lookup: LookupFunction = (_host, options, callback) => {
+    if (options.all) callback(null, [{ address: '127.0.0.1', family: 4 }]);
+    else callback(null, '127.0.0.1', 4);
+  };
+  const dispatcher = new Agent({ connect: { lookup } });
+  t.after(() => dispatcher.close());
+  const dir = mkdtempSync(join(tmpdir(), 'forage-robots-redirect-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const options = {
+    journal: join(dir, 'posts.journal'),
+    dispatcher,
+    extractThreads: 0,
+    useFeeds: false,
+    retry: { retries: 0 },
+  };
+  const first = await scrapeAll(`http://blog.test:${port}/`, options);
+  assert.deepEqual(urls(first.posts), ['/post/1/', '/post/2/', '/post/4/']);
+  assert.equal(first.run.stats.failed, 1, 'post 3 is failed for now, not done');
+  assert.equal(first.run.stats.complete, false);
+  wwwDown = false;
+  const second = await scrapeAll(`http://blog.test:${port}/`, options);
+  assert.deepEqual(urls(second.posts), ['/post/3/']);
+  assert.equal(second.run.stats.complete, true);
+});
+
 test('a feed that tags its links (utm_source=feedburner) names the same posts as the index', async (t) => {
   const server = await blog(
     4,
