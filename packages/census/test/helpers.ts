@@ -30,6 +30,41 @@ export async function mock(
   return base;
 }
 
+/**
+ * A three-repository API whose repository 2 answers its languages request with a redirect to
+ * an unusable Location while `broken()` is true: a failure the census records as `error` at
+ * once (no retries to wait for). Counts the languages requests per repository.
+ */
+export async function badRedirectApi(t: Cleanup, broken: () => boolean = () => true) {
+  const hits = new Map<number, number>();
+  const base = await mock(t, (req, res, base) => {
+    const json = (status: number, body: unknown, headers: Record<string, string> = {}) => {
+      res.writeHead(status, { 'content-type': 'application/json', ...headers });
+      res.end(JSON.stringify(body));
+    };
+    const path = req.url ?? '';
+    if (path.startsWith('/rate_limit')) return json(200, { resources: {} });
+    if (path.startsWith('/repositories')) {
+      const since = Number(new URL(path, base).searchParams.get('since'));
+      const repo = (id: number) => ({
+        id,
+        node_id: `N${id}`,
+        full_name: `o/r${id}`,
+        fork: false,
+        languages_url: `${base}/repos/o/r${id}/languages`,
+      });
+      return json(200, [1, 2, 3].filter((i) => i > since).map(repo));
+    }
+    const id = Number(/^\/repos\/o\/r(\d+)\/languages$/.exec(path)?.[1]);
+    hits.set(id, (hits.get(id) ?? 0) + 1);
+    if (id === 2 && broken()) {
+      return json(301, { message: 'Moved Permanently' }, { location: 'http://[oops' });
+    }
+    return json(200, { C: 10 * id });
+  });
+  return { base, hits };
+}
+
 /** A fresh temporary directory, removed after the test. */
 export function tempDir(t: Cleanup, prefix = 'census-'): string {
   const dir = mkdtempSync(join(tmpdir(), prefix));

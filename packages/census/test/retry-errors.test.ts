@@ -5,49 +5,14 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { type CensusOptions, runCensus } from '@forage/census';
-import { type Cleanup, censusById, mock, tempDir } from './helpers.ts';
+import { badRedirectApi, censusById, tempDir } from './helpers.ts';
 
 const token = 'ghp_retryerrorstesttoken0000000000000cafe';
 const bin = fileURLToPath(new URL('../../cli/dist/bin.js', import.meta.url));
 
-/**
- * A three-repository API whose repository 2 answers its languages request with a redirect to
- * an unusable Location while `broken()` is true: a failure the census records as `error` at
- * once (no retries to wait for). Counts the languages requests per repository.
- */
-async function api(t: Cleanup, broken: () => boolean) {
-  const hits = new Map<number, number>();
-  const base = await mock(t, (req, res, base) => {
-    const json = (status: number, body: unknown, headers: Record<string, string> = {}) => {
-      res.writeHead(status, { 'content-type': 'application/json', ...headers });
-      res.end(JSON.stringify(body));
-    };
-    const path = req.url ?? '';
-    if (path.startsWith('/rate_limit')) return json(200, { resources: {} });
-    if (path.startsWith('/repositories')) {
-      const since = Number(new URL(path, base).searchParams.get('since'));
-      const repo = (id: number) => ({
-        id,
-        node_id: `N${id}`,
-        full_name: `o/r${id}`,
-        fork: false,
-        languages_url: `${base}/repos/o/r${id}/languages`,
-      });
-      return json(200, [1, 2, 3].filter((i) => i > since).map(repo));
-    }
-    const id = Number(/^\/repos\/o\/r(\d+)\/languages$/.exec(path)?.[1]);
-    hits.set(id, (hits.get(id) ?? 0) + 1);
-    if (id === 2 && broken()) {
-      return json(301, { message: 'Moved Permanently' }, { location: 'http://[oops' });
-    }
-    return json(200, { C: 10 * id });
-  });
-  return { base, hits };
-}
-
 test('retryErrors fetches again only the repositories recorded as error, and keeps one record each', async (t) => {
   let broken = true;
-  const { base, hits } = await api(t, () => broken);
+  const { base, hits } = await badRedirectApi(t, () => broken);
   const out = tempDir(t);
   const options: CensusOptions = { api: base, tokens: [token], out, via: 'rest', shards: 1 };
 
@@ -106,7 +71,7 @@ test('retryErrors fetches again only the repositories recorded as error, and kee
 });
 
 test('retryErrors refuses a languages.jsonl with a line that is not a record, naming it, and changes nothing', async (t) => {
-  const { base } = await api(t, () => true);
+  const { base } = await badRedirectApi(t, () => true);
   const out = tempDir(t);
   const options: CensusOptions = { api: base, tokens: [token], out, via: 'rest', shards: 1 };
   await runCensus(options);
@@ -123,7 +88,7 @@ test('retryErrors refuses a languages.jsonl with a line that is not a record, na
 
 test('forage census --retry-errors fetches the error records again', async (t) => {
   let broken = true;
-  const { base, hits } = await api(t, () => broken);
+  const { base, hits } = await badRedirectApi(t, () => broken);
   const out = tempDir(t);
   const args = ['census', '--api', base, '--via', 'rest', '--shards', '1', '--out', out];
   const first = await forage([...args, '--no-report']);

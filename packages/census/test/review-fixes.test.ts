@@ -23,7 +23,7 @@ import {
   TokenBudget,
 } from '@forage/census';
 import { atomicWriter, writeAtomic } from '../dist/files.js';
-import { censusById, emulator, mock, tempDir } from './helpers.ts';
+import { badRedirectApi, censusById, emulator, mock, tempDir } from './helpers.ts';
 
 const token = 'ghp_reviewfixestoken000000000000000000cafe';
 const bin = fileURLToPath(new URL('../../cli/dist/bin.js', import.meta.url));
@@ -237,30 +237,7 @@ test('a 200 whose body never ends is cut off at maxBodyBytes, the stream destroy
 // 4. A redirect with an invalid Location is that repository's error, not the census's end.
 
 test("a 301 whose Location is not a URL is recorded as that repository's error; the census goes on", async (t) => {
-  let base = '';
-  const repo = (id: number) => ({
-    id,
-    node_id: `N${id}`,
-    full_name: `o/r${id}`,
-    fork: false,
-    languages_url: `${base}/repos/o/r${id}/languages`,
-  });
-  base = await mock(t, (req, res) => {
-    const json = (status: number, body: unknown, headers: Record<string, string> = {}) => {
-      res.writeHead(status, { 'content-type': 'application/json', ...headers });
-      res.end(JSON.stringify(body));
-    };
-    const path = req.url ?? '';
-    if (path.startsWith('/rate_limit')) return json(200, { resources: {} });
-    if (path.startsWith('/repositories')) {
-      const since = Number(new URL(path, base).searchParams.get('since'));
-      return json(200, [1, 2, 3].filter((i) => i > since).map(repo));
-    }
-    if (path === '/repos/o/r2/languages') {
-      return json(301, { message: 'Moved Permanently' }, { location: 'http://[oops' });
-    }
-    return json(200, { C: 10 });
-  });
+  const { base } = await badRedirectApi(t);
   const out = tempDir(t);
   const options: CensusOptions = { api: base, tokens: [token], out, via: 'rest', shards: 1 };
   const { manifest } = await runCensus(options);

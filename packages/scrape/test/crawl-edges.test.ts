@@ -41,6 +41,20 @@ function indexPage(posts: number[], next: string | null, head = ''): string {
 }
 
 /** A blog of posts 1..count, `perPage` to an index page, served from memory. */
+/**
+ * An undici dispatcher that resolves every host name to 127.0.0.1 (closed after the test): one
+ * loopback server can then play several names (blog.test, www.blog.test), told apart by Host.
+ */
+function loopbackNames(t: { after(fn: () => unknown): void }): Agent {
+  const lookup: LookupFunction = (_host, options, callback) => {
+    if (options.all) callback(null, [{ address: '127.0.0.1', family: 4 }]);
+    else callback(null, '127.0.0.1', 4);
+  };
+  const dispatcher = new Agent({ connect: { lookup } });
+  t.after(() => dispatcher.close());
+  return dispatcher;
+}
+
 async function blog(count: number, perPage: number, head = ''): Promise<FixtureServer> {
   const server = await serve();
   const pages = Math.ceil(count / perPage);
@@ -202,12 +216,7 @@ test('a blog linking to both its apex and www names gets one concurrency, not on
   server.files.set('/', { body: links });
   server.hooks.set('/robots.txt', (_req, res) => !!res.writeHead(404).end());
   // Every name resolves to the server on 127.0.0.1.
-  const lookup: LookupFunction = (_host, options, callback) => {
-    if (options.all) callback(null, [{ address: '127.0.0.1', family: 4 }]);
-    else callback(null, '127.0.0.1', 4);
-  };
-  const dispatcher = new Agent({ connect: { lookup } });
-  t.after(() => dispatcher.close());
+  const dispatcher = loopbackNames(t);
   // A little latency per answer, so that two requests would overlap if they could.
   for (let n = 1; n <= 8; n++) {
     server.hooks.set(`/post/${n}/`, (_req, res) => {
@@ -245,12 +254,7 @@ test('a redirect to a same-site origin whose robots.txt is not read yet is check
     if (String(req.headers.host).startsWith('www.')) return false; // the page itself
     return !!res.writeHead(301, { location: `http://www.blog.test:${port}/post/3/` }).end();
   });
-  const lookup: LookupFunction = (_host, options, callback) => {
-    if (options.all) callback(null, [{ address: '127.0.0.1', family: 4 }]);
-    else callback(null, '127.0.0.1', 4);
-  };
-  const dispatcher = new Agent({ connect: { lookup } });
-  t.after(() => dispatcher.close());
+  const dispatcher = loopbackNames(t);
   // One connection: the robots.txt of www. must not wait for the slot the redirect holds.
   const { posts, run } = await scrapeAll(`http://blog.test:${port}/`, {
     concurrency: 1,
@@ -282,12 +286,7 @@ test('a redirect to an origin whose robots.txt is down for now leaves that page 
     if (String(req.headers.host).startsWith('www.')) return false;
     return !!res.writeHead(301, { location: `http://www.blog.test:${port}/post/3/` }).end();
   });
-  const lookup: LookupFunction = (_host, options, callback) => {
-    if (options.all) callback(null, [{ address: '127.0.0.1', family: 4 }]);
-    else callback(null, '127.0.0.1', 4);
-  };
-  const dispatcher = new Agent({ connect: { lookup } });
-  t.after(() => dispatcher.close());
+  const dispatcher = loopbackNames(t);
   const dir = mkdtempSync(join(tmpdir(), 'forage-robots-redirect-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   const options = {
@@ -584,12 +583,7 @@ test('the front page under its final name (a redirect to www.) is still the fron
   for (let n = 1; n <= 4; n++)
     server.files.set(`/post/${n}/`, { body: postPage(n, `<link rel="canonical" href="${www}">`) });
   server.hooks.set('/post/3/', (_req, res) => !!res.writeHead(301, { location: www }).end());
-  const lookup: LookupFunction = (_host, options, callback) => {
-    if (options.all) callback(null, [{ address: '127.0.0.1', family: 4 }]);
-    else callback(null, '127.0.0.1', 4);
-  };
-  const dispatcher = new Agent({ connect: { lookup } });
-  t.after(() => dispatcher.close());
+  const dispatcher = loopbackNames(t);
   const { posts, run } = await scrapeAll(`http://blog.test:${port}/`, {
     dispatcher,
     extractThreads: 0,
