@@ -38,6 +38,17 @@ function isOptionsWithSignal(value: unknown): value is { signal: AbortSignal } {
 }
 
 /**
+ * A plain options object (`{ signal, ... }`), the only kind whose `signal` may be swapped by
+ * copying: copying anything else (a `Request`, an `AbortController`) would hand the callee a
+ * plain object without its prototype, getters or methods.
+ */
+function isPlainOptionsWithSignal(value: unknown): value is { signal: AbortSignal } {
+  if (!isOptionsWithSignal(value)) return false;
+  const proto = Object.getPrototypeOf(value);
+  return proto === Object.prototype || proto === null;
+}
+
+/**
  * The abort signal among a call's arguments: an `AbortSignal` argument, or the `signal` of a
  * plain options object (`{ signal }`), the last one found wins.
  */
@@ -89,8 +100,8 @@ export function linkSignals(controller: AbortController, sources: AbortSignal[])
 /**
  * Returns `args` with `signal` delivered to the callee, plus the caller's own signal if it had
  * one (the owner links the two): `signal` replaces the AbortSignal argument or the `signal` of
- * an options argument, or fills position `index` when the caller left it empty. Without any of
- * these the arguments are returned unchanged.
+ * a plain options argument, or fills position `index` when the caller left it empty. Without
+ * any of these the arguments are returned unchanged (other objects are passed as they are).
  */
 export function deliverSignal(
   args: readonly unknown[],
@@ -104,7 +115,7 @@ export function deliverSignal(
       out[i] = signal;
       return { args: out, callerSignal: arg };
     }
-    if (isOptionsWithSignal(arg)) {
+    if (isPlainOptionsWithSignal(arg)) {
       out[i] = { ...arg, signal };
       return { args: out, callerSignal: arg.signal };
     }

@@ -68,6 +68,22 @@ describe('timeout', () => {
     t.mock.timers.tick(100); // no stray TimeoutError surfaces
   });
 
+  test('objects that merely have a signal (a Request, an AbortController) reach the callee untouched', async () => {
+    // Only plain `{ signal }` options are copied with the timeout's signal: a copy of a Request
+    // loses its URL and methods (it was turned into `{ signal }`), breaking `timeout()(fetch)`.
+    const seen: unknown[] = [];
+    const call = timeout(1_000)(async (arg: unknown) => {
+      seen.push(arg);
+      return arg;
+    });
+    const request = new Request('http://127.0.0.1:9/x');
+    const controller = new AbortController();
+    assert.equal(await call(request), request);
+    assert.equal(await call(controller), controller);
+    assert.deepEqual(seen, [request, controller]);
+    assert.equal(typeof (seen[1] as AbortController).abort, 'function');
+  });
+
   test('on async methods; bad ms is refused', async (t) => {
     t.mock.timers.enable({ apis: ['setTimeout'] });
     class Slow {
