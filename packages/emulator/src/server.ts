@@ -494,9 +494,13 @@ export class EmulatorServer {
     const text = await this.readBody(ctx.req);
     const bucket = ctx.principal.buckets.graphql.refresh(ctx.now);
     if (text === undefined) {
+      // The rest of the body is never read, so this connection cannot carry another request:
+      // say so, or a keep-alive client reuses it and its next request is reset.
+      const headers = this.headers(ctx);
+      headers.push('connection', 'close');
       return {
         status: 413,
-        headers: this.headers(ctx),
+        headers,
         body: JSON.stringify({ message: 'Request body too large (limit 1 MiB).' }),
       };
     }

@@ -256,3 +256,24 @@ test('bad requests: unreadable JSON is 400, invalid queries are 200 with errors 
   const syntax = (await graphql(emu.url, 'g', '{ rateLimit { ', undefined, false)).json();
   assert.match(syntax.errors[0].message, /Syntax Error/);
 });
+
+test('a body over 1 MiB is 413 and closes its connection, so the next request on a pool works', async () => {
+  // fetch keeps connections alive and reuses them. The 413 used to say keep-alive while the
+  // server dropped the half-read connection, so the client's next request failed with ECONNRESET.
+  const headers = { ...as('g'), 'content-type': 'application/json' };
+  const big = await fetch(`${emu.url}/graphql`, {
+    method: 'POST',
+    headers,
+    body: JSON.stringify({ query: 'x'.repeat(2 << 20) }),
+  });
+  assert.equal(big.status, 413);
+  assert.equal(big.headers.get('connection'), 'close');
+  await big.text();
+  const next = await fetch(`${emu.url}/graphql`, {
+    method: 'POST',
+    headers,
+    body: JSON.stringify({ query: '{ rateLimit { cost } }' }),
+  });
+  assert.equal(next.status, 200);
+  assert.deepEqual(await next.json(), { data: { rateLimit: { cost: 1 } } });
+});
