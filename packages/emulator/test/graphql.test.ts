@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { type Emulator, startEmulator } from '@forage/github-emulator';
 import { as, batchQuery, call, graphql } from './helpers.ts';
 
@@ -276,4 +278,27 @@ test('a body over 1 MiB is 413 and closes its connection, so the next request on
   });
   assert.equal(next.status, 200);
   assert.deepEqual(await next.json(), { data: { rateLimit: { cost: 1 } } });
+});
+
+test('distinct large queries are not kept: memory stays flat', async () => {
+  // Parsed documents are cached by query text; every distinct text up to the 1 MiB body limit
+  // used to be kept (500 of them), so 60 queries of 900 KB held about 60 MB.
+  setFlagsFromString('--expose-gc');
+  const gc = runInNewContext('gc') as () => void;
+  const send = async (i: number) => {
+    const query = `{ rateLimit { cost } } # ${i} ${'y'.repeat(900_000)}`;
+    const got = await call(`${emu.url}/graphql`, {
+      method: 'POST',
+      headers: as('g'),
+      body: JSON.stringify({ query }),
+    });
+    assert.equal(got.status, 200);
+  };
+  await send(-1);
+  gc();
+  const before = process.memoryUsage().heapUsed;
+  for (let i = 0; i < 60; i++) await send(i);
+  gc();
+  const grown = process.memoryUsage().heapUsed - before;
+  assert.ok(grown < 20 * 1024 * 1024, `heap grew by ${grown} bytes`);
 });

@@ -40,6 +40,12 @@ export interface GraphQLOutcome {
 type Parsed = { document: DocumentNode } | { errors: GitHubGraphQLError[] };
 
 const CACHE_SIZE = 500;
+/**
+ * Longer queries are parsed every time: clients repeat short queries (a census batch passes its
+ * ids as variables; 100 inline ids are about 4 KB), while caching every distinct text up to the
+ * 1 MiB body limit would let 500 of them hold hundreds of MB.
+ */
+const MAX_CACHED_QUERY = 16 * 1024;
 const cache = new Map<string, Parsed>();
 
 function toGitHubError(error: GraphQLError): GitHubGraphQLError {
@@ -62,6 +68,7 @@ function parseAndValidate(query: string): Parsed {
   } catch (error) {
     parsed = { errors: [toGitHubError(error as GraphQLError)] };
   }
+  if (query.length > MAX_CACHED_QUERY) return parsed;
   if (cache.size >= CACHE_SIZE) cache.delete(cache.keys().next().value!);
   cache.set(query, parsed);
   return parsed;
