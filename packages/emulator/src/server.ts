@@ -115,6 +115,8 @@ export class EmulatorServer {
     });
     this.server = createServer({ keepAliveTimeout: 5_000 }, (req, res) => {
       this.handle(req, res).catch((error: unknown) => {
+        // The client hung up while its body was being read: nothing to answer, nothing wrong.
+        if (req.destroyed && (error as NodeJS.ErrnoException)?.code === 'ECONNRESET') return;
         if (!res.headersSent && !res.destroyed) {
           res.writeHead(500, { 'content-type': 'application/json; charset=utf-8' });
           res.end(errorBodies.serverError());

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -99,6 +100,32 @@ test('stall: close() drops a stalled connection instead of waiting', async () =>
   await emu.close();
   const r = await pending;
   assert.ok(r.error);
+});
+
+test('a client that hangs up in the middle of a GraphQL body is not reported as an emulator bug', async (t) => {
+  // The request stream's 'aborted' error used to reach the handler's catch-all, which emits
+  // "github-emulator: Error: aborted" as if the emulator had failed.
+  const emu = await startEmulator({ dataset: 'synthetic:10', tokens: ['f'] });
+  t.after(() => emu.close());
+  const warnings: string[] = [];
+  const onWarning = (w: Error) => warnings.push(w.message);
+  process.on('warning', onWarning);
+  t.after(() => process.off('warning', onWarning));
+  const socket = connect(Number(new URL(emu.url).port), '127.0.0.1');
+  await new Promise((resolve) => socket.once('connect', resolve));
+  socket.write(
+    'POST /graphql HTTP/1.1\r\nHost: 127.0.0.1\r\nUser-Agent: t\r\nAuthorization: token f\r\n' +
+      'Content-Length: 1000\r\n\r\n{"query":',
+  );
+  for (let i = 0; i < 100 && emu.stats().inFlight === 0; i++)
+    await new Promise((r) => setTimeout(r, 10));
+  assert.equal(emu.stats().inFlight, 1);
+  socket.destroy();
+  for (let i = 0; i < 100 && emu.stats().inFlight > 0; i++)
+    await new Promise((r) => setTimeout(r, 10));
+  assert.equal(emu.stats().inFlight, 0);
+  await new Promise((r) => setTimeout(r, 50)); // warnings are emitted on the next tick
+  assert.deepEqual(warnings, []);
 });
 
 test('latency: responses are delayed by at least mean - jitter', async (t) => {
