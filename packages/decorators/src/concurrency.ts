@@ -2,7 +2,7 @@
  * `concurrency(n)`: a bulkhead. At most `n` calls run at once; the rest wait in FIFO order, and
  * with `maxQueue` a call that finds the line full is refused at once instead of piling up.
  */
-import { ConcurrencyLimitError, InvalidOptionError } from './errors.js';
+import { ConcurrencyLimitError, checkOptionsObject, InvalidOptionError } from './errors.js';
 import { WaitQueue } from './queue.js';
 import { findSignal } from './signal.js';
 import { type AsyncDecorator, makeDecorator, perReceiver } from './wrap.js';
@@ -53,6 +53,7 @@ export function concurrency(limit: number, options: ConcurrencyOptions = {}): As
       `concurrency(limit): limit must be an integer >= 1, got ${String(limit)}`,
     );
   }
+  checkOptionsObject('concurrency(limit, options)', options, 'concurrency(4, { maxQueue: 100 })');
   const { maxQueue = Number.POSITIVE_INFINITY, perInstance = false } = options;
   if (typeof maxQueue !== 'number' || !(maxQueue >= 0)) {
     throw new InvalidOptionError(

@@ -1,5 +1,5 @@
 /** `deprecated(message)`: warn when deprecated code is called, once per call site. */
-import { InvalidOptionError } from './errors.js';
+import { checkOptionFunction, checkOptionsObject, InvalidOptionError } from './errors.js';
 import { type AnyFunction, type Decorator, makeDecorator } from './wrap.js';
 
 /** Options of {@link deprecated}. */
@@ -50,6 +50,8 @@ export function deprecated(message: string, options: DeprecatedOptions = {}): De
       "deprecated(message): message must say what to use instead, e.g. deprecated('use load()')",
     );
   }
+  checkOptionsObject('deprecated(message, options)', options, "deprecated('use load()', {})");
+  checkOptionFunction('deprecated(message, options)', 'warn', options.warn);
   const warn = options.warn ?? emit;
   return makeDecorator('@deprecated()', (fn, info) => {
     const seen = new Set<string>();

@@ -29,6 +29,34 @@ export class InvalidOptionError extends DecoratorsError {
   }
 }
 
+/**
+ * Refuses an options argument that is not an object, when the decorator is made rather than
+ * with a TypeError at its first call. `usage` shows a valid call, e.g. `'timed({})'`.
+ */
+export function checkOptionsObject(api: string, options: unknown, usage: string): void {
+  if (typeof options !== 'object' || options === null) {
+    throw new InvalidOptionError(`${api}: options must be an object, e.g. ${usage}`);
+  }
+}
+
+/** Refuses an option that must be a function (when given), naming it. */
+export function checkOptionFunction(api: string, name: string, value: unknown): void {
+  if (value !== undefined && typeof value !== 'function') {
+    throw new InvalidOptionError(`${api}: ${name} must be a function, got ${typeof value}`);
+  }
+}
+
+/** Refuses a combinator's argument list unless every item is a function (a strategy, a predicate). */
+export function checkFunctionList(api: string, items: readonly unknown[]): void {
+  items.forEach((item, i) => {
+    if (typeof item !== 'function') {
+      throw new InvalidOptionError(
+        `${api}: argument ${i + 1} must be a function, got ${typeof item}`,
+      );
+    }
+  });
+}
+
 /** `timeout(ms)` fired before the call settled. */
 export class TimeoutError extends DecoratorsError {
   /** The limit that was exceeded, in milliseconds. */

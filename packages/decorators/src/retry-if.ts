@@ -2,7 +2,7 @@
  * Retry predicates for `retry`: which outcomes deserve another attempt. Each is a plain function
  * of the retry state; {@link retryIfAny} and {@link retryIfAll} compose them.
  */
-import { InvalidOptionError } from './errors.js';
+import { checkFunctionList, InvalidOptionError } from './errors.js';
 import type { RetryPredicate } from './retry-state.js';
 
 type ErrorClass = abstract new (...args: any[]) => unknown;
@@ -78,6 +78,7 @@ export function retryIfResult<T = unknown>(predicate: (value: T) => boolean): Re
  * @example retryIfAny(retryIfException(), retryIfResult((v) => v === null))
  */
 export function retryIfAny(...predicates: RetryPredicate[]): RetryPredicate {
+  checkFunctionList('retryIfAny(...predicates)', predicates);
   const any: RetryPredicate = (state) => predicates.some((predicate) => predicate(state));
   return predicates.every(exceptionsOnly) ? markExceptionsOnly(any) : any;
 }
@@ -88,6 +89,7 @@ export function retryIfAny(...predicates: RetryPredicate[]): RetryPredicate {
  * @example retryIfAll(retryIfException(HttpError), retryIfException((e) => isTransient(e)))
  */
 export function retryIfAll(...predicates: RetryPredicate[]): RetryPredicate {
+  checkFunctionList('retryIfAll(...predicates)', predicates);
   const all: RetryPredicate = (state) =>
     predicates.length > 0 && predicates.every((predicate) => predicate(state));
   return predicates.length > 0 && predicates.some(exceptionsOnly) ? markExceptionsOnly(all) : all;

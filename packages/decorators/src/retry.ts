@@ -4,7 +4,7 @@
  * give up, and the hooks see everything through one {@link RetryState}.
  */
 
-import { DecoratorsError, InvalidOptionError } from './errors.js';
+import { checkOptionFunction, DecoratorsError, InvalidOptionError } from './errors.js';
 import { exceptionsOnly, retryIfAny, retryIfException } from './retry-if.js';
 import type {
   Attempt,
@@ -142,12 +142,6 @@ interface MutableState {
   attempts: Attempt[];
 }
 
-function checkFunction(name: string, value: unknown): void {
-  if (value !== undefined && typeof value !== 'function') {
-    throw new InvalidOptionError(`retry(options): ${name} must be a function, got ${typeof value}`);
-  }
-}
-
 function configure(options: RetryOptions): Config {
   if (typeof options !== 'object' || options === null) {
     throw new InvalidOptionError('retry(options): options must be an object, e.g. retry({})');
@@ -162,7 +156,7 @@ function configure(options: RetryOptions): Config {
     'sleep',
     'now',
   ]) {
-    checkFunction(key, options[key as keyof RetryOptions]);
+    checkOptionFunction('retry(options)', key, options[key as keyof RetryOptions]);
   }
   if (options.signal !== undefined && !(options.signal instanceof AbortSignal)) {
     throw new InvalidOptionError('retry(options): signal must be an AbortSignal');

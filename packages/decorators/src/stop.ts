@@ -2,7 +2,7 @@
  * Stop strategies for `retry`: when to give up. Each is a plain function of the retry state, so
  * they compose with {@link stopAny} and {@link stopAll} (tenacity's `|` and `&`).
  */
-import { InvalidOptionError } from './errors.js';
+import { checkFunctionList, InvalidOptionError } from './errors.js';
 import type { StopStrategy } from './retry-state.js';
 
 function checkNonNegative(api: string, name: string, value: number): void {
@@ -52,6 +52,7 @@ export function stopBeforeDelay(ms: number): StopStrategy {
  * @example retry({ stop: stopAny(stopAfterAttempt(5), stopAfterDelay(10_000)) })
  */
 export function stopAny(...strategies: StopStrategy[]): StopStrategy {
+  checkFunctionList('stopAny(...strategies)', strategies);
   return (state) => strategies.some((stop) => stop(state));
 }
 
@@ -61,5 +62,6 @@ export function stopAny(...strategies: StopStrategy[]): StopStrategy {
  * @example retry({ stop: stopAll(stopAfterAttempt(3), stopAfterDelay(1_000)) })
  */
 export function stopAll(...strategies: StopStrategy[]): StopStrategy {
+  checkFunctionList('stopAll(...strategies)', strategies);
   return (state) => strategies.length > 0 && strategies.every((stop) => stop(state));
 }

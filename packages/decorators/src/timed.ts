@@ -3,7 +3,7 @@
  * and report count, mean, percentiles and maximum through `timings(fn)`.
  */
 
-import { InvalidOptionError } from './errors.js';
+import { checkOptionFunction, checkOptionsObject, InvalidOptionError } from './errors.js';
 import { isThenable } from './thenable.js';
 import {
   type AnyFunction,
@@ -79,6 +79,8 @@ class Recorder {
  * timings(census.fetchBatch); // { count: 120, errors: 1, mean: 310.2, p50: 280.5, p95: 710, max: 1204.3 }
  */
 export function timed(options: TimedOptions = {}): Decorator {
+  checkOptionsObject('timed(options)', options, 'timed({ samples: 1000 })');
+  checkOptionFunction('timed(options)', 'now', options.now);
   const { samples = 10_000 } = options;
   if (!Number.isInteger(samples) || samples < 1) {
     throw new InvalidOptionError(

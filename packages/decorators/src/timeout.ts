@@ -2,7 +2,7 @@
  * `timeout(ms)`: reject with a `TimeoutError` when a call takes too long, and tell the callee to
  * stop through its AbortSignal so the abandoned work does not run on in the background.
  */
-import { InvalidOptionError, TimeoutError } from './errors.js';
+import { checkOptionsObject, InvalidOptionError, TimeoutError } from './errors.js';
 import { deliverSignal, linkSignals } from './signal.js';
 import { type AsyncDecorator, makeDecorator } from './wrap.js';
 
@@ -31,6 +31,7 @@ export function timeout(ms: number, options: TimeoutOptions = {}): AsyncDecorato
   if (typeof ms !== 'number' || !(ms > 0) || ms === Number.POSITIVE_INFINITY) {
     throw new InvalidOptionError(`timeout(ms): ms must be a finite number > 0, got ${String(ms)}`);
   }
+  checkOptionsObject('timeout(ms, options)', options, 'timeout(5000, { signalArg: 1 })');
   const { signalArg } = options;
   if (signalArg !== undefined && (!Number.isInteger(signalArg) || signalArg < 0)) {
     throw new InvalidOptionError(

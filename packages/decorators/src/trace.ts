@@ -4,7 +4,7 @@
  * when it settles.
  */
 
-import { InvalidOptionError } from './errors.js';
+import { checkOptionFunction, checkOptionsObject, InvalidOptionError } from './errors.js';
 import { summarize } from './summarize.js';
 import { isThenable } from './thenable.js';
 import { type AnyFunction, type Decorator, makeDecorator } from './wrap.js';
@@ -55,13 +55,22 @@ export interface TraceOptions {
  * const add = trace({ log: (line) => logger.debug(line) })((a: number, b: number) => a + b);
  */
 export function trace(options: TraceOptions = {}): Decorator {
-  if (typeof options !== 'object' || options === null) {
-    throw new InvalidOptionError('trace(options): options must be an object, e.g. trace({})');
+  checkOptionsObject('trace(options)', options, 'trace({})');
+  for (const key of ['log', 'summarize', 'now'] as const) {
+    checkOptionFunction('trace(options)', key, options[key]);
+  }
+  if (options.name !== undefined && typeof options.name !== 'string') {
+    throw new InvalidOptionError(
+      `trace(options): name must be a string, got ${typeof options.name}`,
+    );
+  }
+  const max = options.maxLength ?? 40;
+  if (!Number.isInteger(max) || max < 1) {
+    throw new InvalidOptionError(
+      `trace(options): maxLength must be an integer >= 1, got ${String(options.maxLength)}`,
+    );
   }
   const log: TraceLogger = options.log ?? ((line) => console.log(line));
-  if (typeof log !== 'function')
-    throw new InvalidOptionError('trace(options): log must be a function');
-  const max = options.maxLength ?? 40;
   const show = options.summarize ?? ((value: unknown) => summarize(value, max));
   const now = options.now ?? (() => performance.now());
   const withArgs = options.args ?? true;

@@ -2,7 +2,7 @@
  * Wait strategies for `retry`: how long to sleep before the next attempt, in milliseconds. Each
  * is a plain function of the retry state; {@link waitChain} and {@link waitCombine} compose them.
  */
-import { InvalidOptionError } from './errors.js';
+import { checkFunctionList, InvalidOptionError } from './errors.js';
 import type { RetryState, WaitStrategy } from './retry-state.js';
 
 function check(api: string, name: string, value: number, min = 0): void {
@@ -119,6 +119,7 @@ export function waitChain(...strategies: WaitStrategy[]): WaitStrategy {
   if (strategies.length === 0) {
     throw new InvalidOptionError('waitChain(...strategies): pass at least one wait strategy');
   }
+  checkFunctionList('waitChain(...strategies)', strategies);
   return (state) => {
     const index = Math.min(state.attempt - 1, strategies.length - 1);
     return (strategies[index] as WaitStrategy)(state);
@@ -131,6 +132,7 @@ export function waitChain(...strategies: WaitStrategy[]): WaitStrategy {
  * @example retry({ wait: waitCombine(waitFixed(1_000), waitRandom(0, 500)) })
  */
 export function waitCombine(...strategies: WaitStrategy[]): WaitStrategy {
+  checkFunctionList('waitCombine(...strategies)', strategies);
   return (state) => strategies.reduce((sum, wait) => sum + wait(state), 0);
 }
 
@@ -191,6 +193,7 @@ export function waitRetryAfter(
   fallback: WaitStrategy = waitRandomExponential(),
   options: WaitRetryAfterOptions = {},
 ): WaitStrategy {
+  checkFunctionList('waitRetryAfter(fallback)', [fallback]);
   const { max = 300_000 } = options;
   check('waitRetryAfter()', 'max', max);
   return (state) => {
