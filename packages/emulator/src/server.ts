@@ -427,7 +427,8 @@ export class EmulatorServer {
   }
 
   private languages(ctx: Ctx, repo: Repo | undefined): Reply {
-    if (repo && repo.state === 'ok') {
+    // Every repository answered with 200 (a renamed one too, at its id or new name) has an ETag.
+    if (repo && (repo.state === 'ok' || repo.state === 'renamed')) {
       const etag = this.etag(2, repo.id, ctx.version);
       const notModified = this.conditional(ctx, etag);
       if (notModified) return notModified;

@@ -178,6 +178,27 @@ test('ETag: If-None-Match gives 304 with no body and no charge when authorized',
   assert.equal(Number(a2.headers['x-ratelimit-used']), Number(a1.headers['x-ratelimit-used']) + 1);
 });
 
+test('ETag: every 200 languages response with an ETag honours it, renamed repositories too', async (t) => {
+  // A renamed repository (reached by its id or new name) was served with an ETag, but
+  // If-None-Match was only checked for 'ok' repositories: it got 200 and a charge every time.
+  const emu = await startEmulator({
+    dataset: 'synthetic:20',
+    tokens: ['e'],
+    repositoryRates: { renamed: 1 },
+  });
+  t.after(() => emu.close());
+  const [item] = (await call(`${emu.url}/repositories`, { headers: as('e') })).json();
+  const moved = await call(`${emu.url}/repos/${item.full_name}/languages`, { headers: as('e') });
+  assert.equal(moved.status, 301);
+  const target = String(moved.headers.location);
+  const first = await call(target, { headers: as('e') });
+  assert.equal(first.status, 200);
+  const etag = String(first.headers.etag);
+  const again = await call(target, { headers: as('e', { 'if-none-match': etag }) });
+  assert.equal(again.status, 304);
+  assert.equal(again.headers['x-ratelimit-used'], first.headers['x-ratelimit-used']);
+});
+
 test('gzip when asked, identical after decompression', async (t) => {
   const emu = await startEmulator({ dataset: 'synthetic:300', tokens: ['z'] });
   t.after(() => emu.close());
