@@ -249,6 +249,14 @@ function resolveTokens(tokens: EmulatorOptions['tokens']): TokenOptions[] | unde
     if (typeof entry?.token !== 'string' || !/^[\x21-\x7e]+$/.test(entry.token)) {
       fail(`tokens[${i}] must be a non-empty token of printable characters without spaces`);
     }
+    // Checked here, not when the token first shows up: a bad value would fail every request.
+    resolveRateLimit(entry.rateLimit, githubDefaults.rateLimit, `tokens[${i}].rateLimit`);
+    if (entry.userId !== undefined && !Number.isSafeInteger(entry.userId)) {
+      fail(`tokens[${i}].userId must be a whole number, got ${JSON.stringify(entry.userId)}`);
+    }
+    if (entry.login !== undefined && (typeof entry.login !== 'string' || entry.login === '')) {
+      fail(`tokens[${i}].login must be a non-empty string, got ${JSON.stringify(entry.login)}`);
+    }
     return entry;
   });
 }

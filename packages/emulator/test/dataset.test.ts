@@ -34,6 +34,14 @@ test('options are checked and errors name the option', async () => {
     [{ faults: { stall: 2 } }, /faults\.stall must be a number from 0 to 1/],
     [{ rateLimit: { core: { limit: -1, windowMs: 1000 } } }, /rateLimit\.core\.limit/],
     [{ tokens: ['has space'] }, /tokens\[0\]/],
+    // A token's own limits and user id are checked at start, not at its first request (which
+    // used to answer 500 Server Error to every request with that token).
+    [
+      { tokens: ['a', { token: 'b', rateLimit: { core: { limit: -1, windowMs: 1000 } } }] },
+      /tokens\[1\]\.rateLimit\.core\.limit must be a number/,
+    ],
+    [{ tokens: [{ token: 'b', userId: 'x' }] }, /tokens\[0\]\.userId must be a whole number/],
+    [{ tokens: [{ token: 'b', login: '' }] }, /tokens\[0\]\.login must be a non-empty string/],
     [{ latency: { meanMs: Number.NaN } }, /latency\.meanMs/],
     [{ apiVersion: '2021-01-01' }, /apiVersion must be one of 2022-11-28, 2026-03-10/],
     [{ repositoryRates: { missing: 3 } }, /repositoryRates\.missing/],
