@@ -181,6 +181,22 @@ function checkNumber(name: string, value: unknown, min: number, max = Number.MAX
   return value;
 }
 
+/** Like {@link checkNumber}, for counts, ids and ports: a fraction would make ids such as 2.5. */
+function checkInteger(name: string, value: unknown, min: number, max = Number.MAX_SAFE_INTEGER) {
+  const n = checkNumber(name, value, min, max);
+  if (!Number.isInteger(n)) fail(`${name} must be a whole number, got ${JSON.stringify(value)}`);
+  return n;
+}
+
+/** One of a few allowed values, or the default when left out. */
+function checkChoice<T>(name: string, value: unknown, allowed: readonly T[], fallback: T): T {
+  if (value === undefined) return fallback;
+  if (!allowed.includes(value as T)) {
+    fail(`${name} must be one of ${allowed.join(', ')}, got ${JSON.stringify(value)}`);
+  }
+  return value as T;
+}
+
 const SIZE_SUFFIX: Record<string, number> = { '': 1, k: 1e3, K: 1e3, m: 1e6, M: 1e6 };
 
 /** Parses `synthetic[:N]` or `blog:PATH`; N may use `_`, `,` and a k/M suffix. */
@@ -277,16 +293,27 @@ function resolveHost(host: unknown): string {
 
 /** Applies defaults and checks every option, naming the one that is wrong. */
 export function resolveOptions(options: EmulatorOptions = {}): ResolvedOptions {
+  const given = options.dataset;
+  if (given !== undefined && typeof given !== 'string') {
+    if (typeof given !== 'object' || given === null) {
+      fail(`dataset must be a spec such as 'synthetic:1000' or { kind, ... }, got ${given}`);
+    }
+    checkChoice('dataset.kind', given.kind, ['synthetic', 'blog'], undefined);
+  }
   const dataset =
-    options.dataset === undefined
+    given === undefined
       ? parseDatasetSpec('synthetic')
-      : typeof options.dataset === 'string'
-        ? parseDatasetSpec(options.dataset)
-        : options.dataset.kind === 'blog'
-          ? { kind: 'blog' as const, path: options.dataset.path }
-          : { kind: 'synthetic' as const, repositories: options.dataset.repositories ?? 100_000 };
+      : typeof given === 'string'
+        ? parseDatasetSpec(given)
+        : given.kind === 'blog'
+          ? { kind: 'blog' as const, path: given.path }
+          : { kind: 'synthetic' as const, repositories: given.repositories ?? 100_000 };
   if (dataset.kind === 'synthetic') {
-    checkNumber('dataset repositories', dataset.repositories, 0);
+    checkInteger('dataset repositories', dataset.repositories, 0);
+  } else if (typeof dataset.path !== 'string' || dataset.path === '') {
+    fail(
+      `dataset.path must be the path of a lang_data.jsonl file, got ${JSON.stringify(dataset.path)}`,
+    );
   }
   const secondary = options.secondaryLimit;
   const s = githubDefaults.secondaryLimit;
@@ -305,14 +332,14 @@ export function resolveOptions(options: EmulatorOptions = {}): ResolvedOptions {
   return {
     dataset,
     seed: Math.trunc(checkNumber('seed', options.seed ?? 1, 0, 0xffffffff)),
-    startId: checkNumber(
+    startId: checkInteger(
       'startId',
       options.startId ?? (dataset.kind === 'blog' ? 76_761_293 : 0),
       0,
       2 ** 52,
     ),
     repositoryRates: resolveRates(options.repositoryRates),
-    port: checkNumber('port', options.port ?? 0, 0, 65535),
+    port: checkInteger('port', options.port ?? 0, 0, 65535),
     host: resolveHost(options.host),
     tokens: resolveTokens(options.tokens),
     rateLimit: resolveRateLimit(options.rateLimit, githubDefaults.rateLimit),
@@ -342,9 +369,13 @@ export function resolveOptions(options: EmulatorOptions = {}): ResolvedOptions {
               0,
             ),
           },
-    rateLimitStatus: options.rateLimitStatus === 429 ? 429 : 403,
-    graphqlRateLimitType:
-      options.graphqlRateLimitType === 'RATE_LIMIT' ? 'RATE_LIMIT' : 'RATE_LIMITED',
+    rateLimitStatus: checkChoice('rateLimitStatus', options.rateLimitStatus, [403, 429], 403),
+    graphqlRateLimitType: checkChoice(
+      'graphqlRateLimitType',
+      options.graphqlRateLimitType,
+      ['RATE_LIMITED', 'RATE_LIMIT'],
+      'RATE_LIMITED',
+    ),
     apiVersion,
     latency: {
       meanMs: checkNumber('latency.meanMs', options.latency?.meanMs ?? 0, 0),

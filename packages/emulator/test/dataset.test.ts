@@ -42,6 +42,17 @@ test('options are checked and errors name the option', async () => {
     ],
     [{ tokens: [{ token: 'b', userId: 'x' }] }, /tokens\[0\]\.userId must be a whole number/],
     [{ tokens: [{ token: 'b', login: '' }] }, /tokens\[0\]\.login must be a non-empty string/],
+    // These were taken silently (a default instead, or fractional ids such as 2.5), or failed
+    // inside the server (a RangeError for the port; 2.5 repositories left a server listening).
+    [{ rateLimitStatus: 500 }, /rateLimitStatus must be one of 403, 429, got 500/],
+    [{ rateLimitStatus: '429' }, /rateLimitStatus must be one of 403, 429, got "429"/],
+    [{ graphqlRateLimitType: 'rate_limited' }, /graphqlRateLimitType must be one of RATE_LIMITED/],
+    [{ port: 1.5 }, /port must be a whole number, got 1\.5/],
+    [{ startId: 1.5 }, /startId must be a whole number/],
+    [{ dataset: { kind: 'synthetic', repositories: 2.5 } }, /dataset repositories must be a whole/],
+    [{ dataset: { kind: 'blob', path: 'x' } }, /dataset\.kind must be one of synthetic, blog/],
+    [{ dataset: { kind: 'blog' } }, /dataset\.path must be the path of a lang_data\.jsonl file/],
+    [{ dataset: null }, /dataset must be a spec such as 'synthetic:1000'/],
     [{ latency: { meanMs: Number.NaN } }, /latency\.meanMs/],
     [{ apiVersion: '2021-01-01' }, /apiVersion must be one of 2022-11-28, 2026-03-10/],
     [{ repositoryRates: { missing: 3 } }, /repositoryRates\.missing/],
