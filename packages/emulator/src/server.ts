@@ -209,7 +209,9 @@ export class EmulatorServer {
     if (principal.secondary && !refusedOnArrival) entered = principal.secondary;
     this.stats.client(principal.label).requests++;
     const wait = this.latency();
-    if (wait > 0) await delay(wait);
+    // Unref'd: while serving, the server keeps the process alive; after close() a request
+    // still waiting out its delay must not.
+    if (wait > 0) await delay(wait, undefined, { ref: false });
     if (res.destroyed) return;
     // Limits are judged when the request is handled, after its simulated latency.
     const ctx: Ctx = {

@@ -1,10 +1,12 @@
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { fileURLToPath } from 'node:url';
 import { gunzipSync } from 'node:zlib';
 import { type Emulator, type FaultKind, startEmulator } from '@forage/github-emulator';
 import { as, call, type Got } from './helpers.ts';
@@ -140,6 +142,24 @@ test('latency: responses are delayed by at least mean - jitter', async (t) => {
     await call(`${emu.url}/rate_limit`, { headers: as('l') });
     assert.ok(performance.now() - start >= 59);
   }
+});
+
+test('after close(), a request still waiting out its latency does not keep the process alive', async () => {
+  // The latency timer was ref'd: a program that closed the emulator stayed up for as long as
+  // the longest pending delay (here 60 s). The child is killed after 20 s if it hangs.
+  const script = fileURLToPath(new URL('./fixtures/close-during-latency.mjs', import.meta.url));
+  const child = spawn(process.execPath, [script], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  child.stdout.on('data', (c) => {
+    out += c;
+  });
+  const killer = setTimeout(() => child.kill(), 20_000);
+  const [code, signal] = await new Promise<[number | null, string | null]>((resolve) =>
+    child.once('close', (c, s) => resolve([c, s])),
+  );
+  clearTimeout(killer);
+  assert.equal(out, 'in flight: 1\nclosed\n');
+  assert.deepEqual([code, signal], [0, null], 'the process exited by itself');
 });
 
 test('ETag: If-None-Match gives 304 with no body and no charge when authorized', async (t) => {
