@@ -65,11 +65,14 @@ export function concurrency(limit: number, options: ConcurrencyOptions = {}): As
     const shared = perInstance ? undefined : create();
     const bulkheadOf = shared ? () => shared : perReceiver(info, create);
     return async function (this: unknown, ...args: unknown[]): Promise<unknown> {
+      const signal = findSignal(args);
+      // A call nobody wants any more must not take a slot (the queue checks waiting calls).
+      signal?.throwIfAborted();
       const bulkhead = bulkheadOf(this);
       if (bulkhead.active >= limit && bulkhead.queue.size >= maxQueue) {
         throw new ConcurrencyLimitError(info.name || 'function', limit, maxQueue);
       }
-      const turn = bulkhead.acquire(findSignal(args));
+      const turn = bulkhead.acquire(signal);
       if (turn !== undefined) await turn;
       try {
         return await fn.apply(this, args);

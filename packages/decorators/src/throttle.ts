@@ -139,7 +139,10 @@ export function throttle(options: ThrottleOptions): AsyncDecorator {
           `throttle of ${info.name}(): weight returned ${String(cost)}; it must be between 0 and limit (${limit})`,
         );
       }
-      const turn = bucketOf(this).take(cost, findSignal(args));
+      const signal = findSignal(args);
+      // A call nobody wants any more must not spend a token (the queue checks waiting calls).
+      signal?.throwIfAborted();
+      const turn = bucketOf(this).take(cost, signal);
       if (turn !== undefined) await turn;
       return fn.apply(this, args);
     };

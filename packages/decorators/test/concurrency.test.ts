@@ -56,6 +56,18 @@ describe('concurrency', () => {
     assert.deepEqual(await Promise.all([slow, after]), ['slow', 'after']);
   });
 
+  test('a call whose signal is already aborted rejects without running or taking a slot', async () => {
+    // It used to run when a slot was free: only a call that had to wait looked at its signal.
+    const ran: string[] = [];
+    const work = concurrency(1)(async (id: string, _signal?: AbortSignal) => {
+      ran.push(id);
+      return id;
+    });
+    await assert.rejects(work('a', AbortSignal.abort(new Error('too late'))), /too late/);
+    assert.equal(await work('b'), 'b');
+    assert.deepEqual(ran, ['b']);
+  });
+
   test('on methods, shared by default and per instance on request', async () => {
     let shared = 0;
     let sharedPeak = 0;

@@ -75,6 +75,19 @@ describe('throttle', () => {
     assert.deepEqual(ran, ['a', 'c']);
   });
 
+  test('a call whose signal is already aborted rejects without running or spending a token', async (t) => {
+    // It used to take a token and run when the bucket had one (only a waiting call was checked),
+    // so the next caller had to wait for a call nobody wanted.
+    t.mock.timers.enable({ apis: ['setTimeout', 'Date'] });
+    const ran: string[] = [];
+    const get = throttle({ limit: 1, intervalMs: 1_000, now: Date.now })(
+      async (id: string, _signal?: AbortSignal) => void ran.push(id),
+    );
+    await assert.rejects(get('a', AbortSignal.abort(new Error('too late'))), /too late/);
+    await get('b');
+    assert.deepEqual(ran, ['b'], 'b started at once: the aborted call took no token');
+  });
+
   test('shared across instances by default, per instance on request; validates options', async (t) => {
     t.mock.timers.enable({ apis: ['setTimeout', 'Date'] });
     const ran: string[] = [];
