@@ -23,10 +23,16 @@ function markExceptionsOnly(predicate: RetryPredicate): RetryPredicate {
   return predicate;
 }
 
+/**
+ * Error classes, and any other `class` (thrown values need not be Errors; calling a class as a
+ * predicate would throw a TypeError in place of the attempt's error), match by `instanceof`.
+ */
 function isErrorClass(matcher: ErrorMatcher): matcher is ErrorClass {
   return (
     typeof matcher === 'function' &&
-    (matcher === Error || (matcher.prototype as unknown) instanceof Error)
+    (matcher === Error ||
+      (matcher.prototype as unknown) instanceof Error ||
+      Function.prototype.toString.call(matcher).startsWith('class'))
   );
 }
 

@@ -155,6 +155,18 @@ describe('retry as a function wrapper', () => {
     assert.throws(() => retryIfException(42 as never), { code: 'ERR_DECORATOR_OPTION' });
   });
 
+  test('retryIfException matches classes that do not extend Error by instanceof', () => {
+    // Such a class was called as a predicate: "Class constructor ApiFailure cannot be invoked
+    // without 'new'" replaced the error the attempt threw.
+    class ApiFailure {
+      constructor(readonly status: number) {}
+    }
+    const failed = (error: unknown) => state({ outcome: { ok: false, error } });
+    const matches = retryIfException(ApiFailure);
+    assert.equal(matches(failed(new ApiFailure(503))), true);
+    assert.equal(matches(failed(new Error('x'))), false);
+  });
+
   test('retryIfResult retries unwanted values; giving up on a value throws RetryError', async () => {
     const clock = new FakeClock();
     const values = [undefined, undefined, 'page'];
