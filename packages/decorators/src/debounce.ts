@@ -4,6 +4,7 @@
  * call's arguments, and every call of the burst gets that one result.
  */
 import { CancelledError, InvalidOptionError } from './errors.js';
+import { MAX_TIMER_MS } from './signal.js';
 import {
   type AnyFunction,
   controlOf,
@@ -140,6 +141,12 @@ export function debounce(options: DebounceOptions): DebounceDecorator {
   if (typeof waitMs !== 'number' || !(waitMs >= 0) || !Number.isFinite(waitMs)) {
     throw new InvalidOptionError(
       `debounce(options): waitMs must be a number >= 0, got ${String(waitMs)}`,
+    );
+  }
+  if (waitMs > MAX_TIMER_MS) {
+    // Node would fire such a timer after 1 ms: the burst would run at once.
+    throw new InvalidOptionError(
+      `debounce(options): waitMs must be at most ${MAX_TIMER_MS} (about 24.8 days, the longest timer Node supports), got ${waitMs}`,
     );
   }
   if (maxWaitMs !== undefined && (typeof maxWaitMs !== 'number' || !(maxWaitMs >= waitMs))) {

@@ -6,6 +6,9 @@
 /** Sleeps `ms` milliseconds; rejects with `signal.reason` as soon as `signal` aborts. */
 export type Sleep = (ms: number, signal?: AbortSignal) => Promise<void>;
 
+/** The longest delay one `setTimeout` takes (about 24.8 days); a longer one fires after 1 ms. */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+
 /** The default {@link Sleep}: a timer that an abort clears. */
 export const sleep: Sleep = (ms, signal) =>
   new Promise<void>((resolve, reject) => {
@@ -13,14 +16,23 @@ export const sleep: Sleep = (ms, signal) =>
       reject(signal.reason);
       return;
     }
+    let timer: ReturnType<typeof setTimeout>;
     const onAbort = () => {
       clearTimeout(timer);
       reject(signal?.reason);
     };
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
+    // A sleep longer than one timer allows is taken in steps.
+    const wait = (left: number) => {
+      timer = setTimeout(
+        () => {
+          if (left > MAX_TIMER_MS) return wait(left - MAX_TIMER_MS);
+          signal?.removeEventListener('abort', onAbort);
+          resolve();
+        },
+        Math.min(left, MAX_TIMER_MS),
+      );
+    };
+    wait(ms);
     signal?.addEventListener('abort', onAbort, { once: true });
   });
 

@@ -5,7 +5,7 @@
  */
 import { InvalidOptionError } from './errors.js';
 import { WaitQueue } from './queue.js';
-import { findSignal } from './signal.js';
+import { findSignal, MAX_TIMER_MS } from './signal.js';
 import { type AsyncDecorator, makeDecorator, perReceiver } from './wrap.js';
 
 /** Options of {@link throttle}. */
@@ -75,10 +75,15 @@ class Bucket {
     }
     if (head === undefined) return;
     const waitMs = ((head.weight - this.#tokens) * this.intervalMs) / this.limit;
-    this.#timer = setTimeout(() => {
-      this.#timer = undefined;
-      this.#drain();
-    }, Math.ceil(waitMs));
+    // Capped: a longer delay would fire after 1 ms (a monthly quota then polled every ms);
+    // waking early only re-arms the timer.
+    this.#timer = setTimeout(
+      () => {
+        this.#timer = undefined;
+        this.#drain();
+      },
+      Math.min(Math.ceil(waitMs), MAX_TIMER_MS),
+    );
   }
 }
 

@@ -3,7 +3,7 @@
  * stop through its AbortSignal so the abandoned work does not run on in the background.
  */
 import { checkOptionsObject, InvalidOptionError, TimeoutError } from './errors.js';
-import { deliverSignal, linkSignals } from './signal.js';
+import { deliverSignal, linkSignals, MAX_TIMER_MS } from './signal.js';
 import { type AsyncDecorator, makeDecorator } from './wrap.js';
 
 /** Options of {@link timeout}. */
@@ -30,6 +30,12 @@ export interface TimeoutOptions {
 export function timeout(ms: number, options: TimeoutOptions = {}): AsyncDecorator {
   if (typeof ms !== 'number' || !(ms > 0) || ms === Number.POSITIVE_INFINITY) {
     throw new InvalidOptionError(`timeout(ms): ms must be a finite number > 0, got ${String(ms)}`);
+  }
+  if (ms > MAX_TIMER_MS) {
+    // Node would fire such a timer after 1 ms: every call would time out at once.
+    throw new InvalidOptionError(
+      `timeout(ms): ms must be at most ${MAX_TIMER_MS} (about 24.8 days, the longest timer Node supports), got ${ms}`,
+    );
   }
   checkOptionsObject('timeout(ms, options)', options, 'timeout(5000, { signalArg: 1 })');
   const { signalArg } = options;

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import {
   concurrency,
+  debounce,
   deprecated,
   retryIfAll,
   retryIfAny,
@@ -41,6 +42,10 @@ test('bad options are refused when the decorator is made, with an error naming t
       () => concurrency(2, null as never),
       /concurrency\(limit, options\): options must be an object/,
     ],
+    // Node fires a timer longer than 2^31 - 1 ms after 1 ms: every call timed out at once, and
+    // a debounced burst ran at once.
+    [() => timeout(Number.MAX_SAFE_INTEGER), /timeout\(ms\): ms must be at most 2147483647/],
+    [() => debounce({ waitMs: 2 ** 32 }), /debounce\(options\): waitMs must be at most 2147483647/],
     [() => stopAny(3 as never), /stopAny\(\.\.\.strategies\): argument 1 must be a function/],
     [
       () => stopAll(() => true, 3 as never),

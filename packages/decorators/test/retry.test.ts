@@ -10,6 +10,7 @@ import {
   retryIfException,
   retryIfResult,
   retryStats,
+  sleep,
   stopAfterAttempt,
   stopAfterDelay,
   stopAll,
@@ -264,6 +265,25 @@ describe('retry as a function wrapper', () => {
     controller.abort(new Error('shutting down'));
     await assert.rejects(pending, /shutting down/);
     assert.equal(calls(), 1);
+  });
+
+  test('a sleep longer than one timer allows (24.8 days) does not end after 1 ms', async () => {
+    // setTimeout fires a delay over 2^31 - 1 ms after 1 ms; the default sleep passed it as is.
+    const controller = new AbortController();
+    let settled = 'pending';
+    const pending = sleep(2 ** 31 + 1_000, controller.signal).then(
+      () => {
+        settled = 'resolved';
+      },
+      (e: Error) => {
+        settled = e.message;
+      },
+    );
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    assert.equal(settled, 'pending');
+    controller.abort(new Error('enough'));
+    await pending;
+    assert.equal(settled, 'enough');
   });
 
   test("a call's own AbortSignal argument is honoured too", async () => {

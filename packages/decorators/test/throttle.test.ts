@@ -75,6 +75,27 @@ describe('throttle', () => {
     assert.deepEqual(ran, ['a', 'c']);
   });
 
+  test('a wait longer than one timer allows is not polled every millisecond', async () => {
+    // A monthly quota: the next token is 30 days away. The drain timer was set to 30 days,
+    // which Node fires after 1 ms, so the bucket re-checked the clock about once per ms.
+    let reads = 0;
+    const now = () => {
+      reads++;
+      return performance.now();
+    };
+    const get = throttle({ limit: 1, intervalMs: 30 * 86_400_000, now })(
+      async (id: string, _signal?: AbortSignal) => id,
+    );
+    await get('a');
+    const controller = new AbortController();
+    const waiting = get('b', controller.signal);
+    reads = 0;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    controller.abort(new Error('no'));
+    await assert.rejects(waiting, /no/);
+    assert.ok(reads < 10, `the clock was read ${reads} times while waiting`);
+  });
+
   test('a call whose signal is already aborted rejects without running or spending a token', async (t) => {
     // It used to take a token and run when the bucket had one (only a waiting call was checked),
     // so the next caller had to wait for a call nobody wanted.
