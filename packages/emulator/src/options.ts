@@ -197,6 +197,9 @@ function checkChoice<T>(name: string, value: unknown, allowed: readonly T[], fal
   return value as T;
 }
 
+/** The longest delay one `setTimeout` takes (about 24.8 days); a longer one fires after 1 ms. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
 const SIZE_SUFFIX: Record<string, number> = { '': 1, k: 1e3, K: 1e3, m: 1e6, M: 1e6 };
 
 /** Parses `synthetic[:N]` or `blog:PATH`; N may use `_`, `,` and a k/M suffix. */
@@ -322,7 +325,7 @@ export function resolveOptions(options: EmulatorOptions = {}): ResolvedOptions {
   for (const kind of faultKinds) {
     resolvedFaults[kind] = checkNumber(`faults.${kind}`, faults[kind] ?? 0, 0, 1);
   }
-  resolvedFaults.stallMs = checkNumber('faults.stallMs', faults.stallMs ?? 30_000, 0);
+  resolvedFaults.stallMs = checkNumber('faults.stallMs', faults.stallMs ?? 30_000, 0, MAX_TIMER_MS);
   const faultSum = faultKinds.reduce((sum, kind) => sum + resolvedFaults[kind], 0);
   if (faultSum > 1) fail(`the fault rates add up to ${faultSum}; their sum must be at most 1`);
   const apiVersion = options.apiVersion ?? '2022-11-28';
@@ -378,8 +381,19 @@ export function resolveOptions(options: EmulatorOptions = {}): ResolvedOptions {
     ),
     apiVersion,
     latency: {
-      meanMs: checkNumber('latency.meanMs', options.latency?.meanMs ?? 0, 0),
-      jitterMs: checkNumber('latency.jitterMs', options.latency?.jitterMs ?? 0, 0),
+      // Delays are timers: anything longer than MAX_TIMER_MS would fire after 1 ms.
+      meanMs: checkNumber(
+        'latency.meanMs',
+        options.latency?.meanMs ?? 0,
+        0,
+        Math.floor(MAX_TIMER_MS / 2),
+      ),
+      jitterMs: checkNumber(
+        'latency.jitterMs',
+        options.latency?.jitterMs ?? 0,
+        0,
+        Math.floor(MAX_TIMER_MS / 2),
+      ),
     },
     faults: resolvedFaults,
   };

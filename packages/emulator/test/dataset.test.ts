@@ -53,6 +53,9 @@ test('options are checked and errors name the option', async () => {
     [{ dataset: { kind: 'blob', path: 'x' } }, /dataset\.kind must be one of synthetic, blog/],
     [{ dataset: { kind: 'blog' } }, /dataset\.path must be the path of a lang_data\.jsonl file/],
     [{ dataset: null }, /dataset must be a spec such as 'synthetic:1000'/],
+    // Longer than Node's longest timer: a stall became an immediate reset, a delay none at all.
+    [{ faults: { stallMs: 2 ** 32 } }, /faults\.stallMs must be a number from 0 to 2147483647/],
+    [{ latency: { meanMs: 2 ** 32 } }, /latency\.meanMs must be a number from 0 to 1073741823,/],
     [{ latency: { meanMs: Number.NaN } }, /latency\.meanMs/],
     [{ apiVersion: '2021-01-01' }, /apiVersion must be one of 2022-11-28, 2026-03-10/],
     [{ repositoryRates: { missing: 3 } }, /repositoryRates\.missing/],
