@@ -2,7 +2,8 @@
  * `cache(options)`: `functools.cache` / `lru_cache` with a TTL, for sync and async functions.
  * Promises are cached as soon as they are created, so concurrent calls for the same key share
  * one in-flight call, and a promise that rejects is dropped so the next call tries again.
- * Methods get one cache per instance (per class for static methods), held weakly.
+ * Methods get one cache per instance (per class for static methods), held weakly; so does a
+ * wrapped function called on objects (assigned as a method).
  */
 
 import { defaultKey } from './cache-key.js';
@@ -14,7 +15,6 @@ import {
   type Decorator,
   makeDecorator,
   registerControl,
-  type WrapInfo,
 } from './wrap.js';
 
 /** Options of {@link cache}. */
@@ -147,7 +147,8 @@ class Store {
 interface CacheControl {
   readonly maxSize: number | undefined;
   readonly totals: Totals;
-  readonly method: boolean;
+  /** Empties every store and resets the totals. */
+  clearAll(): void;
   /** The store of a receiver, if it has one. */
   peek(receiver: unknown): Store | undefined;
 }
@@ -175,12 +176,13 @@ function checkOptions(options: CacheOptions): void {
   }
 }
 
-/** One store per receiver for methods; see `perReceiver` in wrap.ts for the plain version. */
-function storesFor(info: WrapInfo, totals: Totals) {
-  if (info.kind === 'function') {
-    const only = new Store(totals, 0);
-    return { get: () => only, peek: () => only };
-  }
+/**
+ * One store per object receiver, and one for calls without one (a plain call, a detached
+ * method). Plain functions too: `cache()(fn)` assigned as a method gets a receiver, and its
+ * result may depend on it (Python's `functools.cache` keys on `self`). See `perReceiver` in
+ * wrap.ts for the plain version.
+ */
+function storesFor(totals: Totals) {
   const stores = new WeakMap<object, Store>();
   const detached = new Store(totals, 0);
   // When an instance is collected, its entries leave the totals too.
@@ -208,7 +210,17 @@ function storesFor(info: WrapInfo, totals: Totals) {
     }
     return store;
   };
-  return { get, peek };
+  // Every store at once: the others are emptied lazily (see peek), the one for calls without
+  // a receiver now, so that its lookup (the plain function's hot path) needs no check.
+  const clearAll = (): void => {
+    totals.generation++;
+    totals.hits = 0;
+    totals.misses = 0;
+    totals.size = 0;
+    detached.clear(false);
+    detached.live.generation = totals.generation;
+  };
+  return { get, peek, detached, clearAll };
 }
 
 /**
@@ -230,12 +242,12 @@ export function cache(options: CacheOptions = {}): Decorator {
   const now = options.now ?? (() => performance.now());
   const lru = options.maxSize !== undefined;
 
-  return makeDecorator('@cache()', (fn, info) => {
+  return makeDecorator('@cache()', (fn) => {
     const totals: Totals = { hits: 0, misses: 0, size: 0, generation: 0 };
-    const stores = storesFor(info, totals);
+    const stores = storesFor(totals);
 
     const cached = function (this: unknown, ...args: unknown[]): unknown {
-      const store = stores.get(this);
+      const store = this === undefined ? stores.detached : stores.get(this);
       const key = keyFn === undefined ? defaultKey(args, typed) : keyFn(...(args as never[]));
       const entry = store.map.get(key);
       if (entry !== undefined) {
@@ -270,8 +282,8 @@ export function cache(options: CacheOptions = {}): Decorator {
     const control: CacheControl = {
       maxSize: options.maxSize,
       totals,
-      method: info.kind === 'method',
       peek: stores.peek,
+      clearAll: stores.clearAll,
     };
     registerControl(cached, 'cache', control);
     return cached as AnyFunction;
@@ -289,7 +301,7 @@ export function cache(options: CacheOptions = {}): Decorator {
  */
 export function cacheInfo(fn: AnyFunction, receiver?: object): CacheInfo {
   const control = controlOf<CacheControl>(fn, 'cache', 'cacheInfo(fn)');
-  if (control.method && receiver === undefined) {
+  if (receiver === undefined) {
     const { hits, misses, size } = control.totals;
     return { hits, misses, maxSize: control.maxSize, currSize: size };
   }
@@ -313,11 +325,8 @@ export function cacheInfo(fn: AnyFunction, receiver?: object): CacheInfo {
 export function cacheClear(fn: AnyFunction, receiver?: object): void {
   const control = controlOf<CacheControl>(fn, 'cache', 'cacheClear(fn)');
   const totals = control.totals;
-  if (control.method && receiver === undefined) {
-    totals.generation++;
-    totals.hits = 0;
-    totals.misses = 0;
-    totals.size = 0;
+  if (receiver === undefined) {
+    control.clearAll();
     return;
   }
   const store = control.peek(receiver);

@@ -166,6 +166,45 @@ describe('cache on functions', () => {
     assert.equal(byId({ id: 1, name: 'changed' }), 'a#1');
   });
 
+  test('a wrapped function called with a receiver caches per receiver, as functools.cache keys on self', () => {
+    // cache()(fn) assigned as a method (the way to do it without decorator syntax): the result
+    // depends on `this`, so one instance must never be served another's.
+    class Repo {
+      constructor(readonly base: number) {}
+      declare get: (n: number) => number;
+    }
+    let calls = 0;
+    Repo.prototype.get = cache()(function (this: Repo, n: number) {
+      calls++;
+      return this.base + n;
+    });
+    const a = new Repo(100);
+    const b = new Repo(200);
+    assert.equal(a.get(1), 101);
+    assert.equal(b.get(1), 201);
+    assert.equal(a.get(1), 101);
+    assert.equal(calls, 2);
+    assert.deepEqual(cacheInfo(Repo.prototype.get, b), {
+      hits: 0,
+      misses: 1,
+      maxSize: undefined,
+      currSize: 1,
+    });
+    // Without a receiver: the totals, as for a method.
+    assert.deepEqual(cacheInfo(Repo.prototype.get), {
+      hits: 1,
+      misses: 2,
+      maxSize: undefined,
+      currSize: 2,
+    });
+    cacheClear(Repo.prototype.get, a);
+    assert.equal(a.get(1), 101);
+    assert.equal(calls, 3);
+    cacheClear(Repo.prototype.get);
+    assert.equal(b.get(1), 201);
+    assert.equal(calls, 4);
+  });
+
   test('thrown errors are not cached', () => {
     let calls = 0;
     const f = cache()((n: number) => {
