@@ -410,6 +410,41 @@ test('bad lines are counted with their offset, not fatal; a file of nothing but 
   await assert.rejects(analyze(file, { top: 0 }), { code: 'ERR_ANALYZE_OPTION', message: /top/ });
 });
 
+test('a name met only on unreadable lines is not a language of the input', async (t) => {
+  const dir = tmp(t);
+  // Go's key is read before the line proves unreadable (a null byte count, a status that
+  // contradicts the languages): it must not become a language with 0 repositories.
+  const blog = join(dir, 'blog.jsonl');
+  writeFileSync(blog, '{"C":5}\n{"Go":1,"C":null}\n{"C":7,"Rust":2}\n');
+  writeFileSync(
+    join(dir, 'languages.jsonl'),
+    [
+      { id: 1, status: 'ok', languages: { C: 5 } },
+      { id: 2, status: 'empty', languages: { Go: 1 } },
+      { id: 3, status: 'ok', languages: { Zig: 3, C: 'lots' } },
+    ]
+      .map((r) => JSON.stringify(r))
+      .join('\n'),
+  );
+  for (const s of [await analyze(blog), await analyze(dir)]) {
+    assert.equal(s.overall.malformed, s.input.format === 'blog' ? 1 : 2);
+    assert.deepEqual(
+      s.languages.map((l) => l.name),
+      s.input.format === 'blog' ? ['C', 'Rust'] : ['C'],
+    );
+    assert.equal(s.overall.distinctLanguages, s.languages.length);
+    for (const rows of Object.values(s.study)) {
+      for (const r of rows as { repos: number; meanBytes: number }[]) {
+        assert.ok(r.repos > 0 && Number.isFinite(r.meanBytes), JSON.stringify(r));
+      }
+    }
+    assert.deepEqual(
+      s.cooccurrence.languages,
+      s.languages.map((l) => l.name),
+    );
+  }
+});
+
 test('compare: rank and share changes, with a conservative test of a real change', async () => {
   const s = await analyze(SMALL, { compare: STUDY_FILE, top: 3 });
   const c = s.compare!;

@@ -168,7 +168,11 @@ export interface FinalizeOptions {
 /** Turns the merged aggregate of a whole file into the summary. */
 export function finalize(agg: PartialAggregate, opts: FinalizeOptions): Summary {
   const n = agg.status.withLanguages;
-  const languages = agg.names.map((name, i): LanguageSummary => {
+  // A name read from a line that then proved unreadable (`{"Go":1,"C":null}`) is in the table
+  // with no repository: it is not a language of this input.
+  const kept = agg.names.flatMap((_, i) => ((agg.appearances[i] as number) > 0 ? [i] : []));
+  const languages = kept.map((i): LanguageSummary => {
+    const name = agg.names[i] as string;
     const repos = agg.appearances[i] as number;
     const primary = agg.primary[i] as number;
     const bytes = agg.bytes[i] as number;
@@ -194,7 +198,7 @@ export function finalize(agg: PartialAggregate, opts: FinalizeOptions): Summary 
     };
   });
   const order = (a: number, b: number) =>
-    (agg.firstSeen[a] as number) - (agg.firstSeen[b] as number);
+    (agg.firstSeen[kept[a] as number] as number) - (agg.firstSeen[kept[b] as number] as number);
   const byRepos = languages
     .map((_, i) => i)
     .sort(
@@ -205,7 +209,7 @@ export function finalize(agg: PartialAggregate, opts: FinalizeOptions): Summary 
     );
   const study = studyFigures(languages, opts.top, order);
   const approximate = languages.filter((l) => l.quantilesApproximate).map((l) => l.name);
-  const overall = overallSummary(agg, opts);
+  const overall = overallSummary(agg, opts, languages.length);
   return {
     schema: SUMMARY_SCHEMA,
     generatedAt: new Date().toISOString(),
@@ -214,7 +218,10 @@ export function finalize(agg: PartialAggregate, opts: FinalizeOptions): Summary 
     languages: byRepos.map((i) => languages[i]!),
     study,
     pairs: topPairs(agg, opts.pairs),
-    cooccurrence: cooccurrence(agg, byRepos.slice(0, opts.heatmap)),
+    cooccurrence: cooccurrence(
+      agg,
+      byRepos.slice(0, opts.heatmap).map((i) => kept[i] as number),
+    ),
     renames: languages
       .filter((l) => l.linguist !== null && l.linguist !== l.name)
       .map((l) => ({ from: l.name, to: l.linguist as string })),
@@ -256,7 +263,11 @@ function studyFigures(
   };
 }
 
-function overallSummary(agg: PartialAggregate, opts: FinalizeOptions): OverallSummary {
+function overallSummary(
+  agg: PartialAggregate,
+  opts: FinalizeOptions,
+  distinctLanguages: number,
+): OverallSummary {
   const histogram = agg.languagesPerRepo
     .map((repos, languages) => ({ languages, repos }))
     .filter((h) => h.repos > 0);
@@ -278,7 +289,7 @@ function overallSummary(agg: PartialAggregate, opts: FinalizeOptions): OverallSu
       .map(([reason, repos]) => ({ reason, repos }))
       .sort((a, b) => b.repos - a.repos),
     forks: opts.forks,
-    distinctLanguages: agg.names.length,
+    distinctLanguages,
     totalBytes: agg.totalBytes,
     languagesPerRepo: {
       histogram,
