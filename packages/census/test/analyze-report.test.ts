@@ -148,3 +148,19 @@ test('the HTML report looks each language up once, not by searching the list per
     'Python keeps its colour',
   );
 });
+
+test('the comparison says which languages are new and which are gone since the baseline', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'forage-report-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  writeFileSync(join(dir, 'now.jsonl'), '{"C":5,"Zig":3}\n{"C":1}\n');
+  writeFileSync(join(dir, 'before.jsonl'), '{"C":5,"Rust":3}\n{"Rust":1}\n');
+  const summary = await analyze(join(dir, 'now.jsonl'), { compare: join(dir, 'before.jsonl') });
+  const html = reportHtml(summary, [], 10).split('<section id="compare">')[1]!;
+  const change = (name: string) =>
+    new RegExp(
+      `<span class="lang">[^]*?${name}</span></td>(?:<td class="n">[^<]*</td>){2}<td class="n">([^<]*)</td>`,
+    ).exec(html)?.[1];
+  assert.equal(change('C'), '▲ 1');
+  assert.equal(change('Zig'), 'new');
+  assert.equal(change('Rust'), 'gone');
+});

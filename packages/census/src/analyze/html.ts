@@ -7,7 +7,7 @@ import {
   formatNumber,
   formatPercent,
 } from './format.js';
-import type { LanguageSummary, Summary } from './summary.js';
+import type { ComparisonRow, LanguageSummary, Summary } from './summary.js';
 
 /** A chart drawn for the report. */
 export interface RenderedChart {
@@ -338,13 +338,22 @@ function pairsTable(s: Summary): string {
 function compareSection(s: Summary, fig: string): string {
   const c = s.compare!;
   const rank = (r: number | null) => (r === null ? '—' : String(r));
-  const change = (r: number | null) =>
-    r === null ? 'new' : r > 0 ? `▲ ${r}` : r < 0 ? `▼ ${-r}` : '=';
+  // rankChange is null when the language is missing from one side: new, or gone since.
+  const change = ({ rank, baseRank, rankChange: r }: ComparisonRow) =>
+    rank === null
+      ? 'gone'
+      : baseRank === null || r === null
+        ? 'new'
+        : r > 0
+          ? `▲ ${r}`
+          : r < 0
+            ? `▼ ${-r}`
+            : '=';
   const rows = c.rows.map((r) => [
     `<span class="lang">${swatch(r.color)}${esc(r.name)}</span>`,
     esc(rank(r.baseRank)),
     esc(rank(r.rank)),
-    esc(change(r.rankChange)),
+    esc(change(r)),
     esc(formatPercent(r.baseReposShare)),
     esc(formatPercent(r.reposShare)),
     esc(`${r.shareChange >= 0 ? '+' : ''}${formatNumber(r.shareChange * 100, 1)} pts`),
