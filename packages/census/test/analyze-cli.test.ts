@@ -86,6 +86,15 @@ test('forage analyze: bad usage exits 2 with one line naming the fix', (t) => {
       ['analyze', SMALL, '--out', afile],
       /--out .*afile: cannot create .*a file is in the way.*choose/,
     ],
+    // --input-format is the input's: a baseline's error names --compare and its own fix.
+    [
+      ['analyze', STUDY_FILE, '--compare', join(cwd, 'nothing-here'), '--out', join(cwd, 'o')],
+      /^forage: error: --compare: .*nothing-here does not exist/,
+    ],
+    [
+      ['analyze', STUDY_FILE, '--compare', join(SMALL, 'languages.jsonl'), '--out', join(cwd, 'o')],
+      /^forage: error: --compare: .*languages\.jsonl: no line could be read as blog format.*compare with its directory$/,
+    ],
   ];
   for (const [args, message] of cases) {
     const r = forage(cwd, ...args);

@@ -45,7 +45,7 @@ export async function analyze(input: AnalyzeInput, options: AnalyzeOptions = {})
   const top = positiveInt('top', options.top ?? 10);
   const summary = await analyzeOne(input, options, top);
   if (options.compare !== undefined) {
-    const base = await analyzeOne(options.compare, { ...options, format: undefined }, top);
+    const base = await analyzeOne(options.compare, { ...options, format: undefined }, top, true);
     summary.compare = compareSummaries(summary, base, top);
   }
   return summary;
@@ -55,8 +55,15 @@ async function analyzeOne(
   input: AnalyzeInput,
   options: AnalyzeOptions,
   top: number,
+  baseline = false,
 ): Promise<Summary> {
-  const resolved = await resolveInput(input, options.format);
+  // --input-format applies to the input only: a baseline's errors say so and name their own fix.
+  const resolved = await resolveInput(input, options.format).catch((error: unknown) => {
+    if (baseline && error instanceof AnalyzeError) {
+      throw new AnalyzeError(error.code, `--compare: ${error.message}`);
+    }
+    throw error;
+  });
   const parallelism = positiveInt(
     'parallelism',
     options.parallelism ?? Math.min(8, availableParallelism()),
@@ -68,9 +75,14 @@ async function analyzeOne(
   ]);
   if (agg.records === 0 && agg.malformed > 0) {
     const other = resolved.format === 'blog' ? 'census' : 'blog';
+    const fix = !baseline
+      ? `if it is in the ${other} format, pass --input-format ${other}`
+      : other === 'census'
+        ? "if it is a census's languages.jsonl, compare with its directory"
+        : 'if it is in the blog format, compare with that file itself';
     throw new AnalyzeError(
       'ERR_ANALYZE_FORMAT',
-      `${resolved.languagesFile}: no line could be read as ${resolved.format} format (first problem at byte ${agg.malformedSamples[0]?.offset}: ${agg.malformedSamples[0]?.reason}); if it is in the ${other} format, pass --input-format ${other}`,
+      `${baseline ? '--compare: ' : ''}${resolved.languagesFile}: no line could be read as ${resolved.format} format (first problem at byte ${agg.malformedSamples[0]?.offset}: ${agg.malformedSamples[0]?.reason}); ${fix}`,
     );
   }
   return finalize(agg, {
