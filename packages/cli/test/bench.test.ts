@@ -1,6 +1,14 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -40,6 +48,7 @@ test('CPU sentences name the winner, the async verdict and the GIL', () => {
     workload: 'cpu',
     workers: 2,
     tasks: 16,
+    failures: [],
     modes: [
       mode('sequential', 1),
       mode('async', 1.01),
@@ -65,6 +74,7 @@ test('CPU sentences say when the cores ran out and when the work was too small',
     workload: 'cpu',
     workers: 8,
     tasks: 16,
+    failures: [],
     modes: [mode('sequential', 1), mode('threads', 1.1), mode('processes', 1.05)],
   };
   const text = explain(result([cpu])).join('\n');
@@ -83,6 +93,7 @@ test('CPU sentences do not call a pool slower than sequential the winner', () =>
     workload: 'cpu',
     workers: 2,
     tasks: 8,
+    failures: [],
     modes: [mode('sequential', 1), mode('threads', 0.4), mode('processes', 0.1)],
   };
   const text = explain(result([cpu])).join('\n');
@@ -99,6 +110,7 @@ test('I/O sentences compare every mode with sequential and the memory cost', () 
     workload: 'io',
     workers: 6,
     tasks: 32,
+    failures: [],
     modes: [
       mode('sequential', 1, 40),
       mode('async', 5.8, 45),
@@ -218,6 +230,54 @@ test('forage bench --chart: an unusable path exits 2 before running; a late fail
     assert.equal(r.status, 1, r.stderr);
     assert.match(r.stdout, /sequential/, 'the results were printed');
     assert.match(r.stderr, /cannot write --chart .*late\.svg .*the results are above/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a mode that fails is reported by name after the results of the others, which are kept', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'forage-bench-'));
+  try {
+    // A python3 whose process pool cannot start (no /dev/shm in a container), whose threads
+    // print half a result, and whose sequential run answers with the right checksum.
+    const checksum = sizes.small.primes.reduce((sum, n) => sum + sumPrimes(n), 0);
+    const python = join(dir, 'python3');
+    writeFileSync(
+      python,
+      `#!/bin/sh
+case "$1 $2" in
+  --version*) echo 'Python 3.99.0' ;;
+  *'"mode":"processes"'*)
+    printf 'Traceback (most recent call last):\\n  File "x.py", line 1\\nOSError: [Errno 38] Function not implemented\\n' >&2
+    exit 1 ;;
+  *'"mode":"threads"'*) echo '{"wallMs": 1' ;;
+  *) echo '{"wallMs":50,"coldMs":50,"cpuMs":50,"checksum":${checksum}}' ;;
+esac
+`,
+    );
+    chmodSync(python, 0o755);
+    const r = spawnSync(
+      process.execPath,
+      [bin, 'bench', 'cpu', '--size', 'small', '--workers', '2', '--repeats', '1', '--python'],
+      {
+        encoding: 'utf8',
+        timeout: 120_000,
+        env: { ...process.env, PATH: `${dir}:${process.env.PATH}` },
+      },
+    );
+    assert.equal(r.status, 1, r.stderr);
+    for (const mode of ['sequential', 'async', 'threads', 'processes', 'python-sequential']) {
+      assert.match(r.stdout, new RegExp(`^${mode} +[\\d.]+ +[\\d.]+ +[\\d.]+x`, 'm'), mode);
+    }
+    assert.match(r.stdout, /^python-threads +failed$/m);
+    assert.match(r.stdout, /^python-processes +failed$/m);
+    assert.match(r.stdout, /Python 3\.99\.0/);
+    const lines = r.stderr.trim().split('\n');
+    assert.equal(lines.length, 1, r.stderr);
+    assert.match(
+      lines[0]!,
+      /^forage: error: 2 mode\(s\) left out of the results above: python-threads on cpu work printed no result .*; python-processes on cpu work failed \(exit code 1\): OSError: \[Errno 38\] Function not implemented$/,
+    );
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

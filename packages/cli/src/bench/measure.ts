@@ -99,8 +99,22 @@ export function treeMemory(pid: number): number {
 }
 
 /**
+ * The line of a run's stderr that says what went wrong: the last one naming an error or an
+ * exception (Python's traceback ends with it; Node's stack follows it), else the last line.
+ */
+function errorLine(stderr: string): string {
+  const lines = stderr
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l !== '');
+  const named = lines.filter((l) => /(Error|Exception)\b/.test(l) && !l.startsWith('at '));
+  return named.at(-1) ?? lines.at(-1) ?? 'nothing on stderr';
+}
+
+/**
  * Spawns `command args`, samples its tree's memory until it exits, and parses the JSON line it
- * prints. Fails with the run's stderr when it exits badly or prints nothing useful.
+ * prints. Fails with the error line of its stderr when it exits badly, or with what it printed
+ * when that is not a result.
  */
 export function measure(command: string, args: readonly string[]): Promise<Measurement> {
   return new Promise((resolve, reject) => {
@@ -125,12 +139,24 @@ export function measure(command: string, args: readonly string[]): Promise<Measu
     child.on('close', (code, signal) => {
       clearInterval(timer);
       const line = stdout.trim().split('\n').pop() ?? '';
-      if (code !== 0 || !line.startsWith('{')) {
+      let parsed: Omit<Measurement, 'peakRssBytes'> | undefined;
+      try {
+        if (code === 0) parsed = JSON.parse(line);
+      } catch {
+        // Not a result (a run cut short, a python3 that is not Python): rejected below, not
+        // thrown from this event handler, which would crash the command with a stack trace.
+      }
+      if (code !== 0) {
         const why = signal ? `signal ${signal}` : `exit code ${code}`;
-        reject(new Error(`benchmark run "${args.at(-1)}" failed (${why}): ${stderr.trim()}`));
+        reject(new Error(`failed (${why}): ${errorLine(stderr)}`));
         return;
       }
-      const parsed = JSON.parse(line) as Omit<Measurement, 'peakRssBytes'>;
+      if (parsed === undefined || typeof parsed !== 'object' || parsed === null) {
+        reject(
+          new Error(`printed no result (its last line: ${JSON.stringify(line.slice(0, 80))})`),
+        );
+        return;
+      }
       resolve({ ...parsed, peakRssBytes: peak });
     });
   });

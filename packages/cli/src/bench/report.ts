@@ -40,6 +40,7 @@ export function formatTable(w: WorkloadResult, cores: number): string {
       ]),
     );
   }
+  for (const f of w.failures) lines.push(row([f.mode, 'failed']));
   return lines.join('\n');
 }
 

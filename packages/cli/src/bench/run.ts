@@ -46,11 +46,19 @@ export interface ModeResult {
   readonly runs: readonly Measurement[];
 }
 
+/** A mode left out of a workload's results, and why. */
+export interface ModeFailure {
+  readonly mode: Mode;
+  readonly error: string;
+}
+
 export interface WorkloadResult {
   readonly workload: Workload;
   readonly workers: number;
   readonly tasks: number;
   readonly modes: readonly ModeResult[];
+  /** Modes that failed (a run exited badly or computed another checksum), or lost their baseline. */
+  readonly failures: readonly ModeFailure[];
 }
 
 export interface BenchResult {
@@ -96,6 +104,11 @@ function isPython(mode: Mode): mode is PythonMode {
   return mode.startsWith('python-');
 }
 
+/** The mode whose wall time a mode's speedup is measured against. */
+function baselineOf(mode: Mode): Mode {
+  return isPython(mode) ? 'python-sequential' : 'sequential';
+}
+
 function runOnce(spec: RunSpec, mode: Mode): Promise<Measurement> {
   if (isPython(mode)) {
     const pyMode = mode.slice('python-'.length);
@@ -112,7 +125,7 @@ function summarise(
 ): ModeResult[] {
   const results: ModeResult[] = [];
   for (const [mode, measurements] of runs) {
-    const baseline = runs.get(isPython(mode) ? 'python-sequential' : 'sequential') ?? measurements;
+    const baseline = runs.get(baselineOf(mode)) ?? measurements;
     const wallMs = median(measurements.map((m) => m.wallMs));
     const speedup = median(baseline.map((m) => m.wallMs)) / wallMs;
     results.push({
@@ -150,23 +163,46 @@ export async function runBench(options: BenchOptions): Promise<BenchResult> {
         requests: spec.requests,
       };
       const runs = new Map<Mode, Measurement[]>(modes.map((m) => [m, []]));
+      // A mode that fails is left out, and so are the modes measured against it, but the
+      // others still run: one broken mode (Python's process pool without /dev/shm) must not
+      // cost the whole benchmark. The command reports the failures after the results.
+      const failed = new Map<Mode, string>();
+      const dropped = (mode: Mode) => failed.has(mode) || failed.has(baselineOf(mode));
+      let reference: number | undefined;
       const total = repeats * modes.length;
       let index = 0;
       for (let r = 0; r < repeats; r++) {
         for (const mode of modes) {
-          const m = await runOnce(run, mode);
-          const reference = runs.get('sequential')?.[0] ?? m;
-          if (m.checksum !== reference.checksum) {
-            throw new Error(
-              `${workload} work in mode ${mode} computed ${m.checksum}, expected ${reference.checksum}`,
-            );
+          if (dropped(mode)) continue;
+          try {
+            const m = await runOnce(run, mode);
+            reference ??= m.checksum;
+            if (m.checksum !== reference) {
+              throw new Error(`computed ${m.checksum}, expected ${reference}`);
+            }
+            runs.get(mode)!.push(m);
+          } catch (error) {
+            failed.set(mode, error instanceof Error ? error.message : String(error));
+            continue;
           }
-          runs.get(mode)!.push(m);
           options.onRun?.(workload, mode, ++index, total);
         }
       }
+      const failures: ModeFailure[] = [];
+      for (const mode of modes) {
+        if (!dropped(mode)) continue;
+        runs.delete(mode);
+        const error = failed.get(mode) ?? `not measured: ${baselineOf(mode)}, its baseline, failed`;
+        failures.push({ mode, error });
+      }
       const tasks = workload === 'cpu' ? spec.primes.length : spec.requests;
-      results.push({ workload, workers, tasks, modes: summarise(workload, workers, cores, runs) });
+      results.push({
+        workload,
+        workers,
+        tasks,
+        modes: summarise(workload, workers, cores, runs),
+        failures,
+      });
     }
     return { size: options.size, cores, node: process.version, python, workloads: results };
   } finally {

@@ -84,6 +84,14 @@ export function registerBench(program: Command): void {
         await writeChart(flags.chart, result);
         if (!flags.json) process.stdout.write(`\nchart: ${flags.chart}\n`);
       }
+      const failures = result.workloads.flatMap((w) =>
+        w.failures.map((f) => `${f.mode} on ${w.workload} work ${f.error}`),
+      );
+      if (failures.length > 0) {
+        throw new Error(
+          `${failures.length} mode(s) left out of the results above: ${failures.join('; ')}`,
+        );
+      }
     });
 }
 
