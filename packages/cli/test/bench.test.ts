@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import {
   chmodSync,
   mkdirSync,
   mkdtempSync,
+  readdirSync,
   readFileSync,
   rmSync,
   symlinkSync,
@@ -12,6 +13,7 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { chartSvg, explain, formatTable } from '../dist/bench/report.js';
 import type { BenchResult, ModeResult, WorkloadResult } from '../dist/bench/run.js';
@@ -280,5 +282,66 @@ esac
     );
   } finally {
     rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+/** The pids under `pid`, from /proc (Linux). */
+function descendants(pid: number): number[] {
+  const out: number[] = [];
+  const stack = [pid];
+  while (stack.length > 0 && out.length < 1000) {
+    const next = stack.pop()!;
+    let children: number[] = [];
+    try {
+      for (const tid of readdirSync(`/proc/${next}/task`)) {
+        const text = readFileSync(`/proc/${next}/task/${tid}/children`, 'utf8').trim();
+        if (text) children = children.concat(text.split(' ').map(Number));
+      }
+    } catch {
+      // Gone meanwhile.
+    }
+    out.push(...children);
+    stack.push(...children);
+  }
+  return out;
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+test('Ctrl-C sent to forage bench alone stops the run in progress and its worker processes, exit 130', {
+  skip: process.platform !== 'linux' && 'reads /proc',
+}, async () => {
+  const child = spawn(
+    process.execPath,
+    [bin, 'bench', 'cpu', '--size', 'large', '--workers', '2', '--repeats', '1'],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  let stderr = '';
+  child.stderr.setEncoding('utf8').on('data', (d: string) => {
+    stderr += d;
+  });
+  const closed = new Promise<number | null>((resolve) => child.on('close', resolve));
+  try {
+    // Wait (at most 60 s) for the process pool's run: forage -> run -> pool workers.
+    let tree: number[] = [];
+    for (let i = 0; i < 3000 && tree.length < 3; i++) {
+      await sleep(20);
+      tree = descendants(child.pid!);
+    }
+    assert.ok(tree.length >= 3, `a run with its pool workers started: ${tree.join(' ')}`);
+    child.kill('SIGINT');
+    assert.equal(await closed, 130, stderr);
+    assert.match(stderr, /^forage bench: stopped \(SIGINT\) before the results$/m);
+    for (let i = 0; i < 250 && tree.some(alive); i++) await sleep(20);
+    assert.deepEqual(tree.filter(alive), [], 'no process of the run is left');
+  } finally {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
   }
 });

@@ -98,6 +98,24 @@ export function treeMemory(pid: number): number {
   return own + file;
 }
 
+/** Sends SIGTERM to a process and all its descendants (found before any of them is signalled). */
+function killTree(pid: number): void {
+  const pids: number[] = [];
+  const stack = [pid];
+  for (let seen = 0; stack.length > 0 && seen < 10_000; seen++) {
+    const next = stack.pop()!;
+    pids.push(next);
+    stack.push(...childPids(next));
+  }
+  for (const p of pids) {
+    try {
+      process.kill(p, 'SIGTERM');
+    } catch {
+      // Already gone.
+    }
+  }
+}
+
 /**
  * The line of a run's stderr that says what went wrong: the last one naming an error or an
  * exception (Python's traceback ends with it; Node's stack follows it), else the last line.
@@ -116,9 +134,21 @@ function errorLine(stderr: string): string {
  * prints. Fails with the error line of its stderr when it exits badly, or with what it printed
  * when that is not a result.
  */
-export function measure(command: string, args: readonly string[]): Promise<Measurement> {
+export function measure(
+  command: string,
+  args: readonly string[],
+  signal?: AbortSignal,
+): Promise<Measurement> {
   return new Promise((resolve, reject) => {
+    signal?.throwIfAborted();
     const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    // Stopped (Ctrl-C): the run and everything it started go. A signal to forage alone (kill,
+    // timeout) reaches none of them, and Python's pool workers do not notice their parent die.
+    const stop = () => {
+      if (child.pid !== undefined) killTree(child.pid);
+      reject(signal?.reason);
+    };
+    signal?.addEventListener('abort', stop, { once: true });
     let stdout = '';
     let stderr = '';
     let peak = 0;
@@ -134,10 +164,12 @@ export function measure(command: string, args: readonly string[]): Promise<Measu
     });
     child.on('error', (error) => {
       clearInterval(timer);
+      signal?.removeEventListener('abort', stop);
       reject(error);
     });
-    child.on('close', (code, signal) => {
+    child.on('close', (code, killedBy) => {
       clearInterval(timer);
+      signal?.removeEventListener('abort', stop);
       const line = stdout.trim().split('\n').pop() ?? '';
       let parsed: Omit<Measurement, 'peakRssBytes'> | undefined;
       try {
@@ -147,7 +179,7 @@ export function measure(command: string, args: readonly string[]): Promise<Measu
         // thrown from this event handler, which would crash the command with a stack trace.
       }
       if (code !== 0) {
-        const why = signal ? `signal ${signal}` : `exit code ${code}`;
+        const why = killedBy ? `signal ${killedBy}` : `exit code ${code}`;
         reject(new Error(`failed (${why}): ${errorLine(stderr)}`));
         return;
       }

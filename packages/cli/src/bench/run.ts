@@ -27,6 +27,8 @@ export interface BenchOptions {
   readonly python: boolean;
   /** Runs per mode (default: the size's own). */
   readonly repeats?: number;
+  /** Stops the benchmark: the run in progress and its processes are killed, runBench rejects. */
+  readonly signal?: AbortSignal;
   /** Called after each run, for progress output. */
   readonly onRun?: (workload: Workload, mode: Mode, index: number, total: number) => void;
 }
@@ -109,12 +111,12 @@ function baselineOf(mode: Mode): Mode {
   return isPython(mode) ? 'python-sequential' : 'sequential';
 }
 
-function runOnce(spec: RunSpec, mode: Mode): Promise<Measurement> {
+function runOnce(spec: RunSpec, mode: Mode, signal?: AbortSignal): Promise<Measurement> {
   if (isPython(mode)) {
     const pyMode = mode.slice('python-'.length);
-    return measure('python3', [pythonScript, JSON.stringify({ ...spec, mode: pyMode })]);
+    return measure('python3', [pythonScript, JSON.stringify({ ...spec, mode: pyMode })], signal);
   }
-  return measure(process.execPath, [harness, JSON.stringify({ ...spec, mode })]);
+  return measure(process.execPath, [harness, JSON.stringify({ ...spec, mode })], signal);
 }
 
 function summarise(
@@ -175,13 +177,14 @@ export async function runBench(options: BenchOptions): Promise<BenchResult> {
         for (const mode of modes) {
           if (dropped(mode)) continue;
           try {
-            const m = await runOnce(run, mode);
+            const m = await runOnce(run, mode, options.signal);
             reference ??= m.checksum;
             if (m.checksum !== reference) {
               throw new Error(`computed ${m.checksum}, expected ${reference}`);
             }
             runs.get(mode)!.push(m);
           } catch (error) {
+            if (options.signal?.aborted) throw error;
             failed.set(mode, error instanceof Error ? error.message : String(error));
             continue;
           }

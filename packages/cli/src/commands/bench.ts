@@ -1,5 +1,6 @@
 import { constants } from 'node:fs';
 import { access, stat, writeFile } from 'node:fs/promises';
+import { constants as osConstants } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { memoryNote } from '../bench/measure.js';
@@ -52,16 +53,39 @@ export function registerBench(program: Command): void {
       const workers = positiveInt('--workers', flags.workers);
       const repeats = positiveInt('--repeats', flags.repeats);
       const showProgress = !flags.json && process.stderr.isTTY;
-      const result = await runBench({
-        workloads: workload === 'all' ? workloads : [workload as Workload],
-        size: flags.size as Size,
-        python: flags.python === true,
-        ...(workers !== undefined ? { workers } : {}),
-        ...(repeats !== undefined ? { repeats } : {}),
-        onRun: showProgress
-          ? (w, mode, i, total) => process.stderr.write(`\r${w}: run ${i}/${total} (${mode})\x1b[K`)
-          : undefined,
-      });
+      // Ctrl-C (or a SIGTERM to forage alone) stops the run in progress and the processes it
+      // started, rather than leaving them to finish orphaned.
+      const controller = new AbortController();
+      const stop = (signal: NodeJS.Signals) => controller.abort(signal);
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
+      let result: BenchResult;
+      try {
+        result = await runBench({
+          workloads: workload === 'all' ? workloads : [workload as Workload],
+          size: flags.size as Size,
+          python: flags.python === true,
+          ...(workers !== undefined ? { workers } : {}),
+          ...(repeats !== undefined ? { repeats } : {}),
+          signal: controller.signal,
+          onRun: showProgress
+            ? (w, mode, i, total) =>
+                process.stderr.write(`\r${w}: run ${i}/${total} (${mode})\x1b[K`)
+            : undefined,
+        });
+      } catch (error) {
+        if (!controller.signal.aborted) throw error;
+        // 128 + the signal's number, as a shell reports a command the signal stopped.
+        const signal = controller.signal.reason as NodeJS.Signals;
+        process.stderr.write(
+          `${showProgress ? '\n' : ''}forage bench: stopped (${signal}) before the results\n`,
+        );
+        process.exitCode = 128 + osConstants.signals[signal];
+        return;
+      } finally {
+        process.off('SIGINT', stop);
+        process.off('SIGTERM', stop);
+      }
       if (showProgress) process.stderr.write('\r\x1b[K');
       if (flags.python && result.python === null) {
         process.stderr.write('forage: python3 not found; showing Node modes only\n');
