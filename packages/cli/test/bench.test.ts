@@ -16,7 +16,12 @@ import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { chartSvg, explain, formatTable } from '../dist/bench/report.js';
-import type { BenchResult, ModeResult, WorkloadResult } from '../dist/bench/run.js';
+import {
+  type BenchResult,
+  type ModeResult,
+  parallelism,
+  type WorkloadResult,
+} from '../dist/bench/run.js';
 import { sumPrimes } from '../dist/bench/tasks.js';
 import { sizes } from '../dist/bench/workloads.js';
 
@@ -105,6 +110,26 @@ test('CPU sentences do not call a pool slower than sequential the winner', () =>
   );
   assert.doesNotMatch(text, /pay for starting/);
   assert.doesNotMatch(text, /fastest/);
+});
+
+test('efficiency is measured against the parallelism the tasks allow, not idle workers or cores', () => {
+  // 32 GETs on 64 workers: at most 32 wait at once. 8 sums on 32 cores: at most 8 cores work.
+  assert.equal(parallelism('io', 'async', 64, 2, 32), 32);
+  assert.equal(parallelism('io', 'threads', 6, 2, 32), 6);
+  assert.equal(parallelism('cpu', 'threads', 32, 32, 8), 8);
+  assert.equal(parallelism('cpu', 'processes', 8, 2, 16), 2);
+  assert.equal(parallelism('cpu', 'async', 8, 2, 16), 1);
+  assert.equal(parallelism('io', 'python-sequential', 8, 2, 16), 1);
+  const cpu: WorkloadResult = {
+    workload: 'cpu',
+    workers: 32,
+    tasks: 8,
+    failures: [],
+    modes: [mode('sequential', 1), mode('threads', 7), mode('processes', 6.5)],
+  };
+  const text = explain(result([cpu], 32)).join('\n');
+  assert.match(text, /of 8 usable cores/);
+  assert.doesNotMatch(text, /Neither got close/);
 });
 
 test('I/O sentences compare every mode with sequential and the memory cost', () => {

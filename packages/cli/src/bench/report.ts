@@ -56,7 +56,8 @@ function cpuSentences(w: WorkloadResult, cores: number): string[] {
   const threads = find(w, 'threads');
   const processes = find(w, 'processes');
   const asyncMode = find(w, 'async');
-  const usable = Math.min(w.workers, cores);
+  // As the efficiency's parallelism: fewer tasks than cores leave the other cores idle.
+  const usable = Math.min(w.workers, cores, w.tasks);
   if (threads && processes) {
     const [best, other] =
       threads.speedup >= processes.speedup ? [threads, processes] : [processes, threads];

@@ -86,14 +86,22 @@ export function defaultWorkers(workload: Workload, cores: number): number {
 }
 
 /**
- * The parallelism a mode can really use: CPU work is capped by the cores (and async runs on one
- * thread); waiting for I/O is not, so there it is the number of workers.
+ * The parallelism a mode can really use: no more than the tasks (a worker runs one at a time);
+ * for CPU work no more than the cores either (and async runs on one thread); waiting for I/O
+ * needs no core, so there it is the workers.
  */
-export function parallelism(workload: Workload, mode: Mode, workers: number, cores: number) {
+export function parallelism(
+  workload: Workload,
+  mode: Mode,
+  workers: number,
+  cores: number,
+  tasks: number,
+): number {
   if (mode === 'sequential' || mode === 'python-sequential') return 1;
-  if (workload === 'io') return workers;
+  const busy = Math.min(workers, tasks);
+  if (workload === 'io') return busy;
   if (mode === 'async') return 1;
-  return Math.min(workers, cores);
+  return Math.min(busy, cores);
 }
 
 function median(values: readonly number[]): number {
@@ -123,6 +131,7 @@ function summarise(
   workload: Workload,
   workers: number,
   cores: number,
+  tasks: number,
   runs: Map<Mode, Measurement[]>,
 ): ModeResult[] {
   const results: ModeResult[] = [];
@@ -137,7 +146,7 @@ function summarise(
       cpuMs: median(measurements.map((m) => m.cpuMs)),
       peakRssBytes: Math.max(...measurements.map((m) => m.peakRssBytes)),
       speedup,
-      efficiency: speedup / parallelism(workload, mode, workers, cores),
+      efficiency: speedup / parallelism(workload, mode, workers, cores, tasks),
       runs: measurements,
     });
   }
@@ -203,7 +212,7 @@ export async function runBench(options: BenchOptions): Promise<BenchResult> {
         workload,
         workers,
         tasks,
-        modes: summarise(workload, workers, cores, runs),
+        modes: summarise(workload, workers, cores, tasks, runs),
         failures,
       });
     }
