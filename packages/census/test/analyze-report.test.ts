@@ -164,3 +164,18 @@ test('the comparison says which languages are new and which are gone since the b
   assert.equal(change('Zig'), 'new');
   assert.equal(change('Rust'), 'gone');
 });
+
+test('a census where every request failed still makes a report with no NaN in it', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'forage-report-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  writeFileSync(
+    join(dir, 'languages.jsonl'),
+    '{"id":1,"full_name":"a/b","status":"error","languages":null,"error":"HTTP 401"}\n',
+  );
+  const { summary, files } = await report(dir, { outDir: join(dir, 'out'), png: false });
+  assert.equal(summary.overall.withLanguages, 0);
+  for (const file of [files.html, files.summary, ...files.charts]) {
+    assert.doesNotMatch(readFileSync(file, 'utf8'), /NaN|Infinity/, file);
+  }
+  assert.doesNotMatch(formatSummaryTable(summary), /NaN|Infinity/);
+});

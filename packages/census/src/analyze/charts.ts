@@ -254,7 +254,13 @@ function meanMedianChart(s: Summary, top: number): ChartSpec {
       ),
       ...dumbbell(
         values,
-        { scale: { type: 'log' }, title: 'bytes', axis: { format: '~s' } },
+        // With no language (a census where every request failed) Vega has no domain to
+        // draw and labels the axis NaN: a fixed one keeps the empty chart readable.
+        {
+          scale: { type: 'log', ...(langs.length === 0 ? { domain: [1, 1024] } : {}) },
+          title: 'bytes',
+          axis: { format: '~s' },
+        },
         {
           domain: ['median', '90th percentile', 'mean (the study)'],
           colors: ['#1b7837', '#2166ac', '#b2182b'],
@@ -295,6 +301,8 @@ function perRepoChart(s: Summary): ChartSpec {
           type: 'quantitative',
           title: 'repositories',
           axis: { format: '~s', tickMinStep: 1 },
+          // No repository with languages: an axis from 0, not one labelled NaN.
+          ...(values.length === 0 ? { scale: { domain: [0, 1] } } : {}),
         },
       },
     },
