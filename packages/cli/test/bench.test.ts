@@ -132,6 +132,32 @@ test('efficiency is measured against the parallelism the tasks allow, not idle w
   assert.doesNotMatch(text, /Neither got close/);
 });
 
+test('the JavaScript-versus-Python sentence names whichever was faster, with a decimal when close', () => {
+  const cpu = (python: number): WorkloadResult => ({
+    workload: 'cpu',
+    workers: 2,
+    tasks: 16,
+    failures: [],
+    modes: [
+      { ...mode('sequential', 1), wallMs: 100 },
+      { ...mode('python-sequential', 1), wallMs: python },
+    ],
+  });
+  const last = (python: number) => explain(result([cpu(python)])).at(-1);
+  assert.equal(
+    last(4000),
+    'Sequential JavaScript was 40x faster than sequential Python on the same numbers.',
+  );
+  assert.equal(
+    last(140),
+    'Sequential JavaScript was 1.4x faster than sequential Python on the same numbers.',
+  );
+  assert.equal(
+    last(50),
+    'Sequential Python was 2.0x faster than sequential JavaScript on the same numbers.',
+  );
+});
+
 test('I/O sentences compare every mode with sequential and the memory cost', () => {
   const io: WorkloadResult = {
     workload: 'io',

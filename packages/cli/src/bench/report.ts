@@ -125,8 +125,13 @@ function cpuSentences(w: WorkloadResult, cores: number): string[] {
   const seq = find(w, 'sequential');
   const pySeq = find(w, 'python-sequential');
   if (seq && pySeq) {
+    // Whichever was faster (a python3 that is PyPy can be), by a ratio that keeps a decimal
+    // when small: 1.4 rounded to "1x faster" says nothing.
+    const ratio = pySeq.wallMs / seq.wallMs;
+    const [faster, slower, by] =
+      ratio >= 1 ? ['JavaScript', 'Python', ratio] : ['Python', 'JavaScript', 1 / ratio];
     out.push(
-      `Sequential JavaScript was ${(pySeq.wallMs / seq.wallMs).toFixed(0)}x faster than sequential Python on the same numbers.`,
+      `Sequential ${faster} was ${by < 10 ? by.toFixed(1) : by.toFixed(0)}x faster than sequential ${slower} on the same numbers.`,
     );
   }
   return out;
