@@ -374,16 +374,21 @@ test('blog file saved with a UTF-8 byte order mark: the first record is read, no
   assert.equal(s.overall.malformedSamples[0]!.offset, 34);
 });
 
-test('bad lines are counted with their offset, not fatal; a file of nothing but bad lines is', async (t) => {
+test('bad lines are counted with their offset and line number, not fatal; a file of nothing but bad lines is', async (t) => {
   const dir = tmp(t);
   const file = join(dir, 'bad.jsonl');
-  writeFileSync(file, '{"C":1}\n{"C":-5}\n[1,2]\n{"C":1\n');
+  writeFileSync(file, '{"C":1}\n{"C":-5}\n[1,2]\n\n{"C":1\n');
   const s = await analyze(file);
   assert.equal(s.overall.records, 1);
   assert.equal(s.overall.malformed, 3);
   assert.deepEqual(
     s.overall.malformedSamples.map((m) => m.offset),
-    [8, 17, 23],
+    [8, 17, 24],
+  );
+  // Messages name lines, which an editor can go to (a blank line is a line too).
+  assert.deepEqual(
+    s.overall.malformedSamples.map((m) => m.line),
+    [2, 3, 5],
   );
   // A census languages.jsonl read as blog format: a clear error naming the fix.
   await assert.rejects(
@@ -391,7 +396,7 @@ test('bad lines are counted with their offset, not fatal; a file of nothing but 
     (e: unknown) => {
       assert.ok(e instanceof AnalyzeError);
       assert.equal(e.code, 'ERR_ANALYZE_FORMAT');
-      assert.match(e.message, /languages\.jsonl.*--input-format census/);
+      assert.match(e.message, /languages\.jsonl.*first problem on line 1: .*--input-format census/);
       return true;
     },
   );

@@ -1,7 +1,13 @@
 import { availableParallelism } from 'node:os';
 import { compareSummaries } from './compare.js';
 import { AnalyzeError } from './errors.js';
-import { type AnalyzeInput, readListing, readManifest, resolveInput } from './input.js';
+import {
+  type AnalyzeInput,
+  numberLines,
+  readListing,
+  readManifest,
+  resolveInput,
+} from './input.js';
 import { aggregateFile } from './parallel.js';
 import type { InputFormat } from './partial.js';
 import type { RangeTask } from './range.js';
@@ -73,6 +79,7 @@ async function analyzeOne(
     readListing(resolved.reposFile),
     readManifest(resolved.manifestFile),
   ]);
+  await numberLines(resolved.languagesFile, agg.malformedSamples);
   if (agg.records === 0 && agg.malformed > 0) {
     const other = resolved.format === 'blog' ? 'census' : 'blog';
     const fix = !baseline
@@ -82,7 +89,7 @@ async function analyzeOne(
         : 'if it is in the blog format, compare with that file itself';
     throw new AnalyzeError(
       'ERR_ANALYZE_FORMAT',
-      `${baseline ? '--compare: ' : ''}${resolved.languagesFile}: no line could be read as ${resolved.format} format (first problem at byte ${agg.malformedSamples[0]?.offset}: ${agg.malformedSamples[0]?.reason}); ${fix}`,
+      `${baseline ? '--compare: ' : ''}${resolved.languagesFile}: no line could be read as ${resolved.format} format (first problem on line ${agg.malformedSamples[0]?.line}: ${agg.malformedSamples[0]?.reason}); ${fix}`,
     );
   }
   return finalize(agg, {

@@ -418,7 +418,7 @@ function dataNotes(s: Summary): string {
   }
   if (o.malformed) {
     out.push(
-      `<p>${esc(formatInt(o.malformed))} line(s) could not be read and were left out, for example: ${o.malformedSamples.map((m) => `byte ${esc(formatInt(m.offset))} (${esc(m.reason)})`).join('; ')}.</p>`,
+      `<p>${esc(formatInt(o.malformed))} line(s) could not be read and were left out, for example: ${o.malformedSamples.map((m) => `line ${esc(formatInt(m.line ?? 0))} (${esc(m.reason)})`).join('; ')}.</p>`,
     );
   }
   return out.join('\n');

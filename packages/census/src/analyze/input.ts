@@ -1,7 +1,7 @@
 import { readFile, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { AnalyzeError } from './errors.js';
-import type { InputFormat } from './partial.js';
+import type { InputFormat, MalformedSample } from './partial.js';
 import { forEachLine } from './range.js';
 
 /** What to analyse: a census directory or a blog-format file, by path. */
@@ -137,4 +137,24 @@ export async function readListing(
     }
   });
   return { listed, forks };
+}
+
+/**
+ * Fills in the line number of each sample, counting the lines up to the last one: the scan
+ * itself knows byte offsets only (counting lines there would cost every line of every file),
+ * and this runs only when some line could not be read, so that messages name a line.
+ */
+export async function numberLines(
+  file: string,
+  samples: readonly MalformedSample[],
+): Promise<void> {
+  if (samples.length === 0) return;
+  const byOffset = new Map(samples.map((m) => [m.offset, m] as const));
+  const last = Math.max(...byOffset.keys());
+  let line = 0;
+  await forEachLine({ path: file, start: 0, end: last + 1 }, (_buf, _start, _end, offset) => {
+    line++;
+    const sample = byOffset.get(offset);
+    if (sample) sample.line = line;
+  });
 }

@@ -20,6 +20,8 @@ export interface StatusCounts {
 export interface MalformedSample {
   /** Byte offset of the line's first byte in the file. */
   offset: number;
+  /** Its line number (from 1), once the whole file has been read (see `numberLines`). */
+  line?: number;
   reason: string;
 }
 

@@ -1,6 +1,11 @@
 import { languageColor } from './colors.js';
 import { formatInt } from './format.js';
-import { type InputFormat, PAIR_BASE, type PartialAggregate } from './partial.js';
+import {
+  type InputFormat,
+  type MalformedSample,
+  PAIR_BASE,
+  type PartialAggregate,
+} from './partial.js';
 import { EXACT_LIMIT, isApproximate, quantiles, RELATIVE_ACCURACY } from './sketch.js';
 import { wilsonInterval } from './stats.js';
 
@@ -86,9 +91,9 @@ export interface OverallSummary {
   failed: number;
   /** Listed but not (yet) in the languages file. */
   pending: number | null;
-  /** Lines that could not be read, with up to five examples. */
+  /** Lines that could not be read, with up to five examples (offset and line number). */
   malformed: number;
-  malformedSamples: { offset: number; reason: string }[];
+  malformedSamples: MalformedSample[];
   /** Reasons given for blocked and failed repositories. */
   reasons: { reason: string; repos: number }[];
   /** Forks among the listed repositories (null when the listing is not available). */

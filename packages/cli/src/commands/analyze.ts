@@ -75,7 +75,7 @@ async function runAnalyze(input: string, flags: AnalyzeFlags): Promise<void> {
   const log = flags.json ? process.stderr : process.stdout;
   if (summary.overall.malformed) {
     process.stderr.write(
-      `forage: warning: ${summary.overall.malformed} unreadable line(s) in ${summary.input.languagesFile} were left out (first at byte ${summary.overall.malformedSamples[0]?.offset}: ${summary.overall.malformedSamples[0]?.reason})\n`,
+      `forage: warning: ${summary.overall.malformed} unreadable line(s) in ${summary.input.languagesFile} were left out (first on line ${summary.overall.malformedSamples[0]?.line}: ${summary.overall.malformedSamples[0]?.reason})\n`,
     );
   }
   log.write(
