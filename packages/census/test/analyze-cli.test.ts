@@ -1,6 +1,14 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  cpSync,
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -106,6 +114,8 @@ test('forage analyze: bad usage exits 2 with one line naming the fix', (t) => {
     assert.equal(lines.length, 1, r.stderr);
     assert.match(lines[0]!, message);
   }
+  // A run that failed left no report directory behind (./nothing-here-report, --out o).
+  assert.deepEqual(readdirSync(cwd), ['afile']);
 });
 
 test('forage census --emulator then the report: the summary agrees with the census manifest', (t) => {

@@ -1,5 +1,6 @@
-import { mkdir, rename, writeFile } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { constants } from 'node:fs';
+import { access, mkdir, rename, stat, writeFile } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
 import { type AnalyzeOptions, analyze } from './analyze.js';
 import { chartSpecs, renderPng, renderSvg } from './charts.js';
 import { AnalyzeError } from './errors.js';
@@ -48,8 +49,9 @@ export async function report(input: AnalyzeInput, options: ReportOptions): Promi
   }
   const outDir = resolve(options.outDir);
   const top = options.top ?? 10;
-  // Before the analysis, which can take minutes: an unusable directory fails at once.
-  await makeChartsDir(outDir);
+  // Before the analysis, which can take minutes: an unusable directory fails at once. Checked,
+  // not created: a run that then fails (a mistyped input) leaves no empty report behind.
+  await checkOutDir(outDir);
   const summary = await analyze(input, options);
   return writeReport(summary, outDir, top, options.png ?? true);
 }
@@ -88,6 +90,31 @@ export async function writeReport(
 }
 
 /**
+ * Fails as {@link makeChartsDir} would, without creating anything: the nearest part of
+ * `outDir/charts` that exists must be a directory, writable unless it is `charts` itself.
+ */
+async function checkOutDir(outDir: string): Promise<void> {
+  const chartsDir = join(outDir, 'charts');
+  for (let path = chartsDir; ; path = dirname(path)) {
+    const info = await stat(path).catch((error: NodeJS.ErrnoException) => {
+      if (error.code === 'ENOENT') return null;
+      throw outDirError(outDir, chartsDir, error);
+    });
+    if (info === null) {
+      if (dirname(path) === path) return;
+      continue;
+    }
+    if (!info.isDirectory()) throw outDirError(outDir, chartsDir, { code: 'ENOTDIR' });
+    if (path !== chartsDir) {
+      await access(path, constants.W_OK).catch((error: unknown) => {
+        throw outDirError(outDir, chartsDir, error);
+      });
+    }
+    return;
+  }
+}
+
+/**
  * Creates `outDir/charts`. A path that cannot be a directory (a file is in the way, no
  * permission) is the caller's to fix, so it is an `ERR_ANALYZE_OPTION` naming it.
  */
@@ -96,16 +123,21 @@ async function makeChartsDir(outDir: string): Promise<string> {
   try {
     await mkdir(chartsDir, { recursive: true });
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException)?.code;
-    if (code !== 'ENOTDIR' && code !== 'EEXIST' && code !== 'EACCES' && code !== 'EPERM') {
-      throw error;
-    }
-    throw new AnalyzeError(
-      'ERR_ANALYZE_OPTION',
-      `--out ${outDir}: cannot create ${chartsDir} (${code === 'EACCES' || code === 'EPERM' ? 'permission denied' : 'a file is in the way'}); choose a new or existing directory for the report`,
-    );
+    throw outDirError(outDir, chartsDir, error);
   }
   return chartsDir;
+}
+
+/** The user's to fix (an `ERR_ANALYZE_OPTION` naming it) when a file is in the way or permission is lacking; otherwise `error` itself. */
+function outDirError(outDir: string, chartsDir: string, error: unknown): unknown {
+  const code = (error as NodeJS.ErrnoException)?.code;
+  if (code !== 'ENOTDIR' && code !== 'EEXIST' && code !== 'EACCES' && code !== 'EPERM') {
+    return error;
+  }
+  return new AnalyzeError(
+    'ERR_ANALYZE_OPTION',
+    `--out ${outDir}: cannot create ${chartsDir} (${code === 'EACCES' || code === 'EPERM' ? 'permission denied' : 'a file is in the way'}); choose a new or existing directory for the report`,
+  );
 }
 
 async function writeAtomic(file: string, data: string | Buffer): Promise<void> {
