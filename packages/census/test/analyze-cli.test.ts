@@ -118,6 +118,25 @@ test('forage analyze: bad usage exits 2 with one line naming the fix', (t) => {
   assert.deepEqual(readdirSync(cwd), ['afile']);
 });
 
+test('forage analyze: escape sequences in an unreadable line never reach the terminal', (t) => {
+  const cwd = mkdtempSync(join(tmpdir(), 'forage-cli-'));
+  t.after(() => rmSync(cwd, { recursive: true, force: true }));
+  // JSON.parse quotes the bad line in its message: ESC [31m, and OSC 0 (the window title).
+  const garbage = '\u001b[31mRED\u001b]0;pwned\u0007\u009b2J';
+  writeFileSync(join(cwd, 'some.jsonl'), `{"C":1}\n${garbage}\n`);
+  writeFileSync(join(cwd, 'none.jsonl'), `${garbage}\n`);
+  const warned = forage(cwd, 'analyze', 'some.jsonl');
+  assert.equal(warned.code, 0, warned.stderr);
+  assert.match(warned.stderr, /warning: 1 unreadable line.*first on line 2: not JSON .*\?\[31mRED/);
+  const failed = forage(cwd, 'analyze', 'none.jsonl');
+  assert.equal(failed.code, 2, failed.stderr);
+  assert.match(failed.stderr, /no line could be read as blog format/);
+  for (const text of [warned.stdout, warned.stderr, failed.stderr]) {
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: finding them is the point
+    assert.doesNotMatch(text, /[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/);
+  }
+});
+
 test('forage census --emulator then the report: the summary agrees with the census manifest', (t) => {
   const cwd = mkdtempSync(join(tmpdir(), 'forage-cli-'));
   t.after(() => rmSync(cwd, { recursive: true, force: true }));

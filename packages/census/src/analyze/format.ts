@@ -12,6 +12,12 @@ export function printable(text: string): string {
   );
 }
 
+/** Replaces control characters with '?', so that text from a file cannot drive the terminal. */
+export function withoutControls(text: string): string {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: removing them is the point
+  return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, '?');
+}
+
 /** Escapes text for HTML element content and quoted attribute values. */
 export function escapeHtml(value: unknown): string {
   return printable(String(value))

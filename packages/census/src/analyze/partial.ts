@@ -1,3 +1,4 @@
+import { withoutControls } from './format.js';
 import { createSketch, mergeSketch, type QuantileSketch } from './sketch.js';
 
 /** How a languages file is laid out: the census's `languages.jsonl` or the 2016 study's file. */
@@ -101,7 +102,10 @@ export function addLanguage(p: PartialAggregate, name: string): number {
 
 export function noteMalformed(p: PartialAggregate, offset: number, reason: string): void {
   p.malformed++;
-  if (p.malformedSamples.length < MAX_SAMPLES) p.malformedSamples.push({ offset, reason });
+  // JSON.parse quotes the bad line in its message, escape sequences and all: the reason is
+  // printed on the terminal (warnings, errors), so it keeps no control character.
+  if (p.malformedSamples.length < MAX_SAMPLES)
+    p.malformedSamples.push({ offset, reason: withoutControls(reason) });
 }
 
 export function noteReason(p: PartialAggregate, reason: string, n = 1): void {

@@ -1,4 +1,11 @@
-import { formatBytes, formatInt, formatInterval, formatNumber, formatPercent } from './format.js';
+import {
+  withoutControls as clean,
+  formatBytes,
+  formatInt,
+  formatInterval,
+  formatNumber,
+  formatPercent,
+} from './format.js';
 import type { Summary } from './summary.js';
 
 /** Lays out rows as a plain-text table; numeric columns are right-aligned. */
@@ -10,12 +17,6 @@ function layout(head: string[], rows: string[][], numeric: boolean[]): string {
       .join('  ')
       .trimEnd();
   return [line(head), width.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
-}
-
-/** Strips control characters so that a hostile language name cannot drive the terminal. */
-function clean(text: string): string {
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: removing them is the point
-  return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, '?');
 }
 
 /**
