@@ -1,6 +1,9 @@
 import type { Collector } from './collector.js';
 import type { LineHandler } from './range.js';
 
+/** Keys kept per two-byte prefix for the fast lookup (see `chained`). */
+const MAX_CHAIN = 64;
+
 /**
  * Reads one languages object (`{"C":123,"Shell":45}`) straight from bytes, without building a
  * JavaScript object or a string per key: a key's bytes are hashed and looked up in a table of
@@ -28,12 +31,27 @@ export class LanguageScanner {
   /** Keys by their first two bytes (id + 1 of the newest; 0: none), chained through nextSame. */
   private byPrefix = new Int32Array(65536);
   private nextSame: number[] = [];
+  /**
+   * Keys chained per prefix, at most {@link MAX_CHAIN}: Linguist's 833 names share a prefix
+   * 14 at most, but a file of 20,000 names starting "La" made every key a walk of the chain
+   * (quadratic); keys past the bound are found through the hash table.
+   */
+  private chained = new Uint8Array(65536);
+  /**
+   * For {@link push}: language l is at index slotOf[l] of the current object when
+   * objectOf[l] === object, so a repeated key is found without searching the object (a line
+   * listing tens of thousands of languages took seconds per line).
+   */
+  private object = 1;
+  private objectOf = new Float64Array(1024);
+  private slotOf = new Int32Array(1024);
 
   constructor(private readonly collector: Collector) {}
 
   /** Resets the per-object state; then call {@link push} or {@link scan}. */
   reset(): void {
     this.count = 0;
+    this.object++;
   }
 
   /** Language number for a name, adding it to the collector when new. */
@@ -147,16 +165,28 @@ export class LanguageScanner {
 
   /** Adds (language, bytes) to the current object; a repeated key keeps the last value, as JSON.parse does. */
   push(lang: number, size: number): void {
-    for (let i = 0; i < this.count; i++) {
-      if (this.langs[i] === lang) {
-        this.sizes[i] = size;
-        return;
-      }
+    if (lang >= this.objectOf.length) this.widenSlots(lang);
+    if (this.objectOf[lang] === this.object) {
+      this.sizes[this.slotOf[lang] as number] = size;
+      return;
     }
+    this.objectOf[lang] = this.object;
+    this.slotOf[lang] = this.count;
     if (this.count === this.langs.length) this.widen();
     this.langs[this.count] = lang;
     this.sizes[this.count] = size;
     this.count++;
+  }
+
+  /** Room in {@link objectOf} and {@link slotOf} for language `lang`. */
+  private widenSlots(lang: number): void {
+    const length = Math.max(lang + 1, this.objectOf.length * 2);
+    const objectOf = new Float64Array(length);
+    objectOf.set(this.objectOf);
+    this.objectOf = objectOf;
+    const slotOf = new Int32Array(length);
+    slotOf.set(this.slotOf);
+    this.slotOf = slotOf;
   }
 
   /** Room in {@link lineOf} for language `lang`. */
@@ -262,9 +292,17 @@ export class LanguageScanner {
     this.keyStart.push(this.store(buf, s, len));
     this.keyLength.push(len);
     this.keyLang.push(lang);
-    // Registered for known() when plain (no escapes) and when ids and languages fit its packing.
-    if (!escaped && len > 0 && k < 0x8000 && lang < 0x10000) {
-      const prefix = ((buf[s] as number) << 8) | (buf[s + 1] as number);
+    // Registered for known() when plain (no escapes), when ids and languages fit its packing,
+    // and while the chain of its prefix is short.
+    const prefix = len > 0 ? ((buf[s] as number) << 8) | (buf[s + 1] as number) : 0;
+    if (
+      !escaped &&
+      len > 0 &&
+      k < 0x8000 &&
+      lang < 0x10000 &&
+      (this.chained[prefix] as number) < MAX_CHAIN
+    ) {
+      this.chained[prefix]!++;
       this.nextSame.push((this.byPrefix[prefix] as number) - 1);
       this.byPrefix[prefix] = k + 1;
     } else this.nextSame.push(-1);

@@ -391,7 +391,9 @@ function approximations(approximate: string[], agg: PartialAggregate): string[] 
     );
   } else notes.push('Every figure is exact.');
   if (agg.pairsTruncated)
-    notes.push('The pair table reached its bound; rarer pairs were not counted.');
+    notes.push(
+      'Pairs are incomplete: the pair table reached its bound (rarer pairs were not counted), or a repository listed more languages than Linguist knows (its pairs were not counted).',
+    );
   if (agg.totalBytes > Number.MAX_SAFE_INTEGER)
     notes.push('Total bytes exceed 2^53 and were summed in floating point.');
   return notes;
