@@ -17,6 +17,7 @@ import {
 } from '@forage/census';
 // Internal: the chunked collection that analyze runs on each thread.
 import { chunkBounds, collectChunks } from '../dist/analyze/range.js';
+import { finalize } from '../dist/analyze/summary.js';
 import { STUDY_FILE } from './shared-data.ts';
 
 const SMALL = fileURLToPath(new URL('./fixtures/analyze/census-small', import.meta.url));
@@ -262,6 +263,66 @@ test('a census file read in chunks by several collectors equals one pass', async
   assert.deepEqual(merged.reasons, whole.reasons);
   assert.deepEqual([merged.idMin, merged.idMax], [101, 110]);
   assert.equal(merged.status.blocked, 40);
+});
+
+test('equal counts are ordered by the file, not by the numbers the threads gave the languages', async (t) => {
+  // Threads number languages in the order they meet them; merged in another order (a worker
+  // that read the end of the file first), ties at the cut of the pairs, the renames, the
+  // estimated languages and the reasons must come out the same.
+  const dir = tmp(t);
+  const half = (from: number, renamed: string) => [
+    ...Array.from({ length: 20 }, (_, i) => `{"X${from + i}":5,"Y${from + i}":1}`),
+    `{"${renamed}":1}`,
+    ...Array.from({ length: 8200 }, (_, i) => `{"Common${from}":${i}}`),
+  ];
+  const blog = join(dir, 'blog.jsonl');
+  const first = half(0, 'VimL').join('\n');
+  writeFileSync(blog, `${first}\n${half(20, 'Matlab').join('\n')}\n`);
+  const census = join(dir, 'languages.jsonl');
+  const record = (id: number, reason: string) =>
+    JSON.stringify({ id, full_name: 'o/r', status: 'blocked', languages: null, reason });
+  writeFileSync(census, `${record(1, 'tos')}\n${record(2, 'dmca')}\n`);
+  for (const [file, format, cut] of [
+    [blog, 'blog', Buffer.byteLength(first) + 1],
+    [census, 'census', Buffer.byteLength(record(1, 'tos')) + 1],
+  ] as const) {
+    const size = statSync(file).size;
+    const head = await aggregateRange({ path: file, format, start: 0, end: cut });
+    const tail = await aggregateRange({ path: file, format, start: cut, end: size });
+    const summarize = (agg: PartialAggregate) =>
+      finalize(agg, {
+        top: 10,
+        pairs: 10,
+        heatmap: 12,
+        input: { format, path: file, languagesFile: file, reposFile: null, manifest: null },
+        listed: null,
+        forks: null,
+      });
+    const inOrder = summarize(mergePartials(format, [head, tail]));
+    const reversed = summarize(mergePartials(format, [tail, head]));
+    for (const s of [inOrder, reversed]) {
+      if (format === 'census') {
+        assert.deepEqual(
+          s.overall.reasons.map((r) => r.reason),
+          ['blocked: dmca', 'blocked: tos'],
+        );
+        continue;
+      }
+      assert.deepEqual(
+        s.pairs.map((p) => p.languages.join('+')),
+        Array.from({ length: 10 }, (_, i) => `X${i}+Y${i}`),
+      );
+      assert.deepEqual(
+        s.renames.map((r) => r.from),
+        ['VimL', 'Matlab'],
+      );
+      assert.match(s.approximations[0]!, /\(Common0, Common20\)/);
+      assert.deepEqual(
+        s.languages.slice(0, 4).map((l) => l.name),
+        ['Common0', 'Common20', 'X0', 'X1'],
+      );
+    }
+  }
 });
 
 test('analyze over several ranges equals one range', async () => {

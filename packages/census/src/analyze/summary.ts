@@ -204,30 +204,34 @@ export function finalize(agg: PartialAggregate, opts: FinalizeOptions): Summary 
   });
   const order = (a: number, b: number) =>
     (agg.firstSeen[kept[a] as number] as number) - (agg.firstSeen[kept[b] as number] as number);
+  // Languages are numbered in the order the threads met them, which varies from run to run:
+  // every order shown breaks its ties by the file (then by name, for a line's own languages).
   const byRepos = languages
     .map((_, i) => i)
     .sort(
       (a, b) =>
         languages[b]!.repos - languages[a]!.repos ||
         languages[b]!.bytes - languages[a]!.bytes ||
-        order(a, b),
+        order(a, b) ||
+        byName(languages[a]!.name, languages[b]!.name),
     );
+  const ranked = byRepos.map((i) => languages[i]!);
   const study = studyFigures(languages, opts.top, order);
-  const approximate = languages.filter((l) => l.quantilesApproximate).map((l) => l.name);
+  const approximate = ranked.filter((l) => l.quantilesApproximate).map((l) => l.name);
   const overall = overallSummary(agg, opts, languages.length);
   return {
     schema: SUMMARY_SCHEMA,
     generatedAt: new Date().toISOString(),
     input: opts.input,
     overall,
-    languages: byRepos.map((i) => languages[i]!),
+    languages: ranked,
     study,
     pairs: topPairs(agg, opts.pairs),
     cooccurrence: cooccurrence(
       agg,
       byRepos.slice(0, opts.heatmap).map((i) => kept[i] as number),
     ),
-    renames: languages
+    renames: ranked
       .filter((l) => l.linguist !== null && l.linguist !== l.name)
       .map((l) => ({ from: l.name, to: l.linguist as string })),
     approximations: approximations(approximate, agg),
@@ -292,7 +296,7 @@ function overallSummary(
     malformedSamples: agg.malformedSamples,
     reasons: [...agg.reasons]
       .map(([reason, repos]) => ({ reason, repos }))
-      .sort((a, b) => b.repos - a.repos),
+      .sort((a, b) => b.repos - a.repos || byName(a.reason, b.reason)),
     forks: opts.forks,
     distinctLanguages,
     totalBytes: agg.totalBytes,
@@ -330,7 +334,24 @@ function histogramQuantile(
 
 function topPairs(agg: PartialAggregate, limit: number): PairSummary[] {
   const n = agg.status.withLanguages;
-  const best = topEntries(agg.pairs, limit);
+  // Equal counts go in file order of the languages, not by their numbers (see finalize).
+  const rank = new Float64Array(agg.names.length);
+  agg.names
+    .map((_, i) => i)
+    .sort(
+      (a, b) =>
+        (agg.firstSeen[a] as number) - (agg.firstSeen[b] as number) ||
+        byName(agg.names[a] as string, agg.names[b] as string),
+    )
+    .forEach((l, r) => {
+      rank[l] = r;
+    });
+  const span = agg.names.length;
+  const best = topEntries(agg.pairs, limit, (key) => {
+    const a = rank[Math.floor(key / PAIR_BASE)] as number;
+    const b = rank[key % PAIR_BASE] as number;
+    return a < b ? a * span + b : b * span + a;
+  });
   return best.map(([key, repos]) => {
     const a = Math.floor(key / PAIR_BASE);
     const b = key % PAIR_BASE;
@@ -347,13 +368,17 @@ function topPairs(agg: PartialAggregate, limit: number): PairSummary[] {
 }
 
 /**
- * The `limit` entries with the highest counts (ties: lower key first), in that order: one pass
- * that keeps a short sorted list, rather than sorting tens of thousands of pairs.
+ * The `limit` entries with the highest counts (ties: lower `tie(key)` first), in that order:
+ * one pass that keeps a short sorted list, rather than sorting tens of thousands of pairs.
  */
-function topEntries(counts: Map<number, number>, limit: number): [number, number][] {
+function topEntries(
+  counts: Map<number, number>,
+  limit: number,
+  tie: (key: number) => number,
+): [number, number][] {
   const best: [number, number][] = [];
   const before = (a: [number, number], key: number, n: number) =>
-    n > a[1] || (n === a[1] && key < a[0]);
+    n > a[1] || (n === a[1] && tie(key) < tie(a[0]));
   for (const [key, n] of counts) {
     if (best.length === limit && !before(best[limit - 1] as [number, number], key, n)) continue;
     let i = best.length === limit ? limit - 1 : best.length;
@@ -364,6 +389,11 @@ function topEntries(counts: Map<number, number>, limit: number): [number, number
     best[i] = [key, n];
   }
   return best;
+}
+
+/** Code-point order: the same everywhere, unlike localeCompare. */
+function byName(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 function cooccurrence(agg: PartialAggregate, langs: number[]): CooccurrenceMatrix {
