@@ -20,6 +20,7 @@ import {
   type BenchResult,
   type ModeResult,
   parallelism,
+  runBench,
   type WorkloadResult,
 } from '../dist/bench/run.js';
 import { sumPrimes } from '../dist/bench/tasks.js';
@@ -394,5 +395,64 @@ test('Ctrl-C sent to forage bench alone stops the run in progress and its worker
     assert.deepEqual(tree.filter(alive), [], 'no process of the run is left');
   } finally {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  }
+});
+
+test('a run that hangs is killed at its deadline and reported as failed; the others are kept', {
+  timeout: 120_000,
+}, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'forage-bench-'));
+  const pidFile = join(dir, 'hung.pid');
+  const path = process.env.PATH;
+  try {
+    // A python3 whose thread pool never comes back (it writes its pid, then sleeps).
+    const checksum = sizes.small.primes.reduce((sum, n) => sum + sumPrimes(n), 0);
+    writeFileSync(
+      join(dir, 'python3'),
+      `#!/bin/sh
+case "$1 $2" in
+  --version*) echo 'Python 3.99.0' ;;
+  *'"mode":"threads"'*) echo $$ > '${pidFile}'; exec sleep 600 ;;
+  *) echo '{"wallMs":50,"coldMs":50,"cpuMs":50,"checksum":${checksum}}' ;;
+esac
+`,
+    );
+    chmodSync(join(dir, 'python3'), 0o755);
+    process.env.PATH = `${dir}:${path}`;
+    const result = await runBench({
+      workloads: ['cpu'],
+      size: 'small',
+      workers: 2,
+      repeats: 1,
+      python: true,
+      runTimeoutMs: 5_000,
+    });
+    const [cpu] = result.workloads;
+    assert.deepEqual(cpu!.failures, [
+      { mode: 'python-threads', error: 'did not finish within 5 s' },
+    ]);
+    assert.deepEqual(
+      cpu!.modes.map((m) => m.mode),
+      ['sequential', 'async', 'threads', 'processes', 'python-sequential', 'python-processes'],
+    );
+    const hung = Number(readFileSync(pidFile, 'utf8'));
+    let gone = false;
+    for (let i = 0; i < 100 && !gone; i++) {
+      try {
+        process.kill(hung, 0);
+        await sleep(20);
+      } catch {
+        gone = true;
+      }
+    }
+    assert.ok(gone, 'the hung run was killed');
+  } finally {
+    process.env.PATH = path;
+    try {
+      process.kill(Number(readFileSync(pidFile, 'utf8')), 'SIGKILL');
+    } catch {
+      // Killed already, or never started.
+    }
+    rmSync(dir, { recursive: true, force: true });
   }
 });

@@ -138,17 +138,31 @@ export function measure(
   command: string,
   args: readonly string[],
   signal?: AbortSignal,
+  deadlineMs = Number.POSITIVE_INFINITY,
 ): Promise<Measurement> {
   return new Promise((resolve, reject) => {
     signal?.throwIfAborted();
     const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    // Stopped (Ctrl-C): the run and everything it started go. A signal to forage alone (kill,
-    // timeout) reaches none of them, and Python's pool workers do not notice their parent die.
-    const stop = () => {
+    // Stopped (Ctrl-C), or past its deadline (a run that hangs): the run and everything it
+    // started go. A signal to forage alone (kill, timeout) reaches none of them, and Python's
+    // pool workers do not notice their parent die.
+    const stop = (reason: unknown) => {
       if (child.pid !== undefined) killTree(child.pid);
-      reject(signal?.reason);
+      reject(reason);
     };
-    signal?.addEventListener('abort', stop, { once: true });
+    const onAbort = () => stop(signal?.reason);
+    signal?.addEventListener('abort', onAbort, { once: true });
+    const deadline = Number.isFinite(deadlineMs)
+      ? setTimeout(
+          () => stop(new Error(`did not finish within ${Math.round(deadlineMs / 1000)} s`)),
+          deadlineMs,
+        )
+      : undefined;
+    const done = () => {
+      clearInterval(timer);
+      clearTimeout(deadline);
+      signal?.removeEventListener('abort', onAbort);
+    };
     let stdout = '';
     let stderr = '';
     let peak = 0;
@@ -163,13 +177,11 @@ export function measure(
       stderr += d;
     });
     child.on('error', (error) => {
-      clearInterval(timer);
-      signal?.removeEventListener('abort', stop);
+      done();
       reject(error);
     });
     child.on('close', (code, killedBy) => {
-      clearInterval(timer);
-      signal?.removeEventListener('abort', stop);
+      done();
       const line = stdout.trim().split('\n').pop() ?? '';
       let parsed: Omit<Measurement, 'peakRssBytes'> | undefined;
       try {

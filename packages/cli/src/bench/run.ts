@@ -29,6 +29,8 @@ export interface BenchOptions {
   readonly repeats?: number;
   /** Stops the benchmark: the run in progress and its processes are killed, runBench rejects. */
   readonly signal?: AbortSignal;
+  /** A run still going after this long is killed and its mode reported as failed (15 min). */
+  readonly runTimeoutMs?: number;
   /** Called after each run, for progress output. */
   readonly onRun?: (workload: Workload, mode: Mode, index: number, total: number) => void;
 }
@@ -119,12 +121,21 @@ function baselineOf(mode: Mode): Mode {
   return isPython(mode) ? 'python-sequential' : 'sequential';
 }
 
-function runOnce(spec: RunSpec, mode: Mode, signal?: AbortSignal): Promise<Measurement> {
+/**
+ * How long one run may take: the slowest, Python's sequential CPU run of size large, takes
+ * about a minute on a 2-core machine; a run past this is stuck, not slow.
+ */
+const RUN_TIMEOUT_MS = 15 * 60_000;
+
+function runOnce(spec: RunSpec, mode: Mode, options: BenchOptions): Promise<Measurement> {
+  const { signal, runTimeoutMs = RUN_TIMEOUT_MS } = options;
   if (isPython(mode)) {
     const pyMode = mode.slice('python-'.length);
-    return measure('python3', [pythonScript, JSON.stringify({ ...spec, mode: pyMode })], signal);
+    const args = [pythonScript, JSON.stringify({ ...spec, mode: pyMode })];
+    return measure('python3', args, signal, runTimeoutMs);
   }
-  return measure(process.execPath, [harness, JSON.stringify({ ...spec, mode })], signal);
+  const args = [harness, JSON.stringify({ ...spec, mode })];
+  return measure(process.execPath, args, signal, runTimeoutMs);
 }
 
 function summarise(
@@ -186,7 +197,7 @@ export async function runBench(options: BenchOptions): Promise<BenchResult> {
         for (const mode of modes) {
           if (dropped(mode)) continue;
           try {
-            const m = await runOnce(run, mode, options.signal);
+            const m = await runOnce(run, mode, options);
             reference ??= m.checksum;
             if (m.checksum !== reference) {
               throw new Error(`computed ${m.checksum}, expected ${reference}`);
