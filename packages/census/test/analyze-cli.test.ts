@@ -97,6 +97,11 @@ test('forage analyze: bad usage exits 2 with one line naming the fix', (t) => {
       ['analyze', SMALL, '--out', afile],
       /--out .*afile: cannot create .*a file is in the way.*choose/,
     ],
+    // A pipe (as from <(zcat lang_data.jsonl.gz)) cannot be read at offsets.
+    [
+      ['analyze', '/dev/null', '--out', join(cwd, 'o')],
+      /\/dev\/null is not a regular file.*save it to a file/,
+    ],
     // --input-format is the input's: a baseline's error names --compare and its own fix.
     [
       ['analyze', STUDY_FILE, '--compare', join(cwd, 'nothing-here'), '--out', join(cwd, 'o')],

@@ -61,6 +61,14 @@ export async function resolveInput(
       manifestFile: await optional('census.json'),
     };
   }
+  if (!info.isFile()) {
+    // A pipe (forage analyze <(zcat file.gz)) cannot be read at an offset: it failed with a
+    // bare ESPIPE.
+    throw new AnalyzeError(
+      'ERR_ANALYZE_INPUT',
+      `${path} is not a regular file (a pipe or a device?): the analysis reads its file at several offsets at once; save it to a file and give that`,
+    );
+  }
   const dir = resolve(path, '..');
   const census = wanted === 'census';
   const sibling = async (name: string) =>
