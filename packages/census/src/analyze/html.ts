@@ -339,16 +339,11 @@ function compareSection(s: Summary, fig: string): string {
   const c = s.compare!;
   const rank = (r: number | null) => (r === null ? '—' : String(r));
   // rankChange is null when the language is missing from one side: new, or gone since.
-  const change = ({ rank, baseRank, rankChange: r }: ComparisonRow) =>
-    rank === null
-      ? 'gone'
-      : baseRank === null || r === null
-        ? 'new'
-        : r > 0
-          ? `▲ ${r}`
-          : r < 0
-            ? `▼ ${-r}`
-            : '=';
+  const change = ({ rank, baseRank, rankChange: r }: ComparisonRow) => {
+    if (rank === null) return 'gone';
+    if (baseRank === null || r === null) return 'new';
+    return r > 0 ? `▲ ${r}` : r < 0 ? `▼ ${-r}` : '=';
+  };
   const rows = c.rows.map((r) => [
     `<span class="lang">${swatch(r.color)}${esc(r.name)}</span>`,
     esc(rank(r.baseRank)),

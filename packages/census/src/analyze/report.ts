@@ -128,7 +128,10 @@ async function makeChartsDir(outDir: string): Promise<string> {
   return chartsDir;
 }
 
-/** The user's to fix (an `ERR_ANALYZE_OPTION` naming it) when a file is in the way or permission is lacking; otherwise `error` itself. */
+/**
+ * The user's to fix when a file is in the way or permission is lacking: an
+ * `ERR_ANALYZE_OPTION` naming it. Any other error is returned as it is.
+ */
 function outDirError(outDir: string, chartsDir: string, error: unknown): unknown {
   const code = (error as NodeJS.ErrnoException)?.code;
   if (code !== 'ENOTDIR' && code !== 'EEXIST' && code !== 'EACCES' && code !== 'EPERM') {
