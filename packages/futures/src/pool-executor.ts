@@ -166,6 +166,45 @@ function checkIdleTimeout(value: unknown): number | undefined {
   return value;
 }
 
+// Node flags about the parent's own entry point, and whether a value follows (unless written
+// `--flag=value`).
+const ENTRY_FLAGS = new Map([
+  ['-e', true],
+  ['--eval', true],
+  ['-p', true],
+  ['--print', true],
+  ['-pe', true],
+  ['-i', false],
+  ['--interactive', false],
+  ['--input-type', true],
+]);
+
+/**
+ * The parent's Node flags for workers started without an `execArgv` option, less those about
+ * the parent's own entry point (`names`, all by default): with `node --eval=code app.js` every
+ * child process would run `code` instead of the worker, and start a pool of its own (Node's
+ * `fork()` drops only `-e code`); `--input-type` (`node --input-type=module -e ...`, or a script
+ * on stdin) makes Node refuse the worker's file, in threads too. `undefined` when there is
+ * nothing to drop: threads then inherit the flags as they are (an explicit list may not hold V8
+ * flags such as `--max-old-space-size`). @internal
+ */
+export function inheritedExecArgv(names?: readonly string[]): string[] | undefined {
+  const argv = process.execArgv;
+  let kept: string[] | undefined;
+  for (let i = 0; i < argv.length; i++) {
+    const flag = argv[i] as string;
+    const name = flag.startsWith('--') ? (flag.split('=', 1)[0] as string) : flag;
+    const withValue = ENTRY_FLAGS.get(name);
+    if (withValue === undefined || (names !== undefined && !names.includes(name))) {
+      kept?.push(flag);
+      continue;
+    }
+    kept ??= argv.slice(0, i);
+    if (withValue && name === flag) i += 1; // its value is the next argument
+  }
+  return kept;
+}
+
 function describeExit(code: number | null, signal: string | null): string {
   return signal !== null ? `signal ${signal}` : `exit code ${code}`;
 }

@@ -8,6 +8,7 @@ import { cpus } from 'node:os';
 import { serialize } from 'node:v8';
 import { BrokenProcessPool, invalidArgType } from './errors.js';
 import {
+  inheritedExecArgv,
   PoolExecutor,
   type PoolOptions,
   type WorkerEvents,
@@ -19,7 +20,10 @@ import { type InitPayload, MSG_HELLO, MSG_INIT } from './protocol.js';
 export interface ProcessPoolExecutorOptions extends PoolOptions {
   /** Replace a child after it ran this many tasks (Python: `max_tasks_per_child`). */
   maxTasksPerChild?: number;
-  /** Node flags of the children; default the parent's (so `--import tsx` carries over). */
+  /**
+   * Node flags of the children; default the parent's (so `--import tsx` carries over), without
+   * `-e`/`--eval`/`-p`/`--print` and `--input-type`, which are about the parent's entry point.
+   */
   execArgv?: string[];
   /** Environment of the children; default the parent's. */
   env?: NodeJS.ProcessEnv;
@@ -49,7 +53,7 @@ export class ProcessPoolExecutor extends PoolExecutor {
     if (options.execArgv !== undefined && !Array.isArray(options.execArgv)) {
       throw invalidArgType('execArgv must be an array of strings');
     }
-    this.#execArgv = options.execArgv ?? process.execArgv;
+    this.#execArgv = options.execArgv ?? inheritedExecArgv() ?? process.execArgv;
     this.#env = options.env ?? process.env;
   }
 

@@ -6,6 +6,7 @@ import { type ResourceLimits, Worker } from 'node:worker_threads';
 import { defaultMaxWorkers } from './async-executor.js';
 import { BrokenThreadPool, invalidArgType } from './errors.js';
 import {
+  inheritedExecArgv,
   PoolExecutor,
   type PoolOptions,
   type WorkerEvents,
@@ -24,7 +25,8 @@ export interface ThreadPoolExecutorOptions extends PoolOptions {
   resourceLimits?: ResourceLimits;
   /**
    * Node flags of the workers; default the parent's, so a loader such as `--import tsx` carries
-   * over. `[]` starts workers faster when no task module needs the loader.
+   * over (less `--input-type`, which is about the parent's entry point). `[]` starts workers
+   * faster when no task module needs the loader.
    */
   execArgv?: string[];
 }
@@ -61,7 +63,7 @@ export class ThreadPoolExecutor extends PoolExecutor {
     if (options.execArgv !== undefined && !Array.isArray(options.execArgv)) {
       throw invalidArgType('execArgv must be an array of strings');
     }
-    this.#execArgv = options.execArgv;
+    this.#execArgv = options.execArgv ?? inheritedExecArgv(['--input-type']);
   }
 
   protected _spawn(index: number, init: InitPayload, events: WorkerEvents): WorkerHandle {

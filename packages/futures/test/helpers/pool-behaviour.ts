@@ -328,6 +328,31 @@ export function describePoolBehaviour(pool: PoolFactory): void {
     });
   });
 
+  describe(`${name}: the parent's Node flags`, () => {
+    // `node --input-type=module --eval=...` (or a script on stdin): workers must not run the
+    // parent's code, and `--input-type` must not stop them from loading.
+    const program = `
+      if (process.send !== undefined || !(await import('node:worker_threads')).isMainThread) {
+        console.log('the parent program ran in a worker');
+        process.exit(0);
+      }
+      const { ${name}: Pool } = await import(${JSON.stringify(import.meta.resolve('@forage/futures'))});
+      const ex = new Pool({ maxWorkers: 1 });
+      console.log(await ex.submit((x) => x * 2, 21));
+      await ex.shutdown();`;
+
+    for (const [shown, flags] of [
+      ['--input-type=module --eval=<program>', ['--input-type=module', `--eval=${program}`]],
+      ['--input-type module -e <program>', ['--input-type', 'module', '-e', program]],
+    ] as const) {
+      test(`workers start and do not run the program under node ${shown}`, () => {
+        const run = spawnSync(process.execPath, flags, { encoding: 'utf8', timeout: 30_000 });
+        assert.equal(run.stdout, '42\n', run.stderr);
+        assert.equal(run.status, 0, run.stderr);
+      });
+    }
+  });
+
   describe(`${name}: workers`, () => {
     test('the initializer runs in every worker before its first task', async () => {
       await using ex = make({
