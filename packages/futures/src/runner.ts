@@ -69,22 +69,24 @@ function compile(def: FunctionDef): Function {
   }
 }
 
-function explainFreeVariable(error: unknown, entry: Entry): unknown {
+function explainFreeVariable(error: unknown, entry: Entry, initializer = false): unknown {
   if (!entry.bySource) return error;
   try {
-    return explain(error, entry);
+    return explain(error, entry, initializer);
   } catch {
     return error; // a proxy or a getter that throws: serializeError copes with it
   }
 }
 
-function explain(error: unknown, entry: Entry): unknown {
+function explain(error: unknown, entry: Entry, initializer: boolean): unknown {
   if (!(error instanceof ReferenceError)) return error;
   const match = /^(\S+) is not defined$/.exec(error.message);
   if (match === null) return error;
   const identifier = match[1] as string;
   const explained = new ReferenceError(
-    `${identifier} is not defined in the worker: the task function ${entry.name} was sent as source text, which cannot see variables or imports from where it was written. Pass ${identifier} as an argument, or export the function from a module and submit it through taskModule()`,
+    initializer
+      ? `${identifier} is not defined in the worker: the initializer was sent as source text, which cannot see variables or imports from where it was written. Pass ${identifier} in initArgs, or export the initializer from a module and give its taskModule() reference`
+      : `${identifier} is not defined in the worker: the task function ${entry.name} was sent as source text, which cannot see variables or imports from where it was written. Pass ${identifier} as an argument, or export the function from a module and submit it through taskModule()`,
   );
   explained.stack = `${explained.name}: ${explained.message}\n${(error.stack ?? '').split('\n').slice(1).join('\n')}`;
   return Object.assign(explained, { code: 'ERR_TASK_FREE_VARIABLE', identifier });
@@ -128,15 +130,17 @@ export class Runner {
 
   /** Runs the initializer, then tells the parent whether tasks may come. */
   async init(payload: InitPayload): Promise<boolean> {
+    const entry = payload.initializer === null ? undefined : this.#define(payload.initializer);
     try {
-      if (payload.initializer !== null) {
-        const entry = this.#define(payload.initializer);
+      if (entry !== undefined) {
         if (entry.loading !== undefined) await entry.loading;
         if (entry.fn === undefined) throw entry.error;
         await entry.fn(...payload.initArgs);
       }
     } catch (error) {
-      this.#transport.post([MSG_INIT_FAILED, serializeError(error)]);
+      // A shipped initializer using a variable from its surroundings is told so, as a task is.
+      const explained = entry === undefined ? error : explainFreeVariable(error, entry, true);
+      this.#transport.post([MSG_INIT_FAILED, serializeError(explained)]);
       return false;
     }
     this.#transport.post([MSG_READY]);

@@ -326,6 +326,27 @@ export function describePoolBehaviour(pool: PoolFactory): void {
       assert.throws(() => ex.submit(() => 1), Broken);
       await ex.shutdown();
     });
+
+    test('an initializer using a variable from its surroundings is told how to fix it', async () => {
+      const greeting = 'hello';
+      const ex = make({
+        maxWorkers: 1,
+        initializer: () => {
+          (globalThis as { greeting?: string }).greeting = greeting;
+        },
+      });
+      await assert.rejects(ex.submit(() => 1).result(), (e: unknown) => {
+        assert.ok(e instanceof Broken);
+        assert.match((e as Error).message, /initializer failed.*greeting is not defined/);
+        assert.match((e as Error).message, /Pass greeting in initArgs/);
+        const cause = (e as Error).cause as Error & { code?: string; identifier?: string };
+        assert.ok(cause instanceof ReferenceError);
+        assert.equal(cause.code, 'ERR_TASK_FREE_VARIABLE');
+        assert.equal(cause.identifier, 'greeting');
+        return true;
+      });
+      await ex.shutdown();
+    });
   });
 
   describe(`${name}: the parent's Node flags`, () => {
