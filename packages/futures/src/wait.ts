@@ -197,6 +197,8 @@ export function asCompleted<F extends Future<unknown>>(
  */
 class CompletedIterator<F extends Future<unknown>> implements AsyncIterableIterator<F> {
   #alreadyDone: F[];
+  /** The last next() call, settled or not. */
+  #previous: Promise<unknown> = Promise.resolve();
 
   constructor(
     private readonly pending: Set<F>,
@@ -212,7 +214,16 @@ class CompletedIterator<F extends Future<unknown>> implements AsyncIterableItera
     return this;
   }
 
-  async next(): Promise<IteratorResult<F>> {
+  next(): Promise<IteratorResult<F>> {
+    // Overlapping calls (`Promise.all([it.next(), it.next()])`) take turns, as an async
+    // generator's do; otherwise each would replace the one before as the queue's wake-up, and
+    // that one would never settle.
+    const result = this.#previous.then(() => this.#next());
+    this.#previous = result.catch(() => {});
+    return result;
+  }
+
+  async #next(): Promise<IteratorResult<F>> {
     try {
       return this.#yield(this.#alreadyDone.pop()) ?? (await this.#nextCompleted());
     } catch (error) {
@@ -263,5 +274,7 @@ class CompletedIterator<F extends Future<unknown>> implements AsyncIterableItera
     for (const f of this.pending) f._removeWaiter(this.queue);
     this.pending.clear();
     this.#alreadyDone = [];
+    // A next() still waiting (return() called meanwhile) ends now.
+    this.queue.wake?.();
   }
 }

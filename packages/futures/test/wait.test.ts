@@ -157,6 +157,31 @@ describe('asCompleted()', () => {
     assert.deepEqual(seen.slice(2), [fast, slow]);
   });
 
+  test('overlapping next() calls take turns: each settles, each future comes once', async () => {
+    // Fails the test instead of hanging it if a call never settles.
+    const within = <T>(promise: Promise<T>): Promise<T> => {
+      let timer: NodeJS.Timeout | undefined;
+      const limit = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error('next() never settled')), 5000);
+      });
+      return Promise.race([promise, limit]).finally(() => clearTimeout(timer));
+    };
+    const a = later(10, 'a');
+    const b = later(20, 'b');
+    const it = asCompleted([a, b]);
+    const results = await within(Promise.all([it.next(), it.next(), it.next()]));
+    assert.deepEqual(
+      results.map((r) => (r.done ? 'done' : r.value)),
+      [a, b, 'done'],
+    );
+
+    const never = new Future<number>();
+    const waiting = asCompleted([never]);
+    const pending = waiting.next();
+    await waiting.return?.();
+    assert.deepEqual(await within(pending), { done: true, value: undefined }, 'ended by return()');
+  });
+
   test('accepts any iterable', async () => {
     function* gen() {
       yield finished(1);
