@@ -4,7 +4,13 @@
  */
 import { cpus } from 'node:os';
 import { Deque } from './deque.js';
-import { checkInteger, ExecutorShutdownError, invalidArgType, invalidArgValue } from './errors.js';
+import {
+  checkInteger,
+  checkOptions,
+  ExecutorShutdownError,
+  invalidArgType,
+  invalidArgValue,
+} from './errors.js';
 import { Executor, type ShutdownOptions, type TaskFunction } from './executor.js';
 import { Future } from './future.js';
 import { loadTaskFunction, taskRefOf } from './task-module.js';
@@ -64,6 +70,7 @@ export class AsyncExecutor extends Executor {
 
   constructor(options: AsyncExecutorOptions = {}) {
     super();
+    checkOptions(options, ['maxWorkers'], 'new AsyncExecutor()');
     this.#maxWorkers = checkMaxWorkers(options.maxWorkers, defaultMaxWorkers(4));
   }
 

@@ -134,3 +134,42 @@ export function checkPositiveInteger(value: unknown, name: string): number | und
   if (value < 1) throw invalidArgValue(`${name} must be >= 1, got ${value}`);
   return value;
 }
+
+/** `Max_Workers` -> `maxworkers`, so that Python's spellings find ours. */
+function normaliseName(name: string): string {
+  return name.replaceAll('_', '').toLowerCase();
+}
+
+/**
+ * Throws unless `options` is undefined or an object with only `known` keys: a misspelt option
+ * would otherwise be ignored without a word (Python raises `TypeError` for an unknown keyword).
+ * `hints` suggest the right option for names that belong elsewhere. Returns `options`.
+ */
+export function checkOptions<T>(
+  options: T,
+  known: readonly string[],
+  what: string,
+  hints: Readonly<Record<string, string>> = {},
+): T {
+  if (options === undefined) return options;
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
+    const got = options === null ? 'null' : Array.isArray(options) ? 'an array' : typeof options;
+    throw invalidArgType(`${what} takes an options object, got ${got}`);
+  }
+  for (const key of Object.keys(options)) {
+    if (known.includes(key)) continue;
+    const name = normaliseName(key);
+    const like =
+      known.find((k) => normaliseName(k) === name) ??
+      known.find((k) => normaliseName(k).startsWith(name) || name.startsWith(normaliseName(k)));
+    const hint = Object.hasOwn(hints, key)
+      ? `: ${hints[key]}`
+      : like === undefined
+        ? ''
+        : `: did you mean ${like}?`;
+    throw invalidArgType(
+      `${what} has no option ${JSON.stringify(key)}${hint} (its options: ${known.join(', ')})`,
+    );
+  }
+  return options;
+}

@@ -205,6 +205,16 @@ export function inheritedExecArgv(names?: readonly string[]): string[] | undefin
   return kept;
 }
 
+/** Throws unless `execArgv` is undefined or an array of strings. @internal */
+export function checkExecArgv(execArgv: unknown): void {
+  if (execArgv === undefined) return;
+  if (!Array.isArray(execArgv) || execArgv.some((flag) => typeof flag !== 'string')) {
+    throw invalidArgType(
+      `execArgv must be an array of strings such as ['--import', 'tsx'], got ${Array.isArray(execArgv) ? `[${execArgv.map(String).join(', ')}]` : String(execArgv)}`,
+    );
+  }
+}
+
 function describeExit(code: number | null, signal: string | null): string {
   return signal !== null ? `signal ${signal}` : `exit code ${code}`;
 }

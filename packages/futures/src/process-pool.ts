@@ -6,8 +6,9 @@
 import { type ChildProcess, fork } from 'node:child_process';
 import { cpus } from 'node:os';
 import { serialize } from 'node:v8';
-import { BrokenProcessPool, invalidArgType } from './errors.js';
+import { BrokenProcessPool, checkOptions, invalidArgType } from './errors.js';
 import {
+  checkExecArgv,
   inheritedExecArgv,
   PoolExecutor,
   type PoolOptions,
@@ -29,6 +30,17 @@ export interface ProcessPoolExecutorOptions extends PoolOptions {
   env?: NodeJS.ProcessEnv;
 }
 
+const PROCESS_POOL_OPTIONS = [
+  'maxWorkers',
+  'minWorkers',
+  'idleTimeoutMs',
+  'initializer',
+  'initArgs',
+  'maxTasksPerChild',
+  'execArgv',
+  'env',
+];
+
 const childPath = new URL('./child.js', import.meta.url);
 
 /**
@@ -49,9 +61,19 @@ export class ProcessPoolExecutor extends PoolExecutor {
   readonly #env: NodeJS.ProcessEnv;
 
   constructor(options: ProcessPoolExecutorOptions = {}) {
-    super(options, Math.max(1, cpus().length), options.maxTasksPerChild, 'maxTasksPerChild');
-    if (options.execArgv !== undefined && !Array.isArray(options.execArgv)) {
-      throw invalidArgType('execArgv must be an array of strings');
+    super(
+      checkOptions(options, PROCESS_POOL_OPTIONS, 'new ProcessPoolExecutor()', {
+        maxTasksPerWorker: 'processes use maxTasksPerChild',
+        resourceLimits: "limit a child's heap with execArgv: ['--max-old-space-size=256']",
+        namePrefix: 'child processes have no names',
+      }),
+      Math.max(1, cpus().length),
+      options.maxTasksPerChild,
+      'maxTasksPerChild',
+    );
+    checkExecArgv(options.execArgv);
+    if (options.env !== undefined && (typeof options.env !== 'object' || options.env === null)) {
+      throw invalidArgType('env must be an object of environment variables, such as process.env');
     }
     this.#execArgv = options.execArgv ?? inheritedExecArgv() ?? process.execArgv;
     this.#env = options.env ?? process.env;

@@ -4,8 +4,9 @@
  */
 import { type ResourceLimits, Worker } from 'node:worker_threads';
 import { defaultMaxWorkers } from './async-executor.js';
-import { BrokenThreadPool, invalidArgType } from './errors.js';
+import { BrokenThreadPool, checkOptions, invalidArgType } from './errors.js';
 import {
+  checkExecArgv,
   inheritedExecArgv,
   PoolExecutor,
   type PoolOptions,
@@ -31,6 +32,18 @@ export interface ThreadPoolExecutorOptions extends PoolOptions {
   execArgv?: string[];
 }
 
+const THREAD_POOL_OPTIONS = [
+  'maxWorkers',
+  'minWorkers',
+  'idleTimeoutMs',
+  'initializer',
+  'initArgs',
+  'namePrefix',
+  'maxTasksPerWorker',
+  'resourceLimits',
+  'execArgv',
+];
+
 const workerUrl = new URL('./worker.js', import.meta.url);
 let poolCounter = 0;
 
@@ -53,16 +66,30 @@ export class ThreadPoolExecutor extends PoolExecutor {
   readonly #execArgv: string[] | undefined;
 
   constructor(options: ThreadPoolExecutorOptions = {}) {
-    super(options, defaultMaxWorkers(4), options.maxTasksPerWorker, 'maxTasksPerWorker');
+    super(
+      checkOptions(options, THREAD_POOL_OPTIONS, 'new ThreadPoolExecutor()', {
+        maxTasksPerChild: 'threads use maxTasksPerWorker',
+        env: 'worker threads see a copy of process.env; ProcessPoolExecutor takes env',
+      }),
+      defaultMaxWorkers(4),
+      options.maxTasksPerWorker,
+      'maxTasksPerWorker',
+    );
     if (options.namePrefix !== undefined && typeof options.namePrefix !== 'string') {
       throw invalidArgType(`namePrefix must be a string, got ${typeof options.namePrefix}`);
     }
     poolCounter += 1;
     this.#namePrefix = options.namePrefix || `ThreadPoolExecutor-${poolCounter}`;
-    this.#resourceLimits = options.resourceLimits;
-    if (options.execArgv !== undefined && !Array.isArray(options.execArgv)) {
-      throw invalidArgType('execArgv must be an array of strings');
+    if (
+      options.resourceLimits !== undefined &&
+      (typeof options.resourceLimits !== 'object' || options.resourceLimits === null)
+    ) {
+      throw invalidArgType(
+        'resourceLimits must be an object such as { maxOldGenerationSizeMb: 256 }, as for new Worker()',
+      );
     }
+    this.#resourceLimits = options.resourceLimits;
+    checkExecArgv(options.execArgv);
     this.#execArgv = options.execArgv ?? inheritedExecArgv(['--input-type']);
   }
 

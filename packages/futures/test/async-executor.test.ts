@@ -36,6 +36,11 @@ describe('AsyncExecutor', () => {
     assert.throws(() => new AsyncExecutor({ maxWorkers: 0 }), /maxWorkers must be greater than 0/);
     assert.throws(() => new AsyncExecutor({ maxWorkers: 1.5 }), TypeError);
     assert.ok(new AsyncExecutor().maxWorkers >= 1);
+    assert.throws(
+      () => new AsyncExecutor({ maxworkers: 4 } as never),
+      /no option "maxworkers": did you mean maxWorkers\?/,
+    );
+    assert.throws(() => new AsyncExecutor(null as never), /takes an options object, got null/);
   });
 
   test('map runs calls concurrently and yields in order', async () => {

@@ -5,7 +5,11 @@ import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { BrokenProcessPool, ProcessPoolExecutor } from '@forage/futures';
+import {
+  BrokenProcessPool,
+  ProcessPoolExecutor,
+  type ProcessPoolExecutorOptions,
+} from '@forage/futures';
 import { describeExecutorConformance } from './helpers/conformance.ts';
 import { describePoolBehaviour } from './helpers/pool-behaviour.ts';
 
@@ -93,5 +97,22 @@ describe('ProcessPoolExecutor', () => {
       () => new ProcessPoolExecutor({ maxTasksPerChild: 0 }),
       /maxTasksPerChild must be >= 1/,
     );
+  });
+
+  test('a misspelt or misplaced option, or one of the wrong type, is refused naming it', () => {
+    const refused = (options: unknown, pattern: RegExp) =>
+      assert.throws(
+        () => new ProcessPoolExecutor(options as ProcessPoolExecutorOptions),
+        (e: unknown) =>
+          e instanceof TypeError &&
+          (e as { code?: string }).code === 'ERR_INVALID_ARG_TYPE' &&
+          pattern.test(e.message),
+      );
+    refused({ initargs: [] }, /no option "initargs": did you mean initArgs\?/);
+    refused({ maxTasksPerWorker: 2 }, /"maxTasksPerWorker": processes use maxTasksPerChild/);
+    refused({ resourceLimits: {} }, /"resourceLimits": .*--max-old-space-size/);
+    refused(5, /takes an options object, got number/);
+    refused({ env: 'PATH=/bin' }, /env must be an object/);
+    refused({ execArgv: [1] }, /execArgv must be an array of strings/);
   });
 });

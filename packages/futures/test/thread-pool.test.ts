@@ -1,6 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { BrokenThreadPool, ThreadPoolExecutor } from '@forage/futures';
+import {
+  BrokenThreadPool,
+  ThreadPoolExecutor,
+  type ThreadPoolExecutorOptions,
+} from '@forage/futures';
 import { describeExecutorConformance } from './helpers/conformance.ts';
 import { describePoolBehaviour } from './helpers/pool-behaviour.ts';
 
@@ -90,5 +94,23 @@ describe('ThreadPoolExecutor', () => {
       /initArgs cannot be sent to a worker/,
     );
     assert.equal(new ThreadPoolExecutor().maxWorkers >= 5, true);
+  });
+
+  test('a misspelt or misplaced option, or one of the wrong type, is refused naming it', () => {
+    const refused = (options: unknown, pattern: RegExp) =>
+      assert.throws(
+        () => new ThreadPoolExecutor(options as ThreadPoolExecutorOptions),
+        (e: unknown) =>
+          e instanceof TypeError &&
+          (e as { code?: string }).code === 'ERR_INVALID_ARG_TYPE' &&
+          pattern.test(e.message),
+      );
+    refused({ maxWorker: 2 }, /no option "maxWorker": did you mean maxWorkers\?/);
+    refused({ max_workers: 2 }, /no option "max_workers": did you mean maxWorkers\?/);
+    refused({ maxTasksPerChild: 2 }, /"maxTasksPerChild": threads use maxTasksPerWorker/);
+    refused(null, /takes an options object, got null/);
+    refused({ execArgv: '--import tsx' }, /execArgv must be an array of strings/);
+    refused({ execArgv: [1] }, /execArgv must be an array of strings/);
+    refused({ resourceLimits: 64 }, /resourceLimits must be an object/);
   });
 });
