@@ -143,13 +143,15 @@ function normaliseName(name: string): string {
 /**
  * Throws unless `options` is undefined or an object with only `known` keys: a misspelt option
  * would otherwise be ignored without a word (Python raises `TypeError` for an unknown keyword).
- * `hints` suggest the right option for names that belong elsewhere. Returns `options`.
+ * `hints` suggest the right option for names that belong elsewhere; `note` ends the message.
+ * Returns `options`.
  */
 export function checkOptions<T>(
   options: T,
   known: readonly string[],
   what: string,
   hints: Readonly<Record<string, string>> = {},
+  note = '',
 ): T {
   if (options === undefined) return options;
   if (typeof options !== 'object' || options === null || Array.isArray(options)) {
@@ -168,7 +170,7 @@ export function checkOptions<T>(
         ? ''
         : `: did you mean ${like}?`;
     throw invalidArgType(
-      `${what} has no option ${JSON.stringify(key)}${hint} (its options: ${known.join(', ')})`,
+      `${what} has no option ${JSON.stringify(key)}${hint} (its options: ${known.join(', ')})${note}`,
     );
   }
   return options;

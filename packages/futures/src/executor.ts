@@ -2,7 +2,7 @@
  * `Executor`: the abstract interface of every executor (CPython `Executor`): `submit`, `map`,
  * `shutdown`, and `await using` support.
  */
-import { checkPositiveInteger, invalidArgType } from './errors.js';
+import { checkOptions, checkPositiveInteger, invalidArgType } from './errors.js';
 import type { Future } from './future.js';
 import { checkTimeout } from './future.js';
 import { type ChunkOutcome, MapIterator, type MapResults } from './map.js';
@@ -22,6 +22,8 @@ export interface MapOptions {
    */
   buffersize?: number;
 }
+
+const MAP_OPTIONS = ['timeoutMs', 'chunksize', 'buffersize'];
 
 /** Options of {@link Executor.submitWith}. */
 export interface SubmitOptions {
@@ -127,6 +129,15 @@ export abstract class Executor implements AsyncDisposable {
       throw invalidArgType(`map() needs a function as its first argument, got ${typeof fn}`);
     }
     const { sources, options } = splitMapArguments(iterables as unknown[]);
+    // A misspelt option (`chunkSize`) would be ignored without a word; so would an input that is
+    // not iterable in last place, which reads as options.
+    checkOptions(
+      options,
+      MAP_OPTIONS,
+      'map()',
+      {},
+      '; its last argument, not being iterable, was read as options',
+    );
     const chunksize = checkPositiveInteger(options.chunksize, 'chunksize') ?? 1;
     const buffersize = checkPositiveInteger(options.buffersize, 'buffersize');
     if (options.timeoutMs !== undefined) checkTimeout(options.timeoutMs);

@@ -146,6 +146,21 @@ export function describeExecutorConformance(name: string, make: MakeExecutor): v
       assert.deepEqual(await collect(ex.map((x: number) => x, [])), []);
     });
 
+    test('map refuses an option it does not have, and an input that is not iterable in last place', async () => {
+      await using ex = make(1);
+      const refused = (pattern: RegExp, ...args: unknown[]) =>
+        assert.throws(
+          () => (ex.map as (...args: unknown[]) => unknown)((x: number) => x, ...args),
+          (e: unknown) =>
+            e instanceof TypeError &&
+            (e as { code?: string }).code === 'ERR_INVALID_ARG_TYPE' &&
+            pattern.test(e.message),
+        );
+      refused(/no option "chunkSize": did you mean chunksize\?/, [1, 2], { chunkSize: 2 });
+      refused(/no option "timeout": did you mean timeoutMs\?/, [1, 2], { timeout: 100 });
+      refused(/no option "0".*read as options/, [1, 2], { 0: 'a', length: 1 });
+    });
+
     test('map accepts async iterables', async () => {
       await using ex = make(2);
       async function* numbers() {
