@@ -11,7 +11,7 @@ import {
   invalidArgType,
   invalidArgValue,
 } from './errors.js';
-import { Executor, type ShutdownOptions, type TaskFunction } from './executor.js';
+import { Executor, SHUTDOWN_OPTIONS, type ShutdownOptions, type TaskFunction } from './executor.js';
 import { Future } from './future.js';
 import { loadTaskFunction, taskRefOf } from './task-module.js';
 
@@ -92,7 +92,11 @@ export class AsyncExecutor extends Executor {
   }
 
   async shutdown(options: ShutdownOptions = {}): Promise<void> {
-    const { wait = true, cancelFutures = false } = options;
+    const { wait = true, cancelFutures = false } = checkOptions(
+      options,
+      SHUTDOWN_OPTIONS,
+      'shutdown()',
+    );
     this.#shutdown = true;
     if (cancelFutures) {
       for (const item of this.#queue.drain()) {

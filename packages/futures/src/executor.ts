@@ -24,6 +24,8 @@ export interface MapOptions {
 }
 
 const MAP_OPTIONS = ['timeoutMs', 'chunksize', 'buffersize'];
+/** @internal */
+export const SHUTDOWN_OPTIONS = ['wait', 'cancelFutures'];
 
 /** Options of {@link Executor.submitWith}. */
 export interface SubmitOptions {
@@ -84,7 +86,7 @@ export abstract class Executor implements AsyncDisposable {
         `submitWith() needs an options object first, e.g. submitWith({ signal }, fn, ...args); got ${options === null ? 'null' : typeof options}`,
       );
     }
-    const { signal } = options;
+    const { signal } = checkOptions(options, ['signal'], 'submitWith()');
     if (signal !== undefined && !(signal instanceof AbortSignal)) {
       throw invalidArgType('the signal option must be an AbortSignal');
     }

@@ -14,13 +14,14 @@ import { Deque } from './deque.js';
 import {
   type BrokenExecutor,
   checkInteger,
+  checkOptions,
   checkPositiveInteger,
   ExecutorShutdownError,
   invalidArgType,
   invalidArgValue,
   TaskSerializationError,
 } from './errors.js';
-import { Executor, type ShutdownOptions, type TaskFunction } from './executor.js';
+import { Executor, SHUTDOWN_OPTIONS, type ShutdownOptions, type TaskFunction } from './executor.js';
 import { functionDef } from './function-registry.js';
 import { Future } from './future.js';
 import type { ChunkOutcome } from './map.js';
@@ -337,7 +338,11 @@ export abstract class PoolExecutor extends Executor {
   }
 
   async shutdown(options: ShutdownOptions = {}): Promise<void> {
-    const { wait = true, cancelFutures = false } = options;
+    const { wait = true, cancelFutures = false } = checkOptions(
+      options,
+      SHUTDOWN_OPTIONS,
+      'shutdown()',
+    );
     this.#shutdown = true;
     if (cancelFutures) this.#cancelQueued();
     else this.#dropCancelled();

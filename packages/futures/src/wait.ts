@@ -3,7 +3,7 @@
  * Both install a small waiter object on every pending future (CPython's `_Waiter` strategies)
  * and remove it when they return.
  */
-import { TimeoutError } from './errors.js';
+import { checkOptions, TimeoutError } from './errors.js';
 import { checkTimeout, type Future, type FutureWaiter } from './future.js';
 import { after, MAX_TIMER_MS } from './timer.js';
 
@@ -90,7 +90,11 @@ export async function wait<F extends Future<unknown>>(
   futures: Iterable<F>,
   options: WaitOptions = {},
 ): Promise<DoneAndNotDone<F>> {
-  const { timeoutMs, returnWhen = ALL_COMPLETED } = options;
+  const { timeoutMs, returnWhen = ALL_COMPLETED } = checkOptions(
+    options,
+    ['timeoutMs', 'returnWhen'],
+    'wait()',
+  );
   if (
     returnWhen !== FIRST_COMPLETED &&
     returnWhen !== FIRST_EXCEPTION &&
@@ -179,7 +183,7 @@ export function asCompleted<F extends Future<unknown>>(
   futures: Iterable<F>,
   options: AsCompletedOptions = {},
 ): AsyncIterableIterator<F> {
-  const { timeoutMs } = options;
+  const { timeoutMs } = checkOptions(options, ['timeoutMs'], 'asCompleted()');
   if (timeoutMs !== undefined) checkTimeout(timeoutMs);
   const deadline = timeoutMs === undefined ? undefined : performance.now() + timeoutMs;
   const pending = new Set(futures);

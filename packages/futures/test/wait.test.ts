@@ -131,6 +131,26 @@ describe('wait()', () => {
     assert.deepEqual([...notDone], [never]);
   });
 
+  test("an option wait() or asCompleted() does not have is refused (Python's timeout would wait forever)", async () => {
+    const pending = new Future<number>();
+    const refused = (pattern: RegExp) => (e: unknown) =>
+      e instanceof TypeError &&
+      (e as { code?: string }).code === 'ERR_INVALID_ARG_TYPE' &&
+      pattern.test(e.message);
+    await assert.rejects(
+      wait([pending], { timeout: 10 } as never),
+      refused(/wait\(\) has no option "timeout": did you mean timeoutMs\?/),
+    );
+    await assert.rejects(
+      wait([pending], { return_when: FIRST_COMPLETED } as never),
+      refused(/no option "return_when": did you mean returnWhen\?/),
+    );
+    assert.throws(
+      () => asCompleted([pending], { timeout: 10 } as never),
+      refused(/asCompleted\(\) has no option "timeout": did you mean timeoutMs\?/),
+    );
+  });
+
   test('bad returnWhen is rejected with a clear message', async () => {
     await assert.rejects(
       // @ts-expect-error deliberately wrong

@@ -578,6 +578,24 @@ export function describeExecutorConformance(name: string, make: MakeExecutor): v
       assert.ok(queued.every((f) => f.state === 'CANCELLED_AND_NOTIFIED'));
     });
 
+    test('shutdown() and submitWith() refuse an option they do not have', async () => {
+      const ex = make(1);
+      const refused = (pattern: RegExp) => (e: unknown) =>
+        e instanceof TypeError &&
+        (e as { code?: string }).code === 'ERR_INVALID_ARG_TYPE' &&
+        pattern.test(e.message);
+      assert.throws(
+        () => ex.submitWith({ signl: AbortSignal.abort() } as never, (n: number) => n, 1),
+        refused(/submitWith\(\) has no option "signl"/),
+      );
+      await assert.rejects(
+        ex.shutdown({ cancel_futures: true } as never),
+        refused(/shutdown\(\) has no option "cancel_futures": did you mean cancelFutures\?/),
+      );
+      assert.equal(await ex.submit((n: number) => n + 1, 1), 2, 'still open');
+      await ex.shutdown();
+    });
+
     test('await using shuts the executor down', async () => {
       let kept: Executor | undefined;
       {
