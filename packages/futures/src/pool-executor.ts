@@ -602,13 +602,21 @@ export abstract class PoolExecutor extends Executor {
   }
 
   #onMessage(slot: WorkerSlot, message: unknown[]): void {
+    // A task may post messages of its own (process.send in a child, parentPort.postMessage in a
+    // thread). Read only the runner's: anything that throws here would crash the parent (this
+    // runs in an event handler), and a second MSG_READY would unref a busy worker.
+    if (!Array.isArray(message)) return;
     switch (message[0]) {
-      case MSG_RESULTS:
-        this.#onResults(slot, message[1] as unknown[], message[2] as number);
+      case MSG_RESULTS: {
+        const results = message[1];
+        if (Array.isArray(results) && results.length % 3 === 0) {
+          this.#onResults(slot, results, message[2] as number);
+        }
         break;
+      }
       case MSG_READY:
         // A worker stopped while starting stays referenced until its exit is seen.
-        if (slot.exiting) break;
+        if (slot.exiting || slot.ready) break;
         slot.ready = true;
         slot.handle.unref();
         this.#startMinimum();
@@ -616,6 +624,7 @@ export abstract class PoolExecutor extends Executor {
         if (slot.inFlight === 0) this.#markIdle(slot);
         break;
       case MSG_INIT_FAILED: {
+        if (slot.ready) break;
         const cause = deserializeError(message[1] as SerializedError);
         const reason = cause instanceof Error ? cause.message : String(cause);
         this.#break(`the initializer failed in worker ${slot.handle.label}: ${reason}`, cause);

@@ -87,10 +87,14 @@ export class ProcessPoolExecutor extends PoolExecutor {
       env: this.#env,
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
+    let greeted = false;
     child.on('message', (message: unknown[]) => {
-      // The child is listening: send its setup (threads get it as workerData instead).
-      if (message[0] === MSG_HELLO) child.send([MSG_INIT, init]);
-      else events.message(message);
+      // The child is listening: send its setup (threads get it as workerData instead). Once: a
+      // task may send messages of its own.
+      if (!greeted && Array.isArray(message) && message[0] === MSG_HELLO) {
+        greeted = true;
+        child.send([MSG_INIT, init]);
+      } else events.message(message);
     });
     child.on('error', (error) => {
       events.error(error);

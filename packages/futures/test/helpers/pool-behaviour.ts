@@ -280,6 +280,29 @@ export function describePoolBehaviour(pool: PoolFactory): void {
       await ex.terminateWorkers();
     });
 
+    test('messages a task posts itself are ignored, whatever their shape', async () => {
+      await using ex = make({ maxWorkers: 1 });
+      // null used to crash the parent (in its message handler); [1] looked like a second
+      // MSG_READY and unreferenced the busy worker, so the process could exit with the task
+      // running; [0, [1]] and [2, {}] looked like results and an initializer failure.
+      const posting = ex.submit(
+        async (messages: unknown[]) => {
+          const { parentPort } = process.getBuiltinModule(
+            'node:worker_threads',
+          ) as typeof import('node:worker_threads');
+          for (const message of messages) {
+            if (process.send !== undefined) process.send(message);
+            else parentPort?.postMessage(message);
+          }
+          await new Promise((resolve) => setTimeout(resolve, 200));
+          return 'done';
+        },
+        [null, 'text', { type: 'progress' }, [1], [0, [1]], [2, {}], [3]],
+      );
+      assert.equal(await posting, 'done');
+      assert.equal(await ex.submit((n: number) => n + 1, 1), 2, 'the pool still works');
+    });
+
     test('an error thrown outside any task breaks the pool', async () => {
       const ex = make({ maxWorkers: 1 });
       await ex.submit(() => {
