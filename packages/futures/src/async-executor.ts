@@ -2,7 +2,7 @@
  * `AsyncExecutor`: runs async functions on the calling thread, at most `maxWorkers` at once.
  * In Node, I/O-bound work belongs here, where Python would use a thread pool.
  */
-import { cpus } from 'node:os';
+import { availableParallelism } from 'node:os';
 import { Deque } from './deque.js';
 import {
   checkInteger,
@@ -27,9 +27,17 @@ interface WorkItem {
   args: unknown[];
 }
 
-/** Python's default worker count for a thread pool: `min(32, cpus + 4)`. */
+/**
+ * The CPUs this process may run on (Python's `os.process_cpu_count()`): fewer than the machine
+ * has when it is pinned to some (`taskset`, a container's cpuset), which `os.cpus()` ignores.
+ */
+export function processCpuCount(): number {
+  return Math.max(1, availableParallelism());
+}
+
+/** Python's default worker count for a thread pool: `min(32, process_cpu_count() + 4)`. */
 export function defaultMaxWorkers(extra: number): number {
-  return Math.min(32, Math.max(1, cpus().length) + extra);
+  return Math.min(32, processCpuCount() + extra);
 }
 
 /** Validates `maxWorkers` (Python: `ValueError("max_workers must be greater than 0")`). */

@@ -4,8 +4,8 @@
  * a child exits on its own when its parent goes away.
  */
 import { type ChildProcess, fork } from 'node:child_process';
-import { cpus } from 'node:os';
 import { serialize } from 'node:v8';
+import { processCpuCount } from './async-executor.js';
 import { BrokenProcessPool, checkOptions, invalidArgType } from './errors.js';
 import {
   checkExecArgv,
@@ -45,8 +45,8 @@ const childPath = new URL('./child.js', import.meta.url);
 
 /**
  * An executor that runs tasks in up to `maxWorkers` child processes (default: the number of
- * CPUs, as in Python; they start lazily). Same API and behaviour as {@link ThreadPoolExecutor};
- * only the class differs.
+ * CPUs this process may use, as in Python; they start lazily). Same API and behaviour as
+ * {@link ThreadPoolExecutor}; only the class differs.
  *
  * @example
  * ```ts
@@ -67,7 +67,7 @@ export class ProcessPoolExecutor extends PoolExecutor {
         resourceLimits: "limit a child's heap with execArgv: ['--max-old-space-size=256']",
         namePrefix: 'child processes have no names',
       }),
-      Math.max(1, cpus().length),
+      processCpuCount(),
       options.maxTasksPerChild,
       'maxTasksPerChild',
     );

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
@@ -96,6 +96,30 @@ describe('ProcessPoolExecutor', () => {
     assert.throws(
       () => new ProcessPoolExecutor({ maxTasksPerChild: 0 }),
       /maxTasksPerChild must be >= 1/,
+    );
+  });
+
+  test("the default maxWorkers counts the CPUs this process may use (Python's process_cpu_count)", {
+    skip:
+      (process.platform !== 'linux' || spawnSync('taskset', ['-V']).status !== 0) &&
+      'needs taskset',
+  }, () => {
+    const program = `
+      const { AsyncExecutor, ProcessPoolExecutor, ThreadPoolExecutor } = await import(${JSON.stringify(import.meta.resolve('@forage/futures'))});
+      console.log([ProcessPoolExecutor, ThreadPoolExecutor, AsyncExecutor].map((E) => new E().maxWorkers).join());`;
+    const run = spawnSync(
+      'taskset',
+      ['-c', '0', process.execPath, '--input-type=module', '-e', program],
+      {
+        encoding: 'utf8',
+        timeout: 30_000,
+      },
+    );
+    assert.equal(run.status, 0, run.stderr);
+    assert.equal(
+      run.stdout.trim(),
+      '1,5,5',
+      'pinned to one CPU: 1 process, min(32, 1 + 4) threads',
     );
   });
 
