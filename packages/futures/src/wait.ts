@@ -3,7 +3,7 @@
  * Both install a small waiter object on every pending future (CPython's `_Waiter` strategies)
  * and remove it when they return.
  */
-import { checkOptions, TimeoutError } from './errors.js';
+import { checkOptions, invalidArgType, TimeoutError } from './errors.js';
 import { checkTimeout, type Future, type FutureWaiter } from './future.js';
 import { after, MAX_TIMER_MS } from './timer.js';
 
@@ -42,6 +42,42 @@ export interface AsCompletedOptions {
 function isSettled(future: Future<unknown>): boolean {
   const state = future.state;
   return state === 'FINISHED' || state === 'CANCELLED_AND_NOTIFIED';
+}
+
+/**
+ * The distinct futures of `futures`, or a `TypeError` naming what is not one: a promise (say
+ * `future.result()`) or another value would otherwise fail with a message about internals, or
+ * count as never done. Futures are recognised by their interface, not their class, so that
+ * another copy of this package works too.
+ */
+function futureSet<F extends Future<unknown>>(futures: Iterable<F>, what: string): Set<F> {
+  if (typeof (futures as Partial<Iterable<F>> | null)?.[Symbol.iterator] !== 'function') {
+    const got =
+      typeof (futures as Partial<Future<unknown>> | null)?._addWaiter === 'function'
+        ? 'one future: put it in an array'
+        : futures === null
+          ? 'null'
+          : typeof futures;
+    throw invalidArgType(`${what} takes an iterable of futures, such as an array, got ${got}`);
+  }
+  const all = new Set<F>();
+  let position = 0;
+  for (const f of futures) {
+    position += 1;
+    if (typeof (f as Partial<Future<unknown>> | null)?._addWaiter !== 'function') {
+      const got =
+        f instanceof Promise
+          ? 'a Promise: pass the future itself, not future.result() or a promise made from it'
+          : f === null
+            ? 'null'
+            : typeof f;
+      throw invalidArgType(
+        `${what} takes futures (what submit() returns); item ${position} is ${got}`,
+      );
+    }
+    all.add(f);
+  }
+  return all;
 }
 
 /** Calls `wake` once the condition of `returnWhen` holds. */
@@ -108,7 +144,7 @@ export async function wait<F extends Future<unknown>>(
     );
   }
   if (timeoutMs !== undefined) checkTimeout(timeoutMs);
-  const all = new Set(futures);
+  const all = futureSet(futures, 'wait()');
   if (!shouldWait(all, returnWhen)) return partition(all);
 
   const pending = [...all].filter((f) => !isSettled(f));
@@ -186,7 +222,7 @@ export function asCompleted<F extends Future<unknown>>(
   const { timeoutMs } = checkOptions(options, ['timeoutMs'], 'asCompleted()');
   if (timeoutMs !== undefined) checkTimeout(timeoutMs);
   const deadline = timeoutMs === undefined ? undefined : performance.now() + timeoutMs;
-  const pending = new Set(futures);
+  const pending = futureSet(futures, 'asCompleted()');
   const total = pending.size;
   const queue = new CompletionQueue();
   // Install before reading states so that a future finishing in between is not missed.

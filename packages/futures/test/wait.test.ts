@@ -151,6 +151,28 @@ describe('wait()', () => {
     );
   });
 
+  test('what is not a future is refused naming it (a promise from result() was an internal error)', async () => {
+    const f = finished(1);
+    const refused = (pattern: RegExp) => (e: unknown) =>
+      e instanceof TypeError &&
+      (e as { code?: string }).code === 'ERR_INVALID_ARG_TYPE' &&
+      pattern.test(e.message);
+    await assert.rejects(
+      wait([f, f.result()] as never),
+      refused(/item 2 is a Promise: pass the future itself, not future\.result\(\)/),
+    );
+    await assert.rejects(
+      wait([f, 5] as never),
+      refused(/wait\(\) takes futures.*item 2 is number/),
+    );
+    await assert.rejects(wait(f as never), refused(/got one future: put it in an array/));
+    assert.throws(
+      () => asCompleted([f.then()] as never),
+      refused(/asCompleted\(\) takes futures.*item 1 is a Promise/),
+    );
+    assert.throws(() => asCompleted(null as never), refused(/iterable of futures.*got null/));
+  });
+
   test('bad returnWhen is rejected with a clear message', async () => {
     await assert.rejects(
       // @ts-expect-error deliberately wrong
