@@ -103,8 +103,12 @@ class WorkItem extends Future<unknown> {
 
   constructor(
     readonly def: FunctionDef,
-    /** The argument list, the single argument (`TASK_CALL_ONE`), or a chunk's items. */
-    readonly args: unknown,
+    /**
+     * The argument list, the single argument (`TASK_CALL_ONE`), or a chunk's items; dropped once
+     * sent, so that a future the caller keeps does not keep them alive (CPython's
+     * test_no_stale_references).
+     */
+    public args: unknown,
     readonly mode:
       | typeof TASK_CALL
       | typeof TASK_CALL_ONE
@@ -456,6 +460,7 @@ export abstract class PoolExecutor extends Executor {
     for (let i = 0; i < items.length; i++) {
       const taskId = batch[i * 4] as number;
       const item = items[i] as WorkItem;
+      item.args = undefined;
       slot.pendingMs += item.cost;
       this.#tasks.set(taskId, item);
     }

@@ -7,6 +7,8 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import {
   asCompleted,
   CancelledError,
@@ -119,6 +121,22 @@ export function describeExecutorConformance(name: string, make: MakeExecutor): v
       assert.deepEqual(await Promise.all(futures), [0, 2, 4, 6, 8]);
       assert.equal(getEventListeners(controller.signal, 'abort').length, 0);
       assert.equal(await ex.submitWith({}, (n: number) => n + 1, 1), 2);
+    });
+
+    test("a future the caller keeps does not keep its task's arguments alive (test_no_stale_references)", async () => {
+      await using ex = make(1);
+      setFlagsFromString('--expose-gc');
+      const gc = runInNewContext('gc') as () => void;
+      let argument: { big: number[] } | undefined = { big: new Array(1000).fill(1) };
+      const ref = new WeakRef(argument);
+      const kept = ex.submit((a: { big: number[] }) => a.big.length, argument);
+      argument = undefined;
+      assert.equal(await kept, 1000);
+      for (let i = 0; i < 20 && ref.deref() !== undefined; i++) {
+        await sleep(5);
+        gc();
+      }
+      assert.equal(ref.deref(), undefined, 'the argument was collected');
     });
 
     test('map keeps input order, zips iterables to the shortest, and chunksize changes nothing', async () => {
