@@ -494,8 +494,13 @@ export class MapIterator<R> implements MapResults<R> {
         }
       }
     } catch (error) {
-      // The executor refused (shut down or broken): surface it at this position.
-      this.#exhausted = true;
+      // The executor refused (shut down, broken, or a function it cannot send): surface it at
+      // this position, and stop reading the input, closing it as an early exit would (a
+      // generator's `finally` runs) unless it had ended.
+      if (!this.#exhausted) {
+        this.#exhausted = true;
+        this.#input.close();
+      }
       this.#slots.push({ future: undefined, chunk: false, error });
     }
   }

@@ -481,6 +481,28 @@ export function describeExecutorConformance(name: string, make: MakeExecutor): v
       assert.deepEqual(closed, ['sync'], 'the generator ran its finally once, at its end');
     });
 
+    test('map closes its input when the executor refuses a task part-way (shut down meanwhile)', async () => {
+      const ex = make(1);
+      let closed = false;
+      function* endless() {
+        try {
+          for (let i = 0; ; i++) yield i;
+        } finally {
+          closed = true;
+        }
+      }
+      const seen: unknown[] = [];
+      await assert.rejects(async () => {
+        for await (const v of ex.map((x: number) => x, endless(), { buffersize: 1 })) {
+          seen.push(v);
+          if (v === 1) void ex.shutdown({ wait: false });
+        }
+      }, ExecutorShutdownError);
+      assert.deepEqual(seen, [0, 1, 2], 'the tasks submitted before the shutdown still ran');
+      assert.equal(closed, true, "the generator's finally ran");
+      await ex.shutdown();
+    });
+
     test('buffersize reads the input lazily and works with infinite inputs', async () => {
       await using ex = make(2);
       let pulled = 0;
