@@ -59,6 +59,14 @@ function closeAll(its: (Iterator<unknown> | AsyncIterator<unknown>)[]): () => vo
   };
 }
 
+/**
+ * Input `failed` of several zipped ones threw: the map ends there, so the others, which have not
+ * ended, are closed as on any other early end (the failed one is done, per the protocol).
+ */
+function closeOthers(its: (Iterator<unknown> | AsyncIterator<unknown>)[], failed: number): void {
+  closeAll(its.filter((_, i) => i !== failed))();
+}
+
 const arrayValues = Array.prototype[Symbol.iterator];
 const arrayIteratorNext = Object.getPrototypeOf([][Symbol.iterator]()).next;
 
@@ -94,7 +102,13 @@ function zip(sources: (Iterable<unknown> | AsyncIterable<unknown>)[]): ArgsItera
           if (its.length === 0) return { done: true, value: undefined };
           const args: unknown[] = new Array(its.length);
           for (let i = 0; i < its.length; i++) {
-            const r = (its[i] as Iterator<unknown>).next();
+            let r: IteratorResult<unknown>;
+            try {
+              r = (its[i] as Iterator<unknown>).next();
+            } catch (error) {
+              closeOthers(its, i);
+              throw error;
+            }
             if (r.done) return { done: true, value: undefined };
             args[i] = r.value;
           }
@@ -117,7 +131,13 @@ function zip(sources: (Iterable<unknown> | AsyncIterable<unknown>)[]): ArgsItera
       async next(): Promise<IteratorResult<unknown>> {
         const args: unknown[] = new Array(its.length);
         for (let i = 0; i < its.length; i++) {
-          const r = await (its[i] as AsyncIterator<unknown>).next();
+          let r: IteratorResult<unknown>;
+          try {
+            r = await (its[i] as AsyncIterator<unknown>).next();
+          } catch (error) {
+            closeOthers(its, i);
+            throw error;
+          }
           if (r.done) return { done: true, value: undefined };
           args[i] = r.value;
         }

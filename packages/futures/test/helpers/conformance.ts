@@ -481,6 +481,38 @@ export function describeExecutorConformance(name: string, make: MakeExecutor): v
       assert.deepEqual(closed, ['sync'], 'the generator ran its finally once, at its end');
     });
 
+    test('an input that throws ends map at its position and closes the other inputs', async () => {
+      await using ex = make(1);
+      const closed: string[] = [];
+      function* endless(tag: string) {
+        try {
+          for (let i = 0; ; i++) yield i;
+        } finally {
+          closed.push(tag);
+        }
+      }
+      async function* endlessAsync(tag: string) {
+        yield* endless(tag);
+      }
+      function* failing() {
+        yield 10;
+        throw new RangeError('input broke');
+      }
+      const add = (a: number, b: number, c: number) => a + b + c;
+      for (const tag of ['sync', 'async']) {
+        const first = tag === 'sync' ? endless(tag) : endlessAsync(tag);
+        const seen: number[] = [];
+        await assert.rejects(async () => {
+          for await (const v of ex.map(add, first, failing(), endless('third'))) seen.push(v);
+        }, /input broke/);
+        assert.deepEqual(seen, [10]);
+        // An async input's return() settles later: wait for it, bounded.
+        for (let i = 0; i < 100 && closed.length < 2; i++) await sleep(10);
+        assert.deepEqual(closed.sort(), [tag, 'third'].sort(), `${tag} first input`);
+        closed.length = 0;
+      }
+    });
+
     test('map closes its input when the executor refuses a task part-way (shut down meanwhile)', async () => {
       const ex = make(1);
       let closed = false;
