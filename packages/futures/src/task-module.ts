@@ -3,7 +3,7 @@
  * and child processes import themselves. This is the way to run code that needs imports or
  * shared helpers; a `new URL('./tasks.js', import.meta.url)` argument is visible to bundlers.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, isAbsolute, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -86,6 +86,34 @@ export function taskRefOf(fn: Function): TaskRef | undefined {
 
 const TS_EXTENSION = /\.[cm]?tsx?$/;
 
+// What TypeScript's NodeNext resolution (and tsx) read for a `.js` specifier.
+const TS_FOR_JS: Readonly<Record<string, readonly string[]>> = {
+  '.js': ['.ts', '.tsx'],
+  '.jsx': ['.tsx'],
+  '.mjs': ['.mts'],
+  '.cjs': ['.cts'],
+};
+
+/**
+ * The `.ts` file that a `.js` URL which does not exist stands for: `new URL('./primes.js',
+ * import.meta.url)` in a `primes.ts` project, as imports are written under NodeNext. tsx maps
+ * it, but on Node 20 its hooks do not reach worker threads.
+ */
+function typeScriptFor(url: string): string | undefined {
+  if (!url.startsWith('file:')) return undefined;
+  try {
+    const parsed = new URL(url);
+    const ext = /\.[cm]?jsx?$/.exec(parsed.pathname)?.[0];
+    if (ext === undefined || existsSync(fileURLToPath(parsed))) return undefined;
+    for (const tsExt of TS_FOR_JS[ext] ?? []) {
+      const candidate = new URL(parsed.href);
+      candidate.pathname = `${parsed.pathname.slice(0, -ext.length)}${tsExt}`;
+      if (existsSync(fileURLToPath(candidate))) return candidate.href;
+    }
+  } catch {}
+  return undefined;
+}
+
 /**
  * Imports a task module. On Node 20, tsx (4.x) registers its ESM hooks in the main thread only
  * (it cannot tell an application's worker thread from Node's own hooks thread there), so
@@ -99,6 +127,8 @@ export async function importTaskModule(url: string): Promise<Record<string, unkn
     return (await import(url)) as Record<string, unknown>;
   } catch (error) {
     const code = (error as { code?: unknown }).code;
+    const typeScript = code === 'ERR_MODULE_NOT_FOUND' ? typeScriptFor(url) : undefined;
+    if (typeScript !== undefined) return importTypeScript(typeScript);
     if (code !== 'ERR_UNKNOWN_FILE_EXTENSION' || !TS_EXTENSION.test(url)) {
       throw new FuturesError(
         `cannot import task module ${url}: ${String(error)}`,

@@ -124,6 +124,20 @@ export function describePoolBehaviour(pool: PoolFactory): void {
       });
     });
 
+    test('a .ts task module named by its .js URL, as NodeNext imports are written, runs under tsx', async () => {
+      // `new URL('./primes.js', import.meta.url)` in a project whose file is primes.ts: tsx
+      // maps it, but on Node 20 its hooks do not reach worker threads.
+      const viaJs = taskModule<typeof import('../fixtures/primes.ts')>(
+        new URL('../fixtures/primes.js', import.meta.url),
+      );
+      const withAwait = taskModule<typeof import('../fixtures/tla.ts')>(
+        new URL('../fixtures/tla.js', import.meta.url),
+      );
+      await using ex = make({ maxWorkers: 1, typescript: true });
+      assert.equal(await ex.submit(viaJs.sumPrimes, 100), 1060);
+      assert.equal(await ex.submit(withAwait.lookup, 1), 20, 'with top-level await');
+    });
+
     test('a missing export or module fails the future with a clear error', async () => {
       await using ex = make({ maxWorkers: 1, typescript: true });
       const bad = primes as unknown as Record<string, (...args: unknown[]) => unknown>;
