@@ -132,6 +132,13 @@ export class Future<T = unknown> implements PromiseLike<T> {
    * if it is already done. An error thrown by `fn` is logged and ignored, as in CPython.
    */
   addDoneCallback(fn: DoneCallback<T>): void {
+    // Checked now: anything else stored among the observers would be taken for a waiter, and
+    // settling the future would throw in the executor (and never wake `await future`).
+    if (typeof fn !== 'function') {
+      throw invalidArgType(
+        `addDoneCallback() needs a function, got ${fn === null ? 'null' : typeof fn}`,
+      );
+    }
     if (this.done()) {
       runCallback(fn, this);
       return;

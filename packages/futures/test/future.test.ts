@@ -154,6 +154,23 @@ describe('Future state machine (CPython test_future)', () => {
     );
   });
 
+  test('addDoneCallback refuses what is not a function; the future still settles and wakes', async () => {
+    const f = new Future<number>();
+    for (const notAFunction of [null, {}, 'log']) {
+      assert.throws(
+        () => f.addDoneCallback(notAFunction as never),
+        (e: unknown) =>
+          e instanceof TypeError &&
+          (e as { code?: string }).code === 'ERR_INVALID_ARG_TYPE' &&
+          /addDoneCallback\(\) needs a function/.test(e.message),
+      );
+    }
+    const awaited = f.result();
+    f.setRunningOrNotifyCancel();
+    f.setResult(7); // threw "observers[event] is not a function", and awaited never settled
+    assert.equal(await awaited, 7);
+  });
+
   test('setResult/setException on a done future raise InvalidStateError naming the state', () => {
     const f = futureIn('FINISHED', 1);
     assert.throws(
