@@ -108,8 +108,7 @@ export class AsyncExecutor extends Executor {
     this.#shutdown = true;
     if (cancelFutures) {
       for (const item of this.#queue.drain()) {
-        item.future.cancel();
-        item.future.setRunningOrNotifyCancel();
+        if (item.future.cancel()) item.future.setRunningOrNotifyCancel(); // false: settled by hand
       }
     }
     if (wait && (this.#running > 0 || this.#queue.length > 0)) {
@@ -125,7 +124,9 @@ export class AsyncExecutor extends Executor {
     this.#scheduled = false;
     while (this.#running < this.#maxWorkers && this.#queue.length > 0) {
       const item = this.#queue.shift() as WorkItem;
-      if (!item.future.setRunningOrNotifyCancel()) continue;
+      // Cancelled, or settled by hand (setResult and setException are public): not run.
+      const { future } = item;
+      if (future.state === 'FINISHED' || !future.setRunningOrNotifyCancel()) continue;
       this.#running += 1;
       void this.#run(item);
     }
@@ -133,12 +134,14 @@ export class AsyncExecutor extends Executor {
   }
 
   async #run({ future, fn, args }: WorkItem): Promise<void> {
+    // A future settled by hand while its task ran keeps that outcome.
     try {
       const ref = taskRefOf(fn);
       const callable = ref === undefined ? fn : await loadTaskFunction(ref);
-      future.setResult(await callable(...args));
+      const value = await callable(...args);
+      if (!future.done()) future.setResult(value);
     } catch (error) {
-      future.setException(error);
+      if (!future.done()) future.setException(error);
     } finally {
       this.#running -= 1;
       this.#drain();

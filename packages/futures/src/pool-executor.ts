@@ -431,8 +431,9 @@ export abstract class PoolExecutor extends Executor {
       const item = this.#queue.shift();
       if (item === undefined) break;
       // A cancelled task is acknowledged here and never sent (CPython does the same when a
-      // worker takes it from the queue).
-      if (!item.setRunningOrNotifyCancel()) continue;
+      // worker takes it from the queue). One the caller settled by hand (setResult or
+      // setException are public) has nothing left to run.
+      if (item.state === 'FINISHED' || !item.setRunningOrNotifyCancel()) continue;
       item.cost = this.#costMs[costKey(item)] ?? TARGET_MS;
       batchMs += item.cost;
       if (!slot.known.has(item.def.id)) {
@@ -678,6 +679,9 @@ export abstract class PoolExecutor extends Executor {
   }
 
   #settle(item: WorkItem, status: number, value: unknown): void {
+    // Settled by hand while it ran: the result is dropped (setting it would throw here, in an
+    // event handler, and leave the batch's other futures unsettled).
+    if (item.state === 'FINISHED') return;
     if (status === RESULT_OK) {
       item.setResult(value);
     } else if (status === RESULT_ERROR) {
@@ -828,8 +832,7 @@ export abstract class PoolExecutor extends Executor {
 
   #cancelQueued(): void {
     for (const item of this.#queue.drain()) {
-      item.cancel();
-      item.setRunningOrNotifyCancel();
+      if (item.cancel()) item.setRunningOrNotifyCancel(); // false: settled by hand
     }
   }
 
@@ -868,6 +871,7 @@ export abstract class PoolExecutor extends Executor {
       this.#tasks.clear();
       const how = signal === 'SIGKILL' ? 'killWorkers()' : 'terminateWorkers()';
       for (const item of running) {
+        if (item.done()) continue; // settled by hand
         item.setException(
           this._brokenError(
             `the worker ${this._workerKind} running this task was stopped by ${how}`,

@@ -668,6 +668,37 @@ export function describeExecutorConformance(name: string, make: MakeExecutor): v
       await ex.shutdown();
     });
 
+    test('a future settled by hand (setResult/setException are public) keeps that outcome; the executor goes on', async () => {
+      const ex = make(1);
+      assert.equal(await ex.submit((n: number) => n, 0), 0, 'a worker is ready');
+      const slow = async (ms: number) => {
+        await new Promise((resolve) => setTimeout(resolve, ms));
+        return 'late';
+      };
+      // Long enough to be still running after the sleeps below, even on a loaded machine.
+      const running = ex.submit(slow, 500);
+      const queued = ex.submit((s: string) => `ran ${s}`, 'queued');
+      const after = ex.submit((s: string) => s, 'after');
+      await sleep(20);
+      assert.equal(running.state, 'RUNNING');
+      assert.equal(queued.state, 'PENDING');
+      running.setException(new Error('gave up'));
+      queued.setResult('settled by hand');
+      // Used to throw in the executor (an uncaught exception for the pools) and stall the queue.
+      assert.equal(await after, 'after');
+      assert.equal(((await running.exception()) as Error).message, 'gave up');
+      assert.equal(await queued, 'settled by hand');
+
+      const blocker = ex.submit(slow, 500);
+      const last = ex.submit((s: string) => s, 'last');
+      await sleep(20);
+      assert.equal(last.state, 'PENDING');
+      last.setException(new Error('dropped'));
+      await ex.shutdown({ cancelFutures: true });
+      assert.equal(await blocker, 'late');
+      assert.equal(((await last.exception()) as Error).message, 'dropped');
+    });
+
     test('await using shuts the executor down', async () => {
       let kept: Executor | undefined;
       {
