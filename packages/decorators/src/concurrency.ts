@@ -63,7 +63,7 @@ export function concurrency(limit: number, options: ConcurrencyOptions = {}): As
   return makeDecorator('@concurrency()', (fn, info) => {
     const create = () => new Bulkhead(limit);
     const shared = perInstance ? undefined : create();
-    const bulkheadOf = shared ? () => shared : perReceiver(info, create);
+    const bulkheadOf = shared ? () => shared : perReceiver(create);
     return async function (this: unknown, ...args: unknown[]): Promise<unknown> {
       const signal = findSignal(args);
       // A call nobody wants any more must not take a slot (the queue checks waiting calls).

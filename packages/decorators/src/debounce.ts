@@ -155,7 +155,7 @@ export function debounce(options: DebounceOptions): DebounceDecorator {
     );
   }
   return makeDecorator('@debounce()', (fn, info) => {
-    const burstOf = perReceiver(info, () => new Burst(fn, { waitMs, maxWaitMs }));
+    const burstOf = perReceiver(() => new Burst(fn, { waitMs, maxWaitMs }));
     const debounced = function (this: unknown, ...args: unknown[]): Promise<unknown> {
       return burstOf(this).call(this, args);
     };

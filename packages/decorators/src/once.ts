@@ -12,8 +12,8 @@ type Remembered = { done: false } | { done: true; ok: boolean; value: unknown };
  * const init = once()(() => loadConfig());
  */
 export function once(): Decorator {
-  return makeDecorator('@once()', (fn, info) => {
-    const stateOf = perReceiver<{ remembered: Remembered }>(info, () => ({
+  return makeDecorator('@once()', (fn) => {
+    const stateOf = perReceiver<{ remembered: Remembered }>(() => ({
       remembered: { done: false },
     }));
     return function (this: unknown, ...args: unknown[]): unknown {

@@ -136,7 +136,7 @@ export function throttle(options: ThrottleOptions): AsyncDecorator {
   return makeDecorator('@throttle()', (fn, info) => {
     const create = () => new Bucket(limit, intervalMs, now);
     const shared = perInstance ? undefined : create();
-    const bucketOf = shared ? () => shared : perReceiver(info, create);
+    const bucketOf = shared ? () => shared : perReceiver(create);
     return async function (this: unknown, ...args: unknown[]): Promise<unknown> {
       const cost = weight === undefined ? 1 : weight(...(args as never[]));
       if (typeof cost !== 'number' || !(cost >= 0) || cost > limit) {

@@ -226,19 +226,17 @@ export function decorator(wrap: Wrap): Decorator {
 }
 
 /**
- * Per-receiver state for a wrapper: one `S` for a plain function, and one per instance (or per
- * class, for static methods) for a method, held in a WeakMap so instances are never kept alive.
+ * Per-receiver state for a wrapper: one `S` per object receiver (an instance, or the class for
+ * static methods), held in a WeakMap so instances are never kept alive, and one for calls
+ * without an object receiver (a plain call, a detached method). A plain function gets a
+ * receiver too once it is assigned as a method (`Db.prototype.connect = once()(fn)`): it then
+ * behaves as the decorated method would.
  */
-export function perReceiver<S>(info: WrapInfo, create: () => S): (receiver: unknown) => S {
-  if (info.kind === 'function') {
-    const only = create();
-    return () => only;
-  }
+export function perReceiver<S>(create: () => S): (receiver: unknown) => S {
   const states = new WeakMap<object, S>();
   let shared: S | undefined;
   return (receiver) => {
     if ((typeof receiver !== 'object' && typeof receiver !== 'function') || receiver === null) {
-      // A method called without an object receiver (detached): one shared state.
       shared ??= create();
       return shared;
     }

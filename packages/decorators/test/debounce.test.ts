@@ -105,4 +105,24 @@ describe('debounce', () => {
       /maxWaitMs must be a number >= waitMs/,
     );
   });
+
+  test('a wrapped function assigned as a method keeps one burst per instance', async (t) => {
+    t.mock.timers.enable({ apis: ['setTimeout', 'Date'] });
+    class Box {
+      saved: string[] = [];
+      declare save: (v: string) => Promise<string>;
+    }
+    Box.prototype.save = debounce({ waitMs: 100 })(function (this: Box, v: string) {
+      this.saved.push(v);
+      return v;
+    });
+    const a = new Box();
+    const b = new Box();
+    const pa = a.save('a1');
+    const pb = b.save('b1');
+    t.mock.timers.tick(100);
+    await flush();
+    assert.deepEqual([await pa, await pb], ['a1', 'b1']);
+    assert.deepEqual([a.saved, b.saved], [['a1'], ['b1']]);
+  });
 });

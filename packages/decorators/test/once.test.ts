@@ -52,4 +52,21 @@ describe('once', () => {
     Db.setup();
     assert.equal(Db.opened, 1);
   });
+
+  test('a wrapped function assigned as a method runs once per instance, as a decorated one', () => {
+    class Db {
+      connections = 0;
+      declare connect: () => string;
+    }
+    Db.prototype.connect = once()(function (this: Db) {
+      this.connections++;
+      return `conn${this.connections}`;
+    });
+    const a = new Db();
+    const b = new Db();
+    assert.equal(a.connect(), 'conn1');
+    assert.equal(b.connect(), 'conn1', "b connects too, instead of getting a's connection");
+    assert.equal(a.connect(), 'conn1');
+    assert.equal(a.connections + b.connections, 2);
+  });
 });
