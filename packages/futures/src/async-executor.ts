@@ -108,7 +108,7 @@ export class AsyncExecutor extends Executor {
     this.#shutdown = true;
     if (cancelFutures) {
       for (const item of this.#queue.drain()) {
-        if (item.future.cancel()) item.future.setRunningOrNotifyCancel(); // false: settled by hand
+        if (item.future.cancel()) item.future._start(); // false: settled by hand
       }
     }
     if (wait && (this.#running > 0 || this.#queue.length > 0)) {
@@ -124,9 +124,8 @@ export class AsyncExecutor extends Executor {
     this.#scheduled = false;
     while (this.#running < this.#maxWorkers && this.#queue.length > 0) {
       const item = this.#queue.shift() as WorkItem;
-      // Cancelled, or settled by hand (setResult and setException are public): not run.
-      const { future } = item;
-      if (future.state === 'FINISHED' || !future.setRunningOrNotifyCancel()) continue;
+      // Cancelled, or taken over by the caller (see Future._start): not run.
+      if (!item.future._start()) continue;
       this.#running += 1;
       void this.#run(item);
     }

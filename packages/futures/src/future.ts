@@ -206,6 +206,19 @@ export class Future<T = unknown> implements PromiseLike<T> {
     this.#invokeCallbacks();
   }
 
+  /**
+   * For an executor taking this future's task from its queue: marks it RUNNING and returns
+   * `true` if the task should run now. `false` if it was cancelled (acknowledged here, as
+   * {@link setRunningOrNotifyCancel} does) or if the caller has taken it over by hand (marked it
+   * running, acknowledged a cancel or settled it: those methods are public), in which case the
+   * executor leaves it alone instead of failing on its state. @internal
+   */
+  _start(): boolean {
+    const state = this.#state;
+    if (state === 'PENDING' || state === 'CANCELLED') return this.setRunningOrNotifyCancel();
+    return false;
+  }
+
   /** `true` if the future finished with an error (used by `wait(FIRST_EXCEPTION)`). @internal */
   _failed(): boolean {
     return this.#failed;

@@ -431,9 +431,9 @@ export abstract class PoolExecutor extends Executor {
       const item = this.#queue.shift();
       if (item === undefined) break;
       // A cancelled task is acknowledged here and never sent (CPython does the same when a
-      // worker takes it from the queue). One the caller settled by hand (setResult or
-      // setException are public) has nothing left to run.
-      if (item.state === 'FINISHED' || !item.setRunningOrNotifyCancel()) continue;
+      // worker takes it from the queue). One the caller took over by hand (marked running or
+      // settled: those methods are public) is left to the caller (see Future._start).
+      if (!item._start()) continue;
       item.cost = this.#costMs[costKey(item)] ?? TARGET_MS;
       batchMs += item.cost;
       if (!slot.known.has(item.def.id)) {
@@ -806,7 +806,7 @@ export abstract class PoolExecutor extends Executor {
     const items = [...this.#tasks.values(), ...this.#queue.drain()];
     this.#tasks.clear();
     for (const item of items) {
-      if (item.cancelled()) item.setRunningOrNotifyCancel();
+      if (item.cancelled()) item._start();
       else if (!item.done()) {
         if (item.state === 'PENDING') item.setRunningOrNotifyCancel();
         item.setException(this.#newBrokenError());
@@ -825,14 +825,14 @@ export abstract class PoolExecutor extends Executor {
   // shutdown must not wait for them.
   #dropCancelled(): void {
     for (const item of this.#queue.drain()) {
-      if (item.cancelled()) item.setRunningOrNotifyCancel();
+      if (item.cancelled()) item._start();
       else this.#queue.push(item);
     }
   }
 
   #cancelQueued(): void {
     for (const item of this.#queue.drain()) {
-      if (item.cancel()) item.setRunningOrNotifyCancel(); // false: settled by hand
+      if (item.cancel()) item._start(); // false: settled by hand
     }
   }
 

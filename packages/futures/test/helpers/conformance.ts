@@ -699,6 +699,30 @@ export function describeExecutorConformance(name: string, make: MakeExecutor): v
       assert.equal(((await last.exception()) as Error).message, 'dropped');
     });
 
+    test('a queued future the caller marks running (or cancels and acknowledges) by hand is left to the caller; the executor goes on', async () => {
+      const ex = make(1);
+      assert.equal(await ex.submit((n: number) => n, 0), 0, 'a worker is ready');
+      const blocker = ex.submit(async (ms: number) => {
+        await new Promise((resolve) => setTimeout(resolve, ms));
+        return 'late';
+      }, 300);
+      const taken = ex.submit((s: string) => `ran ${s}`, 'taken');
+      const dropped = ex.submit((s: string) => `ran ${s}`, 'dropped');
+      const after = ex.submit((s: string) => s, 'after');
+      await sleep(20);
+      assert.equal(taken.setRunningOrNotifyCancel(), true);
+      assert.equal(dropped.cancel(), true);
+      assert.equal(dropped.setRunningOrNotifyCancel(), false);
+      // Used to throw InvalidStateError in the executor, which stalled the queue.
+      assert.equal(await after, 'after');
+      assert.equal(await blocker, 'late');
+      assert.equal(taken.state, 'RUNNING', 'never run by the executor');
+      taken.setResult('by the caller');
+      assert.equal(await taken, 'by the caller');
+      assert.equal(dropped.cancelled(), true);
+      await ex.shutdown();
+    });
+
     test('await using shuts the executor down', async () => {
       let kept: Executor | undefined;
       {
