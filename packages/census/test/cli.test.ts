@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -113,6 +113,30 @@ test('forage census --emulator runs a census, streams JSON progress, then export
   assert.match(x.stdout, /wrote .*all_repos\.jsonl and .*lang_data\.jsonl: 1500 repositories/);
   assert.equal(readFileSync(join(dir, 'lang_data.jsonl'), 'utf8').split('\n').length, 1501);
   assert.ok(existsSync(join(dir, 'all_repos.jsonl')));
+});
+
+test('a report that cannot be written still prints the census summary, exits 1 and says how to write it', async (t) => {
+  const dir = tempDir(t);
+  const first = await forage([
+    'census',
+    '--emulator',
+    'synthetic:300',
+    '--out',
+    dir,
+    '--no-report',
+  ]);
+  assert.equal(first.code, 0, first.stderr);
+  // A file where the report's charts directory goes.
+  writeFileSync(join(dir, 'charts'), 'in the way');
+  const r = await forage(['census', '--emulator', 'synthetic:300', '--out', dir]);
+  assert.equal(r.code, 1, r.stderr);
+  assert.match(r.stdout, /^census complete: \d+ repositories listed/m);
+  assert.match(r.stdout, /^report: not written/m);
+  assert.match(
+    r.stderr,
+    /the census is complete, but its report could not be written: .*charts.*; fix that, then run forage analyze /,
+  );
+  assert.equal(readFileSync(join(dir, 'charts'), 'utf8'), 'in the way');
 });
 
 test('census export --out writes there, not into the census; census flags on export exit 2', async (t) => {

@@ -2,6 +2,7 @@ import { resolve } from 'node:path';
 import type { DistributedCensusEvent } from '@forage/distributed';
 import type { Command } from 'commander';
 import { UsageError } from '../errors.js';
+import { printSummary } from './census-summary.js';
 import type { RegisterCommand } from './index.js';
 import {
   checkQueueName,
@@ -224,13 +225,7 @@ export async function censusCoordinatorAction(flags: CensusQueueFlags): Promise<
       `census ${manifest.complete ? 'complete' : 'incomplete'}: ${c?.listed ?? 0} repositories listed; ok ${c?.ok ?? 0}, empty ${c?.empty ?? 0}, not_found ${c?.not_found ?? 0}, blocked ${c?.blocked ?? 0}, error ${c?.error ?? 0}`,
       `${((manifest.runs.at(-1)?.wallMs ?? 0) / 1000).toFixed(1)} s; files in ${resolve(dir)}`,
     ];
-    if (flags.report && manifest.complete && (c?.listed ?? 0) > 0) {
-      const { report } = await import('@forage/census');
-      const { files } = await report(dir, { outDir: dir });
-      lines.push(`report: ${files.html}`);
-    }
-    if (flags.json) process.stdout.write(`${JSON.stringify({ type: 'summary', lines })}\n`);
-    else process.stdout.write(`${lines.join('\n')}\n`);
+    await printSummary(lines, dir, flags, manifest.complete && (c?.listed ?? 0) > 0);
   } catch (error) {
     // Interrupted (Ctrl-C): 128 + SIGINT, as a one-machine census, so scripts can tell an
     // interruption (run it again) from a failure.

@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import type { CensusEvent, CensusOptions, CensusProgress, CensusResult } from '@forage/census';
 import { type Command, Option } from 'commander';
 import { UsageError } from '../errors.js';
+import { printSummary } from './census-summary.js';
 // Distributed census (issue 10): --queue makes this process the coordinator.
 import { censusCoordinatorAction, warnTokenOnCommandLine } from './census-worker.js';
 
@@ -211,12 +212,7 @@ async function censusAction(flags: CensusFlags): Promise<void> {
     `census ${m.complete ? 'complete' : 'incomplete'}: ${c?.listed ?? 0} repositories listed; ok ${c?.ok ?? 0}, empty ${c?.empty ?? 0}, not_found ${c?.not_found ?? 0}, blocked ${c?.blocked ?? 0}, error ${c?.error ?? 0}`,
     `${costLine(m)}; files in ${out}`,
   ];
-  if (flags.report && m.complete && (c?.listed ?? 0) > 0) {
-    const { files } = await census.report(result.dir, { outDir: result.dir });
-    lines.push(`report: ${files.html}`);
-  }
-  if (flags.json) process.stdout.write(`${JSON.stringify({ type: 'summary', lines })}\n`);
-  else process.stdout.write(`${lines.join('\n')}\n`);
+  await printSummary(lines, result.dir, flags, m.complete && (c?.listed ?? 0) > 0);
 }
 
 /**
