@@ -66,10 +66,24 @@ export function etagMatches(header: string | undefined, etag: string): boolean {
   return false;
 }
 
-/** Whether the client accepts gzip. */
+/**
+ * Whether the client accepts gzip (RFC 9110 12.5.3): `gzip` or `x-gzip` with a weight above 0,
+ * or `*` above 0 when gzip is not named; `gzip;q=0` refuses it.
+ */
 export function wantsGzip(req: IncomingMessage): boolean {
   const accept = req.headers['accept-encoding'];
-  return typeof accept === 'string' && /\bgzip\b/.test(accept);
+  if (typeof accept !== 'string') return false;
+  let any = false;
+  for (const part of accept.split(',')) {
+    const [name = '', ...params] = part.split(';');
+    const coding = name.trim().toLowerCase();
+    if (coding !== 'gzip' && coding !== 'x-gzip' && coding !== '*') continue;
+    const q = params.map((p) => /^\s*q\s*=\s*([\d.]+)\s*$/i.exec(p)?.[1]).find(Boolean);
+    const accepted = q === undefined || Number(q) > 0;
+    if (coding !== '*') return accepted;
+    any = accepted;
+  }
+  return any;
 }
 
 /** Encodes the body (gzip if asked) and adds Content-Length. */

@@ -243,6 +243,38 @@ test('gzip when asked, identical after decompression', async (t) => {
   assert.equal(gunzipSync(zipped.body).toString(), plain.text);
 });
 
+test('Accept-Encoding weights: q=0 refuses gzip, * accepts it unless gzip is refused by name', async (t) => {
+  const emu = await startEmulator({ dataset: 'synthetic:300', tokens: ['z'] });
+  t.after(() => emu.close());
+  const encodingFor = (acceptEncoding: string) =>
+    new Promise<string | undefined>((resolve, reject) => {
+      request(
+        `${emu.url}/repositories`,
+        { headers: as('z', { 'accept-encoding': acceptEncoding }) },
+        (res) => {
+          res.resume();
+          res.on('end', () => resolve(res.headers['content-encoding']));
+        },
+      )
+        .on('error', reject)
+        .end();
+    });
+  for (const [header, expected] of [
+    ['gzip;q=0', undefined],
+    ['gzip; q=0.000, identity', undefined],
+    ['br, gzip;q=0.5', 'gzip'],
+    ['GZIP', 'gzip'],
+    ['*', 'gzip'],
+    ['*;q=0', undefined],
+    ['gzip;q=0, *', undefined],
+    ['identity', undefined],
+    ['x-gzip', 'gzip'],
+    ['notgzip', undefined],
+  ] as const) {
+    assert.equal(await encodingFor(header), expected, header);
+  }
+});
+
 test('ETag: emulators whose content differs never share an ETag (rates, start id, blog file)', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'emulator-etag-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
