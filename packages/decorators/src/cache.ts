@@ -8,7 +8,7 @@
 
 import { defaultKey } from './cache-key.js';
 import { InvalidOptionError } from './errors.js';
-import { isThenable } from './thenable.js';
+import { forgetOnRejection, isThenable } from './thenable.js';
 import {
   type AnyFunction,
   controlOf,
@@ -51,7 +51,8 @@ interface Live {
 
 interface Entry {
   readonly key: unknown;
-  readonly value: unknown;
+  /** The result served on a hit; set once, right after the call (see `cache`). */
+  value: unknown;
   readonly expiresAt: number;
   /** Neighbours in recency order, for O(1) LRU moves without re-hashing the key. */
   older: Entry | undefined;
@@ -226,8 +227,11 @@ function storesFor(totals: Totals) {
 /**
  * Caches results by arguments. Without `maxSize` it is unbounded like `functools.cache`; with it,
  * an LRU like `functools.lru_cache`. `ttlMs` expires entries. Concurrent calls with the same key
- * share one in-flight promise; rejected promises and thrown errors are never cached. On methods
- * each instance gets its own cache. Reach the cache with {@link cacheInfo} and {@link cacheClear}.
+ * share one in-flight promise; rejected promises and thrown errors are never cached. For a native
+ * promise the cache stores and returns a promise derived from it, so that a rejection no caller
+ * handles is still reported as unhandled; other thenables are kept as they are (and their
+ * rejection is marked handled). On methods each instance gets its own cache. Reach the cache
+ * with {@link cacheInfo} and {@link cacheClear}.
  *
  * @example
  * const fib = cache()((n: number): number => (n < 2 ? n : fib(n - 1) + fib(n - 2)));
@@ -261,23 +265,25 @@ export function cache(options: CacheOptions = {}): Decorator {
       }
       store.misses++;
       totals.misses++;
-      const value = fn.apply(this, args);
+      const result = fn.apply(this, args);
       const fresh: Entry = {
         key,
-        value,
+        value: result,
         expiresAt: ttlMs === undefined ? 0 : now() + ttlMs,
         older: undefined,
         newer: undefined,
       };
-      store.add(fresh, maxSize);
-      if (isThenable(value)) {
+      if (isThenable(result)) {
         // A rejected promise must not be served again; drop it unless it was replaced meanwhile,
-        // or cleared: a stale store's entries are no longer in the totals.
-        value.then(undefined, () => {
+        // or cleared: a stale store's entries are no longer in the totals. What is stored (and
+        // returned) may be a promise derived from the result, so that a rejection no caller
+        // handles is still reported as unhandled (see forgetOnRejection).
+        fresh.value = forgetOnRejection(result, () => {
           if (!store.stale) store.delete(fresh);
         });
       }
-      return value;
+      store.add(fresh, maxSize);
+      return fresh.value;
     };
     const control: CacheControl = {
       maxSize: options.maxSize,

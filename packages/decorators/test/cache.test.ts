@@ -4,6 +4,7 @@ import v8 from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { cache, cacheClear, cacheInfo, unwrap } from '@forage/decorators';
 import { deferred, FakeClock, flush } from './helpers/fake-clock.ts';
+import { unhandledRejections } from './helpers/unhandled.ts';
 
 describe('cache on functions', () => {
   test('fib(30) makes 31 misses, like functools.cache', () => {
@@ -249,6 +250,56 @@ describe('cache on functions', () => {
     assert.equal(await load('u'), 'u');
     assert.equal(calls, 2);
     assert.equal(cacheInfo(load).currSize, 1);
+  });
+
+  test('a rejection that no caller handles is still reported as unhandled', async () => {
+    const failure = new Error('nobody awaits this');
+    const load = cache()(async (_url: string) => {
+      throw failure;
+    });
+    const reported = await unhandledRejections(() => {
+      load('u');
+    });
+    assert.deepEqual(reported, [failure], 'as the undecorated function would be');
+    assert.equal(cacheInfo(load).currSize, 0, 'and it was dropped all the same');
+  });
+
+  test('a rejection that the callers handle is not reported, and is dropped', async () => {
+    let calls = 0;
+    const load = cache()(async (url: string) => {
+      calls++;
+      if (calls === 1) throw new Error('503');
+      return url;
+    });
+    let caught: unknown;
+    const reported = await unhandledRejections(() => {
+      load('u').catch((error: unknown) => {
+        caught = error;
+      });
+      void load('u').then(undefined, () => {}); // a hit: the same in-flight promise
+    });
+    assert.deepEqual(reported, []);
+    assert.match(String(caught), /503/);
+    assert.equal(cacheInfo(load).currSize, 0);
+    assert.equal(await load('u'), 'u', 'the next call tries again');
+  });
+
+  test('a thenable that is not a native promise is stored and returned as it is', async () => {
+    class Tagged<T> extends Promise<T> {
+      readonly tag = 'mine';
+    }
+    let calls = 0;
+    const load = cache()((_url: string) => {
+      calls++;
+      return calls === 1 ? Tagged.reject(new Error('503')) : Tagged.resolve('body');
+    });
+    const first = load('u');
+    assert.ok(first instanceof Tagged, 'its type is kept');
+    assert.equal(load('u'), first);
+    await assert.rejects(first, /503/);
+    await flush();
+    assert.equal(cacheInfo(load).currSize, 0, 'a rejected one is still dropped');
+    assert.equal(await load('u'), 'body');
   });
 
   test('keeps name, length and the original; bad options are refused', () => {
