@@ -4,7 +4,7 @@
  */
 
 import { DecoratorTargetError } from './errors.js';
-import { isThenable } from './thenable.js';
+import { forgetOnRejection, isThenable } from './thenable.js';
 
 /** Rejects methods in legacy mode, where a getter's and a method's descriptors look alike. */
 type GetterOnly<V> = V extends (...args: any[]) => any
@@ -44,16 +44,18 @@ function cachingGetter(get: (this: unknown) => unknown): (this: unknown) => unkn
     const self = this as object;
     const stored = values.get(self);
     if (stored !== undefined) return stored.value;
-    const value = get.call(self);
-    const slot = { value };
-    values.set(self, slot);
-    if (isThenable(value)) {
-      // A rejected promise is forgotten, so the next read tries again.
-      value.then(undefined, () => {
+    const result = get.call(self);
+    const slot = { value: result };
+    if (isThenable(result)) {
+      // A rejected promise is forgotten, so the next read tries again. The stored value may be
+      // a promise derived from the result, so that a rejection no reader handles is still
+      // reported as unhandled (see forgetOnRejection).
+      slot.value = forgetOnRejection(result, () => {
         if (values.get(self) === slot) values.delete(self);
       });
     }
-    return value;
+    values.set(self, slot);
+    return slot.value;
   };
   Object.defineProperty(getter, VALUES, { value: values });
   return getter;
@@ -62,7 +64,8 @@ function cachingGetter(get: (this: unknown) => unknown): (this: unknown) => unkn
 /**
  * Caches a getter's value per instance: computed on first read, then stored (held weakly, so
  * the instance can still be collected). Promises are stored too; a rejected one is forgotten.
- * Call {@link invalidate} to recompute on the next read.
+ * A native promise is stored as a promise derived from it, so that a rejection no reader
+ * handles is still reported as unhandled. Call {@link invalidate} to recompute on the next read.
  *
  * @example
  * class Report {

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { cachedProperty, invalidate } from '@forage/decorators';
 import { flush } from './helpers/fake-clock.ts';
+import { unhandledRejections } from './helpers/unhandled.ts';
 
 describe('cachedProperty', () => {
   class Report {
@@ -59,6 +60,32 @@ describe('cachedProperty', () => {
     assert.equal(await r.data, 'data');
     assert.equal(await r.data, 'data');
     assert.equal(r.attempts, 2);
+  });
+
+  test('a rejection that no reader handles is still reported as unhandled; a handled one is not', async () => {
+    const failure = new Error('offline');
+    class Remote {
+      @cachedProperty()
+      get data(): Promise<string> {
+        return Promise.reject(failure);
+      }
+    }
+    const ignored = new Remote();
+    assert.deepEqual(
+      await unhandledRejections(() => {
+        void ignored.data;
+      }),
+      [failure],
+    );
+    const handled = new Remote();
+    assert.deepEqual(
+      await unhandledRejections(() => {
+        handled.data.catch(() => {});
+      }),
+      [],
+    );
+    assert.equal(invalidate(ignored, 'data'), false, 'both were forgotten');
+    assert.equal(invalidate(handled, 'data'), false);
   });
 
   test('refuses anything but a getter', () => {
