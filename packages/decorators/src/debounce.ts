@@ -52,6 +52,7 @@ interface Waiting {
 }
 
 const ignore = () => {};
+const passThrough = (value: unknown): unknown => value;
 
 class Burst {
   timer: ReturnType<typeof setTimeout> | undefined;
@@ -177,13 +178,17 @@ function burstFor(api: string, fn: AnyFunction, receiver: object | undefined): B
 
 /**
  * Runs a debounced function's pending burst now instead of waiting; resolves with its result
- * (undefined when nothing was pending). For a method, pass the instance.
+ * (undefined when nothing was pending), or rejects with its error: a promise of the caller's
+ * own, reported as unhandled if ignored. For a method, pass the instance.
  *
  * @example await flush(editor.save, editor);
  */
 export function flush(fn: AnyFunction, receiver?: object): Promise<unknown> {
   const burst = burstFor('flush', fn, receiver);
-  return burst.waiting.length === 0 ? Promise.resolve(undefined) : burst.run();
+  if (burst.waiting.length === 0) return Promise.resolve(undefined);
+  // A promise of the caller's own: the run's promise carries the waiting calls' handlers, so
+  // its rejection would never be reported if the caller of flush ignored it.
+  return burst.run().then(passThrough);
 }
 
 /**

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { CancelledError, cancel, debounce, flush as flushNow } from '@forage/decorators';
 import { flush } from './helpers/fake-clock.ts';
+import { unhandledRejections } from './helpers/unhandled.ts';
 
 describe('debounce', () => {
   test('a burst runs once, after the pause, with the last arguments; all calls get the result', async (t) => {
@@ -67,6 +68,36 @@ describe('debounce', () => {
     t.mock.timers.tick(2_000);
     await flush();
     assert.deepEqual(runs, ['hello']);
+  });
+
+  test('a failed run is reported as unhandled for each promise nobody handles, flush included', async (t) => {
+    t.mock.timers.enable({ apis: ['setTimeout', 'Date'] });
+    const failure = new Error('disk full');
+    const save = debounce({ waitMs: 10 })(async () => {
+      throw failure;
+    });
+    const ignore = () => {};
+    // The callers handle it, the caller of flush does not: that one promise is reported.
+    const byFlush = await unhandledRejections(() => {
+      save().catch(ignore);
+      flushNow(save);
+    });
+    assert.deepEqual(byFlush, [failure]);
+    // A caller that ignores its promise gets it reported, whoever ran the burst.
+    const byTimer = await unhandledRejections(() => {
+      save();
+      save().catch(ignore);
+      t.mock.timers.tick(10);
+    });
+    assert.deepEqual(byTimer, [failure]);
+    // Everyone handles it: nothing is reported.
+    const handled = await unhandledRejections(() => {
+      save().catch(ignore);
+      flushNow(save).catch(ignore);
+      save().catch(ignore);
+      t.mock.timers.tick(10);
+    });
+    assert.deepEqual(handled, []);
   });
 
   test('methods: one burst per instance; flush and cancel take the instance', async (t) => {
