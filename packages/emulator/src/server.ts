@@ -74,10 +74,18 @@ function route(method: string, path: string): Route {
   return { name: 'not found' };
 }
 
+/**
+ * The value of a query parameter, or undefined when it is absent or empty. Every parameter the
+ * emulator reads goes through here, so a repeated one (`?since=1&since=2`) is read one way
+ * everywhere: the last value wins. GitHub's REST API is a Rails application, and Rack's query
+ * parser assigns a plain (bracketless) key once per occurrence, so the last assignment is the one
+ * a handler sees. `URLSearchParams.get` returns the first, which answered a different page than
+ * GitHub would, with nothing to tell the client.
+ */
 function queryParam(query: string, name: string): string | undefined {
   if (!query) return undefined;
-  const value = new URLSearchParams(query).get(name);
-  return value === null || value === '' ? undefined : value;
+  const value = new URLSearchParams(query).getAll(name).at(-1);
+  return value === undefined || value === '' ? undefined : value;
 }
 
 /** Per-request context passed through the handlers. */

@@ -85,6 +85,30 @@ test('listing: a non-integer since is 422', async () => {
   assert.match(res.json().message, /since/);
 });
 
+test('listing: a repeated since is read as GitHub (Rails) reads it: the last value wins', async () => {
+  // The first value used to win, so these two requests got each other's page.
+  const first = (await call(`${emu.url}/repositories?since=0`, { headers: as('t1') })).json();
+  const cursor = first[49].id;
+  const res = await call(`${emu.url}/repositories?since=0&since=${cursor}`, { headers: as('t1') });
+  assert.equal(res.status, 200);
+  assert.equal(res.json()[0].id, first[50].id);
+  const back = (
+    await call(`${emu.url}/repositories?since=${cursor}&since=0`, { headers: as('t1') })
+  ).json();
+  assert.equal(back[0].id, first[0].id);
+  // Only the value that is used is validated, as a Rails handler would see it.
+  const bad = await call(`${emu.url}/repositories?since=${cursor}&since=abc`, {
+    headers: as('t1'),
+  });
+  assert.equal(bad.status, 422);
+  assert.match(bad.json().message, /"abc"/);
+  const good = await call(`${emu.url}/repositories?since=abc&since=${cursor}`, {
+    headers: as('t1'),
+  });
+  assert.equal(good.status, 200);
+  assert.equal(good.json()[0].id, first[50].id);
+});
+
 test('languages: 200 descending, {} for empty, 404 / 451 / 403 block / 301 rename', async () => {
   const { items } = await listAll();
   const seen = new Map<number, number>();
