@@ -259,6 +259,77 @@ test('bad requests: unreadable JSON is 400, invalid queries are 200 with errors 
   assert.match(syntax.errors[0].message, /Syntax Error/);
 });
 
+test('bad requests: variables must be an object or null; the request is refused, not run without them', async () => {
+  const post = (body: unknown) =>
+    call(`${emu.url}/graphql`, {
+      method: 'POST',
+      headers: { ...as('g'), 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+  // These used to run as if no variables had been sent: the query answered with data.
+  const query = 'query($dry: Boolean) { rateLimit(dryRun: $dry) { cost } }';
+  for (const [variables, kind] of [
+    [[true], 'an array'],
+    ['{"dry":true}', 'a string'],
+    [1, 'a number'],
+    [true, 'a boolean'],
+  ] as const) {
+    const res = await post({ query, variables });
+    assert.equal(res.status, 200, JSON.stringify(variables));
+    const body = res.json();
+    assert.equal(body.data, undefined, JSON.stringify(variables));
+    assert.deepEqual(body.errors, [
+      { message: `The variables attribute must be a JSON object (or null), not ${kind}.` },
+    ]);
+  }
+  for (const variables of [null, undefined, {}, { dry: true }]) {
+    const res = await post({ query, variables });
+    assert.deepEqual(res.json(), { data: { rateLimit: { cost: 1 } } }, JSON.stringify(variables));
+  }
+});
+
+test('bad requests: query missing, empty or not a string, operationName not a string', async () => {
+  const post = (body: unknown) =>
+    call(`${emu.url}/graphql`, {
+      method: 'POST',
+      headers: { ...as('g'), 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+  const noQuery = { message: 'A query attribute must be specified and must be a string.' };
+  // GitHub's answer to {} and to an empty query (observed); "" used to be a syntax error.
+  for (const body of [{}, { query: '' }, { query: 42 }, { query: ['{ rateLimit { cost } }'] }]) {
+    const res = await post(body);
+    assert.equal(res.status, 200, JSON.stringify(body));
+    assert.deepEqual(res.json(), { errors: [noQuery] }, JSON.stringify(body));
+  }
+  for (const body of [[{ query: '{ rateLimit { cost } }' }], 'x', null]) {
+    assert.deepEqual((await post(body)).json(), { errors: [noQuery] }, JSON.stringify(body));
+  }
+  // A number used to be dropped, so the one operation ran as if it had been named.
+  const twoOps = 'query A { rateLimit { cost } } query B { rateLimit { limit } }';
+  for (const [operationName, kind] of [
+    [1, 'a number'],
+    [['A'], 'an array'],
+    [{ name: 'A' }, 'an object'],
+  ] as const) {
+    const res = await post({ query: 'query A { rateLimit { cost } }', operationName });
+    assert.equal(res.status, 200);
+    assert.deepEqual(res.json(), {
+      errors: [{ message: `The operationName attribute must be a string (or null), not ${kind}.` }],
+    });
+  }
+  const named = await post({ query: twoOps, operationName: 'B' });
+  assert.deepEqual(named.json(), { data: { rateLimit: { limit: 5000 } } });
+  const unnamed = await post({ query: 'query A { rateLimit { cost } }', operationName: null });
+  assert.deepEqual(unnamed.json(), { data: { rateLimit: { cost: 1 } } });
+  // Every problem of the request is reported at once.
+  const all = await post({ variables: [], operationName: 2 });
+  assert.deepEqual(
+    all.json().errors.map((e: { message: string }) => e.message.split(' ')[1]),
+    ['query', 'variables', 'operationName'],
+  );
+});
+
 test('a body over 1 MiB is 413 and closes its connection, so the next request on a pool works', async () => {
   // fetch keeps connections alive and reuses them. The 413 used to say keep-alive while the
   // server dropped the half-read connection, so the client's next request failed with ECONNRESET.

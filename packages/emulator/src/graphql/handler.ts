@@ -76,6 +76,67 @@ function parseAndValidate(query: string): Parsed {
 
 const errorsBody = (errors: GitHubGraphQLError[]) => JSON.stringify({ errors });
 
+/** The three members of a GraphQL request body, checked. */
+interface GraphQLRequest {
+  query: string;
+  variables: Record<string, unknown>;
+  operationName: string | null;
+}
+
+/** What a JSON value is, for an error message ("an array", "a string", …). */
+function describe(value: unknown): string {
+  if (Array.isArray(value)) return 'an array';
+  return typeof value === 'object' ? 'an object' : `a ${typeof value}`;
+}
+
+/**
+ * Checks the shape of a parsed request body before anything is parsed or charged, and reports
+ * every problem at once, the way GitHub reports a missing query: HTTP 200, `errors[]`, no `data`.
+ *
+ * - A body that is not an object (a batch array, say), a missing or non-string `query`, and an
+ *   empty one get GitHub's own message (observed, for `{}` and for `query: ""`).
+ * - `variables` may be absent or null (no variables) or an object. Anything else used to be
+ *   passed on as if it were an object, so `[…]` or a JSON-encoded string ran the query with no
+ *   variables at all. GitHub's exact answer is not in our notes (status and text unknown; some
+ *   GraphQL servers even parse a string), so this refuses, in the shape of the missing-query
+ *   error: a client refused here gets fixed before it meets GitHub, while accepting what GitHub
+ *   may refuse would let a broken client pass its tests.
+ * - `operationName` may be absent, null or a string. Another type used to be dropped silently,
+ *   which runs a different operation than the one asked for, or none.
+ */
+function readRequest(body: unknown): GraphQLRequest | { errors: GitHubGraphQLError[] } {
+  if (body === null || typeof body !== 'object' || Array.isArray(body)) {
+    return { errors: [{ message: 'A query attribute must be specified and must be a string.' }] };
+  }
+  const { query, variables, operationName } = body as Record<string, unknown>;
+  const errors: GitHubGraphQLError[] = [];
+  if (typeof query !== 'string' || query === '') {
+    errors.push({ message: 'A query attribute must be specified and must be a string.' });
+  }
+  const variablesOk =
+    variables === undefined ||
+    variables === null ||
+    (typeof variables === 'object' && !Array.isArray(variables));
+  if (!variablesOk) {
+    errors.push({
+      message: `The variables attribute must be a JSON object (or null), not ${describe(variables)}.`,
+    });
+  }
+  const nameOk =
+    operationName === undefined || operationName === null || typeof operationName === 'string';
+  if (!nameOk) {
+    errors.push({
+      message: `The operationName attribute must be a string (or null), not ${describe(operationName)}.`,
+    });
+  }
+  if (errors.length) return { errors };
+  return {
+    query: query as string,
+    variables: (variables ?? {}) as Record<string, unknown>,
+    operationName: (operationName as string | undefined) ?? null,
+  };
+}
+
 /** Handles one GraphQL request body. */
 export async function runGraphQL(
   dataset: Dataset,
@@ -98,20 +159,15 @@ export async function runGraphQL(
       }),
     };
   }
-  const request = body as { query?: unknown; variables?: unknown; operationName?: unknown };
-  if (body === null || typeof body !== 'object' || typeof request.query !== 'string') {
-    return {
-      status: 200,
-      cost: 0,
-      rateLimited: false,
-      body: errorsBody([{ message: 'A query attribute must be specified and must be a string.' }]),
-    };
+  const request = readRequest(body);
+  if ('errors' in request) {
+    return { status: 200, cost: 0, rateLimited: false, body: errorsBody(request.errors) };
   }
-  const parsed = parseAndValidate(request.query);
+  const { query, variables, operationName } = request;
+  const parsed = parseAndValidate(query);
   if ('errors' in parsed) {
     return { status: 200, cost: 0, rateLimited: false, body: errorsBody(parsed.errors) };
   }
-  const operationName = typeof request.operationName === 'string' ? request.operationName : null;
   const operation = getOperationAST(parsed.document, operationName);
   if (operation?.operation !== 'query') {
     return {
@@ -128,11 +184,7 @@ export async function runGraphQL(
     };
   }
   const schema = emulatorSchema();
-  const coerced = getVariableValues(
-    schema,
-    operation.variableDefinitions ?? [],
-    (request.variables ?? {}) as Record<string, unknown>,
-  );
+  const coerced = getVariableValues(schema, operation.variableDefinitions ?? [], variables);
   if (coerced.errors) {
     return {
       status: 200,
