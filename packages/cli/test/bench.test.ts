@@ -10,7 +10,7 @@ import {
   symlinkSync,
   writeFileSync,
 } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -18,10 +18,13 @@ import { fileURLToPath } from 'node:url';
 import { chartSvg, explain, formatTable } from '../dist/bench/report.js';
 import {
   type BenchResult,
+  defaultWorkers,
   type ModeResult,
   parallelism,
+  repeatsLimit,
   runBench,
   type WorkloadResult,
+  workersLimit,
 } from '../dist/bench/run.js';
 import { sumPrimes } from '../dist/bench/tasks.js';
 import { sizes } from '../dist/bench/workloads.js';
@@ -237,6 +240,73 @@ test('forage bench rejects a bad workload or size with exit code 2', () => {
     const r = spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8' });
     assert.equal(r.status, 2, args.join(' '));
     assert.equal(r.stderr.trim().split('\n').length, 1);
+  }
+});
+
+test('the workers limit is 8 per core, never below 32, and always admits the defaults', () => {
+  assert.equal(workersLimit(1), 32);
+  assert.equal(workersLimit(2), 32);
+  assert.equal(workersLimit(4), 32);
+  assert.equal(workersLimit(16), 128);
+  for (const cores of [1, 2, 3, 8, 28, 64]) {
+    for (const w of ['cpu', 'io'] as const) {
+      assert.ok(defaultWorkers(w, cores) <= workersLimit(cores), `${w} on ${cores} cores`);
+    }
+  }
+});
+
+test('forage bench rejects --workers and --repeats that are zero, negative, fractional, not decimal or above the limit, exit 2', () => {
+  const limit = workersLimit(availableParallelism());
+  // A --chart in a directory that does not exist: a value wrongly accepted still exits 2 (on
+  // the chart) instead of starting a benchmark, and the message check below then fails.
+  const chart = join(tmpdir(), 'forage-bench-no-such-dir', 'x.svg');
+  const bench = (...args: string[]) =>
+    spawnSync(process.execPath, [bin, 'bench', ...args, '--chart', chart], { encoding: 'utf8' });
+  const malformed: [string, string, number][] = [];
+  for (const [flag, max] of [
+    ['--workers', limit],
+    ['--repeats', repeatsLimit],
+  ] as const) {
+    for (const value of ['0', '-1', '2.5', '1.0', '0x10', '1e1', '', 'many']) {
+      malformed.push([flag, value, max]);
+    }
+  }
+  for (const [flag, value, max] of malformed) {
+    const r = bench(flag, value);
+    assert.equal(r.status, 2, `${flag} "${value}"`);
+    assert.equal(
+      r.stderr.trim(),
+      `forage: error: ${flag} must be a whole number from 1 to ${max}, got "${value}"`,
+    );
+  }
+  const above: [string, string, number][] = [
+    ['--workers', String(limit + 1), limit],
+    ['--workers', '1000', limit],
+    ['--workers', '99999999999999999999', limit],
+    ['--repeats', String(repeatsLimit + 1), repeatsLimit],
+    ['--repeats', '1024', repeatsLimit],
+  ];
+  for (const [flag, value, max] of above) {
+    const r = bench(flag, value);
+    assert.equal(r.status, 2, `${flag} ${value}`);
+    const message = r.stderr.trim();
+    assert.equal(message.split('\n').length, 1);
+    assert.ok(
+      message.startsWith(`forage: error: ${flag} ${value} is above the limit of ${max} (`),
+      message,
+    );
+    assert.ok(message.endsWith(`; pass ${flag} ${max} or less`), message);
+  }
+  assert.match(bench('--workers', '1000').stderr, /per core.*-core machine/);
+  // The limits themselves are accepted: the command gets as far as the --chart check.
+  for (const args of [
+    ['--workers', String(limit)],
+    ['--repeats', String(repeatsLimit)],
+    ['--workers', '1', '--repeats', '1'],
+  ]) {
+    const r = bench(...args);
+    assert.equal(r.status, 2, args.join(' '));
+    assert.match(r.stderr, /^forage: error: --chart /, args.join(' '));
   }
 });
 

@@ -88,6 +88,29 @@ export function defaultWorkers(workload: Workload, cores: number): number {
 }
 
 /**
+ * The most workers per executor `forage bench` accepts on a machine with `cores` cores: 8 per
+ * core, and never fewer than 32.
+ *
+ * Every worker of the thread and process pools is an OS thread or a whole process, each with a
+ * V8 heap of its own, and the pools start one per task that finds no idle worker: with no limit,
+ * `--workers 1000` could start up to 512 processes (one per request of the large I/O workload)
+ * on a 2-core machine, which measures the machine running out of memory, not the modes. CPU work cannot use more workers
+ * than cores; 8 per core is enough to show what oversubscribing them costs. I/O work overlaps
+ * its waits without cores, so the floor is 32: Python's own cap for its `ThreadPoolExecutor`
+ * default, which always admits {@link defaultWorkers}.
+ */
+export function workersLimit(cores: number): number {
+  return Math.max(32, 8 * cores);
+}
+
+/**
+ * The most runs per mode `forage bench` accepts. The table shows medians, which 100 runs pin
+ * down far below the drift between runs; each run is a fresh process (a minute for Python's
+ * sequential `large`), so more only make the benchmark last hours or days.
+ */
+export const repeatsLimit = 100;
+
+/**
  * The parallelism a mode can really use: no more than the tasks (a worker runs one at a time);
  * for CPU work no more than the cores either (and async runs on one thread); waiting for I/O
  * needs no core, so there it is the workers.

@@ -1,11 +1,11 @@
 import { constants } from 'node:fs';
 import { access, stat, writeFile } from 'node:fs/promises';
-import { constants as osConstants } from 'node:os';
+import { availableParallelism, constants as osConstants } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { memoryNote } from '../bench/measure.js';
 import { chartSvg, explain, formatTable } from '../bench/report.js';
-import { type BenchResult, runBench } from '../bench/run.js';
+import { type BenchResult, repeatsLimit, runBench, workersLimit } from '../bench/run.js';
 import { type Size, sizeNames, type Workload, workloads } from '../bench/workloads.js';
 import { UsageError } from '../errors.js';
 
@@ -18,24 +18,46 @@ interface BenchFlags {
   repeats?: string;
 }
 
-function positiveInt(flag: string, value: string | undefined): number | undefined {
+/**
+ * A whole number from 1 to `limit`. Digits only: `Number` alone also took `0x10`, `1e2` and
+ * `2.0`. Above the limit the message says why the limit is there and how to stay under it.
+ */
+function count(
+  flag: string,
+  value: string | undefined,
+  limit: number,
+  why: string,
+): number | undefined {
   if (value === undefined) return undefined;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1 || n > 1024) {
-    throw new UsageError(`${flag} must be a whole number from 1 to 1024, got "${value}"`);
+  const n = Number(value.trim());
+  if (!/^\d+$/.test(value.trim()) || n < 1) {
+    throw new UsageError(`${flag} must be a whole number from 1 to ${limit}, got "${value}"`);
+  }
+  if (n > limit) {
+    throw new UsageError(
+      `${flag} ${value.trim()} is above the limit of ${limit} (${why}); pass ${flag} ${limit} or less`,
+    );
   }
   return n;
 }
 
 /** `forage bench [cpu|io|all]`: threads, processes and the event loop, measured here. */
 export function registerBench(program: Command): void {
+  const cores = availableParallelism();
+  const maxWorkers = workersLimit(cores);
   program
     .command('bench')
     .description('measure threads, processes and the event loop on CPU and I/O work')
     .argument('[workload]', 'cpu, io or all', 'all')
-    .option('--workers <n>', 'workers per executor (default: cores for cpu, cores + 4 for io)')
+    .option(
+      '--workers <n>',
+      `workers per executor, 1 to ${maxWorkers} here (8 per core, at least 32; default: cores for cpu, min(32, cores + 4) for io)`,
+    )
     .option('--size <size>', "small, medium (the blog's numbers) or large", 'medium')
-    .option('--repeats <n>', 'runs per mode; the table shows medians (default: by size)')
+    .option(
+      '--repeats <n>',
+      `runs per mode, 1 to ${repeatsLimit}; the table shows medians (default: by size)`,
+    )
     .option('--python', "also run Python's concurrent.futures when python3 exists")
     .option('--json', 'print the raw figures as JSON')
     .option('--chart <file.svg>', 'write an SVG bar chart of the speedups')
@@ -49,9 +71,20 @@ export function registerBench(program: Command): void {
       if (flags.chart !== undefined && !flags.chart.endsWith('.svg')) {
         throw new UsageError(`--chart must name an .svg file, got "${flags.chart}"`);
       }
+      const workers = count(
+        '--workers',
+        flags.workers,
+        maxWorkers,
+        `8 per core, at least 32, on this ${cores}-core machine: each worker is a thread or a process of its own, and more only share the cores and the memory`,
+      );
+      const repeats = count(
+        '--repeats',
+        flags.repeats,
+        repeatsLimit,
+        `the table shows medians, which ${repeatsLimit} runs already pin down; more only make the benchmark last hours`,
+      );
+      // After the flags' own checks: those need no file system.
       if (flags.chart !== undefined) await checkChartPath(flags.chart);
-      const workers = positiveInt('--workers', flags.workers);
-      const repeats = positiveInt('--repeats', flags.repeats);
       const showProgress = !flags.json && process.stderr.isTTY;
       // Ctrl-C (or a SIGTERM to forage alone) stops the run in progress and the processes it
       // started, rather than leaving them to finish orphaned.
