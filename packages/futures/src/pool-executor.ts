@@ -171,8 +171,8 @@ function checkIdleTimeout(value: unknown): number | undefined {
   return value;
 }
 
-// Node flags about the parent's own entry point, and whether a value follows (unless written
-// `--flag=value`).
+// Node flags that are the parent's own, not to pass on to a child process (see
+// inheritedExecArgv), and whether a value follows (unless written `--flag=value`).
 const ENTRY_FLAGS = new Map([
   ['-e', true],
   ['--eval', true],
@@ -182,14 +182,25 @@ const ENTRY_FLAGS = new Map([
   ['-i', false],
   ['--interactive', false],
   ['--input-type', true],
+  // The parent's debugger: a child given the same port fails to listen, and with
+  // `--inspect-brk` or `--inspect-wait` it waits for a debugger that never comes, so its tasks
+  // never start (and, paused before its first line, it cannot notice that its parent died).
+  ['--inspect', false],
+  ['--inspect-brk', false],
+  ['--inspect-wait', false],
+  ['--inspect-port', true],
+  ['--debug-port', true],
 ]);
+
+const INSPECTOR_OPTION = /^--(?:inspect(?:-brk|-wait)?(?:=.*)?|(?:inspect|debug)-port(?:=.*)?)$/;
 
 /**
  * The parent's Node flags for workers started without an `execArgv` option, less those about
- * the parent's own entry point (`names`, all by default): with `node --eval=code app.js` every
- * child process would run `code` instead of the worker, and start a pool of its own (Node's
- * `fork()` drops only `-e code`); `--input-type` (`node --input-type=module -e ...`, or a script
- * on stdin) makes Node refuse the worker's file, in threads too. `undefined` when there is
+ * the parent's own entry point and debugger (`names`, all by default): with `node --eval=code
+ * app.js` every child process would run `code` instead of the worker, and start a pool of its
+ * own (Node's `fork()` drops only `-e code`); `--input-type` (`node --input-type=module -e ...`,
+ * or a script on stdin) makes Node refuse the worker's file, in threads too; `--inspect-brk`
+ * leaves every child waiting for a debugger. `undefined` when there is
  * nothing to drop: threads then inherit the flags as they are (an explicit list may not hold V8
  * flags such as `--max-old-space-size`). @internal
  */
@@ -208,6 +219,25 @@ export function inheritedExecArgv(names?: readonly string[]): string[] | undefin
     if (withValue && name === flag) i += 1; // its value is the next argument
   }
   return kept;
+}
+
+/**
+ * The parent's environment for child processes, with the debugger flags (see ENTRY_FLAGS) taken
+ * out of `NODE_OPTIONS`, which every Node process reads: `NODE_OPTIONS=--inspect-brk node app.js`
+ * would otherwise leave each child waiting for a debugger. The parent's own object when there
+ * is nothing to take out. @internal
+ */
+export function inheritedEnv(): NodeJS.ProcessEnv {
+  const options = process.env.NODE_OPTIONS;
+  if (options === undefined || !/--(?:inspect|debug-port)/.test(options)) return process.env;
+  const words = options.trim().split(/\s+/);
+  const kept: string[] = [];
+  for (let i = 0; i < words.length; i++) {
+    const word = words[i] as string;
+    if (!INSPECTOR_OPTION.test(word)) kept.push(word);
+    else if ((word === '--inspect-port' || word === '--debug-port') && i + 1 < words.length) i += 1;
+  }
+  return { ...process.env, NODE_OPTIONS: kept.join(' ') };
 }
 
 /** Throws unless `execArgv` is undefined or an array of strings. @internal */

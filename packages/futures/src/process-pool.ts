@@ -9,6 +9,7 @@ import { processCpuCount } from './async-executor.js';
 import { BrokenProcessPool, checkOptions, invalidArgType } from './errors.js';
 import {
   checkExecArgv,
+  inheritedEnv,
   inheritedExecArgv,
   PoolExecutor,
   type PoolOptions,
@@ -23,10 +24,12 @@ export interface ProcessPoolExecutorOptions extends PoolOptions {
   maxTasksPerChild?: number;
   /**
    * Node flags of the children; default the parent's (so `--import tsx` carries over), without
-   * `-e`/`--eval`/`-p`/`--print` and `--input-type`, which are about the parent's entry point.
+   * `-e`/`--eval`/`-p`/`--print` and `--input-type`, which are about the parent's entry point,
+   * and without the debugger's `--inspect*` flags (pass `['--inspect=0']` to debug the children,
+   * each on a port of its own).
    */
   execArgv?: string[];
-  /** Environment of the children; default the parent's. */
+  /** Environment of the children; default the parent's, less `--inspect*` in `NODE_OPTIONS`. */
   env?: NodeJS.ProcessEnv;
 }
 
@@ -76,7 +79,7 @@ export class ProcessPoolExecutor extends PoolExecutor {
       throw invalidArgType('env must be an object of environment variables, such as process.env');
     }
     this.#execArgv = options.execArgv ?? inheritedExecArgv() ?? process.execArgv;
-    this.#env = options.env ?? process.env;
+    this.#env = options.env ?? inheritedEnv();
   }
 
   protected _spawn(_index: number, init: InitPayload, events: WorkerEvents): WorkerHandle {

@@ -54,6 +54,47 @@ describe('ProcessPoolExecutor', () => {
     assert.ok((await ex.submit(() => process.execArgv)).includes('--max-old-space-size=100'));
   });
 
+  test("children do not inherit the parent's debugger flags, from argv or NODE_OPTIONS", async () => {
+    // A parent under a debugger: children given the same flags would fight over its port, or
+    // (with --inspect-brk) wait for a debugger of their own before their first task.
+    const program = `
+      const { ProcessPoolExecutor } = await import(${JSON.stringify(import.meta.resolve('@forage/futures'))});
+      const ex = new ProcessPoolExecutor({ maxWorkers: 1 });
+      const seen = await ex.submit(() => [process.execArgv, process.env.NODE_OPTIONS ?? '']);
+      await ex.shutdown();
+      console.log(JSON.stringify(seen));`;
+    const child = spawn(
+      process.execPath,
+      [
+        '--inspect=127.0.0.1:0',
+        '--inspect-port',
+        '0',
+        '--max-old-space-size=200',
+        '--input-type=module',
+        '-e',
+        program,
+      ],
+      {
+        env: { ...process.env, NODE_OPTIONS: '--inspect-publish-uid=http --inspect=127.0.0.1:0' },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d) => {
+      out += d;
+    });
+    child.stderr.on('data', (d) => {
+      err += d;
+    });
+    const [code] = await once(child, 'exit', { signal: AbortSignal.timeout(30_000) });
+    assert.equal(code, 0, err);
+    const [execArgv, nodeOptions] = JSON.parse(out.trim()) as [string[], string];
+    assert.deepEqual(execArgv, ['--max-old-space-size=200']);
+    assert.equal(nodeOptions, '--inspect-publish-uid=http');
+    assert.doesNotMatch(err, /address already in use|failed/i);
+  });
+
   test('children exit on their own when the parent is killed with SIGKILL', {
     skip: process.platform !== 'linux' && 'reads /proc',
   }, async () => {
