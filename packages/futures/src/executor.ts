@@ -144,6 +144,7 @@ export abstract class Executor implements AsyncDisposable {
     const buffersize = checkPositiveInteger(options.buffersize, 'buffersize');
     if (options.timeoutMs !== undefined) checkTimeout(options.timeoutMs);
     this._checkOpen();
+    this._checkTask(fn as TaskFunction);
     const submitChunk = this._submitChunk;
     return new MapIterator<Awaited<R>>({
       sources,
@@ -165,6 +166,13 @@ export abstract class Executor implements AsyncDisposable {
 
   /** Throws if the executor no longer accepts work. @internal */
   protected abstract _checkOpen(): void;
+
+  /**
+   * Throws if `fn` cannot run on this executor (a pool cannot send a built-in function to its
+   * workers), so that `map()` refuses it at the call, as `submit()` does, rather than at the
+   * first result. @internal
+   */
+  protected _checkTask(_fn: TaskFunction): void {}
 
   /**
    * Runs several calls of `fn` as one task (one message to a worker): `fn(...item)` for each

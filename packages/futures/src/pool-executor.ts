@@ -366,6 +366,10 @@ export abstract class PoolExecutor extends Executor {
     return this.#enqueue(functionDef(fn), items, TASK_CHUNK_ONE) as Future<ChunkOutcome>;
   }
 
+  protected override _checkTask(fn: TaskFunction): void {
+    functionDef(fn);
+  }
+
   protected _checkOpen(): void {
     if (this.#broken !== undefined) throw this.#newBrokenError();
     if (this.#shutdown) throw new ExecutorShutdownError();

@@ -106,6 +106,9 @@ export function describePoolBehaviour(pool: PoolFactory): void {
       assert.throws(() => ex.submit(Math.max, 1, 2), /built-in or bound function.*Wrap it/);
       const bound = ((x: number) => x).bind(null);
       assert.throws(() => ex.submit(bound, 1), TypeError);
+      // map() refuses them at the call too, as submit() does, not at the first result.
+      assert.throws(() => ex.map(Math.max, [1], [2]), /built-in or bound function.*Wrap it/);
+      assert.throws(() => ex.map(bound, [1, 2], { chunksize: 2 }), TypeError);
     });
 
     test('taskModule runs exports of a .ts and a .js module', async () => {
