@@ -1,11 +1,18 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { analyze, formatSummaryTable, report, reportHtml } from '@forage/census';
+import {
+  analyze,
+  formatSummaryTable,
+  report,
+  reportHtml,
+  type Summary,
+  writeReport,
+} from '@forage/census';
 import { CHART_NAMES, HOSTILE, hostileCensus } from './fixtures/analyze/hostile.ts';
 import { STUDY_FILE } from './shared-data.ts';
 
@@ -178,4 +185,47 @@ test('a census where every request failed still makes a report with no NaN in it
     assert.doesNotMatch(readFileSync(file, 'utf8'), /NaN|Infinity/, file);
   }
   assert.doesNotMatch(formatSummaryTable(summary), /NaN|Infinity/);
+});
+
+/** Every file under `dir` (relative path -> bytes), in name order. */
+function filesUnder(dir: string): Map<string, Buffer> {
+  const found = new Map<string, Buffer>();
+  for (const name of readdirSync(dir, { recursive: true, encoding: 'utf8' }).sort()) {
+    const path = join(dir, name);
+    if (statSync(path).isFile()) found.set(name, readFileSync(path));
+  }
+  return found;
+}
+
+/** Writes a summary's report into a new directory under `root` and returns its files. */
+async function reportFiles(summary: Summary, root: string, name: string, top: number) {
+  const dir = join(root, name);
+  // The time of writing is the one difference between two reports of the same input.
+  await writeReport({ ...summary, generatedAt: '2026-11-26T00:00:00.000Z' }, dir, top);
+  const files = filesUnder(dir);
+  files.set('table.txt', Buffer.from(formatSummaryTable(summary, top)));
+  return files;
+}
+
+function assertSameFiles(got: Map<string, Buffer>, want: Map<string, Buffer>, why: string) {
+  assert.deepEqual([...got.keys()], [...want.keys()], why);
+  for (const [name, bytes] of want) {
+    const other = got.get(name)!;
+    if (other.equals(bytes)) continue;
+    let at = 0;
+    while (other[at] === bytes[at]) at++;
+    assert.fail(
+      `${why}: ${name} differs at byte ${at}: ${JSON.stringify(bytes.toString('utf8', Math.max(0, at - 60), at + 60))} became ${JSON.stringify(other.toString('utf8', Math.max(0, at - 60), at + 60))}`,
+    );
+  }
+}
+
+test('a report written twice is the same byte for byte (chart ids restart with each chart)', async (t) => {
+  const root = mkdtempSync(join(tmpdir(), 'forage-report-'));
+  t.after(() => rmSync(root, { recursive: true, force: true }));
+  const summary = await analyze(SMALL);
+  const first = await reportFiles(summary, root, 'first', 10);
+  // The heatmap's legend is a gradient, which Vega names with a counter of its own.
+  assert.ok(/id="gradient_\d+"/.test(first.get('charts/cooccurrence.svg')!.toString()));
+  assertSameFiles(await reportFiles(summary, root, 'again', 10), first, 'the second report');
 });

@@ -397,7 +397,10 @@ function compareChart(s: Summary): ChartSpec {
   };
 }
 
-/** Renders a Vega-Lite spec to an SVG string, headless (no browser, no canvas). */
+/**
+ * Renders a Vega-Lite spec to an SVG string, headless (no browser, no canvas). The same spec
+ * gives the same bytes, whatever was rendered before in the process.
+ */
 export async function renderSvg(spec: Record<string, unknown>): Promise<string> {
   const [vega, vl] = await Promise.all([import('vega'), import('vega-lite')]);
   // Vega-Lite's warnings (such as merged sort orders in layers) are about our own specs, not
@@ -407,6 +410,12 @@ export async function renderSvg(spec: Record<string, unknown>): Promise<string> 
   }).spec;
   const view = new vega.View(vega.parse(compiled), { renderer: 'none' });
   try {
+    // Vega numbers gradients and clip paths (`gradient_0`, `clip1`) with counters that live as
+    // long as the process: without a reset a second report in the same process (or the second
+    // chart with a legend) got other ids, and so other bytes. Reset once the dataflow has run,
+    // just before the drawing that assigns them.
+    await view.runAsync();
+    vega.resetSVGDefIds();
     return await view.toSVG();
   } finally {
     view.finalize();
