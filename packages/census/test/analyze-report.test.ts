@@ -13,6 +13,9 @@ import {
   type Summary,
   writeReport,
 } from '@forage/census';
+// Internal: how analyze cuts a file for its threads, and the size from which it uses them.
+import { MIN_PARALLEL_BYTES } from '../dist/analyze/parallel.js';
+import { chunkBounds } from '../dist/analyze/range.js';
 import { CHART_NAMES, HOSTILE, hostileCensus } from './fixtures/analyze/hostile.ts';
 import { STUDY_FILE } from './shared-data.ts';
 
@@ -228,4 +231,59 @@ test('a report written twice is the same byte for byte (chart ids restart with e
   // The heatmap's legend is a gradient, which Vega names with a counter of its own.
   assert.ok(/id="gradient_\d+"/.test(first.get('charts/cooccurrence.svg')!.toString()));
   assertSameFiles(await reportFiles(summary, root, 'again', 10), first, 'the second report');
+});
+
+test('every file the analysis writes is the same byte for byte at any parallelism', async (t) => {
+  // Languages that tie in every figure and first appear on one line ({"X07":V,"Y07":V}), one
+  // such pair at the start of each chunk analyze cuts the file into; every later chunk lists
+  // the earlier pairs the other way round ({"Y07":V,"X07":V}). A thread whose first chunk with
+  // a pair is a later one meets Y before X, and the calling thread's numbering of the languages
+  // is the merged one: the study's tables, the pairs and the pages made from them must follow
+  // the file (X first, as the study's Python keeps it), not the numbering. Other lines need
+  // JSON.parse (a float), which keeps the calling thread reading long enough for the pool's
+  // worker to take chunks, as it does on a real census.
+  const root = mkdtempSync(join(tmpdir(), 'forage-parallel-'));
+  t.after(() => rmSync(root, { recursive: true, force: true }));
+  const file = join(root, 'ties.jsonl');
+  const size = MIN_PARALLEL_BYTES + (1 << 20);
+  const bounds = chunkBounds(size, 2); // 2 threads: one per 8 MiB at most
+  const v = 10 ** 12;
+  const id = (j: number) => String(j).padStart(2, '0');
+  const lines: string[] = [];
+  let at = 0;
+  const add = (line: string) => {
+    lines.push(line);
+    at += line.length + 1;
+  };
+  for (let chunk = 0, i = 0; ; i++) {
+    if (chunk + 1 < bounds.length && at >= (bounds[chunk] as number) + (chunk ? 1024 : 0)) {
+      add(`{"X${id(chunk)}":${v},"Y${id(chunk)}":${v}}`);
+      for (let j = 0; j < chunk; j++) add(`{"Y${id(j)}":${v},"X${id(j)}":${v}}`);
+      chunk++;
+    }
+    if (at + 200 > size) break;
+    add(`{"Filler":${i % 1000}.5,"Other":${(i * 7) % 1000}}`);
+  }
+  const pairs = bounds.length - 1;
+  assert.ok(pairs >= 10, `${pairs} chunks`);
+  add(`{"Filler":1}${' '.repeat(size - at - 13)}`); // to the size the bounds were cut for
+  writeFileSync(file, `${lines.join('\n')}\n`);
+  assert.equal(statSync(file).size, size);
+  // Every pair in the study's tables and in the listed pairs.
+  const top = 2 * pairs;
+  const single = await analyze(file, { parallelism: 1, top, pairs: pairs + 1 });
+  assert.deepEqual(
+    single.study.megabytesPerRepo.slice(0, 4).map((r) => r.language),
+    ['X00', 'Y00', 'X01', 'Y01'],
+  );
+  assert.deepEqual(
+    single.pairs.slice(0, 2).map((p) => p.languages.join('+')),
+    ['Filler+Other', 'X00+Y00'],
+  );
+  const want = await reportFiles(single, root, 'p1', top);
+  for (const [run, parallelism] of [2, 3, 4, 2].entries()) {
+    const summary = await analyze(file, { parallelism, top, pairs: pairs + 1 });
+    const got = await reportFiles(summary, root, `run${run}`, top);
+    assertSameFiles(got, want, `parallelism ${parallelism}`);
+  }
 });

@@ -325,6 +325,55 @@ test('equal counts are ordered by the file, not by the numbers the threads gave 
   }
 });
 
+test('languages first met on one line keep its order, whichever thread met them first', async (t) => {
+  // X and Y tie in every figure and first appear on one line, X first; further on, lines list
+  // them the other way round. A thread that read only those numbered Y before X, and the
+  // merged numbering is the calling thread's (or the first partial's): the study's tables
+  // (Python's stable sort leaves X first), the ranking and the pair must follow the file.
+  const file = join(tmp(t), 'ties.jsonl');
+  const v = 10 ** 12;
+  const head = ['{"Go":1}', `{"X":${v},"Y":${v}}`, '{"Go":2}'].join('\n');
+  const tail = Array.from({ length: 3 }, () => `{"Y":${v},"X":${v}}`).join('\n');
+  writeFileSync(file, `${head}\n${tail}\n`);
+  const size = statSync(file).size;
+  const cut = Buffer.byteLength(head) + 1;
+  const summarize = (agg: PartialAggregate) => {
+    const s = finalize(agg, {
+      top: 10,
+      pairs: 10,
+      heatmap: 12,
+      input: { format: 'blog', path: file, languagesFile: file, reposFile: null, manifest: null },
+      listed: null,
+      forks: null,
+    });
+    return { ...s, generatedAt: '' };
+  };
+  const whole = summarize(
+    await aggregateRange({ path: file, format: 'blog', start: 0, end: size }),
+  );
+  assert.deepEqual(
+    whole.study.totalSize.map((r) => r.language),
+    ['X', 'Y', 'Go'],
+  );
+  assert.deepEqual(whole.pairs[0]!.languages, ['X', 'Y']);
+  // As analyze runs: the calling thread read the tail, a worker the head.
+  const range = (start: number, end: number) => ({
+    path: file,
+    format: 'blog' as const,
+    bounds: Float64Array.of(start, end),
+    next: new Int32Array(new SharedArrayBuffer(4)),
+  });
+  const calling = await collectChunks(range(cut, size));
+  calling.absorb(structuredClone((await collectChunks(range(0, cut))).state()));
+  assert.deepEqual(summarize(calling.toPartial()), whole);
+  // The building blocks, merged tail first.
+  const parts = await Promise.all([
+    aggregateRange({ path: file, format: 'blog', start: cut, end: size }),
+    aggregateRange({ path: file, format: 'blog', start: 0, end: cut }),
+  ]);
+  assert.deepEqual(summarize(mergePartials('blog', parts)), whole);
+});
+
 test('analyze over several ranges equals one range', async () => {
   const one = await analyze(STUDY_FILE, { parallelism: 1 });
   const dir = mkdtempSync(join(tmpdir(), 'forage-analyze-'));

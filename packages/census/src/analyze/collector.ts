@@ -134,8 +134,9 @@ export class Collector {
    * Records one repository's languages: `langs[0..k)` are distinct language numbers, `sizes`
    * their byte counts in the order the file gave them. The primary language is the one with
    * the most bytes (GitHub's and GitHut's definition); on a tie the first listed wins, which
-   * is the order GitHub's API returns. `offset` is the line's byte offset (for the study's
-   * tie order).
+   * is the order GitHub's API returns. `offset` is the line's byte offset: a language met for
+   * the first time is recorded at `offset + i`, its place in the file (see
+   * {@link PartialAggregate.firstSeen}), which orders ties as the study's script did.
    */
   addRepository(langs: Int32Array, sizes: Float64Array, k: number, offset: number): void {
     const p = this.partial;
@@ -163,7 +164,9 @@ export class Collector {
       const count = appearances[l] as number;
       appearances[l] = count + 1;
       bytes[l]! += v;
-      if (count === 0) firstSeen[l] = offset;
+      // Its place on the line too: languages first met on one line otherwise tie, and then
+      // came out in the order this thread happened to number them.
+      if (count === 0) firstSeen[l] = offset + i;
       this.addValue(l, v, count);
     }
     this.primary[best]!++;

@@ -44,7 +44,12 @@ export interface PartialAggregate {
   appearances: number[];
   bytes: number[];
   primary: number[];
-  /** Byte offset of the first line the language appeared on (the study's tie order). */
+  /**
+   * Where the language first appears in the file (the study's tie order): the byte offset of
+   * the first line listing it plus its index among that line's languages, -1 if it never
+   * does. A line is longer than the number of languages it lists, so these positions order
+   * languages as the file lists them, across lines and within one, and are never equal.
+   */
   firstSeen: number[];
   sketches: QuantileSketch[];
   /** languagesPerRepo[k] = repositories with exactly k languages (k >= 1). */

@@ -202,18 +202,21 @@ export function finalize(agg: PartialAggregate, opts: FinalizeOptions): Summary 
       quantilesApproximate: isApproximate(sketch),
     };
   });
+  // Languages are numbered in the order the threads met them, which varies with the threads
+  // and from run to run: every order shown breaks its ties by the file instead, where each
+  // language first appears, and a line's own languages in the order the line lists them (as
+  // the study's script met them). Positions are never equal; the name only orders aggregates
+  // put together by hand without them.
   const order = (a: number, b: number) =>
-    (agg.firstSeen[kept[a] as number] as number) - (agg.firstSeen[kept[b] as number] as number);
-  // Languages are numbered in the order the threads met them, which varies from run to run:
-  // every order shown breaks its ties by the file (then by name, for a line's own languages).
+    (agg.firstSeen[kept[a] as number] as number) - (agg.firstSeen[kept[b] as number] as number) ||
+    byName(languages[a]!.name, languages[b]!.name);
   const byRepos = languages
     .map((_, i) => i)
     .sort(
       (a, b) =>
         languages[b]!.repos - languages[a]!.repos ||
         languages[b]!.bytes - languages[a]!.bytes ||
-        order(a, b) ||
-        byName(languages[a]!.name, languages[b]!.name),
+        order(a, b),
     );
   const ranked = byRepos.map((i) => languages[i]!);
   const study = studyFigures(languages, opts.top, order);
@@ -242,7 +245,8 @@ export function finalize(agg: PartialAggregate, opts: FinalizeOptions): Summary 
 /**
  * The study's three figures exactly as its script computed them: sum of `int(bytes)`, count of
  * appearances, and sum / count, each sorted descending with ties in order of first appearance
- * (Python's sort is stable and dicts keep insertion order), cut to the top N.
+ * (Python's sort is stable and dicts keep insertion order: by line, then by place on the line),
+ * cut to the top N. `order` compares two languages' first appearances.
  */
 function studyFigures(
   languages: LanguageSummary[],
@@ -334,7 +338,8 @@ function histogramQuantile(
 
 function topPairs(agg: PartialAggregate, limit: number): PairSummary[] {
   const n = agg.status.withLanguages;
-  // Equal counts go in file order of the languages, not by their numbers (see finalize).
+  // Equal counts go in file order of the languages, not by their numbers (see finalize), and
+  // so does a pair's own order when its two languages are in as many repositories.
   const rank = new Float64Array(agg.names.length);
   agg.names
     .map((_, i) => i)
@@ -357,7 +362,8 @@ function topPairs(agg: PartialAggregate, limit: number): PairSummary[] {
     const b = key % PAIR_BASE;
     const ra = agg.appearances[a] as number;
     const rb = agg.appearances[b] as number;
-    const [first, second] = ra >= rb ? [a, b] : [b, a];
+    const [first, second] =
+      ra > rb || (ra === rb && (rank[a] as number) < (rank[b] as number)) ? [a, b] : [b, a];
     return {
       languages: [agg.names[first] as string, agg.names[second] as string],
       repos,
