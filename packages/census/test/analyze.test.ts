@@ -374,6 +374,47 @@ test('languages first met on one line keep its order, whichever thread met them 
   assert.deepEqual(summarize(mergePartials('blog', parts)), whole);
 });
 
+test('past 20 reasons, the same ones are named whichever thread met them first', async (t) => {
+  // 25 reasons: 20 met once each at the head of the file, 5 met three times in its tail. The
+  // 20 named used to be the first 20 the merged partial met: the head's in one pass, the
+  // tail's five and 15 of the head's when a thread that read the tail was merged first.
+  const file = join(tmp(t), 'languages.jsonl');
+  const record = (id: number, reason: string) =>
+    JSON.stringify({ id, full_name: 'o/r', status: 'error', languages: null, error: reason });
+  const id = (i: number) => String(i).padStart(2, '0');
+  const head = Array.from({ length: 20 }, (_, i) => record(i, `HTTP 5${id(i)}`)).join('\n');
+  const tail = Array.from({ length: 15 }, (_, i) => record(20 + i, `HTTP 5${id(20 + (i % 5))}`));
+  writeFileSync(file, `${head}\n${tail.join('\n')}\n`);
+  const size = statSync(file).size;
+  const cut = Buffer.byteLength(head) + 1;
+  const summarize = (agg: PartialAggregate) =>
+    finalize(agg, {
+      top: 10,
+      pairs: 10,
+      heatmap: 12,
+      input: { format: 'census', path: file, languagesFile: file, reposFile: null, manifest: null },
+      listed: null,
+      forks: null,
+    }).overall.reasons;
+  const whole = summarize(
+    await aggregateRange({ path: file, format: 'census', start: 0, end: size }),
+  );
+  // The most frequent first, then by name; the rest counted together.
+  assert.deepEqual(whole, [
+    ...Array.from({ length: 5 }, (_, i) => ({ reason: `error: HTTP 5${id(20 + i)}`, repos: 3 })),
+    ...Array.from({ length: 15 }, (_, i) => ({ reason: `error: HTTP 5${id(i)}`, repos: 1 })),
+    { reason: 'other', repos: 5 },
+  ]);
+  const range = (start: number, end: number) =>
+    aggregateRange({ path: file, format: 'census', start, end });
+  for (const order of [
+    [range(0, cut), range(cut, size)],
+    [range(cut, size), range(0, cut)],
+  ]) {
+    assert.deepEqual(summarize(mergePartials('census', await Promise.all(order))), whole);
+  }
+});
+
 test('analyze over several ranges equals one range', async () => {
   const one = await analyze(STUDY_FILE, { parallelism: 1 });
   const dir = mkdtempSync(join(tmpdir(), 'forage-analyze-'));

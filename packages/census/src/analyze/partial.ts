@@ -38,7 +38,10 @@ export interface PartialAggregate {
   status: StatusCounts;
   malformed: number;
   malformedSamples: MalformedSample[];
-  /** Reasons given for `blocked` and `error` records, counted (bounded; the rest go to "other"). */
+  /**
+   * Reasons given for `blocked` and `error` records, counted: up to {@link MAX_REASONS}
+   * distinct ones, the rest under "other". The summary names the most frequent of them.
+   */
   reasons: Map<string, number>;
   names: string[];
   appearances: number[];
@@ -68,7 +71,12 @@ export const PAIR_BASE = 2 ** 15;
 /** Pair table bound: far above the ~46,000 pairs 304 languages can form. */
 export const MAX_PAIRS = 2_000_000;
 const MAX_SAMPLES = 5;
-const MAX_REASONS = 20;
+/**
+ * Distinct reasons counted by name: far more than the summary names, so that which it names
+ * (the most frequent) does not depend on which thread met which reason first; the bound keeps
+ * memory small when every error message is different.
+ */
+const MAX_REASONS = 1000;
 
 export function createPartial(format: InputFormat): PartialAggregate {
   return {

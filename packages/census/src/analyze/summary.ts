@@ -94,7 +94,10 @@ export interface OverallSummary {
   /** Lines that could not be read, with up to five examples (offset and line number). */
   malformed: number;
   malformedSamples: MalformedSample[];
-  /** Reasons given for blocked and failed repositories. */
+  /**
+   * Reasons given for blocked and failed repositories: the {@link NAMED_REASONS} most frequent
+   * (equal counts by name), then the others together as "other".
+   */
   reasons: { reason: string; repos: number }[];
   /** Forks among the listed repositories (null when the listing is not available). */
   forks: number | null;
@@ -298,9 +301,7 @@ function overallSummary(
     pending: opts.listed === null ? null : Math.max(0, opts.listed - agg.records),
     malformed: agg.malformed,
     malformedSamples: agg.malformedSamples,
-    reasons: [...agg.reasons]
-      .map(([reason, repos]) => ({ reason, repos }))
-      .sort((a, b) => b.repos - a.repos || byName(a.reason, b.reason)),
+    reasons: namedReasons(agg.reasons),
     forks: opts.forks,
     distinctLanguages,
     totalBytes: agg.totalBytes,
@@ -314,6 +315,25 @@ function overallSummary(
     idRange:
       agg.idMin === null || agg.idMax === null ? null : { first: agg.idMin, last: agg.idMax },
   };
+}
+
+/** Reasons named in the summary; the rest are counted as "other". */
+const NAMED_REASONS = 20;
+
+/**
+ * The most frequent reasons, equal counts by name, and "other" last. Chosen by count among
+ * all the reasons kept rather than as the first met, which depends on the threads.
+ */
+function namedReasons(reasons: Map<string, number>): { reason: string; repos: number }[] {
+  const sorted = [...reasons]
+    .filter(([reason]) => reason !== 'other')
+    .map(([reason, repos]) => ({ reason, repos }))
+    .sort((a, b) => b.repos - a.repos || byName(a.reason, b.reason));
+  const others = sorted
+    .slice(NAMED_REASONS)
+    .reduce((n, r) => n + r.repos, reasons.get('other') ?? 0);
+  const named = sorted.slice(0, NAMED_REASONS);
+  return others ? [...named, { reason: 'other', repos: others }] : named;
 }
 
 /** Exact quantile of a histogram, interpolated between ranks like the sketch's exact mode. */
