@@ -21,8 +21,8 @@ export const MIN_PARALLEL_BYTES = 8 << 20;
  * workers starts up. Each worker sends back its figures as typed arrays (a copy of bytes, not a
  * clone of objects) and the calling thread adds them into its own. The result does not depend
  * on which thread read which chunk (but for byte totals past 2^53, summed in floating point,
- * which reasons are counted by name past the 1,000 kept, and which pairs are counted once the
- * pair table is full). Languages are numbered in the order the threads met them; the summary orders them by
+ * which reasons are counted by name past the 1,000 kept, and which pairs are counted when
+ * pairs are incomplete). Languages are numbered in the order the threads met them; the summary orders them by
  * where they first appear in the file, never by those numbers.
  */
 export async function aggregateFile(
