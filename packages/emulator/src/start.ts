@@ -49,7 +49,7 @@ export async function createDataset(options: ResolvedOptions): Promise<Dataset> 
  * const res = await fetch(`${emu.url}/repositories?since=0`, {
  *   headers: { authorization: 'token t1', 'user-agent': 'me' },
  * });
- * console.log(res.headers.get('link'), (await res.json()).length); // ...rel="next"..., 100
+ * console.log(res.headers.get('link'), ((await res.json()) as unknown[]).length); // ...rel="next"..., 100
  * await emu.close();
  * ```
  * @throws EmulatorError `ERR_EMULATOR_OPTIONS` or `ERR_EMULATOR_DATASET` for bad options,
