@@ -24,14 +24,10 @@ export function createProgram(): Command {
     // export's --out, not census's (commander needs this on every level above `export`).
     // `--debug` may still come anywhere: main moves it to the front.
     .enablePositionalOptions()
-    .exitOverride()
-    .configureOutput({
-      outputError: (message, write) => {
-        write(`forage: ${message.trim().replace(/^error: /, 'error: ')} (see forage --help)\n`);
-      },
-    });
+    .exitOverride();
   program.configureHelp({ sortSubcommands: false });
   for (const register of commands) register(program);
+  pointErrorsAtHelp(program);
   // With no subcommand, show help rather than silently succeeding; a word that is not a
   // subcommand is bad usage.
   program.allowExcessArguments(true).action(() => {
@@ -44,4 +40,20 @@ export function createProgram(): Command {
     program.outputHelp();
   });
   return program;
+}
+
+/**
+ * Commander's errors as one line that points at the help of the command that failed
+ * (`forage census export --help`, not `forage --help`, for a flag `census export` lacks).
+ */
+function pointErrorsAtHelp(command: Command): void {
+  const names: string[] = [];
+  for (let c: Command | null = command; c !== null; c = c.parent) names.unshift(c.name());
+  const help = `${names.join(' ')} --help`;
+  command.configureOutput({
+    outputError: (message, write) => {
+      write(`forage: ${message.trim()} (see ${help})\n`);
+    },
+  });
+  for (const sub of command.commands) pointErrorsAtHelp(sub);
 }

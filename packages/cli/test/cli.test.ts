@@ -42,6 +42,27 @@ test('an unknown option exits 2 with one line', () => {
   assert.match(r.stderr, /--no-such-flag/);
 });
 
+test("a usage error points at the help of the command that failed, not forage's", () => {
+  const r = forage('census', 'export', fileURLToPath(new URL('.', import.meta.url)));
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /'--format <format>' not specified \(see forage census export --help\)/);
+  assert.match(forage('census', '--no-such-flag').stderr, /\(see forage census --help\)$/m);
+});
+
+test('the command npm links is a launcher outside dist/, so npm ci can link it before a build', () => {
+  const launcher = pkg.bin.forage as string;
+  assert.doesNotMatch(launcher, /dist\//, 'npm links no command whose file is not there yet');
+  const r = spawnSync(
+    process.execPath,
+    [fileURLToPath(new URL(`../${launcher}`, import.meta.url)), '--version'],
+    {
+      encoding: 'utf8',
+    },
+  );
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(r.stdout.trim(), pkg.version);
+});
+
 test('command failures exit 1 as one line; usage errors exit 2; --debug adds the stack', async (t) => {
   commands.push((program) => {
     program.command('explode').action(() => {
