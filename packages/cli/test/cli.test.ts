@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -61,6 +62,19 @@ test('the command npm links is a launcher outside dist/, so npm ci can link it b
   );
   assert.equal(r.status, 0, r.stderr);
   assert.equal(r.stdout.trim(), pkg.version);
+});
+
+test('a reader that closes the pipe early (forage ... | head) ends the output quietly', async () => {
+  const child = spawn(process.execPath, [bin, '--help'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  // Closed before the first write: every write the command makes fails with EPIPE.
+  child.stdout.destroy();
+  let stderr = '';
+  child.stderr.on('data', (chunk) => {
+    stderr += chunk;
+  });
+  const [code] = await once(child, 'exit');
+  assert.equal(stderr, '', 'no stack trace');
+  assert.equal(code, 0);
 });
 
 test('command failures exit 1 as one line; usage errors exit 2; --debug adds the stack', async (t) => {
