@@ -39,8 +39,14 @@ function describe(fn: Function): FunctionDef {
   const name = fn.name || '(anonymous)';
   const source = Function.prototype.toString.call(fn);
   if (NATIVE.test(source)) {
+    // A bound function is named `bound f` (`bound ` for an anonymous one): say so in words, and
+    // suggest a call that reads as code.
+    const bound = fn.name.startsWith('bound ');
+    const target = bound ? fn.name.slice('bound '.length) : fn.name;
+    const what = bound ? `the bound function ${target || '(anonymous)'}` : name;
+    const call = /^[\p{L}_$][\p{L}\p{N}_$]*$/u.test(target) ? target : 'fn';
     throw invalidArgType(
-      `cannot send ${name} to a worker: it is a built-in or bound function, which has no source text. Wrap it in a function of your own, e.g. (...args) => ${fn.name || 'fn'}(...args), or export it from a module and use taskModule()`,
+      `cannot send ${what} to a worker: it is a built-in or bound function, which has no source text. Wrap it in a function of your own, e.g. (...args) => ${call}(...args), or export it from a module and use taskModule()`,
     );
   }
   if (/^class[\s{]/.test(source)) {
