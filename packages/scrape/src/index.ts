@@ -3,7 +3,7 @@
  *
  * - {@link scrapeBlog}: every post of a blog as an async iterable.
  * - {@link get} and {@link soup}: a requests + BeautifulSoup feel for ported Python scripts.
- * - {@link writeJsonl}, {@link csvLine}, {@link htmlIndex}: output helpers the CLI uses.
+ * - {@link jsonlLine}, {@link csvLine}, {@link htmlIndex}: output helpers the CLI uses.
  */
 
 export { hasBrowser, type Opener, openInBrowser } from './browser.js';
