@@ -166,6 +166,12 @@ export class SharedBudgetScheduler extends BudgetScheduler {
   readonly #tokens: readonly string[];
   readonly #limits: BudgetLimits;
   readonly #apiHost: string;
+  /**
+   * What each ask in flight does once the worker is stopping. One listener on the stop signal
+   * serves them all: a listener per ask put as many on the signal as requests in flight, and
+   * past ten Node warned of a leak (MaxListenersExceededWarning) under an ordinary load.
+   */
+  readonly #onStopping = new Set<() => void>();
 
   /**
    * @param apiHost the API's host (and port): limits are per server, so the keys name it.
@@ -183,6 +189,13 @@ export class SharedBudgetScheduler extends BudgetScheduler {
     this.#tokens = tokens;
     this.#limits = limits;
     this.#apiHost = apiHost;
+    shared.stopping?.addEventListener(
+      'abort',
+      () => {
+        for (const giveUp of this.#onStopping) giveUp();
+      },
+      { once: true },
+    );
   }
 
   override async acquire(
@@ -284,10 +297,10 @@ export class SharedBudgetScheduler extends BudgetScheduler {
         }, stoppingAnswerMs);
       };
       if (stopping.aborted) giveUp();
-      else stopping.addEventListener('abort', giveUp, { once: true });
+      else this.#onStopping.add(giveUp);
       asked.then(resolve, reject).finally(() => {
         clearTimeout(timer);
-        stopping.removeEventListener('abort', giveUp);
+        this.#onStopping.delete(giveUp);
       });
     });
   }

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { getEventListeners } from 'node:events';
 import { after, before, describe, test } from 'node:test';
 import { githubLimits } from '@forage/census';
 import { describeRedis, parseRedis, SharedBudgetScheduler, tokenKey } from '@forage/distributed';
@@ -61,6 +62,44 @@ describe('Redis URLs', () => {
 });
 
 describe('shared token budget, without Redis', () => {
+  test("asks in flight share one listener on the worker's stop signal (no leak warning at 16)", async () => {
+    // A stand-in for ioredis that answers every ask after 30 ms.
+    const redis = {
+      eval: () => new Promise((resolve) => setTimeout(() => resolve(0), 30)),
+    } as unknown as Redis;
+    const stopping = new AbortController();
+    const scheduler = new SharedBudgetScheduler(
+      1,
+      githubLimits,
+      { redis, stopping: stopping.signal },
+      ['ghp_fakefake0002'],
+    );
+    const warnings: string[] = [];
+    const onWarning = (warning: Error) => warnings.push(warning.name);
+    process.on('warning', onWarning);
+    const headers = {
+      limit: 5000,
+      remaining: 4000,
+      reset: Math.ceil(Date.now() / 1000) + 3600,
+    };
+    try {
+      // A first request teaches the scheduler the primary window, so the next go at once.
+      (await scheduler.acquire('rest')).release({ headers });
+      const leases = Array.from({ length: 16 }, () =>
+        scheduler.acquire('rest').then((lease) => lease.release({ headers })),
+      );
+      await new Promise((resolve) => setTimeout(resolve, 10));
+      // Sixteen requests at once are an ordinary load: before, each ask added a listener, and
+      // past ten Node warned of a leak.
+      assert.ok(getEventListeners(stopping.signal, 'abort').length <= 1);
+      await Promise.all(leases);
+      await new Promise((resolve) => setImmediate(resolve));
+      assert.deepEqual(warnings, []);
+    } finally {
+      process.off('warning', onWarning);
+    }
+  });
+
   test('a waiter on a busy token (in-flight set full) asks Redis less and less often', async () => {
     // A stand-in for ioredis: the take script answers 'busy' for 600 ms, then grants.
     const busyUntil = Date.now() + 600;
