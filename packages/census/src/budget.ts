@@ -221,6 +221,11 @@ export class TokenBudget {
   inflight = 0;
   /** Nothing is sent before this time (epoch ms), after a `retry-after`. */
   blockedUntil = 0;
+  /**
+   * The API rejected this token (401) and the scheduler no longer hands it out (see
+   * `BudgetScheduler.retire`); what the budget last knew stays, for the record.
+   */
+  retired = false;
 
   constructor(
     /** Index of the token in the census's token list (the token itself is never kept here). */

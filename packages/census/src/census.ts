@@ -25,12 +25,14 @@ import {
 import { type CensusOptions, type ResolvedOptions, resolveOptions } from './options.js';
 import { makePlan, type ShardPlan } from './plan.js';
 import { type LanguageStatus, languageStatuses } from './records.js';
-import { BudgetScheduler, type SchedulerWait } from './scheduler.js';
+import { BudgetScheduler, type SchedulerWait, TokenRetired } from './scheduler.js';
 import { redactToken, scrubTokens } from './token.js';
 
 /** One token's budget as progress displays show it (the token redacted). */
 export interface TokenView {
   readonly token: string;
+  /** The API rejected it (401) and this run no longer uses it. */
+  readonly retired: boolean;
   readonly inflight: number;
   readonly core: BucketView;
   readonly graphql: BucketView;
@@ -169,6 +171,7 @@ async function runLocked(opts: ResolvedOptions, hooks: CensusHooks): Promise<Cen
     userAgent: `forage-census/${censusVersion}`,
     compress: opts.compress,
     signal,
+    onTokenRetired: (_index, message) => notice(message),
   });
   const started = Date.now();
   const run: CensusRun = {
@@ -219,6 +222,8 @@ async function runLocked(opts: ResolvedOptions, hooks: CensusHooks): Promise<Cen
     };
     manifest.sleptMs = base.sleptMs + Math.round(scheduler.sleptMs);
     manifest.retries = base.retries + client.stats.retries;
+    const retired = client.retiredTokens();
+    if (retired.length > 0) run.retiredTokens = retired.map((i) => i + 1);
   };
 
   // Manifest writes run one after another, each with the manifest as it was when asked for: a
@@ -453,6 +458,7 @@ function tokenView(b: TokenBudget, tokens: readonly string[]): TokenView {
   });
   return {
     token: token ? redactToken(token) : 'unauthenticated',
+    retired: b.retired,
     inflight: b.inflight,
     core: view(b.core),
     graphql: view(b.graphql),
@@ -468,13 +474,21 @@ async function preflight(
 ): Promise<void> {
   await Promise.all(
     budgets.map(async (budget) => {
-      const res = await client.send({
-        kind: 'rest',
-        endpoint: 'rest:/rate_limit',
-        url: client.url('rate_limit'),
-        primary: false,
-        token: budget.index,
-      });
+      let res: Awaited<ReturnType<ApiClient['send']>>;
+      try {
+        res = await client.send({
+          kind: 'rest',
+          endpoint: 'rest:/rate_limit',
+          url: client.url('rate_limit'),
+          primary: false,
+          token: budget.index,
+        });
+      } catch (error) {
+        // The API rejected this token, and others are left: it is retired (the client has
+        // said so), and the census goes on with them.
+        if (error instanceof TokenRetired) return;
+        throw error;
+      }
       const resources = (
         res.body as {
           resources?: Record<string, { limit?: number; remaining?: number; reset?: number }>;

@@ -9,7 +9,7 @@ import { Pool } from 'undici';
 import { type ApiKind, type Outcome, parseRateHeaders, type RateHeaders } from './budget.js';
 import { BodyTooLarge, BufferPool } from './buffers.js';
 import { CensusError, messageOf } from './errors.js';
-import type { BudgetScheduler, Lease } from './scheduler.js';
+import { type BudgetScheduler, type Lease, TokenRetired } from './scheduler.js';
 import { redactToken, scrubTokens } from './token.js';
 
 /** How failed requests are retried. */
@@ -64,6 +64,15 @@ export interface ApiClientOptions {
    */
   readonly maxBodyBytes?: number;
   readonly signal?: AbortSignal;
+  /**
+   * With several tokens, a token the API rejects (401: revoked, expired, mistyped) is retired
+   * for the rest of the client's life: no request uses it again, and the request that got the
+   * 401 goes again on another token. This is called once per retired token, with its index
+   * (0-based) and a one-line warning that names it by position (`token 2 of 5`), never by any
+   * part of it. Only when every token has been rejected does a request fail, with
+   * `ERR_CENSUS_TOKEN` ({@link TokensRejected}); with a single token its 401 fails at once.
+   */
+  readonly onTokenRetired?: (index: number, message: string) => void;
 }
 
 /** One request's description. */
@@ -107,6 +116,20 @@ export class RetriesExhausted extends CensusError {
     readonly status: number | undefined,
   ) {
     super('ERR_CENSUS_API', message);
+  }
+}
+
+/**
+ * The API rejected every token (401), so nothing can be sent: `tokenIndexes` are their indexes
+ * (0-based), and the message names them by position and says how to fix it. With one token it
+ * is that token's rejection, as the census has always reported it.
+ */
+export class TokensRejected extends CensusError {
+  constructor(
+    message: string,
+    readonly tokenIndexes: readonly number[],
+  ) {
+    super('ERR_CENSUS_TOKEN', message);
   }
 }
 
@@ -170,7 +193,9 @@ export class ApiClient {
 
   /**
    * Sends a request, retrying what is worth retrying, and returns the first response that is
-   * not a failure or a rate limit. Throws {@link CensusError}: `ERR_CENSUS_TOKEN` on 401,
+   * not a failure or a rate limit. Throws {@link CensusError}: `ERR_CENSUS_TOKEN` on 401 once
+   * no token is left (with several, a rejected token is retired and the request goes on with
+   * another; a request for one given token whose token was retired fails with `TokenRetired`),
    * `ERR_CENSUS_API` when retries run out, `ERR_CENSUS_ABORTED` on abort.
    */
   async send(request: ApiRequest): Promise<ApiResponse> {
@@ -243,7 +268,15 @@ export class ApiClient {
         this.stats.rateLimited++;
         continue;
       }
-      if (response.status === 401) throw this.tokenError(lease.tokenIndex, response);
+      if (response.status === 401) {
+        this.rejected(lease.tokenIndex, response);
+        // Retired, and others are left: the request goes again on one of them (unless it was
+        // for this token only). Not a failed attempt: nothing is wrong with the request.
+        if (request.token !== undefined) {
+          throw new TokenRetired(lease.tokenIndex, this.options.tokens.length);
+        }
+        continue;
+      }
       if (failed) throw new Retryable(`HTTP ${response.status}`, response.status);
       return response;
     }
@@ -255,6 +288,14 @@ export class ApiClient {
    */
   redact(text: string): string {
     return scrubTokens(text, this.options.tokens);
+  }
+
+  /**
+   * Indexes (0-based) of the tokens the API rejected (401) and this client no longer uses, in
+   * order of index; empty unless there were several tokens.
+   */
+  retiredTokens(): number[] {
+    return this.options.scheduler.retired();
   }
 
   /** Closes the connection pool. */
@@ -334,6 +375,33 @@ export class ApiClient {
     };
   }
 
+  /**
+   * A 401 for the token at `index`. Without a token, or with only one, it is the end (as it
+   * always was). With several, the token is retired and the caller goes on with the others;
+   * once none is left, every request fails with {@link TokensRejected}.
+   */
+  private rejected(index: number, response: ApiResponse): void {
+    const count = this.options.tokens.length;
+    if (count <= 1) {
+      throw new TokensRejected(this.tokenError(index, response).message, count ? [index] : []);
+    }
+    const said = messageField(response.body) ?? 'Bad credentials';
+    const retired = this.options.scheduler.retired();
+    const all = [...new Set([...retired, index])].sort((a, b) => a - b);
+    const noneLeft = new TokensRejected(
+      `every token was rejected (401 ${scrubTokens(said, this.options.tokens)}): ${positions(all, count)}; check them, or replace them in --token / GITHUB_TOKEN`,
+      all,
+    );
+    const { retired: first, left, error } = this.options.scheduler.retire(index, noneLeft);
+    if (left === 0) throw error;
+    if (first) {
+      this.options.onTokenRetired?.(
+        index,
+        `token ${index + 1} of ${count} was rejected (401 ${scrubTokens(said, this.options.tokens)}) and is not used for the rest of this run; the census goes on with the other ${left}: replace it in --token / GITHUB_TOKEN`,
+      );
+    }
+  }
+
   private tokenError(index: number, response: ApiResponse): CensusError {
     const token = this.options.tokens[index];
     const who = token ? `token ${redactToken(token)}` : 'the API';
@@ -351,6 +419,13 @@ export class ApiClient {
     }
     return new CensusError('ERR_CENSUS_API', scrubTokens(messageOf(error), this.options.tokens));
   }
+}
+
+/** Token positions as a message shows them: `tokens 1, 2 and 3 of 3`. */
+function positions(indexes: readonly number[], count: number): string {
+  const shown = indexes.map((i) => String(i + 1));
+  if (shown.length === 1) return `token ${shown[0]} of ${count}`;
+  return `tokens ${shown.slice(0, -1).join(', ')} and ${shown.at(-1)} of ${count}`;
 }
 
 /** The message field of an error body, if it has one. */

@@ -23,7 +23,13 @@ export {
   type StoredPlan,
   type TokenView,
 } from './census.js';
-export { ApiClient, type ApiResponse, defaultRetry, type RetryPolicy } from './client.js';
+export {
+  ApiClient,
+  type ApiResponse,
+  defaultRetry,
+  type RetryPolicy,
+  TokensRejected,
+} from './client.js';
 export {
   type ForksMode,
   keepRepo,
@@ -61,5 +67,10 @@ export {
   type RepoRecord,
   repoFromListing,
 } from './records.js';
-export { BudgetScheduler, type Lease, type SchedulerWait } from './scheduler.js';
+export {
+  BudgetScheduler,
+  type Lease,
+  type SchedulerWait,
+  TokenRetired,
+} from './scheduler.js';
 export { redactToken, scrubTokens, tokensFrom } from './token.js';

@@ -20,6 +20,11 @@ export interface CensusRun {
   readonly resumed: boolean;
   /** Why the run stopped early, when it did (one line, no token). */
   error?: string;
+  /**
+   * Positions (1-based, in this run's token list) of the tokens the API rejected (401) during
+   * the run: they were retired and the run went on with the others. Absent when none was.
+   */
+  retiredTokens?: number[];
 }
 
 /** `census.json`: what was measured, how, and what it cost (see the README). */

@@ -52,6 +52,8 @@ export class BudgetScheduler {
   private timerAt = Number.POSITIVE_INFINITY;
   private readonly waits: Partial<Record<ApiKind, SchedulerWait>> = {};
   private waitStartedAt: number | undefined;
+  /** Set once every token is retired: every waiter, and every later acquire, gets it. */
+  private noTokenLeft: unknown;
   /** Milliseconds spent with requests queued and no budget to send them (not concurrency). */
   sleptMs = 0;
 
@@ -67,6 +69,10 @@ export class BudgetScheduler {
   /** Waits for a lease to send one request of `kind`. Rejects when `signal` aborts. */
   acquire(kind: ApiKind, signal?: AbortSignal, primary = true, only?: number): Promise<Lease> {
     if (signal?.aborted) return Promise.reject(abortError(signal));
+    if (this.noTokenLeft !== undefined) return Promise.reject(this.noTokenLeft);
+    if (only !== undefined && this.budgets[only]?.retired) {
+      return Promise.reject(new TokenRetired(only, this.budgets.length));
+    }
     return new Promise<Lease>((resolve, reject) => {
       const waiter: Waiter = {
         kind,
@@ -88,6 +94,37 @@ export class BudgetScheduler {
     });
   }
 
+  /**
+   * Stops handing out token `index` for the rest of the run: the API rejected it (401). Leases
+   * already out are released as usual (their slots and the budget's counts stay right); waiters
+   * that only this token may serve are rejected with {@link TokenRetired}; the others wait for
+   * the tokens left, whose budgets are untouched. Once no token is left, every waiter, and every
+   * later {@link acquire}, is rejected with `noneLeft` (the first one given). Returns whether
+   * this call retired it (false when it already was), how many tokens are left, and, when none
+   * is, the error everything is rejected with.
+   */
+  retire(index: number, noneLeft: unknown): { retired: boolean; left: number; error?: unknown } {
+    const budget = this.budgets[index];
+    const first = budget !== undefined && !budget.retired;
+    if (budget) budget.retired = true;
+    const left = this.budgets.filter((b) => !b.retired).length;
+    if (left === 0) {
+      this.noTokenLeft ??= noneLeft;
+      this.rejectWaiters(() => true, this.noTokenLeft);
+    } else if (first) {
+      this.rejectWaiters((w) => w.only === index, new TokenRetired(index, this.budgets.length));
+      this.pump();
+    }
+    return left === 0
+      ? { retired: first, left, error: this.noTokenLeft }
+      : { retired: first, left };
+  }
+
+  /** Indexes (0-based) of the tokens retired by {@link retire}, in order. */
+  retired(): number[] {
+    return this.budgets.filter((b) => b.retired).map((b) => b.index);
+  }
+
   /** The current waits (for a countdown on the terminal). */
   currentWaits(): SchedulerWait[] {
     return Object.values(this.waits).filter((w): w is SchedulerWait => w !== undefined);
@@ -97,8 +134,14 @@ export class BudgetScheduler {
   close(reason: unknown): void {
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
+    this.rejectWaiters(() => true, reason);
+  }
+
+  private rejectWaiters(which: (w: Waiter) => boolean, reason: unknown): void {
     for (const kind of ['rest', 'graphql'] as const) {
-      for (const w of this.queues[kind].splice(0)) {
+      const queue = this.queues[kind];
+      for (const w of queue.filter(which)) {
+        queue.splice(queue.indexOf(w), 1);
         w.signal?.removeEventListener('abort', w.onAbort);
         w.reject(reason);
       }
@@ -146,7 +189,7 @@ export class BudgetScheduler {
     let ms = Number.POSITIVE_INFINITY;
     let reason: WaitReason = 'concurrency';
     for (const b of this.budgets) {
-      if (only !== undefined && b.index !== only) continue;
+      if (b.retired || (only !== undefined && b.index !== only)) continue;
       const w = b.wait(kind, now, primary);
       if (w.ms === 0) {
         if (!best || b.inflight < best.inflight) best = b;
@@ -195,6 +238,23 @@ export class BudgetScheduler {
 
 /** The longest delay `setTimeout` keeps. */
 const maxTimerMs = 2 ** 31 - 1;
+
+/**
+ * A request that only one token may send (`only`, such as that token's `GET /rate_limit`),
+ * after the API rejected that token: it is not sent. The census goes on with the other tokens.
+ */
+export class TokenRetired extends CensusError {
+  constructor(
+    /** The token's index (0-based) in the census's token list. */
+    readonly tokenIndex: number,
+    tokenCount: number,
+  ) {
+    super(
+      'ERR_CENSUS_TOKEN',
+      `token ${tokenIndex + 1} of ${tokenCount} was rejected earlier in this run and is no longer used`,
+    );
+  }
+}
 
 function abortError(signal: AbortSignal): CensusError {
   return new CensusError('ERR_CENSUS_ABORTED', 'the census was aborted', { cause: signal.reason });

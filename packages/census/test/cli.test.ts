@@ -6,7 +6,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { tempDir } from './helpers.ts';
+import { emulator, tempDir } from './helpers.ts';
 
 const bin = fileURLToPath(new URL('../../cli/dist/bin.js', import.meta.url));
 
@@ -280,4 +280,25 @@ test('--token on the command line warns that other users can see it, never print
     GITHUB_TOKEN: secret,
   });
   assert.doesNotMatch(env.stderr, /warning/);
+});
+
+test('a rejected token among several: the census completes, and stderr and the summary name it by position only', async (t) => {
+  const good = 'ghp_clitokengood000000000000000000000001';
+  const bad = 'ghp_clitokenrevoked0000000000000000000bad';
+  const emu = await emulator(t, { dataset: 'synthetic:300', tokens: [good] });
+  const out = tempDir(t);
+  const r = await forage(['census', '--api', emu.url, '--out', out, '--no-report'], {
+    GITHUB_TOKEN: `${good},${bad}`,
+  });
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stderr, /^forage census: token 2 of 2 was rejected \(401 Bad credentials\)/m);
+  assert.match(r.stdout, /^census complete: 300 repositories listed/m);
+  assert.match(
+    r.stdout,
+    /^tokens retired: token 2 of 2 was rejected \(401\) during this run .*replace it in --token/m,
+  );
+  for (const token of [good, bad]) {
+    const text = r.stdout + r.stderr;
+    assert.ok(!text.includes(token) && !text.includes(token.slice(-4)), text);
+  }
 });

@@ -212,6 +212,8 @@ async function censusAction(flags: CensusFlags): Promise<void> {
     `census ${m.complete ? 'complete' : 'incomplete'}: ${c?.listed ?? 0} repositories listed; ok ${c?.ok ?? 0}, empty ${c?.empty ?? 0}, not_found ${c?.not_found ?? 0}, blocked ${c?.blocked ?? 0}, error ${c?.error ?? 0}`,
     `${costLine(m)}; files in ${out}`,
   ];
+  const retired = retiredLine(m);
+  if (retired) lines.push(retired);
   await printSummary(lines, result.dir, flags, m.complete && (c?.listed ?? 0) > 0);
 }
 
@@ -225,6 +227,21 @@ function costLine(m: CensusResult['manifest']): string {
   const cost = `${requests} requests in ${seconds(m.wallMs)} (slept ${seconds(m.sleptMs)} on limits)`;
   if (m.runs.length <= 1) return cost;
   return `all ${m.runs.length} runs: ${cost}; this run ${seconds(m.runs.at(-1)!.wallMs)}`;
+}
+
+/**
+ * The tokens the API rejected during this run (the census went on without them), by position:
+ * whoever runs the census next needs to replace them.
+ */
+function retiredLine(m: CensusResult['manifest']): string | undefined {
+  const retired = m.runs.at(-1)?.retiredTokens ?? [];
+  if (retired.length === 0) return undefined;
+  const count = m.tokens.length;
+  const which =
+    retired.length === 1
+      ? `token ${retired[0]} of ${count} was`
+      : `tokens ${retired.slice(0, -1).join(', ')} and ${retired.at(-1)} of ${count} were`;
+  return `tokens retired: ${which} rejected (401) during this run and not used after that; replace ${retired.length === 1 ? 'it' : 'them'} in --token / GITHUB_TOKEN`;
 }
 
 /** Starts `@forage/github-emulator` in this process, with a throwaway token when none is given. */
@@ -310,7 +327,9 @@ async function progressView(
 
 function budgetText(e: CensusProgress): string {
   return e.tokens
-    .map((t) => {
+    .map((t, i) => {
+      // Only its position: a rejected token's name is of no use on screen.
+      if (t.retired) return `token ${i + 1} retired (401)`;
       const part = (
         name: string,
         b: { remaining: number | undefined; limit: number | undefined },
