@@ -31,6 +31,7 @@ import {
   type RepoRecord,
   type RetryPolicy,
   redactToken,
+  TokensRejected,
   type Via,
 } from '@forage/census';
 import { DistributedError, ErrorCode } from './errors.js';
@@ -84,10 +85,16 @@ export interface CensusWorkerConfig {
   /** Called with the origin of each job refused because it names another API. */
   readonly onApiRefused?: (origin: string) => void;
   /**
-   * Called when the API rejects a token (401), with the positions (0-based, into `tokens`) of
-   * the tokens the census's error names (one, unless several look alike once redacted).
+   * Called when a job fails because the API rejected its token (401): the only token, or every
+   * one of several. With the positions (0-based, into `tokens`) of the tokens rejected.
    */
   readonly onTokenRejected?: (indexes: number[]) => void;
+  /**
+   * Called once for each of several tokens the API rejects (401) while others are left: the
+   * token is retired for the life of this process and its requests go with the others (the
+   * job does not fail). `message` names it by position only (`token 2 of 3`).
+   */
+  readonly onTokenRetired?: (index: number, message: string) => void;
 }
 
 let config: CensusWorkerConfig | undefined;
@@ -139,6 +146,7 @@ function clientFor(api: string): ApiClient {
       ...(config.timeoutMs ? { timeoutMs: config.timeoutMs } : {}),
       connections: Math.min(128, limits.concurrency * count),
       userAgent: 'forage-census-worker',
+      ...(config.onTokenRetired ? { onTokenRetired: config.onTokenRetired } : {}),
     });
     clients.set(key, client);
   }
@@ -160,11 +168,15 @@ async function requeueIfGaveUp<T>(work: () => Promise<T>): Promise<T> {
       throw new DistributedError(message, ErrorCode.queueUnavailable);
     }
     if (isCensusError(error, 'ERR_CENSUS_TOKEN') && config?.onTokenRejected) {
-      // The census's client names the token as `token ghp_…abcd was rejected`.
+      // The census's client says which (every token, once none is left); older messages name
+      // the token as `token ghp_…abcd was rejected`.
       const tokens = config.tokens;
-      const named = tokens.flatMap((token, index) =>
-        error.message.includes(`token ${redactToken(token)} was rejected`) ? [index] : [],
-      );
+      const named =
+        error instanceof TokensRejected
+          ? [...error.tokenIndexes]
+          : tokens.flatMap((token, index) =>
+              error.message.includes(`token ${redactToken(token)} was rejected`) ? [index] : [],
+            );
       config.onTokenRejected(named);
     }
     throw error;

@@ -44,6 +44,14 @@ export interface CensusWorkerOptions
   /** Limits to enforce (default: GitHub's documented ones). */
   readonly limits?: Partial<BudgetLimits>;
   readonly retry?: Partial<RetryPolicy>;
+  /**
+   * With several tokens, one the API rejects (401) is retired: this worker no longer sends it,
+   * sends that token's requests with the others and goes on taking jobs. Called once per
+   * retired token, with a one-line warning that names it by position (`token 2 of 3`) only.
+   * When every token is rejected, the worker stops taking jobs and fails with
+   * `ERR_CENSUS_TOKEN`, as it does for its only token.
+   */
+  readonly onTokenRetired?: (message: string) => void;
 }
 
 /** The API a census worker serves unless told otherwise. */
@@ -84,9 +92,11 @@ export async function runCensusWorker(options: CensusWorkerOptions): Promise<Tas
   const endpoint = parseRedis(options.connection);
   const redis = new Redis({ ...ioRedisOptions(endpoint, true), lazyConnect: true });
   redis.on('error', () => {});
-  // A token the API rejects (401), or a census for another API than this worker's, would fail
-  // every job this worker takes: stop taking them, so that the other workers do the jobs (the
-  // coordinator queues failed ones again).
+  // A token the API rejects (401) when it is this worker's only one (or the last of several not
+  // rejected yet), or a census for another API than this worker's, would fail every job this
+  // worker takes: stop taking them, so that the other workers do the jobs (the coordinator
+  // queues failed ones again). One rejected token among several is only retired (the client
+  // sends its requests with the others) and the worker goes on.
   const stop = new AbortController();
   const onOuterAbort = () => stop.abort();
   if (options.signal?.aborted) stop.abort();
@@ -109,6 +119,9 @@ export async function runCensusWorker(options: CensusWorkerOptions): Promise<Tas
     onTokenRejected: (indexes) => {
       if (rejectedIndexes.length === 0) rejectedIndexes = indexes;
     },
+    ...(options.onTokenRetired
+      ? { onTokenRetired: (_index: number, message: string) => options.onTokenRetired?.(message) }
+      : {}),
   });
   try {
     const summary = await runTaskWorker({
@@ -133,9 +146,10 @@ export async function runCensusWorker(options: CensusWorkerOptions): Promise<Tas
       );
     }
     if (rejected) {
+      const all = options.tokens.length > 1 && rejectedIndexes.length === options.tokens.length;
       throw new CensusError(
         'ERR_CENSUS_TOKEN',
-        `the API rejected ${describeRejected(options.tokens, rejectedIndexes)} of this worker: it stopped taking jobs, which the other workers will do; check the token, or start the worker again without it`,
+        `the API rejected ${describeRejected(options.tokens, rejectedIndexes)} of this worker: it stopped taking jobs, which the other workers will do; ${all ? 'check the tokens, or start the worker again with tokens that work' : 'check the token, or start the worker again without it'}`,
       );
     }
     return summary;
@@ -148,11 +162,15 @@ export async function runCensusWorker(options: CensusWorkerOptions): Promise<Tas
 
 /**
  * The rejected token by its position and redacted form (`token 2 of 3 (ghp_…abcd)`), never its
- * value; every token's, if the error named none of them.
+ * value; every token's, if the error named none of them; `all 3 tokens (...)` when every one of
+ * several was rejected.
  */
 function describeRejected(tokens: readonly string[], indexes: readonly number[]): string {
   const of = `of ${tokens.length}`;
   if (indexes.length === 0) return `a token (${tokens.map(redactToken).join(', ')})`;
+  if (tokens.length > 1 && indexes.length === tokens.length) {
+    return `all ${tokens.length} tokens (${tokens.map(redactToken).join(', ')})`;
+  }
   const shown = indexes.map((i) => redactToken(tokens[i] as string));
   if (indexes.length === 1) return `token ${(indexes[0] as number) + 1} ${of} (${shown[0]})`;
   return `token ${indexes.map((i) => i + 1).join(' or ')} ${of} (${[...new Set(shown)].join(', ')})`;

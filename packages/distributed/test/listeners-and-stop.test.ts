@@ -242,7 +242,14 @@ describe('a worker stopped while Redis is down', { skip: redisSkipReason(true) }
 });
 
 describe('a census worker with several tokens', { skip: redisSkipReason() }, () => {
-  test('names the one token the API rejected by its position, never the others', async (t) => {
+  /** A languages job for repository `i` (REST: one request per job, each on some token). */
+  const job = (api: string, i: number) => ({
+    api,
+    via: 'rest' as const,
+    repos: [{ id: i, node_id: `R_${i}`, full_name: `o/r${i}`, fork: false, languages_url: '' }],
+  });
+
+  test('retires the one token the API rejected, says which by position only, and does every job', async (t) => {
     const good = ['ghp_severaltokensgood0001', 'ghp_severaltokensgood0003'];
     const revoked = 'ghp_severaltokensrevoked02';
     const tokens = [good[0], revoked, good[1]] as string[];
@@ -251,6 +258,54 @@ describe('a census worker with several tokens', { skip: redisSkipReason() }, () 
     const redis = await getRedis();
     t.after(() => redis.stop());
     const queue = uniqueQueueName('several-tokens');
+    const executor = new QueueExecutor({ connection: redis.url, queue });
+    t.after(() => executor.shutdown({ cancelFutures: true }));
+    const stop = new AbortController();
+    t.after(() => stop.abort());
+    const warnings: string[] = [];
+    const worker = runCensusWorker({
+      connection: redis.url,
+      queue,
+      api: emu.url,
+      tokens,
+      concurrency: 2,
+      signal: stop.signal,
+      onTokenRetired: (message) => warnings.push(message),
+    });
+    // Enough jobs that every token is sent (each serves some of them); before the fix the job
+    // that met the 401 failed and the worker stopped taking jobs.
+    const futures = Array.from({ length: 60 }, (_, i) =>
+      executor.submit(censusTasks.fetchLanguages, job(emu.url, i + 1)),
+    );
+    const records = await Promise.all(futures.map((f) => f.result()));
+    for (const [i, batch] of records.entries()) {
+      assert.equal(batch.length, 1);
+      assert.equal(batch[0]!.id, i + 1);
+      assert.notEqual(batch[0]!.status, 'error', JSON.stringify(batch[0]));
+    }
+    assert.equal(warnings.length, 1, warnings.join('\n'));
+    assert.match(warnings[0]!, /^token 2 of 3 was rejected \(401 Bad credentials\)/);
+    for (const token of tokens) {
+      assert.ok(!warnings[0]!.includes(token.slice(-4)), `part of a token: ${warnings[0]}`);
+    }
+    stop.abort();
+    const summary = await worker;
+    assert.deepEqual(
+      { completed: summary.completed, failed: summary.failed },
+      { completed: 60, failed: 0 },
+    );
+  });
+
+  test('stops when every one of its tokens is rejected, naming them, never showing one', async (t) => {
+    const tokens = ['ghp_severaltokensunknown01', 'ghp_severaltokensunknown02'];
+    const emu = await startEmulator({
+      dataset: 'synthetic:300',
+      tokens: ['ghp_severaltokensother000'],
+    });
+    t.after(() => emu.close());
+    const redis = await getRedis();
+    t.after(() => redis.stop());
+    const queue = uniqueQueueName('all-tokens-rejected');
     const executor = new QueueExecutor({ connection: redis.url, queue });
     t.after(() => executor.shutdown({ cancelFutures: true }));
     const worker = runCensusWorker({
@@ -264,22 +319,19 @@ describe('a census worker with several tokens', { skip: redisSkipReason() }, () 
       () => assert.fail('the worker should stop'),
       (error: Error & { code?: string }) => error,
     );
-    // Jobs until the worker has sent the revoked token (each token serves some of them).
-    for (let i = 1; i <= 60; i++) {
-      const job = {
-        api: emu.url,
-        via: 'rest' as const,
-        repos: [{ id: i, node_id: `R_${i}`, full_name: `o/r${i}`, fork: false, languages_url: '' }],
-      };
-      executor.submit(censusTasks.fetchLanguages, job).then(undefined, () => {});
+    for (let i = 1; i <= 10; i++) {
+      executor
+        .submit(censusTasks.fetchLanguages, job(emu.url, i))
+        .result()
+        .then(undefined, () => {});
     }
     const error = await stopped;
     assert.equal(error.code, 'ERR_CENSUS_TOKEN', error.message);
-    assert.match(error.message, /the API rejected token 2 of 3 \(ghp_…ed02\) of this worker/);
+    assert.match(
+      error.message,
+      /the API rejected all 2 tokens \(ghp_…wn01, ghp_…wn02\) of this worker/,
+    );
+    assert.match(error.message, /check the tokens/);
     for (const token of tokens) assert.ok(!error.message.includes(token), 'no token is printed');
-    for (const token of good) {
-      const shown = `…${token.slice(-4)}`;
-      assert.ok(!error.message.includes(shown), `${shown} was not rejected: ${error.message}`);
-    }
   });
 });

@@ -68,6 +68,9 @@ export const registerCensusWorker: RegisterCommand = (program: Command) => {
       );
     }
     const stop = gracefulStop('census-worker');
+    // Tokens the API rejected among several: the worker went on without them; said again at
+    // the end, so that whoever restarts it replaces them.
+    const retired: string[] = [];
     try {
       // Loaded only when it runs (see queueFlag).
       const { runCensusWorker } = await import('@forage/distributed');
@@ -81,6 +84,10 @@ export const registerCensusWorker: RegisterCommand = (program: Command) => {
         stalledIntervalMs: flags.stalledInterval,
         maxStalledCount: flags.maxStalled ?? 5,
         signal: stop.signal,
+        onTokenRetired: (message) => {
+          retired.push(message);
+          process.stderr.write(`forage census-worker: ${message}\n`);
+        },
         onEvent: (event) => {
           if (event.type === 'ready') {
             process.stderr.write(
@@ -98,6 +105,9 @@ export const registerCensusWorker: RegisterCommand = (program: Command) => {
       process.stderr.write(
         `forage census-worker: stopped after ${summary.completed} jobs done, ${summary.failed} failed\n`,
       );
+      for (const message of retired) {
+        process.stderr.write(`forage census-worker: retired: ${message}\n`);
+      }
     } finally {
       stop.dispose();
     }
