@@ -1,6 +1,14 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  cpSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -286,4 +294,36 @@ test('every file the analysis writes is the same byte for byte at any parallelis
     const got = await reportFiles(summary, root, `run${run}`, top);
     assertSameFiles(got, want, `parallelism ${parallelism}`);
   }
+});
+
+test('the report says which tokens the last run retired (by position), so they get replaced', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'forage-report-retired-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  cpSync(SMALL, dir, { recursive: true });
+  const manifestPath = join(dir, 'census.json');
+  const manifest = JSON.parse(readFileSync(manifestPath, 'utf8')) as Record<string, unknown>;
+  manifest.tokens = ['ghp_…aaa1', 'ghp_…bbb2', 'ghp_…ccc3'];
+  manifest.runs = [
+    { startedAt: 'a', finishedAt: 'b', wallMs: 1, resumed: false, retiredTokens: [1] },
+    { startedAt: 'c', finishedAt: 'd', wallMs: 1, resumed: true, retiredTokens: [2] },
+  ];
+  writeFileSync(manifestPath, JSON.stringify(manifest));
+  const { summary, files } = await report(dir, { outDir: join(dir, 'out'), png: false });
+  assert.deepEqual(summary.input.manifest?.retiredTokens, { positions: [2], of: 3 });
+  const html = readFileSync(files.html, 'utf8');
+  assert.match(html, /The API rejected token 2 of 3 during the census's last run/);
+  for (const file of [files.html, files.summary]) {
+    const text = readFileSync(file, 'utf8');
+    for (const tail of ['aaa1', 'bbb2', 'ccc3'])
+      assert.ok(!text.includes(tail), `${tail} in ${file}`);
+  }
+  // A last run that retired none says nothing (an earlier run's tokens were replaced since).
+  manifest.runs = [
+    (manifest.runs as unknown[])[0],
+    { startedAt: 'e', finishedAt: 'f', wallMs: 1, resumed: true },
+  ];
+  writeFileSync(manifestPath, JSON.stringify(manifest));
+  const again = await report(dir, { outDir: join(dir, 'out2'), png: false });
+  assert.equal(again.summary.input.manifest?.retiredTokens, undefined);
+  assert.doesNotMatch(readFileSync(again.files.html, 'utf8'), /The API rejected/);
 });

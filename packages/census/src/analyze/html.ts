@@ -216,11 +216,29 @@ function measured(s: Summary): string {
       typeof m?.dataset === 'string' ? ` (emulated dataset <code>${esc(m.dataset)}</code>)` : '';
     const incomplete =
       m?.complete === false ? ' The census was not complete when this was analysed.' : '';
+    const retired = retiredText(m?.retiredTokens);
     parts.push(
-      `What was measured: the bytes of each language GitHub Linguist reports for ${o.listed === null ? formatInt(o.records) : formatInt(o.listed)} listed repositories, from ${esc(api)}${esc(via)}${dataset}${range}${when}. Forks: ${esc(typeof m?.forks === 'string' ? m.forks : 'as listed')}${o.forks === null ? '' : ` (${formatInt(o.forks)} forks listed)`}.${incomplete}`,
+      `What was measured: the bytes of each language GitHub Linguist reports for ${o.listed === null ? formatInt(o.records) : formatInt(o.listed)} listed repositories, from ${esc(api)}${esc(via)}${dataset}${range}${when}. Forks: ${esc(typeof m?.forks === 'string' ? m.forks : 'as listed')}${o.forks === null ? '' : ` (${formatInt(o.forks)} forks listed)`}.${incomplete}${retired}`,
     );
   }
   return `<p class="muted">${parts.join(' ')}</p>`;
+}
+
+/**
+ * What the census's last run said of the tokens the API rejected: it went on without them, so
+ * nothing is missing, but whoever runs the next census has to replace them.
+ */
+function retiredText(retired: unknown): string {
+  const r = retired as { positions?: unknown; of?: unknown } | undefined;
+  if (!r || !Array.isArray(r.positions) || r.positions.length === 0) return '';
+  const positions = r.positions.map((p) => formatInt(Number(p)));
+  const of = typeof r.of === 'number' ? ` of ${formatInt(r.of)}` : '';
+  const which =
+    positions.length === 1
+      ? `token ${positions[0]}${of}`
+      : `tokens ${positions.slice(0, -1).join(', ')} and ${positions.at(-1)}${of}`;
+  const them = positions.length === 1 ? 'it' : 'them';
+  return ` The API rejected ${esc(which)} during the census's last run; the run went on with the other tokens (no repository is missing because of it), but ${them} must be replaced before the next census.`;
 }
 
 function cards(s: Summary): string {

@@ -111,10 +111,29 @@ export async function readManifest(file: string | null): Promise<Record<string, 
     for (const key of MANIFEST_FIELDS) {
       if (Object.hasOwn(value, key)) out[key] = (value as Record<string, unknown>)[key];
     }
+    const retired = retiredTokensOf(value as Record<string, unknown>);
+    if (retired) out.retiredTokens = retired;
     return out;
   } catch {
     return null;
   }
+}
+
+/**
+ * The tokens the census's last run retired because the API rejected them (positions, 1-based,
+ * and how many tokens the run had; never the tokens), so that the report says to replace them.
+ */
+function retiredTokensOf(
+  manifest: Record<string, unknown>,
+): { positions: number[]; of: number | null } | undefined {
+  const runs = manifest.runs;
+  const last: unknown = Array.isArray(runs) ? runs.at(-1) : undefined;
+  const positions =
+    last && typeof last === 'object' ? (last as { retiredTokens?: unknown }).retiredTokens : [];
+  if (!Array.isArray(positions) || positions.length === 0) return undefined;
+  if (!positions.every((p) => Number.isSafeInteger(p) && p > 0)) return undefined;
+  const tokens = manifest.tokens;
+  return { positions: positions as number[], of: Array.isArray(tokens) ? tokens.length : null };
 }
 
 const FORK_TRUE = Buffer.from('"fork":true');
