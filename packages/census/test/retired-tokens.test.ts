@@ -165,6 +165,43 @@ test('a token revoked mid-run is retired: its requests go again on the others, n
   }
 });
 
+test('under tight primary limits, the tokens left after a retirement stay within theirs', async (t) => {
+  const emu = await emulator(t, {
+    dataset: 'synthetic:2000',
+    tokens: [bad, ...good],
+    rateLimit: { core: { limit: 12, windowMs: 1000 }, graphql: { limit: 6, windowMs: 1000 } },
+  });
+  let sent = 0;
+  const proxy = await revokingProxy(
+    t,
+    emu.url,
+    (token, path) => token === bad && !path.startsWith('/rate_limit') && ++sent > 3,
+  );
+  const dir = tempDir(t);
+  const { result, last } = await census({
+    api: proxy.url,
+    tokens: [bad, ...good],
+    out: dir,
+    shards: 6,
+    retry: quickRetry,
+    limits: { resetMarginMs: 50 },
+  });
+  assert.ok(proxy.stats.rejected > 0, 'the token was revoked while in use');
+  const stats = emu.stats();
+  assert.equal(stats.overLimit.total, 0, JSON.stringify(stats.overLimit));
+  assert.equal(result.manifest.complete, true);
+  assert.equal(result.manifest.counts!.listed, 2000);
+  assert.equal(result.manifest.counts!.error, 0);
+  assert.deepEqual(result.manifest.runs.at(-1)!.retiredTokens, [1]);
+  assert.deepEqual(
+    last!.tokens.map((v) => v.retired),
+    [true, false, false],
+  );
+  for (const view of last!.tokens.slice(1)) {
+    assert.ok(view.core.limit === 12 && view.graphql.limit === 6, JSON.stringify(view));
+  }
+});
+
 test('every token rejected still stops the census with ERR_CENSUS_TOKEN, naming them by position', async (t) => {
   const emu = await emulator(t, { dataset: 'synthetic:300', tokens: [good[0]!] });
   const dir = tempDir(t);
