@@ -3,8 +3,15 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { QueueExecutor } from '@forage/distributed';
+import { taskModule } from '@forage/futures';
+import { startEmulator } from '@forage/github-emulator';
 import { getRedis, redisSkipReason, uniqueQueueName } from './helpers/redis.js';
 import { spawnForage } from './helpers/workers.js';
+
+const censusTasks = taskModule<typeof import('../src/census-tasks.js')>(
+  new URL('../dist/census-tasks.js', import.meta.url),
+);
 
 async function run(
   args: string[],
@@ -123,4 +130,61 @@ test('forage census --queue interrupted with Ctrl-C exits 130 and says how to re
   assert.equal(await coordinator.interrupt(), 130, coordinator.stderr());
   assert.match(coordinator.stderr(), /run the same command again to resume/);
   assert.doesNotMatch(coordinator.stderr(), /forage: error/);
+});
+
+test('forage census-worker with a rejected token among several goes on, says which by position, and says it again when it stops', {
+  skip: redisSkipReason(),
+  timeout: 60_000,
+}, async (t) => {
+  const good = 'ghp_cliworkertokengood001';
+  const revoked = 'ghp_cliworkertokenbad0002';
+  const emu = await startEmulator({ dataset: 'synthetic:300', tokens: [good] });
+  const redis = await getRedis();
+  const queue = uniqueQueueName('cli-retired');
+  const worker = spawnForage(
+    ['census-worker', '--queue', redis.url, '--queue-name', queue, '--api', emu.url],
+    { GITHUB_TOKEN: `${revoked},${good}`, GH_TOKEN: '' },
+  );
+  let executor: QueueExecutor | undefined;
+  // In this order: the executor needs Redis to shut down, and the worker the emulator.
+  t.after(async () => {
+    await executor?.shutdown({ cancelFutures: true });
+    await worker.kill();
+    await redis.stop();
+    await emu.close();
+  });
+  await worker.waitFor('ready on');
+  executor = new QueueExecutor({ connection: redis.url, queue });
+  // The first token is tried first: the first job meets the 401 and goes on with the other.
+  // Bounded: before the fix the worker stopped at the 401 and the other jobs waited for ever.
+  const jobs = executor;
+  const records = await Promise.all(
+    Array.from({ length: 4 }, (_, i) =>
+      jobs
+        .submit(censusTasks.fetchLanguages, {
+          api: emu.url,
+          via: 'rest' as const,
+          repos: [
+            {
+              id: i + 1,
+              node_id: `R_${i + 1}`,
+              full_name: `o/r${i + 1}`,
+              fork: false,
+              languages_url: '',
+            },
+          ],
+        })
+        .result(20_000),
+    ),
+  );
+  for (const batch of records) assert.notEqual(batch[0]!.status, 'error', JSON.stringify(batch));
+  await worker.waitFor(/token 1 of 2 was rejected/);
+  assert.equal(await worker.interrupt(), 0, worker.stderr());
+  const stderr = worker.stderr();
+  assert.match(stderr, /^forage census-worker: token 1 of 2 was rejected \(401 Bad credentials\)/m);
+  assert.match(
+    stderr,
+    /stopped after 4 jobs done, 0 failed\nforage census-worker: retired: token 1 of 2/,
+  );
+  for (const token of [good, revoked]) assert.ok(!stderr.includes(token.slice(-4)), stderr);
 });
