@@ -167,18 +167,38 @@ export async function languagesBatch(
 }
 
 /**
- * The record with no token in its `error` or `reason`: those quote what the server said, and a
- * server (or a proxy) may echo the request's `authorization` header in its error messages.
+ * The record with no token in its `error`, `reason` or language names: those quote what the
+ * server said, and a server (or a proxy) may echo the request's `authorization` header.
  */
 function redacted(client: ApiClient, record: LanguageRecord): LanguageRecord {
   const error = record.error === undefined ? undefined : client.redact(record.error);
   const reason = record.reason === undefined ? undefined : client.redact(record.reason);
-  if (error === record.error && reason === record.reason) return record;
+  const languages = record.languages && redactedNames(client, record.languages);
+  if (error === record.error && reason === record.reason && languages === record.languages) {
+    return record;
+  }
   return {
     ...record,
+    ...(languages === undefined ? {} : { languages }),
     ...(error === undefined ? {} : { error }),
     ...(reason === undefined ? {} : { reason }),
   };
+}
+
+/** `languages` itself when no name holds a token, else a copy with those names redacted. */
+function redactedNames(
+  client: ApiClient,
+  languages: Record<string, number>,
+): Record<string, number> {
+  const names = Object.keys(languages);
+  if (names.every((name) => client.redact(name) === name)) return languages;
+  // A Map, then fromEntries: a name such as `__proto__` stays a name (not the prototype).
+  const out = new Map<string, number>();
+  for (const name of names) {
+    const clean = client.redact(name);
+    out.set(clean, (out.get(clean) ?? 0) + (languages[name] as number));
+  }
+  return Object.fromEntries(out);
 }
 
 /** Whether an error means "this repository failed" rather than "the API is gone". */

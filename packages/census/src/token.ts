@@ -15,10 +15,14 @@ export function redactToken(token: string): string {
   return `${prefix}…${token.slice(-4)}`;
 }
 
-/** Replaces every occurrence of any of `tokens` in `text` with its redacted form. */
+/**
+ * Replaces every occurrence of any of `tokens` in `text` with its redacted form. Longer tokens
+ * go first: were a token part of a longer one, replacing it first would leave the rest of the
+ * longer one in the text.
+ */
 export function scrubTokens(text: string, tokens: readonly string[]): string {
   let out = text;
-  for (const token of tokens) {
+  for (const token of [...tokens].sort((a, b) => b.length - a.length)) {
     if (token.length > 0 && out.includes(token)) out = out.split(token).join(redactToken(token));
   }
   return out;

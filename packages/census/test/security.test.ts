@@ -151,3 +151,43 @@ test('a non-loopback API over plain http is refused before anything is sent', as
     },
   );
 });
+
+test('scrubTokens hides the whole of a token that another token is a part of', async () => {
+  const { scrubTokens } = await import('@forage/census');
+  // Made up here, and only ever in memory: the longer one begins with the shorter one.
+  const short = `fake_${'s'.repeat(15)}`;
+  const long = `${short}${'L'.repeat(11)}tail`;
+  for (const tokens of [
+    [short, long],
+    [long, short],
+  ]) {
+    const text = scrubTokens(`a ${long} and ${short}.`, tokens);
+    assert.equal(text, 'a …tail and …ssss.', `tokens in the order ${tokens.map((x) => x.length)}`);
+  }
+});
+
+test('what a server echoes of the authorization header is scrubbed from every record it reaches', async (t) => {
+  // Two made-up tokens, the first a part of the second (as a token and a longer one can be).
+  const first = `fake_${'a'.repeat(15)}`;
+  const second = `${first}${'b'.repeat(11)}9999`;
+  const api = await server(t, (path, headers) => {
+    if (path === '/rate_limit') return { status: 200, body: rateLimitBody };
+    if (path.startsWith('/repositories?'))
+      return { status: 200, body: page(path, [repo(api.url, 1), repo(api.url, 2)]) };
+    const said = `you sent ${headers.authorization}`;
+    if (path === '/repos/o/r1/languages')
+      return { status: 403, body: { message: said, block: { reason: said } } };
+    return { status: 200, body: { [said]: 5, Go: 7 } };
+  });
+  const dir = tempDir(t);
+  await runCensus({ api: api.url, tokens: [first, second], out: dir, via: 'rest' });
+  assert.ok(api.seen.some((r) => r.headers.authorization === `Bearer ${second}`));
+  const { languages } = censusById(dir);
+  const records = JSON.stringify([...languages.values()]);
+  for (const secret of [first, second, second.slice(first.length)]) {
+    assert.ok(!records.includes(secret), `${secret.length}-character part in ${records}`);
+  }
+  assert.equal(languages.get(1)!.status, 'blocked');
+  assert.match(languages.get(1)!.reason!, /you sent Bearer …(aaaa|9999)/);
+  assert.equal(languages.get(2)!.languages!.Go, 7);
+});
