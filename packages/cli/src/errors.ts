@@ -17,3 +17,13 @@ export const ExitCode = { ok: 0, failure: 1, usage: 2 } as const;
 export function oneLine(message: string): string {
   return message.replace(/\s*\n\s*/g, ' ').trim();
 }
+
+/**
+ * `text` with every control character but tab and line breaks shown as `?`: messages quote what
+ * servers said (a 401's message, a page title), and an escape sequence in it (`ESC [2J`,
+ * `ESC ]8;;URL`, or their one-byte C1 forms) would otherwise drive the user's terminal.
+ */
+export function forTerminal(text: string): string {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: replacing them is the point
+  return text.replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]/g, '?');
+}

@@ -1,4 +1,4 @@
 export { commands, type RegisterCommand } from './commands/index.js';
-export { ExitCode, oneLine, UsageError } from './errors.js';
+export { ExitCode, forTerminal, oneLine, UsageError } from './errors.js';
 export { main } from './main.js';
 export { createProgram, version } from './program.js';

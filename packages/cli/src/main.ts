@@ -1,5 +1,5 @@
 import { CommanderError } from 'commander';
-import { ExitCode, oneLine, UsageError } from './errors.js';
+import { ExitCode, forTerminal, oneLine, UsageError } from './errors.js';
 import { createProgram } from './program.js';
 
 /** Commander outcomes that are not errors (help and version were printed). */
@@ -21,8 +21,8 @@ export async function main(argv: readonly string[] = process.argv): Promise<numb
       return benignCodes.has(error.code) ? ExitCode.ok : ExitCode.usage;
     }
     const err = error instanceof Error ? error : new Error(String(error));
-    process.stderr.write(`forage: error: ${oneLine(err.message)}\n`);
-    if (debug && err.stack) process.stderr.write(`${err.stack}\n`);
+    process.stderr.write(`forage: error: ${oneLine(forTerminal(err.message))}\n`);
+    if (debug && err.stack) process.stderr.write(`${forTerminal(err.stack)}\n`);
     return err instanceof UsageError ? ExitCode.usage : ExitCode.failure;
   }
 }

@@ -114,3 +114,81 @@ test('command failures exit 1 as one line; usage errors exit 2; --debug adds the
     process.stderr.write = original;
   }
 });
+
+test('an API message with escape sequences or the token in it reaches the terminal as neither', async (t) => {
+  const { createServer } = await import('node:http');
+  const { mkdtempSync, rmSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  // Made up for this test; it only lives in this process and the child's environment.
+  const token = `fake_${'x'.repeat(24)}cafe`;
+  const srv = createServer((req, res) => {
+    res.writeHead(401, { 'content-type': 'application/json' });
+    res.end(
+      JSON.stringify({
+        message: `Bad credentials \u001b]8;;http://evil.example/\u0007click\u001b]8;;\u0007 \u001b[2J\u009b2J for ${req.headers.authorization}`,
+      }),
+    );
+  });
+  await new Promise<void>((resolve) => srv.listen(0, '127.0.0.1', resolve));
+  t.after(() => srv.close());
+  const out = mkdtempSync(join(tmpdir(), 'forage-cli-'));
+  t.after(() => rmSync(out, { recursive: true, force: true }));
+  const api = `http://127.0.0.1:${(srv.address() as { port: number }).port}`;
+  const child = spawn(
+    process.execPath,
+    [bin, '--debug', 'census', '--api', api, '--out', join(out, 'c'), '--repos', '5'],
+    { env: { ...process.env, GITHUB_TOKEN: token, GH_TOKEN: '' } },
+  );
+  let stderr = '';
+  child.stderr.on('data', (d) => (stderr += d));
+  const [code] = await once(child, 'close');
+  assert.equal(code, 1, stderr);
+  assert.match(stderr, /forage: error: token …cafe was rejected \(401 Bad credentials \?\]8;;/);
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: looking for them is the point
+  assert.doesNotMatch(stderr, /[\u0007\u001b\u009b]/);
+  assert.ok(!stderr.includes(token.slice(0, -4)), stderr);
+});
+
+test('a notice quoting the API (a token retired among several) cannot drive the terminal', async (t) => {
+  const { createServer } = await import('node:http');
+  const { mkdtempSync, rmSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  // Made up for this test; they only live in this process and the child's environment.
+  const rejected = `fake_${'r'.repeat(24)}dead`;
+  const good = `fake_${'g'.repeat(24)}beef`;
+  const reset = Math.ceil(Date.now() / 1000) + 3600;
+  const srv = createServer((req, res) => {
+    const rate = { 'x-ratelimit-limit': '5000', 'x-ratelimit-remaining': '4000' };
+    res.writeHead(req.headers.authorization === `Bearer ${rejected}` ? 401 : 200, {
+      'content-type': 'application/json',
+      'x-ratelimit-reset': String(reset),
+      ...rate,
+    });
+    if (req.headers.authorization === `Bearer ${rejected}`) {
+      res.end(JSON.stringify({ message: `Bad \u001b[2J\u001b]0;owned\u0007 ${rejected}` }));
+    } else if (req.url === '/rate_limit') {
+      const bucket = { limit: 5000, remaining: 4000, reset };
+      res.end(JSON.stringify({ resources: { core: bucket, graphql: bucket } }));
+    } else res.end('[]');
+  });
+  await new Promise<void>((resolve) => srv.listen(0, '127.0.0.1', resolve));
+  t.after(() => srv.close());
+  const out = mkdtempSync(join(tmpdir(), 'forage-cli-'));
+  t.after(() => rmSync(out, { recursive: true, force: true }));
+  const api = `http://127.0.0.1:${(srv.address() as { port: number }).port}`;
+  const child = spawn(
+    process.execPath,
+    [bin, 'census', '--api', api, '--out', join(out, 'c'), '--via', 'rest', '--no-report'],
+    { env: { ...process.env, GITHUB_TOKEN: `${rejected},${good}`, GH_TOKEN: '' } },
+  );
+  let stderr = '';
+  child.stderr.on('data', (d) => (stderr += d));
+  const [code] = await once(child, 'close');
+  assert.equal(code, 0, stderr);
+  assert.match(stderr, /forage census: token 1 of 2 was rejected \(401 Bad \?\[2J\?\]0;owned\?/);
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: looking for them is the point
+  assert.doesNotMatch(stderr, /[\u0007\u001b]/);
+  for (const token of [rejected, good]) assert.ok(!stderr.includes(token.slice(0, -4)), stderr);
+});

@@ -257,3 +257,36 @@ test('a start URL without its scheme is refused with the full URL to give instea
     assert.match(stderr, message);
   }
 });
+
+test('CSV posts shown on a terminal cannot drive it: control characters in titles become ?', async (t) => {
+  const { createServer } = await import('node:http');
+  const esc = '\u001b';
+  const title = `Hi ${esc}]8;;http://evil.example/${esc}\\link${esc}]8;;${esc}\\ ${esc}[2J\u009b31m`;
+  const srv = createServer((req, res) => {
+    res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
+    if (req.url === '/')
+      return res.end('<article class="post"><h2><a href="/p1/">One</a></h2></article>');
+    res.end(`<article><h1>${title}</h1><p>Text ${esc}[2J here.</p></article>`);
+  });
+  await new Promise<void>((resolve) => srv.listen(0, '127.0.0.1', resolve));
+  t.after(() => srv.close());
+  const base = `http://127.0.0.1:${(srv.address() as { port: number }).port}/`;
+  const { scrapeCommand } = await import('../../cli/dist/commands/scrape.js');
+  const run = async (isTTY: boolean): Promise<string> => {
+    const stdout = Object.assign(new PassThrough(), { isTTY });
+    let shown = '';
+    stdout.on('data', (d) => (shown += d));
+    const program = new Command().exitOverride();
+    scrapeCommand({ opener: async () => false, stdout, stderr: new PassThrough() })(program);
+    await program.parseAsync(['node', 'forage', 'scrape', base, '--format', 'csv', '--no-robots']);
+    return shown;
+  };
+  const terminal = await run(true);
+  assert.match(terminal, /^url,title,/);
+  assert.ok(terminal.includes('Hi ?]8;;http://evil.example/?\\link'), terminal);
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: looking for them is the point
+  assert.doesNotMatch(terminal, /[\u001b\u009b]/);
+  assert.ok(terminal.endsWith('\r\n'), 'line ends are kept');
+  // Into a pipe or a file, the data stays as the site wrote it.
+  assert.ok((await run(false)).includes(title));
+});

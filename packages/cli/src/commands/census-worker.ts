@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import type { DistributedCensusEvent } from '@forage/distributed';
 import type { Command } from 'commander';
-import { UsageError } from '../errors.js';
+import { forTerminal, UsageError } from '../errors.js';
 import { printSummary } from './census-summary.js';
 import type { RegisterCommand } from './index.js';
 import {
@@ -86,7 +86,7 @@ export const registerCensusWorker: RegisterCommand = (program: Command) => {
         signal: stop.signal,
         onTokenRetired: (message) => {
           retired.push(message);
-          process.stderr.write(`forage census-worker: ${message}\n`);
+          process.stderr.write(`forage census-worker: ${forTerminal(message)}\n`);
         },
         onEvent: (event) => {
           if (event.type === 'ready') {
@@ -95,10 +95,12 @@ export const registerCensusWorker: RegisterCommand = (program: Command) => {
             );
           } else if (event.type === 'finished' && !event.ok) {
             process.stderr.write(
-              `forage census-worker: job ${event.jobId} (${event.task}) failed; the coordinator has the error\n`,
+              `forage census-worker: ${forTerminal(`job ${event.jobId} (${event.task})`)} failed; the coordinator has the error\n`,
             );
           } else if (event.type === 'error') {
-            process.stderr.write(`forage census-worker: Redis: ${event.message} (retrying)\n`);
+            process.stderr.write(
+              `forage census-worker: Redis: ${forTerminal(event.message)} (retrying)\n`,
+            );
           }
         },
       });
@@ -106,7 +108,7 @@ export const registerCensusWorker: RegisterCommand = (program: Command) => {
         `forage census-worker: stopped after ${summary.completed} jobs done, ${summary.failed} failed\n`,
       );
       for (const message of retired) {
-        process.stderr.write(`forage census-worker: retired: ${message}\n`);
+        process.stderr.write(`forage census-worker: retired: ${forTerminal(message)}\n`);
       }
     } finally {
       stop.dispose();
@@ -203,7 +205,7 @@ export async function censusCoordinatorAction(flags: CensusQueueFlags): Promise<
   const onProgress = (event: DistributedCensusEvent) => {
     if (flags.json) process.stdout.write(`${JSON.stringify(event)}\n`);
     else if (event.type === 'notice' && !flags.quiet)
-      process.stderr.write(`forage census: ${event.message}\n`);
+      process.stderr.write(`forage census: ${forTerminal(event.message)}\n`);
     else if (event.type === 'progress' && !flags.quiet && event.elapsedMs - last >= 5000) {
       last = event.elapsedMs;
       process.stderr.write(
@@ -240,7 +242,7 @@ export async function censusCoordinatorAction(flags: CensusQueueFlags): Promise<
     // Interrupted (Ctrl-C): 128 + SIGINT, as a one-machine census, so scripts can tell an
     // interruption (run it again) from a failure.
     if (stop.signal.aborted && (error as { code?: unknown }).code === 'ERR_CENSUS_ABORTED') {
-      process.stderr.write(`forage census: ${(error as Error).message}\n`);
+      process.stderr.write(`forage census: ${forTerminal((error as Error).message)}\n`);
       process.exitCode = 130;
       return;
     }

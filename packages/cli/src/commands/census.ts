@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { resolve } from 'node:path';
 import type { CensusEvent, CensusOptions, CensusProgress, CensusResult } from '@forage/census';
 import { type Command, Option } from 'commander';
-import { UsageError } from '../errors.js';
+import { forTerminal, UsageError } from '../errors.js';
 import { printSummary } from './census-summary.js';
 // Distributed census (issue 10): --queue makes this process the coordinator.
 import { censusCoordinatorAction, warnTokenOnCommandLine } from './census-worker.js';
@@ -195,7 +195,7 @@ async function censusAction(flags: CensusFlags): Promise<void> {
     // Interrupted (Ctrl-C): the conventional 128 + SIGINT, as forage scrape, so scripts can
     // tell an interruption (run it again) from a failure.
     if (controller.signal.aborted && census.isCensusError(error, 'ERR_CENSUS_ABORTED')) {
-      process.stderr.write(`forage census: ${error.message}\n`);
+      process.stderr.write(`forage census: ${forTerminal(error.message)}\n`);
       process.exitCode = 130;
       return;
     }
@@ -273,7 +273,8 @@ async function progressView(
     };
   }
   const notice = (e: CensusEvent) => {
-    if (e.type === 'notice' && !flags.quiet) process.stderr.write(`forage census: ${e.message}\n`);
+    if (e.type === 'notice' && !flags.quiet)
+      process.stderr.write(`forage census: ${forTerminal(e.message)}\n`);
   };
   if (flags.quiet) return { event: notice, stop: () => {} };
   if (!process.stderr.isTTY) {
@@ -307,7 +308,7 @@ async function progressView(
   return {
     event: (e) => {
       if (e.type === 'notice') {
-        bars.log(`forage census: ${e.message}\n`);
+        bars.log(`forage census: ${forTerminal(e.message)}\n`);
         return;
       }
       if (e.type !== 'progress') return;

@@ -3,7 +3,7 @@ import { hostname, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { IndexItem, Opener, OutputFormat, Post, ScrapeRun, Selectors } from '@forage/scrape';
 import type { Command } from 'commander';
-import { UsageError } from '../errors.js';
+import { forTerminal, oneLine, UsageError } from '../errors.js';
 import type { RegisterCommand } from './index.js';
 
 // The package loads only when a scrape runs, so that `forage --help` and the other
@@ -188,6 +188,9 @@ async function runScrape(url: string, flags: ScrapeFlags, deps: ScrapeDeps): Pro
       : new Set<string>();
     const writer = out ? openOutput(() => new OutputWriter(out, format), flags.out!) : null;
     let stdoutClosed = false;
+    // Posts shown on a terminal (no --out, no pipe) are text from the network: as CSV (JSON
+    // escapes them) a control character in a title would reach the terminal as it is.
+    const onTerminal = (deps.stdout as { isTTY?: boolean }).isTTY === true;
     const emit = (post: Post) => {
       // Listed before the check below: a post already in --out is not written again, but it is
       // in the output, so it belongs in the index. The post itself (from the journal or this
@@ -197,7 +200,13 @@ async function runScrape(url: string, flags: ScrapeFlags, deps: ScrapeDeps): Pro
       seen.add(post.url);
       if (writer) writer.write(post);
       else if (!stdoutClosed)
-        deps.stdout.write(format === 'csv' ? csvLine(post) : `${JSON.stringify(post)}\n`);
+        deps.stdout.write(
+          format === 'csv'
+            ? onTerminal
+              ? forTerminal(csvLine(post))
+              : csvLine(post)
+            : `${JSON.stringify(post)}\n`,
+        );
     };
     if (previous) {
       for (const post of previous.posts.values()) emit(post);
@@ -336,7 +345,9 @@ function summaryLine(run: ScrapeRun, interrupted: boolean, out: string | undefin
   const lines = [
     `forage scrape: ${s.posts} posts${s.resumed ? ` (+${s.resumed} from before)` : ''} from ${s.pages} pages (${s.indexPages} index) in ${(s.elapsedMs / 1000).toFixed(1)} s; ${s.errors} errors; ${s.retries} retries; skipped ${skipped || 'none'}${out ? `; wrote ${out}` : ''}`,
   ];
-  for (const e of s.errorSamples.slice(0, 5)) lines.push(`  error: ${e.url}: ${e.reason}`);
+  for (const e of s.errorSamples.slice(0, 5)) {
+    lines.push(`  error: ${forTerminal(oneLine(`${e.url}: ${e.reason}`))}`);
+  }
   // Pages that failed for now (5xx, timeouts): the journal keeps them to do, not done.
   if (s.failed > 0) {
     const pages = s.failed === 1 ? '1 page failed' : `${s.failed} pages failed`;

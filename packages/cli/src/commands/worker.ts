@@ -1,6 +1,6 @@
 import type { TaskWorkerEvent } from '@forage/distributed';
 import { type Command, InvalidArgumentError } from 'commander';
-import { UsageError } from '../errors.js';
+import { forTerminal, UsageError } from '../errors.js';
 import type { RegisterCommand } from './index.js';
 
 interface WorkerFlags {
@@ -96,11 +96,11 @@ function logEvent(event: TaskWorkerEvent, quiet: boolean): void {
     case 'finished':
       if (!quiet && !event.ok)
         process.stderr.write(
-          `forage worker: ${event.task} (job ${event.jobId}) raised; the error went back to its caller\n`,
+          `forage worker: ${forTerminal(`${event.task} (job ${event.jobId})`)} raised; the error went back to its caller\n`,
         );
       break;
     case 'error':
-      process.stderr.write(`forage worker: Redis: ${event.message} (retrying)\n`);
+      process.stderr.write(`forage worker: Redis: ${forTerminal(event.message)} (retrying)\n`);
       break;
     default:
       break;
