@@ -252,10 +252,11 @@ export class Fetcher {
             `${url} redirects to ${next.href}: ${refusal.reason}`,
             { url, cause: refusal.cause },
           );
-        // Credentials are for the host they were given for: not for another host, nor in clear
-        // after a redirect from https to http (as browsers do).
+        // Credentials are for the host they were given for: not for another host or port (another
+        // server, as far as anyone knows), nor in clear after a redirect from https to http (as
+        // browsers do). An http to https upgrade on the default ports keeps them.
         if (
-          next.hostname !== current.hostname ||
+          next.host !== current.host ||
           (current.protocol === 'https:' && next.protocol === 'http:')
         )
           hopOptions = { ...hopOptions, headers: withoutAuthorization(hopOptions.headers) };

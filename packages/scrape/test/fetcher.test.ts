@@ -134,3 +134,28 @@ test('closing the fetcher leaves a dispatcher it was given open', async (t) => {
   const again = new Fetcher({ dispatcher, timeoutMs: 2_000 });
   assert.equal((await again.fetch(`${server.base}/page`)).status, 200);
 });
+
+test('a redirect to the same host on another port does not carry the authorization header', async (t) => {
+  const seen: Array<string | undefined> = [];
+  const other = createServer((req, res) => {
+    seen.push(req.headers.authorization);
+    res.writeHead(200, { 'content-type': 'text/html' }).end('<p>other</p>');
+  });
+  await new Promise<void>((resolve) => other.listen(0, '127.0.0.1', resolve));
+  t.after(() => other.close());
+  const otherPort = (other.address() as AddressInfo).port;
+  const first = createServer((req, res) => {
+    seen.push(req.headers.authorization);
+    res.writeHead(302, { location: `http://127.0.0.1:${otherPort}/there` }).end();
+  });
+  await new Promise<void>((resolve) => first.listen(0, '127.0.0.1', resolve));
+  t.after(() => first.close());
+  const fetcher = new Fetcher();
+  t.after(() => fetcher.close());
+  const page = await fetcher.fetch(`http://127.0.0.1:${(first.address() as AddressInfo).port}/`, {
+    headers: { authorization: 'Basic bWU6bm90LWEtc2VjcmV0' },
+  });
+  assert.equal(page.finalUrl, `http://127.0.0.1:${otherPort}/there`);
+  // Another port is another origin (a browser drops the header too).
+  assert.deepEqual(seen, ['Basic bWU6bm90LWEtc2VjcmV0', undefined]);
+});
