@@ -52,8 +52,16 @@ function pointErrorsAtHelp(command: Command): void {
   const help = `${names.join(' ')} --help`;
   command.configureOutput({
     outputError: (message, write) => {
-      write(`forage: ${message.trim()} (see ${help})\n`);
+      write(`forage: ${withoutOptionValues(message.trim())} (see ${help})\n`);
     },
   });
   for (const sub of command.commands) pointErrorsAtHelp(sub);
+}
+
+/**
+ * Commander's message without the value of an unknown `--option=value`: the option may be a
+ * mistyped `--token=...`, and its value a token that must not land in a terminal or CI log.
+ */
+function withoutOptionValues(message: string): string {
+  return message.replace(/'(--?[^\s'=]+)=[^']*'/g, "'$1=…'");
 }

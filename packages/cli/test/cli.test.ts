@@ -192,3 +192,12 @@ test('a notice quoting the API (a token retired among several) cannot drive the 
   assert.doesNotMatch(stderr, /[\u0007\u001b]/);
   for (const token of [rejected, good]) assert.ok(!stderr.includes(token.slice(0, -4)), stderr);
 });
+
+test('a mistyped --option=VALUE is named without its value (it may be a token)', () => {
+  // Made up for this test.
+  const value = `fake_${'v'.repeat(24)}0000`;
+  const r = forage('census', `--tokn=${value}`);
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /unknown option '--tokn=…'/);
+  assert.ok(!r.stderr.includes(value.slice(5)), r.stderr);
+});
