@@ -185,7 +185,16 @@ test('--open writes an escaped HTML index and hands it to the opener (never a re
   err2.on('data', (d) => (said += d));
   scrapeCommand({ opener: async () => false, stdout: new PassThrough(), stderr: err2 })(headless);
   await headless.parseAsync(['node', 'forage', 'scrape', `${server.base}/`, '--open']);
-  assert.match(said, /no browser available; the index is at .*forage-scrape-\d+\.html/);
+  const shown = /no browser available; the index is at (.*forage-scrape-\w+\/index\.html)\n/.exec(
+    said,
+  );
+  assert.ok(shown, said);
+  // In a directory of its own that only this user can enter, not straight in the shared /tmp.
+  const { dirname } = await import('node:path');
+  const { rmSync, statSync } = await import('node:fs');
+  assert.equal(statSync(dirname(shown[1]!)).mode & 0o777, 0o700);
+  assert.ok(readFileSync(shown[1]!, 'utf8').startsWith('<!DOCTYPE html>'));
+  rmSync(dirname(shown[1]!), { recursive: true, force: true });
 });
 
 test('Ctrl-C stops the scrape with exit 130 and a resumable journal; a closed pipe ends it quietly', async (t) => {

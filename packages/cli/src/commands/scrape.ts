@@ -1,4 +1,4 @@
-import { existsSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, statSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { IndexItem, Opener, OutputFormat, Post, ScrapeRun, Selectors } from '@forage/scrape';
@@ -372,7 +372,11 @@ async function openIndex(
   items: IndexItem[],
   deps: ScrapeDeps,
 ): Promise<void> {
-  const file = out ? `${out}.html` : join(tmpdir(), `forage-scrape-${Date.now()}.html`);
+  // Without --out, in a new directory of its own (mode 0700): a fixed-pattern name straight in
+  // the shared temporary directory could be read by other users, or be a link planted there.
+  const file = out
+    ? `${out}.html`
+    : join(mkdtempSync(join(tmpdir(), 'forage-scrape-')), 'index.html');
   const { htmlIndex } = await scrapePackage();
   // The URL as given may hold a user name and password (sent as a header, never written).
   const source = new URL(url);
