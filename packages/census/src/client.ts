@@ -405,7 +405,12 @@ export class ApiClient {
   private tokenError(index: number, response: ApiResponse): CensusError {
     const token = this.options.tokens[index];
     const who = token ? `token ${redactToken(token)}` : 'the API';
-    const message = messageField(response.body) ?? 'Bad credentials';
+    // What the server said may echo the authorization header: scrubbed here, so that the error
+    // keeps its class (send() would otherwise replace it with a plain CensusError to scrub it).
+    const message = scrubTokens(
+      messageField(response.body) ?? 'Bad credentials',
+      this.options.tokens,
+    );
     const fix = token
       ? 'check the token, or remove it from --token / GITHUB_TOKEN'
       : 'this endpoint needs a token: pass --token or set GITHUB_TOKEN';

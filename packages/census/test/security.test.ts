@@ -191,3 +191,36 @@ test('what a server echoes of the authorization header is scrubbed from every re
   assert.match(languages.get(1)!.reason!, /you sent Bearer …(aaaa|9999)/);
   assert.equal(languages.get(2)!.languages!.Go, 7);
 });
+
+test('a 401 whose message echoes the only token is a TokensRejected without the token', async (t) => {
+  const { TokensRejected } = await import('@forage/census');
+  const api = await server(t, (_path, headers) => ({
+    status: 401,
+    body: { message: `Bad credentials: ${headers.authorization}` },
+  }));
+  const dir = tempDir(t);
+  const error = await runCensus({ api: api.url, tokens: [token], out: dir, via: 'rest' }).then(
+    () => assert.fail('the census went on without a token'),
+    (e: unknown) => e,
+  );
+  assert.ok(!String((error as Error).message).includes(token));
+  assert.match(
+    (error as Error).message,
+    /token ghp_…f00d was rejected \(401 Bad credentials: Bearer ghp_…f00d\)/,
+  );
+  // The census's own error is a fresh CensusError; the client's keeps its class and positions.
+  const { ApiClient, BudgetScheduler, githubLimits } = await import('@forage/census');
+  const client = new ApiClient({
+    api: new URL(api.url),
+    tokens: [token],
+    scheduler: new BudgetScheduler(1, githubLimits),
+  });
+  t.after(() => client.close());
+  const sent = await client.send({ kind: 'rest', endpoint: 'rest:/x', url: client.url('x') }).then(
+    () => assert.fail('a 401 was taken for an answer'),
+    (e: unknown) => e,
+  );
+  assert.ok(sent instanceof TokensRejected, String(sent));
+  assert.deepEqual(sent.tokenIndexes, [0]);
+  assert.ok(!sent.message.includes(token));
+});
