@@ -115,6 +115,36 @@ test('forage census --emulator runs a census, streams JSON progress, then export
   assert.ok(existsSync(join(dir, 'all_repos.jsonl')));
 });
 
+test("forage census --emulator never sends GITHUB_TOKEN or GH_TOKEN to the emulator, only --token's", async (t) => {
+  const dir = tempDir(t);
+  const secret = `fake_${Date.now().toString(36)}envtokenQ7Z9`;
+  const r = await forage(['census', '--emulator', 'synthetic:300', '--out', dir, '--no-report'], {
+    GITHUB_TOKEN: secret,
+    GH_TOKEN: secret,
+  });
+  assert.equal(r.code, 0, r.stderr);
+  // census.json names its tokens redacted (a prefix and the last four characters).
+  const manifest = readFileSync(join(dir, 'census.json'), 'utf8');
+  assert.ok(!manifest.includes('Q7Z9'), manifest);
+  const withFlag = tempDir(t);
+  const given = await forage(
+    [
+      'census',
+      '--emulator',
+      'synthetic:300',
+      '--out',
+      withFlag,
+      '--no-report',
+      '--token',
+      'fake_flagtokenK4W2',
+    ],
+    { GITHUB_TOKEN: secret },
+  );
+  assert.equal(given.code, 0, given.stderr);
+  // A token given with --token is used (to try several against the emulator).
+  assert.match(readFileSync(join(withFlag, 'census.json'), 'utf8'), /K4W2/);
+});
+
 test('a report that cannot be written still prints the census summary, exits 1 and says how to write it', async (t) => {
   const dir = tempDir(t);
   const first = await forage([

@@ -152,7 +152,9 @@ function integer(flag: string, value: string | undefined): number | undefined {
 
 async function censusAction(flags: CensusFlags): Promise<void> {
   const census = await censusPackage();
-  const tokens = census.tokensFrom(flags.token);
+  // The built-in emulator is another host than the one GITHUB_TOKEN / GH_TOKEN are for: it gets
+  // only the tokens given with --token (to try several), else one it makes up.
+  const tokens = census.tokensFrom(flags.token, flags.emulator ? {} : process.env);
   const options: CensusOptions = {
     api: flags.api ?? 'https://api.github.com',
     tokens,
