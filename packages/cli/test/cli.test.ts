@@ -1,7 +1,10 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { commands, main, UsageError } from 'forage';
@@ -116,10 +119,6 @@ test('command failures exit 1 as one line; usage errors exit 2; --debug adds the
 });
 
 test('an API message with escape sequences or the token in it reaches the terminal as neither', async (t) => {
-  const { createServer } = await import('node:http');
-  const { mkdtempSync, rmSync } = await import('node:fs');
-  const { tmpdir } = await import('node:os');
-  const { join } = await import('node:path');
   // Made up for this test; it only lives in this process and the child's environment.
   const token = `fake_${'x'.repeat(24)}cafe`;
   const srv = createServer((req, res) => {
@@ -151,10 +150,6 @@ test('an API message with escape sequences or the token in it reaches the termin
 });
 
 test('a notice quoting the API (a token retired among several) cannot drive the terminal', async (t) => {
-  const { createServer } = await import('node:http');
-  const { mkdtempSync, rmSync } = await import('node:fs');
-  const { tmpdir } = await import('node:os');
-  const { join } = await import('node:path');
   // Made up for this test; they only live in this process and the child's environment.
   const rejected = `fake_${'r'.repeat(24)}dead`;
   const good = `fake_${'g'.repeat(24)}beef`;
