@@ -22,7 +22,8 @@ export interface CensusRun {
   error?: string;
   /**
    * Positions (1-based, in this run's token list) of the tokens the API rejected (401) during
-   * the run: they were retired and the run went on with the others. Absent when none was.
+   * the run: they were retired and the run went on with the others; when that was every token,
+   * the run stopped there (`error` says so). Absent when none was.
    */
   retiredTokens?: number[];
 }

@@ -327,3 +327,33 @@ test('the report says which tokens the last run retired (by position), so they g
   assert.equal(again.summary.input.manifest?.retiredTokens, undefined);
   assert.doesNotMatch(readFileSync(again.files.html, 'utf8'), /The API rejected/);
 });
+
+test('the report does not say the run went on when the API rejected every token (the run stopped)', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'forage-report-retired-all-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  cpSync(SMALL, dir, { recursive: true });
+  const manifestPath = join(dir, 'census.json');
+  const manifest = JSON.parse(readFileSync(manifestPath, 'utf8')) as Record<string, unknown>;
+  // As runCensus writes a run whose tokens were all rejected: every position, and the error.
+  manifest.tokens = ['ghp_…aaa1', 'ghp_…bbb2'];
+  manifest.complete = false;
+  manifest.runs = [
+    {
+      startedAt: 'a',
+      finishedAt: null,
+      wallMs: 1,
+      resumed: false,
+      error: 'every token was rejected (401 Bad credentials): tokens 1 and 2 of 2; check them',
+      retiredTokens: [1, 2],
+    },
+  ];
+  writeFileSync(manifestPath, JSON.stringify(manifest));
+  const { files } = await report(dir, { outDir: join(dir, 'out'), png: false });
+  const html = readFileSync(files.html, 'utf8');
+  assert.doesNotMatch(html, /went on with the other tokens/);
+  assert.doesNotMatch(html, /no repository is missing/);
+  assert.match(
+    html,
+    /The API rejected every token \(tokens 1 and 2 of 2\) during the census's last run, which stopped there/,
+  );
+});

@@ -1,7 +1,9 @@
 // Several tokens, one of them rejected (401): it is retired and the census goes on without it.
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { createServer, request } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
 import { test } from 'node:test';
 import {
   BudgetScheduler,
@@ -243,6 +245,12 @@ test('every token revoked mid-run stops the census; the journals resume with a g
   assert.ok(isCensusError(error, 'ERR_CENSUS_TOKEN'), String(error));
   assert.match(error.message, /tokens 1 and 2 of 2/);
   assertNoToken(error.message, revokedOnes);
+  // census.json names them all, beside the error (the report says the run stopped there).
+  const stopped = JSON.parse(readFileSync(join(dir, 'census.json'), 'utf8')) as {
+    runs: { error?: string; retiredTokens?: number[] }[];
+  };
+  assert.deepEqual(stopped.runs[0]!.retiredTokens, [1, 2]);
+  assert.match(stopped.runs[0]!.error ?? '', /every token was rejected/);
   const before = censusById(dir);
   assert.ok(before.repos.size < 800, 'stopped before the end');
   for (const r of before.languages.values()) assert.notEqual(r.status, 'error');

@@ -225,8 +225,9 @@ function measured(s: Summary): string {
 }
 
 /**
- * What the census's last run said of the tokens the API rejected: it went on without them, so
- * nothing is missing, but whoever runs the next census has to replace them.
+ * What the census's last run said of the tokens the API rejected. With tokens left, it went on
+ * without them, so nothing is missing, but whoever runs the next census has to replace them.
+ * When it was every token, the run stopped there (its `error` says so): nothing went on.
  */
 function retiredText(retired: unknown): string {
   const r = retired as { positions?: unknown; of?: unknown } | undefined;
@@ -238,6 +239,9 @@ function retiredText(retired: unknown): string {
       ? `token ${positions[0]}${of}`
       : `tokens ${positions.slice(0, -1).join(', ')} and ${positions.at(-1)}${of}`;
   const them = positions.length === 1 ? 'it' : 'them';
+  if (typeof r.of === 'number' && new Set(r.positions).size >= r.of) {
+    return ` The API rejected every token (${esc(which)}) during the census's last run, which stopped there: replace ${them} and run the census again to finish it.`;
+  }
   return ` The API rejected ${esc(which)} during the census's last run; the run went on with the other tokens (no repository is missing because of it), but ${them} must be replaced before the next census.`;
 }
 
