@@ -212,6 +212,7 @@ export class SharedBudgetScheduler extends BudgetScheduler {
     // send (then windowMs more); its in-flight slot comes back after the lease.
     const holdMs = unansweredHoldMs;
     const leaseMs = this.#shared.leaseMs ?? 120_000;
+    let retired = false;
     try {
       for (let busy = 0; ; ) {
         const answer = await this.#answer(
@@ -245,10 +246,21 @@ export class SharedBudgetScheduler extends BudgetScheduler {
         }
         // Jitter, so that workers waiting for the same slot do not ask in step.
         await sleep(Math.min(wait, 5000) + Math.floor(Math.random() * 20), signal);
+        // The API rejected this token while the lease waited (it holds no slot in Redis yet):
+        // as the census's own scheduler does with its waiters, the request goes with another
+        // token, or fails once none is left, rather than being sent with one known to fail.
+        if (this.budgets[lease.tokenIndex]?.retired) {
+          retired = true;
+          break;
+        }
       }
     } catch (error) {
       lease.release({});
       throw error;
+    }
+    if (retired) {
+      lease.release({});
+      return this.acquire(kind, signal, primary, only);
     }
     return {
       tokenIndex: lease.tokenIndex,

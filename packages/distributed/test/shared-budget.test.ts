@@ -118,6 +118,45 @@ describe('shared token budget, without Redis', () => {
     assert.ok(asked <= 11, `asked ${asked} times in 600 ms`);
     assert.ok(asked >= 2, `asked ${asked} times`);
   });
+
+  test('a lease waiting on the shared window for a token retired meanwhile goes to another token, or fails once none is left', async () => {
+    const tokens = ['ghp_retiredwhilewaiting0001', 'ghp_retiredwhilewaiting0002'];
+    const first = tokenKey(tokens[0]);
+    for (const retireAll of [false, true]) {
+      // A stand-in for ioredis: the first token's window is full for its first three asks (wait
+      // 20 ms each), then has room; the second token always has room.
+      let asksOnFirst = 0;
+      let retire: (() => void) | undefined;
+      const redis = {
+        eval: async (script: string, _n: number, window: string) => {
+          if (!script.includes('ZREMRANGEBYSCORE')) return 0; // the done script
+          if (!window.includes(first)) return 0;
+          asksOnFirst += 1;
+          // The API rejects the token while this lease waits for its window.
+          if (asksOnFirst === 1) retire?.();
+          return asksOnFirst <= 3 ? 20 : 0;
+        },
+      } as unknown as Redis;
+      const scheduler = new SharedBudgetScheduler(2, githubLimits, { redis }, tokens);
+      const noneLeft = new Error('every token was rejected');
+      retire = () => {
+        scheduler.retire(0, noneLeft);
+        if (retireAll) scheduler.retire(1, noneLeft);
+      };
+      const outcome = await scheduler.acquire('rest').then(
+        (lease) => {
+          lease.release({});
+          return lease.tokenIndex;
+        },
+        (error: unknown) => error,
+      );
+      if (retireAll) {
+        assert.equal(outcome, noneLeft, 'no token is left: nothing is sent');
+      } else {
+        assert.equal(outcome, 1, 'sent with the token left, never with the retired one');
+      }
+    }
+  });
 });
 
 describe('shared token budget', { skip: redisSkipReason() }, () => {
