@@ -273,6 +273,9 @@ export function cache(options: CacheOptions = {}): Decorator {
         older: undefined,
         newer: undefined,
       };
+      // Stored before watching for a rejection: a thenable may call its handler at once,
+      // inside `then`, and the entry must be there to be dropped.
+      store.add(fresh, maxSize);
       if (isThenable(result)) {
         // A rejected promise must not be served again; drop it unless it was replaced meanwhile,
         // or cleared: a stale store's entries are no longer in the totals. What is stored (and
@@ -282,7 +285,6 @@ export function cache(options: CacheOptions = {}): Decorator {
           if (!store.stale) store.delete(fresh);
         });
       }
-      store.add(fresh, maxSize);
       return fresh.value;
     };
     const control: CacheControl = {

@@ -46,6 +46,9 @@ function cachingGetter(get: (this: unknown) => unknown): (this: unknown) => unkn
     if (stored !== undefined) return stored.value;
     const result = get.call(self);
     const slot = { value: result };
+    // Stored before watching for a rejection: a thenable may call its handler at once, inside
+    // `then`, and the slot must be there to be forgotten.
+    values.set(self, slot);
     if (isThenable(result)) {
       // A rejected promise is forgotten, so the next read tries again. The stored value may be
       // a promise derived from the result, so that a rejection no reader handles is still
@@ -54,7 +57,6 @@ function cachingGetter(get: (this: unknown) => unknown): (this: unknown) => unkn
         if (values.get(self) === slot) values.delete(self);
       });
     }
-    values.set(self, slot);
     return slot.value;
   };
   Object.defineProperty(getter, VALUES, { value: values });

@@ -302,6 +302,26 @@ describe('cache on functions', () => {
     assert.equal(await load('u'), 'body');
   });
 
+  test('a thenable that rejects at once (calls its handler inside then) is not cached', () => {
+    // Such thenables exist (settled jQuery Deferreds, test doubles): the rejection is known
+    // while the cache watches for it, before the call returns.
+    let calls = 0;
+    const load = cache()((_url: string): PromiseLike<string> => {
+      calls++;
+      return {
+        // biome-ignore lint/suspicious/noThenProperty: a thenable is the point of the test
+        then: (_ok, fail) => {
+          fail?.(new Error('503'));
+          return undefined as never;
+        },
+      };
+    });
+    load('u');
+    assert.equal(cacheInfo(load).currSize, 0, 'a rejected one is dropped');
+    load('u');
+    assert.equal(calls, 2, 'the next call tries again');
+  });
+
   test('keeps name, length and the original; bad options are refused', () => {
     function area(w: number, h: number) {
       return w * h;

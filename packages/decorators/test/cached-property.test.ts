@@ -88,6 +88,27 @@ describe('cachedProperty', () => {
     assert.equal(invalidate(handled, 'data'), false);
   });
 
+  test('a thenable that rejects at once (calls its handler inside then) is forgotten', () => {
+    let reads = 0;
+    class Page {
+      @cachedProperty()
+      get body(): PromiseLike<string> {
+        reads++;
+        return {
+          // biome-ignore lint/suspicious/noThenProperty: a thenable is the point of the test
+          then: (_ok, fail) => {
+            fail?.(new Error('503'));
+            return undefined as never;
+          },
+        };
+      }
+    }
+    const page = new Page();
+    void page.body;
+    void page.body;
+    assert.equal(reads, 2, 'the next read tries again');
+  });
+
   test('refuses anything but a getter', () => {
     const asMethod = cachedProperty() as unknown as (
       v: unknown,
