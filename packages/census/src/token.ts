@@ -21,9 +21,17 @@ export function redactToken(token: string): string {
  * longer one in the text.
  */
 export function scrubTokens(text: string, tokens: readonly string[]): string {
+  // Only the tokens found are sorted: text without any (every language name of every record,
+  // redacted in the census's languages stage) costs one search per token, nothing more.
+  let found: string[] | undefined;
+  for (const token of tokens) {
+    if (token.length > 0 && text.includes(token)) (found ??= []).push(token);
+  }
+  if (found === undefined) return text;
   let out = text;
-  for (const token of [...tokens].sort((a, b) => b.length - a.length)) {
-    if (token.length > 0 && out.includes(token)) out = out.split(token).join(redactToken(token));
+  for (const token of found.sort((a, b) => b.length - a.length)) {
+    // A token found only inside a longer one is gone once that one is replaced.
+    if (out.includes(token)) out = out.split(token).join(redactToken(token));
   }
   return out;
 }
