@@ -299,3 +299,34 @@ test('CSV posts shown on a terminal cannot drive it: control characters in title
   // Into a pipe or a file, the data stays as the site wrote it.
   assert.ok((await run(false)).includes(title));
 });
+
+test('JSON Lines shown on a terminal cannot drive it either: C1 controls, which JSON leaves as they are, are escaped', async (t) => {
+  const { createServer } = await import('node:http');
+  // U+009B is the one-byte CSI: JSON.stringify escapes ESC (U+001B) but not it.
+  const title = 'Hi \u009b2J\u009d0;owned\u009c there';
+  const srv = createServer((req, res) => {
+    res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
+    if (req.url === '/')
+      return res.end('<article class="post"><h2><a href="/p1/">One</a></h2></article>');
+    res.end(`<article><h1>${title}</h1><p>Text here.</p></article>`);
+  });
+  await new Promise<void>((resolve) => srv.listen(0, '127.0.0.1', resolve));
+  t.after(() => srv.close());
+  const base = `http://127.0.0.1:${(srv.address() as { port: number }).port}/`;
+  const { scrapeCommand } = await import('../../cli/dist/commands/scrape.js');
+  const run = async (isTTY: boolean): Promise<string> => {
+    const stdout = Object.assign(new PassThrough(), { isTTY });
+    let shown = '';
+    stdout.on('data', (d) => (shown += d));
+    const program = new Command().exitOverride();
+    scrapeCommand({ opener: async () => false, stdout, stderr: new PassThrough() })(program);
+    await program.parseAsync(['node', 'forage', 'scrape', base, '--no-robots']);
+    return shown;
+  };
+  const terminal = await run(true);
+  assert.doesNotMatch(terminal, /[\u0080-\u009f]/);
+  // Still the same JSON: the title reads back as the site wrote it.
+  assert.equal((JSON.parse(terminal.trim()) as Post).title, title);
+  // Into a pipe or a file, the bytes are JSON.stringify's, as before.
+  assert.ok((await run(false)).includes(title));
+});

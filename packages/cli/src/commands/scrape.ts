@@ -188,8 +188,9 @@ async function runScrape(url: string, flags: ScrapeFlags, deps: ScrapeDeps): Pro
       : new Set<string>();
     const writer = out ? openOutput(() => new OutputWriter(out, format), flags.out!) : null;
     let stdoutClosed = false;
-    // Posts shown on a terminal (no --out, no pipe) are text from the network: as CSV (JSON
-    // escapes them) a control character in a title would reach the terminal as it is.
+    // Posts shown on a terminal (no --out, no pipe) are text from the network: as CSV a control
+    // character in a title would reach the terminal as it is, and so would a C1 one (U+0080 to
+    // U+009F, such as the one-byte CSI) as JSON, which escapes only those below U+0020.
     const onTerminal = (deps.stdout as { isTTY?: boolean }).isTTY === true;
     const emit = (post: Post) => {
       // Listed before the check below: a post already in --out is not written again, but it is
@@ -205,7 +206,7 @@ async function runScrape(url: string, flags: ScrapeFlags, deps: ScrapeDeps): Pro
             ? onTerminal
               ? forTerminal(csvLine(post))
               : csvLine(post)
-            : `${JSON.stringify(post)}\n`,
+            : `${onTerminal ? c1Escaped(JSON.stringify(post)) : JSON.stringify(post)}\n`,
         );
     };
     if (previous) {
@@ -335,6 +336,17 @@ function readOutputSafely<T>(read: () => T, outFlag: string, format: OutputForma
     }
     throw new UsageError((error as Error).message);
   }
+}
+
+/**
+ * JSON text with its C1 control characters written as `\u0080` to `\u009f` escapes: the same
+ * JSON value, which no terminal can read as a control.
+ */
+function c1Escaped(json: string): string {
+  return json.replace(
+    /[\u0080-\u009f]/g,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  );
 }
 
 function summaryLine(run: ScrapeRun, interrupted: boolean, out: string | undefined): string {
