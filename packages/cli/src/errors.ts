@@ -27,3 +27,16 @@ export function forTerminal(text: string): string {
   // biome-ignore lint/suspicious/noControlCharactersInRegex: replacing them is the point
   return text.replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]/g, '?');
 }
+
+/**
+ * JSON text for `stream`: on a terminal, its C1 control characters (U+0080 to U+009F, such as
+ * the one-byte CSI), which `JSON.stringify` leaves as they are, are written as `\u0080`-style
+ * escapes, the same JSON value that no terminal reads as a control; elsewhere `json` itself.
+ */
+export function jsonFor(stream: { isTTY?: boolean }, json: string): string {
+  if (stream.isTTY !== true) return json;
+  return json.replace(
+    /[\u0080-\u009f]/g,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  );
+}

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -195,4 +195,46 @@ test('a mistyped --option=VALUE is named without its value (it may be a token)',
   assert.equal(r.code, 2);
   assert.match(r.stderr, /unknown option '--tokn=…'/);
   assert.ok(!r.stderr.includes(value.slice(5)), r.stderr);
+});
+
+test('JSON shown on a terminal (analyze --json) has its C1 controls escaped: the same JSON, nothing that drives it', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'forage-cli-json-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  // A language name as a hostile API could send it: U+009B is the one-byte CSI, which
+  // JSON.stringify leaves as it is.
+  const name = 'Evil\u009b2J\u009d0;owned\u009c';
+  writeFileSync(
+    join(dir, 'languages.jsonl'),
+    `${JSON.stringify({ id: 1, full_name: 'o/r', status: 'ok', languages: { [name]: 10, Go: 5 } })}\n`,
+  );
+  const run = async (isTTY: boolean): Promise<string> => {
+    const writes: string[] = [];
+    const write = process.stdout.write;
+    const tty = Object.getOwnPropertyDescriptor(process.stdout, 'isTTY');
+    Object.defineProperty(process.stdout, 'isTTY', { value: isTTY, configurable: true });
+    // The test runner reports through stdout too, in binary: only the command's text is kept.
+    process.stdout.write = ((chunk: string | Uint8Array, ...rest: never[]) => {
+      if (typeof chunk === 'string') writes.push(chunk);
+      else return write.call(process.stdout, chunk, ...rest);
+      return true;
+    }) as typeof process.stdout.write;
+    try {
+      const out = join(dir, `report-${isTTY}`);
+      const args = ['node', 'forage', 'analyze', dir, '--json', '--out', out];
+      assert.equal(await main([...args, '--input-format', 'census']), 0);
+    } finally {
+      process.stdout.write = write;
+      if (tty) Object.defineProperty(process.stdout, 'isTTY', tty);
+      else delete (process.stdout as { isTTY?: boolean }).isTTY;
+    }
+    return writes.join('');
+  };
+  const shown = await run(true);
+  assert.doesNotMatch(shown, /[\u0080-\u009f]/);
+  const summary = JSON.parse(shown) as { languages: { name: string }[] };
+  assert.ok(
+    summary.languages.some((l) => l.name === name),
+    'the name reads back as it was',
+  );
+  assert.ok((await run(false)).includes(name), 'into a pipe, JSON.stringify as before');
 });

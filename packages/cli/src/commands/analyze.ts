@@ -3,7 +3,7 @@ import { stat } from 'node:fs/promises';
 import { basename, extname, join, resolve } from 'node:path';
 import type { InputFormat } from '@forage/census';
 import type { Command } from 'commander';
-import { UsageError } from '../errors.js';
+import { jsonFor, UsageError } from '../errors.js';
 import type { RegisterCommand } from './index.js';
 
 interface AnalyzeFlags {
@@ -70,7 +70,8 @@ async function runAnalyze(input: string, flags: AnalyzeFlags): Promise<void> {
     throw error;
   }
   const { summary, files } = result;
-  if (flags.json) process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
+  if (flags.json)
+    process.stdout.write(`${jsonFor(process.stdout, JSON.stringify(summary, null, 2))}\n`);
   else process.stdout.write(`${formatSummaryTable(summary, top)}\n\n`);
   const log = flags.json ? process.stderr : process.stdout;
   if (summary.overall.malformed) {

@@ -1,5 +1,5 @@
 // The end of `forage census`, one machine or coordinator: the report, then the summary.
-import { oneLine } from '../errors.js';
+import { jsonFor, oneLine } from '../errors.js';
 
 /**
  * Writes the report of a finished census (unless --no-report), then prints the summary, one
@@ -26,6 +26,9 @@ export async function printSummary(
       process.exitCode = 1;
     }
   }
-  if (flags.json) process.stdout.write(`${JSON.stringify({ type: 'summary', lines })}\n`);
+  if (flags.json)
+    process.stdout.write(
+      `${jsonFor(process.stdout, JSON.stringify({ type: 'summary', lines }))}\n`,
+    );
   else process.stdout.write(`${lines.join('\n')}\n`);
 }

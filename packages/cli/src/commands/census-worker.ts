@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import type { DistributedCensusEvent } from '@forage/distributed';
 import type { Command } from 'commander';
-import { forTerminal, UsageError } from '../errors.js';
+import { forTerminal, jsonFor, UsageError } from '../errors.js';
 import { printSummary } from './census-summary.js';
 import type { RegisterCommand } from './index.js';
 import {
@@ -203,7 +203,7 @@ export async function censusCoordinatorAction(flags: CensusQueueFlags): Promise<
   );
   let last = 0;
   const onProgress = (event: DistributedCensusEvent) => {
-    if (flags.json) process.stdout.write(`${JSON.stringify(event)}\n`);
+    if (flags.json) process.stdout.write(`${jsonFor(process.stdout, JSON.stringify(event))}\n`);
     else if (event.type === 'notice' && !flags.quiet)
       process.stderr.write(`forage census: ${forTerminal(event.message)}\n`);
     else if (event.type === 'progress' && !flags.quiet && event.elapsedMs - last >= 5000) {

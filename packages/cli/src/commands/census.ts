@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { resolve } from 'node:path';
 import type { CensusEvent, CensusOptions, CensusProgress, CensusResult } from '@forage/census';
 import { type Command, Option } from 'commander';
-import { forTerminal, UsageError } from '../errors.js';
+import { forTerminal, jsonFor, UsageError } from '../errors.js';
 import { printSummary } from './census-summary.js';
 // Distributed census (issue 10): --queue makes this process the coordinator.
 import { censusCoordinatorAction, warnTokenOnCommandLine } from './census-worker.js';
@@ -269,7 +269,8 @@ async function progressView(
   if (flags.json) {
     return {
       event: (e) => {
-        if (e.type !== 'done') process.stdout.write(`${JSON.stringify(e)}\n`);
+        if (e.type !== 'done')
+          process.stdout.write(`${jsonFor(process.stdout, JSON.stringify(e))}\n`);
       },
       stop: () => {},
     };

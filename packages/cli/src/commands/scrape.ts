@@ -3,7 +3,7 @@ import { hostname, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { IndexItem, Opener, OutputFormat, Post, ScrapeRun, Selectors } from '@forage/scrape';
 import type { Command } from 'commander';
-import { forTerminal, oneLine, UsageError } from '../errors.js';
+import { forTerminal, jsonFor, oneLine, UsageError } from '../errors.js';
 import type { RegisterCommand } from './index.js';
 
 // The package loads only when a scrape runs, so that `forage --help` and the other
@@ -206,7 +206,7 @@ async function runScrape(url: string, flags: ScrapeFlags, deps: ScrapeDeps): Pro
             ? onTerminal
               ? forTerminal(csvLine(post))
               : csvLine(post)
-            : `${onTerminal ? c1Escaped(JSON.stringify(post)) : JSON.stringify(post)}\n`,
+            : `${jsonFor(deps.stdout as { isTTY?: boolean }, JSON.stringify(post))}\n`,
         );
     };
     if (previous) {
@@ -336,17 +336,6 @@ function readOutputSafely<T>(read: () => T, outFlag: string, format: OutputForma
     }
     throw new UsageError((error as Error).message);
   }
-}
-
-/**
- * JSON text with its C1 control characters written as `\u0080` to `\u009f` escapes: the same
- * JSON value, which no terminal can read as a control.
- */
-function c1Escaped(json: string): string {
-  return json.replace(
-    /[\u0080-\u009f]/g,
-    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
-  );
 }
 
 function summaryLine(run: ScrapeRun, interrupted: boolean, out: string | undefined): string {
