@@ -25,7 +25,10 @@ export function scrubTokens(text: string, tokens: readonly string[]): string {
   // redacted in the census's languages stage) costs one search per token, nothing more.
   let found: string[] | undefined;
   for (const token of tokens) {
-    if (token.length > 0 && text.includes(token)) (found ??= []).push(token);
+    if (token.length > 0 && text.includes(token)) {
+      found ??= [];
+      found.push(token);
+    }
   }
   if (found === undefined) return text;
   let out = text;
