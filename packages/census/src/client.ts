@@ -385,7 +385,7 @@ export class ApiClient {
     if (count <= 1) {
       throw new TokensRejected(this.tokenError(index, response).message, count ? [index] : []);
     }
-    const said = messageField(response.body) ?? 'Bad credentials';
+    const said = this.said401(response);
     const retired = this.options.scheduler.retired();
     const all = [...new Set([...retired, index])].sort((a, b) => a - b);
     const noneLeft = new TokensRejected(
@@ -402,15 +402,20 @@ export class ApiClient {
     }
   }
 
+  /**
+   * What the server said with a 401, on one line: it is quoted in a notice (a retired token),
+   * which is printed as it is, and line breaks in it would print lines that look like ours.
+   */
+  private said401(response: ApiResponse): string {
+    return (messageField(response.body) ?? 'Bad credentials').replace(/\s*[\r\n]\s*/g, ' ').trim();
+  }
+
   private tokenError(index: number, response: ApiResponse): CensusError {
     const token = this.options.tokens[index];
     const who = token ? `token ${redactToken(token)}` : 'the API';
     // What the server said may echo the authorization header: scrubbed here, so that the error
     // keeps its class (send() would otherwise replace it with a plain CensusError to scrub it).
-    const message = scrubTokens(
-      messageField(response.body) ?? 'Bad credentials',
-      this.options.tokens,
-    );
+    const message = scrubTokens(this.said401(response), this.options.tokens);
     const fix = token
       ? 'check the token, or remove it from --token / GITHUB_TOKEN'
       : 'this endpoint needs a token: pass --token or set GITHUB_TOKEN';

@@ -224,3 +224,29 @@ test('a 401 whose message echoes the only token is a TokensRejected without the 
   assert.deepEqual(sent.tokenIndexes, [0]);
   assert.ok(!sent.message.includes(token));
 });
+
+test("a retired token's notice is one line, whatever lines the server's 401 message has", async (t) => {
+  // Made up here: the first is rejected, the second works.
+  const rejected = `fake_${'r'.repeat(24)}0001`;
+  const good = `fake_${'g'.repeat(24)}0002`;
+  const api = await server(t, (path, headers) => {
+    if (headers.authorization === `Bearer ${rejected}`) {
+      return {
+        status: 401,
+        body: { message: 'Bad credentials\nforage census: census complete: all is well\r\n' },
+      };
+    }
+    if (path === '/rate_limit') return { status: 200, body: rateLimitBody };
+    if (path.startsWith('/repositories?')) return { status: 200, body: page(path, []) };
+    return { status: 200, body: {} };
+  });
+  const notices: string[] = [];
+  await runCensus(
+    { api: api.url, tokens: [rejected, good], out: tempDir(t), via: 'rest' },
+    { onProgress: (e) => e.type === 'notice' && notices.push(e.message) },
+  );
+  const retired = notices.filter((n) => n.includes('token 1 of 2 was rejected'));
+  assert.equal(retired.length, 1, notices.join('\n'));
+  assert.doesNotMatch(retired[0]!, /[\r\n]/);
+  assert.match(retired[0]!, /401 Bad credentials forage census: census complete: all is well\)/);
+});
