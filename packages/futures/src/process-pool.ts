@@ -61,7 +61,8 @@ const childPath = new URL('./child.js', import.meta.url);
 export class ProcessPoolExecutor extends PoolExecutor {
   protected readonly _workerKind = 'process';
   readonly #execArgv: string[];
-  readonly #env: NodeJS.ProcessEnv;
+  /** The `env` option; without it, the parent's as it is when each child starts. */
+  readonly #env: NodeJS.ProcessEnv | undefined;
 
   constructor(options: ProcessPoolExecutorOptions = {}) {
     super(
@@ -79,7 +80,7 @@ export class ProcessPoolExecutor extends PoolExecutor {
       throw invalidArgType('env must be an object of environment variables, such as process.env');
     }
     this.#execArgv = options.execArgv ?? inheritedExecArgv() ?? process.execArgv;
-    this.#env = options.env ?? inheritedEnv();
+    this.#env = options.env;
   }
 
   protected _spawn(_index: number, init: InitPayload, events: WorkerEvents): WorkerHandle {
@@ -87,7 +88,9 @@ export class ProcessPoolExecutor extends PoolExecutor {
     const child: ChildProcess = fork(childPath, [String(process.pid)], {
       serialization: 'advanced',
       execArgv: this.#execArgv,
-      env: this.#env,
+      // Read at each start, not once: `process.env` itself was, so a variable set after the
+      // pool was made reaches the children (inheritedEnv copies it when it edits NODE_OPTIONS).
+      env: this.#env ?? inheritedEnv(),
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
     let greeted = false;

@@ -95,6 +95,33 @@ describe('ProcessPoolExecutor', () => {
     assert.doesNotMatch(err, /address already in use|failed/i);
   });
 
+  test('under a debugger too, children get the environment as it is when they start, not as it was when the pool was made', async () => {
+    // NODE_OPTIONS names an inspector flag, so the pool takes the debugger's flags out of it;
+    // a variable set after the pool was made still reaches the children, as without one.
+    const program = `
+      const { ProcessPoolExecutor } = await import(${JSON.stringify(import.meta.resolve('@forage/futures'))});
+      const ex = new ProcessPoolExecutor({ maxWorkers: 1 });
+      process.env.FORAGE_SET_LATER = 'later';
+      const seen = await ex.submit(() => [process.env.FORAGE_SET_LATER ?? null, process.env.NODE_OPTIONS ?? '']);
+      await ex.shutdown();
+      console.log(JSON.stringify(seen));`;
+    const child = spawn(process.execPath, ['--input-type=module', '-e', program], {
+      env: { ...process.env, NODE_OPTIONS: '--inspect-publish-uid=http' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d) => {
+      out += d;
+    });
+    child.stderr.on('data', (d) => {
+      err += d;
+    });
+    const [code] = await once(child, 'exit', { signal: AbortSignal.timeout(30_000) });
+    assert.equal(code, 0, err);
+    assert.deepEqual(JSON.parse(out.trim()), ['later', '--inspect-publish-uid=http']);
+  });
+
   test('children exit on their own when the parent is killed with SIGKILL', {
     skip: process.platform !== 'linux' && 'reads /proc',
   }, async () => {
