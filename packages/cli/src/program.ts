@@ -35,7 +35,9 @@ export function createProgram(): Command {
     if (word !== undefined) {
       const known = program.commands.map((c) => c.name());
       const list = known.length ? known.join(', ') : 'none yet';
-      throw new UsageError(`unknown command '${word}' (commands: ${list}; see forage --help)`);
+      throw new UsageError(
+        `unknown command ${quoteWord(word)} (commands: ${list}; see forage --help)`,
+      );
     }
     program.outputHelp();
   });
@@ -64,4 +66,14 @@ function pointErrorsAtHelp(command: Command): void {
  */
 function withoutOptionValues(message: string): string {
   return message.replace(/'(--?[^\s'=]+)=[^']*'/g, "'$1=…'");
+}
+
+/**
+ * An unknown command word as an error shows it: as it is when it could be a misspelt command;
+ * otherwise only its length, since a long word there is more likely a token pasted in the
+ * wrong place (GitHub's are 40 characters or more) than a command, and errors end up in logs.
+ */
+function quoteWord(word: string): string {
+  if (/^[\w.:-]{1,32}$/.test(word) && !/^(gh[a-z]_|github_pat_)/.test(word)) return `'${word}'`;
+  return `(a word of ${word.length} characters, not shown)`;
 }

@@ -39,6 +39,15 @@ test('an unknown subcommand exits 2 with one line on stderr', () => {
   assert.match(lines[0]!, /forage --help/);
 });
 
+test('an unknown command that looks like a token (pasted in the wrong place) is not echoed', () => {
+  const pasted = `ghp_${'k'.repeat(32)}Z9Z9`;
+  const r = forage(pasted);
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /unknown command \(a word of 40 characters, not shown\)/);
+  assert.ok(!r.stderr.includes('Z9Z9'), r.stderr);
+  assert.match(forage('sacnr').stderr, /unknown command 'sacnr'/);
+});
+
 test('an unknown option exits 2 with one line', () => {
   const r = forage('--no-such-flag');
   assert.equal(r.code, 2);
