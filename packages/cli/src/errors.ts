@@ -21,11 +21,13 @@ export function oneLine(message: string): string {
 /**
  * `text` with every control character but tab and line breaks shown as `?`: messages quote what
  * servers said (a 401's message, a page title), and an escape sequence in it (`ESC [2J`,
- * `ESC ]8;;URL`, or their one-byte C1 forms) would otherwise drive the user's terminal.
+ * `ESC ]8;;URL`, or their one-byte C1 forms) would otherwise drive the user's terminal. A
+ * carriage return is kept only before a line feed: alone, it sends the cursor back to overwrite
+ * the line with what follows.
  */
 export function forTerminal(text: string): string {
   // biome-ignore lint/suspicious/noControlCharactersInRegex: replacing them is the point
-  return text.replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]/g, '?');
+  return text.replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]|\r(?!\n)/g, '?');
 }
 
 /**

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { commands, main, UsageError } from 'forage';
+import { commands, forTerminal, main, UsageError } from 'forage';
 
 const bin = fileURLToPath(new URL('../dist/bin.js', import.meta.url));
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
@@ -46,6 +46,11 @@ test('an unknown command that looks like a token (pasted in the wrong place) is 
   assert.match(r.stderr, /unknown command \(a word of 40 characters, not shown\)/);
   assert.ok(!r.stderr.includes('Z9Z9'), r.stderr);
   assert.match(forage('sacnr').stderr, /unknown command 'sacnr'/);
+});
+
+test('forTerminal shows controls as ?, keeps tabs and line breaks, and a CR only before LF', () => {
+  assert.equal(forTerminal('a\tb\nc\r\nd'), 'a\tb\nc\r\nd');
+  assert.equal(forTerminal('ok\rPWNED \u001b[2J\u009b2J\u0007'), 'ok?PWNED ?[2J?2J?');
 });
 
 test('an unknown option exits 2 with one line', () => {
