@@ -192,7 +192,10 @@ const ENTRY_FLAGS = new Map([
   ['--debug-port', true],
 ]);
 
-const INSPECTOR_OPTION = /^--(?:inspect(?:-brk|-wait)?(?:=.*)?|(?:inspect|debug)-port(?:=.*)?)$/;
+// The debugger's flags as words of NODE_OPTIONS, each with the blank before it; a port flag's
+// value may be the next word.
+const INSPECTOR_WORDS =
+  /(^|\s+)--(?:inspect(?:-brk|-wait)?(?:=\S*)?|(?:inspect|debug)-port(?:=\S*|\s+[^-\s]\S*)?)(?=\s|$)/g;
 
 /**
  * The parent's Node flags for workers started without an `execArgv` option, less those about
@@ -230,14 +233,9 @@ export function inheritedExecArgv(names?: readonly string[]): string[] | undefin
 export function inheritedEnv(): NodeJS.ProcessEnv {
   const options = process.env.NODE_OPTIONS;
   if (options === undefined || !/--(?:inspect|debug-port)/.test(options)) return process.env;
-  const words = options.trim().split(/\s+/);
-  const kept: string[] = [];
-  for (let i = 0; i < words.length; i++) {
-    const word = words[i] as string;
-    if (!INSPECTOR_OPTION.test(word)) kept.push(word);
-    else if ((word === '--inspect-port' || word === '--debug-port') && i + 1 < words.length) i += 1;
-  }
-  return { ...process.env, NODE_OPTIONS: kept.join(' ') };
+  // Only the debugger's words go; the rest is kept as written (a quoted path may hold spaces).
+  const kept = options.replace(INSPECTOR_WORDS, '').trim();
+  return { ...process.env, NODE_OPTIONS: kept };
 }
 
 /** Throws unless `execArgv` is undefined or an array of strings. @internal */

@@ -75,7 +75,11 @@ describe('ProcessPoolExecutor', () => {
         program,
       ],
       {
-        env: { ...process.env, NODE_OPTIONS: '--inspect-publish-uid=http --inspect=127.0.0.1:0' },
+        env: {
+          ...process.env,
+          // The rest is kept as written: a quoted value may hold a run of spaces.
+          NODE_OPTIONS: '--inspect-publish-uid=http --inspect=127.0.0.1:0 --title="forage  test"',
+        },
         stdio: ['ignore', 'pipe', 'pipe'],
       },
     );
@@ -91,7 +95,7 @@ describe('ProcessPoolExecutor', () => {
     assert.equal(code, 0, err);
     const [execArgv, nodeOptions] = JSON.parse(out.trim()) as [string[], string];
     assert.deepEqual(execArgv, ['--max-old-space-size=200']);
-    assert.equal(nodeOptions, '--inspect-publish-uid=http');
+    assert.equal(nodeOptions, '--inspect-publish-uid=http --title="forage  test"');
     assert.doesNotMatch(err, /address already in use|failed/i);
   });
 
