@@ -63,8 +63,7 @@ describe('ProcessPoolExecutor', () => {
       const seen = await ex.submit(() => [process.execArgv, process.env.NODE_OPTIONS ?? '']);
       await ex.shutdown();
       console.log(JSON.stringify(seen));`;
-    const child = spawn(
-      process.execPath,
+    const { code, out, err } = await runNode(
       [
         '--inspect=127.0.0.1:0',
         '--inspect-port',
@@ -74,24 +73,9 @@ describe('ProcessPoolExecutor', () => {
         '-e',
         program,
       ],
-      {
-        env: {
-          ...process.env,
-          // The rest is kept as written: a quoted value may hold a run of spaces.
-          NODE_OPTIONS: '--inspect-publish-uid=http --inspect=127.0.0.1:0 --title="forage  test"',
-        },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      },
+      // The rest is kept as written: a quoted value may hold a run of spaces.
+      '--inspect-publish-uid=http --inspect=127.0.0.1:0 --title="forage  test"',
     );
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d) => {
-      out += d;
-    });
-    child.stderr.on('data', (d) => {
-      err += d;
-    });
-    const [code] = await once(child, 'exit', { signal: AbortSignal.timeout(30_000) });
     assert.equal(code, 0, err);
     const [execArgv, nodeOptions] = JSON.parse(out.trim()) as [string[], string];
     assert.deepEqual(execArgv, ['--max-old-space-size=200']);
@@ -109,19 +93,10 @@ describe('ProcessPoolExecutor', () => {
       const seen = await ex.submit(() => [process.env.FORAGE_SET_LATER ?? null, process.env.NODE_OPTIONS ?? '']);
       await ex.shutdown();
       console.log(JSON.stringify(seen));`;
-    const child = spawn(process.execPath, ['--input-type=module', '-e', program], {
-      env: { ...process.env, NODE_OPTIONS: '--inspect-publish-uid=http' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d) => {
-      out += d;
-    });
-    child.stderr.on('data', (d) => {
-      err += d;
-    });
-    const [code] = await once(child, 'exit', { signal: AbortSignal.timeout(30_000) });
+    const { code, out, err } = await runNode(
+      ['--input-type=module', '-e', program],
+      '--inspect-publish-uid=http',
+    );
     assert.equal(code, 0, err);
     assert.deepEqual(JSON.parse(out.trim()), ['later', '--inspect-publish-uid=http']);
   });
@@ -212,3 +187,24 @@ describe('ProcessPoolExecutor', () => {
     refused({ execArgv: [1] }, /execArgv must be an array of strings/);
   });
 });
+
+/** Runs node with `args` and `NODE_OPTIONS`; its exit code and output. */
+async function runNode(
+  args: string[],
+  nodeOptions: string,
+): Promise<{ code: number | null; out: string; err: string }> {
+  const child = spawn(process.execPath, args, {
+    env: { ...process.env, NODE_OPTIONS: nodeOptions },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  let err = '';
+  child.stdout.on('data', (d) => {
+    out += d;
+  });
+  child.stderr.on('data', (d) => {
+    err += d;
+  });
+  const [code] = await once(child, 'close', { signal: AbortSignal.timeout(30_000) });
+  return { code, out, err };
+}
