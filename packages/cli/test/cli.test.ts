@@ -143,19 +143,7 @@ test('an API message with escape sequences or the token in it reaches the termin
       }),
     );
   });
-  await new Promise<void>((resolve) => srv.listen(0, '127.0.0.1', resolve));
-  t.after(() => srv.close());
-  const out = mkdtempSync(join(tmpdir(), 'forage-cli-'));
-  t.after(() => rmSync(out, { recursive: true, force: true }));
-  const api = `http://127.0.0.1:${(srv.address() as { port: number }).port}`;
-  const child = spawn(
-    process.execPath,
-    [bin, '--debug', 'census', '--api', api, '--out', join(out, 'c'), '--repos', '5'],
-    { env: { ...process.env, GITHUB_TOKEN: token, GH_TOKEN: '' } },
-  );
-  let stderr = '';
-  child.stderr.on('data', (d) => (stderr += d));
-  const [code] = await once(child, 'close');
+  const { code, stderr } = await censusAgainst(t, srv, token, ['--debug', '--repos', '5']);
   assert.equal(code, 1, stderr);
   assert.match(stderr, /forage: error: token …cafe was rejected \(401 Bad credentials \?\]8;;/);
   // biome-ignore lint/suspicious/noControlCharactersInRegex: looking for them is the point
@@ -182,19 +170,11 @@ test('a notice quoting the API (a token retired among several) cannot drive the 
       res.end(JSON.stringify({ resources: { core: bucket, graphql: bucket } }));
     } else res.end('[]');
   });
-  await new Promise<void>((resolve) => srv.listen(0, '127.0.0.1', resolve));
-  t.after(() => srv.close());
-  const out = mkdtempSync(join(tmpdir(), 'forage-cli-'));
-  t.after(() => rmSync(out, { recursive: true, force: true }));
-  const api = `http://127.0.0.1:${(srv.address() as { port: number }).port}`;
-  const child = spawn(
-    process.execPath,
-    [bin, 'census', '--api', api, '--out', join(out, 'c'), '--via', 'rest', '--no-report'],
-    { env: { ...process.env, GITHUB_TOKEN: `${rejected},${good}`, GH_TOKEN: '' } },
-  );
-  let stderr = '';
-  child.stderr.on('data', (d) => (stderr += d));
-  const [code] = await once(child, 'close');
+  const { code, stderr } = await censusAgainst(t, srv, `${rejected},${good}`, [
+    '--via',
+    'rest',
+    '--no-report',
+  ]);
   assert.equal(code, 0, stderr);
   assert.match(stderr, /forage census: token 1 of 2 was rejected \(401 Bad \?\[2J\?\]0;owned\?/);
   // biome-ignore lint/suspicious/noControlCharactersInRegex: looking for them is the point
@@ -252,3 +232,31 @@ test('JSON shown on a terminal (analyze --json) has its C1 controls escaped: the
   );
   assert.ok((await run(false)).includes(name), 'into a pipe, JSON.stringify as before');
 });
+
+/**
+ * Runs `forage census` (with `flags`, and --debug first if given) against `srv`, started here on
+ * loopback, with `githubToken` in GITHUB_TOKEN and a temporary --out; its exit code and stderr.
+ */
+async function censusAgainst(
+  t: { after: (fn: () => void) => void },
+  srv: ReturnType<typeof createServer>,
+  githubToken: string,
+  flags: string[],
+): Promise<{ code: number | null; stderr: string }> {
+  await new Promise<void>((resolve) => srv.listen(0, '127.0.0.1', resolve));
+  t.after(() => srv.close());
+  const out = mkdtempSync(join(tmpdir(), 'forage-cli-'));
+  t.after(() => rmSync(out, { recursive: true, force: true }));
+  const api = `http://127.0.0.1:${(srv.address() as { port: number }).port}`;
+  const debug = flags.includes('--debug') ? ['--debug'] : [];
+  const rest = flags.filter((f) => f !== '--debug');
+  const child = spawn(
+    process.execPath,
+    [bin, ...debug, 'census', '--api', api, '--out', join(out, 'c'), ...rest],
+    { env: { ...process.env, GITHUB_TOKEN: githubToken, GH_TOKEN: '' } },
+  );
+  let stderr = '';
+  child.stderr.on('data', (d) => (stderr += d));
+  const [code] = await once(child, 'close');
+  return { code, stderr };
+}
