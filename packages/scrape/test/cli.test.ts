@@ -268,28 +268,12 @@ test('a start URL without its scheme is refused with the full URL to give instea
 });
 
 test('CSV posts shown on a terminal cannot drive it: control characters in titles become ?', async (t) => {
-  const { createServer } = await import('node:http');
   const esc = '\u001b';
   const title = `Hi ${esc}]8;;http://evil.example/${esc}\\link${esc}]8;;${esc}\\ ${esc}[2J\u009b31m`;
-  const srv = createServer((req, res) => {
-    res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
-    if (req.url === '/')
-      return res.end('<article class="post"><h2><a href="/p1/">One</a></h2></article>');
-    res.end(`<article><h1>${title}</h1><p>Text ${esc}[2J here.</p></article>`);
-  });
-  await new Promise<void>((resolve) => srv.listen(0, '127.0.0.1', resolve));
-  t.after(() => srv.close());
-  const base = `http://127.0.0.1:${(srv.address() as { port: number }).port}/`;
-  const { scrapeCommand } = await import('../../cli/dist/commands/scrape.js');
-  const run = async (isTTY: boolean): Promise<string> => {
-    const stdout = Object.assign(new PassThrough(), { isTTY });
-    let shown = '';
-    stdout.on('data', (d) => (shown += d));
-    const program = new Command().exitOverride();
-    scrapeCommand({ opener: async () => false, stdout, stderr: new PassThrough() })(program);
-    await program.parseAsync(['node', 'forage', 'scrape', base, '--format', 'csv', '--no-robots']);
-    return shown;
-  };
+  const run = await scrapeOnePost(t, `<h1>${title}</h1><p>Text ${esc}[2J here.</p>`, [
+    '--format',
+    'csv',
+  ]);
   const terminal = await run(true);
   assert.match(terminal, /^url,title,/);
   assert.ok(terminal.includes('Hi ?]8;;http://evil.example/?\\link'), terminal);
@@ -301,28 +285,9 @@ test('CSV posts shown on a terminal cannot drive it: control characters in title
 });
 
 test('JSON Lines shown on a terminal cannot drive it either: C1 controls, which JSON leaves as they are, are escaped', async (t) => {
-  const { createServer } = await import('node:http');
   // U+009B is the one-byte CSI: JSON.stringify escapes ESC (U+001B) but not it.
   const title = 'Hi \u009b2J\u009d0;owned\u009c there';
-  const srv = createServer((req, res) => {
-    res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
-    if (req.url === '/')
-      return res.end('<article class="post"><h2><a href="/p1/">One</a></h2></article>');
-    res.end(`<article><h1>${title}</h1><p>Text here.</p></article>`);
-  });
-  await new Promise<void>((resolve) => srv.listen(0, '127.0.0.1', resolve));
-  t.after(() => srv.close());
-  const base = `http://127.0.0.1:${(srv.address() as { port: number }).port}/`;
-  const { scrapeCommand } = await import('../../cli/dist/commands/scrape.js');
-  const run = async (isTTY: boolean): Promise<string> => {
-    const stdout = Object.assign(new PassThrough(), { isTTY });
-    let shown = '';
-    stdout.on('data', (d) => (shown += d));
-    const program = new Command().exitOverride();
-    scrapeCommand({ opener: async () => false, stdout, stderr: new PassThrough() })(program);
-    await program.parseAsync(['node', 'forage', 'scrape', base, '--no-robots']);
-    return shown;
-  };
+  const run = await scrapeOnePost(t, `<h1>${title}</h1><p>Text here.</p>`, []);
   const terminal = await run(true);
   assert.doesNotMatch(terminal, /[\u0080-\u009f]/);
   // Still the same JSON: the title reads back as the site wrote it.
@@ -330,3 +295,35 @@ test('JSON Lines shown on a terminal cannot drive it either: C1 controls, which 
   // Into a pipe or a file, the bytes are JSON.stringify's, as before.
   assert.ok((await run(false)).includes(title));
 });
+
+/**
+ * Serves a one-post blog on loopback whose post's article holds `article` (HTML as a hostile
+ * site would write it), and returns a function that scrapes it with `flags`, stdout a terminal
+ * or not, and gives what was written to stdout.
+ */
+async function scrapeOnePost(
+  t: { after: (fn: () => void) => void },
+  article: string,
+  flags: string[],
+): Promise<(isTTY: boolean) => Promise<string>> {
+  const { createServer } = await import('node:http');
+  const srv = createServer((req, res) => {
+    res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
+    if (req.url === '/')
+      return res.end('<article class="post"><h2><a href="/p1/">One</a></h2></article>');
+    res.end(`<article>${article}</article>`);
+  });
+  await new Promise<void>((resolve) => srv.listen(0, '127.0.0.1', resolve));
+  t.after(() => srv.close());
+  const base = `http://127.0.0.1:${(srv.address() as { port: number }).port}/`;
+  const { scrapeCommand } = await import('../../cli/dist/commands/scrape.js');
+  return async (isTTY) => {
+    const stdout = Object.assign(new PassThrough(), { isTTY });
+    let shown = '';
+    stdout.on('data', (d) => (shown += d));
+    const program = new Command().exitOverride();
+    scrapeCommand({ opener: async () => false, stdout, stderr: new PassThrough() })(program);
+    await program.parseAsync(['node', 'forage', 'scrape', base, ...flags, '--no-robots']);
+    return shown;
+  };
+}
