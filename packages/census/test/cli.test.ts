@@ -43,14 +43,11 @@ test('bad flag values exit 2 with one line naming the flag', async () => {
   }
 });
 
-test('an unreachable API exits 1 with one line, never showing the token', async () => {
+test('an unreachable API exits 1 with one line, never showing the token', async (t) => {
   const secret = 'ghp_clitesttoken00000000000000000000005678';
-  const r = await forage(
-    ['census', '--api', 'http://127.0.0.1:9', '--out', '/tmp/forage-census-unreachable-test'],
-    {
-      GITHUB_TOKEN: secret,
-    },
-  );
+  const r = await forage(['census', '--api', 'http://127.0.0.1:9', '--out', tempDir(t)], {
+    GITHUB_TOKEN: secret,
+  });
   assert.equal(r.code, 1, r.stderr);
   assert.match(r.stderr, /^forage: error: .*ECONNREFUSED/m);
   assert.ok(!r.stdout.includes(secret) && !r.stderr.includes(secret));
