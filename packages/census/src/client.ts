@@ -10,7 +10,7 @@ import { type ApiKind, type Outcome, parseRateHeaders, type RateHeaders } from '
 import { BodyTooLarge, BufferPool } from './buffers.js';
 import { CensusError, messageOf } from './errors.js';
 import { type BudgetScheduler, type Lease, TokenRetired } from './scheduler.js';
-import { redactToken, scrubTokens } from './token.js';
+import { redactToken, scrubTokens, tokenPositions } from './token.js';
 
 /** How failed requests are retried. */
 export interface RetryPolicy {
@@ -389,7 +389,10 @@ export class ApiClient {
     const retired = this.options.scheduler.retired();
     const all = [...new Set([...retired, index])].sort((a, b) => a - b);
     const noneLeft = new TokensRejected(
-      `every token was rejected (401 ${scrubTokens(said, this.options.tokens)}): ${positions(all, count)}; check them, or replace them in --token / GITHUB_TOKEN`,
+      `every token was rejected (401 ${scrubTokens(said, this.options.tokens)}): ${tokenPositions(
+        all.map((i) => i + 1),
+        count,
+      )}; check them, or replace them in --token / GITHUB_TOKEN`,
       all,
     );
     const { retired: first, left, error } = this.options.scheduler.retire(index, noneLeft);
@@ -429,13 +432,6 @@ export class ApiClient {
     }
     return new CensusError('ERR_CENSUS_API', scrubTokens(messageOf(error), this.options.tokens));
   }
-}
-
-/** Token positions as a message shows them: `tokens 1, 2 and 3 of 3`. */
-function positions(indexes: readonly number[], count: number): string {
-  const shown = indexes.map((i) => String(i + 1));
-  if (shown.length === 1) return `token ${shown[0]} of ${count}`;
-  return `tokens ${shown.slice(0, -1).join(', ')} and ${shown.at(-1)} of ${count}`;
 }
 
 /** The message field of an error body, if it has one. */

@@ -73,4 +73,4 @@ export {
   type SchedulerWait,
   TokenRetired,
 } from './scheduler.js';
-export { redactToken, scrubTokens, tokensFrom } from './token.js';
+export { redactToken, scrubTokens, tokenPositions, tokensFrom } from './token.js';

@@ -58,3 +58,16 @@ export function tokensFrom(
   const github = split([env.GITHUB_TOKEN ?? '']);
   return [...new Set(github.length > 0 ? github : split([env.GH_TOKEN ?? '']))];
 }
+
+/**
+ * Tokens named by their positions (1-based), as messages and the report show them: `token 2 of
+ * 3`, `tokens 1, 2 and 3 of 3` (without `of` when `count` is unknown). Never any part of a token.
+ */
+export function tokenPositions(
+  positions: readonly (number | string)[],
+  count?: number | string,
+): string {
+  const of = count === undefined ? '' : ` of ${count}`;
+  if (positions.length === 1) return `token ${positions[0]}${of}`;
+  return `tokens ${positions.slice(0, -1).join(', ')} and ${positions.at(-1)}${of}`;
+}

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { tokenPositions } from '../token.js';
 import {
   escapeHtml as esc,
   formatBytes,
@@ -233,11 +234,7 @@ function retiredText(retired: unknown): string {
   const r = retired as { positions?: unknown; of?: unknown } | undefined;
   if (!r || !Array.isArray(r.positions) || r.positions.length === 0) return '';
   const positions = r.positions.map((p) => formatInt(Number(p)));
-  const of = typeof r.of === 'number' ? ` of ${formatInt(r.of)}` : '';
-  const which =
-    positions.length === 1
-      ? `token ${positions[0]}${of}`
-      : `tokens ${positions.slice(0, -1).join(', ')} and ${positions.at(-1)}${of}`;
+  const which = tokenPositions(positions, typeof r.of === 'number' ? formatInt(r.of) : undefined);
   const them = positions.length === 1 ? 'it' : 'them';
   if (typeof r.of === 'number' && new Set(r.positions).size >= r.of) {
     return ` The API rejected every token (${esc(which)}) during the census's last run, which stopped there: replace ${them} and run the census again to finish it.`;

@@ -214,7 +214,7 @@ async function censusAction(flags: CensusFlags): Promise<void> {
     `census ${m.complete ? 'complete' : 'incomplete'}: ${c?.listed ?? 0} repositories listed; ok ${c?.ok ?? 0}, empty ${c?.empty ?? 0}, not_found ${c?.not_found ?? 0}, blocked ${c?.blocked ?? 0}, error ${c?.error ?? 0}`,
     `${costLine(m)}; files in ${out}`,
   ];
-  const retired = retiredLine(m);
+  const retired = retiredLine(m, census.tokenPositions);
   if (retired) lines.push(retired);
   await printSummary(lines, result.dir, flags, m.complete && (c?.listed ?? 0) > 0);
 }
@@ -235,14 +235,13 @@ function costLine(m: CensusResult['manifest']): string {
  * The tokens the API rejected during this run (the census went on without them), by position:
  * whoever runs the census next needs to replace them.
  */
-function retiredLine(m: CensusResult['manifest']): string | undefined {
+function retiredLine(
+  m: CensusResult['manifest'],
+  tokenPositions: CensusPackage['tokenPositions'],
+): string | undefined {
   const retired = m.runs.at(-1)?.retiredTokens ?? [];
   if (retired.length === 0) return undefined;
-  const count = m.tokens.length;
-  const which =
-    retired.length === 1
-      ? `token ${retired[0]} of ${count} was`
-      : `tokens ${retired.slice(0, -1).join(', ')} and ${retired.at(-1)} of ${count} were`;
+  const which = `${tokenPositions(retired, m.tokens.length)} ${retired.length === 1 ? 'was' : 'were'}`;
   return `tokens retired: ${which} rejected (401) during this run and not used after that; replace ${retired.length === 1 ? 'it' : 'them'} in --token / GITHUB_TOKEN`;
 }
 
