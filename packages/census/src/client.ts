@@ -400,7 +400,7 @@ export class ApiClient {
     if (first) {
       this.options.onTokenRetired?.(
         index,
-        `token ${index + 1} of ${count} was rejected (401 ${scrubTokens(said, this.options.tokens)}) and is not used for the rest of this run; the census goes on with the other ${left}: replace it in --token / GITHUB_TOKEN`,
+        `${tokenPositions([index + 1], count)} was rejected (401 ${scrubTokens(said, this.options.tokens)}) and is not used for the rest of this run; the census goes on with the other ${left}: replace it in --token / GITHUB_TOKEN`,
       );
     }
   }

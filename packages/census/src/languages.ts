@@ -161,8 +161,9 @@ export async function languagesBatch(
 ): Promise<LanguageRecord[]> {
   const records =
     via === 'rest'
-      ? await Promise.all(repos.map((repo) => restLanguages(client, repo)))
+      ? await Promise.all(repos.map((repo) => restLanguagesOnce(client, repo)))
       : await graphqlBatch(client, repos);
+  // Redacted here, once, for both ways (restLanguages, for callers of its own, does it too).
   return records.map((record) => redacted(client, record));
 }
 
